@@ -1,0 +1,1 @@
+//! Capture files: replay (btsnoop, hcidump -R, hex text) and btsnoop recording.

@@ -1,0 +1,3 @@
+//! Command-line subcommands; `main.rs` only dispatches here.
+
+pub mod replay;

@@ -1,0 +1,1 @@
+//! `hci2mqtt replay FILE [--key MAC=HEX]... [--config FILE]`

@@ -1,0 +1,121 @@
+//! What a measured value is: its key (bleparser's name, so the old script's users get the same
+//! JSON), unit, and the Home Assistant metadata discovery needs. One table used by the JSON
+//! output and by MQTT discovery, so the two cannot disagree.
+//!
+//! A format that needs a field not listed here may declare its own `static` [`Field`] in its
+//! own file; nothing else has to change.
+
+/// How a field is announced to Home Assistant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A numeric sensor.
+    Sensor,
+    /// On/off state published as 0/1 (bleparser style) → `binary_sensor`.
+    Binary,
+    /// A momentary event (button press…) published as a string.
+    Event,
+    /// A text value (firmware string, lock method…).
+    Text,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Field {
+    /// JSON / state key, bleparser's name (`temperature`, `humidity`, `battery`, `pm2.5`…).
+    pub key: &'static str,
+    /// Unit as Home Assistant expects it for `device_class` (UTF-8 `°C`), or "".
+    pub unit: &'static str,
+    /// Home Assistant device class, or "" for none.
+    pub device_class: &'static str,
+    /// `measurement`, `total_increasing` or "".
+    pub state_class: &'static str,
+    pub kind: Kind,
+    /// `entity_category: diagnostic` (rssi, voltage…).
+    pub diagnostic: bool,
+}
+
+impl Field {
+    /// The key with only `[a-zA-Z0-9_-]`, for discovery topics and unique ids.
+    pub fn object_id(&self, out: &mut String) {
+        out.clear();
+        for c in self.key.chars() {
+            out.push(if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' });
+        }
+    }
+}
+
+macro_rules! fields {
+    ($($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
+        $(pub static $name: Field = Field {
+            key: $key, unit: $unit, device_class: $class, state_class: $state,
+            kind: Kind::$kind, diagnostic: $diag,
+        };)*
+        /// Every field declared in this table.
+        pub static ALL: &[&Field] = &[$(&$name),*];
+    };
+}
+
+fields! {
+    TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false;
+    HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false;
+    BATTERY = "battery", "%", "battery", "measurement", Sensor, false;
+    VOLTAGE = "voltage", "V", "voltage", "measurement", Sensor, true;
+    RSSI = "rssi", "dBm", "signal_strength", "measurement", Sensor, true;
+    ILLUMINANCE = "illuminance", "lx", "illuminance", "measurement", Sensor, false;
+    MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false;
+    CONDUCTIVITY = "conductivity", "µS/cm", "", "measurement", Sensor, false;
+    FORMALDEHYDE = "formaldehyde", "mg/m³", "", "measurement", Sensor, false;
+    CONSUMABLE = "consumable", "%", "", "measurement", Sensor, false;
+    PRESSURE = "pressure", "hPa", "atmospheric_pressure", "measurement", Sensor, false;
+    CO2 = "co2", "ppm", "carbon_dioxide", "measurement", Sensor, false;
+    TVOC = "tvoc", "µg/m³", "volatile_organic_compounds", "measurement", Sensor, false;
+    PM25 = "pm2.5", "µg/m³", "pm25", "measurement", Sensor, false;
+    PM10 = "pm10", "µg/m³", "pm10", "measurement", Sensor, false;
+    DEWPOINT = "dewpoint", "°C", "temperature", "measurement", Sensor, false;
+    WEIGHT = "weight", "kg", "weight", "measurement", Sensor, false;
+    IMPEDANCE = "impedance", "Ω", "", "measurement", Sensor, false;
+    COUNT = "count", "", "", "measurement", Sensor, false;
+    POWER = "power", "W", "power", "measurement", Sensor, false;
+    ENERGY = "energy", "kWh", "energy", "total_increasing", Sensor, false;
+    CURRENT = "current", "A", "current", "measurement", Sensor, false;
+    SIGNAL_STRENGTH = "signal strength", "dBm", "signal_strength", "measurement", Sensor, true;
+    // Binary states (bleparser publishes 0/1).
+    MOTION = "motion", "", "motion", "", Binary, false;
+    OPENING = "opening", "", "opening", "", Binary, false;
+    LIGHT = "light", "", "light", "", Binary, false;
+    MOISTURE_DETECTED = "moisture detected", "", "moisture", "", Binary, false;
+    SMOKE = "smoke detector", "", "smoke", "", Binary, false;
+    LOCK = "lock", "", "lock", "", Binary, false;
+    DOOR = "door", "", "door", "", Binary, false;
+    OCCUPANCY = "occupancy", "", "occupancy", "", Binary, false;
+    BATTERY_LOW = "battery low", "", "battery", "", Binary, false;
+    SWITCH = "switch", "", "power", "", Binary, false;
+    TOOTHBRUSH = "toothbrush", "", "", "", Binary, false;
+    FINGERPRINT = "fingerprint", "", "", "", Binary, false;
+    // Events.
+    BUTTON = "button", "", "", "", Event, false;
+    // Diagnostics in seconds.
+    NO_MOTION_TIME = "no motion time", "s", "duration", "measurement", Sensor, false;
+}
+
+/// Looks a field up by its key (config files name fields by key).
+pub fn by_key(key: &str) -> Option<&'static Field> {
+    ALL.iter().copied().find(|f| f.key == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_unique_and_object_ids_valid() {
+        let mut s = String::new();
+        for (i, a) in ALL.iter().enumerate() {
+            for b in &ALL[i + 1..] {
+                assert_ne!(a.key, b.key);
+            }
+            a.object_id(&mut s);
+            assert!(s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'), "{s}");
+        }
+        assert_eq!(by_key("pm2.5").map(|f| f.device_class), Some("pm25"));
+    }
+}

@@ -1,0 +1,234 @@
+//! Sensor formats. One file per format, each exporting a [`Format`] table entry; [`FORMATS`]
+//! lists them. Adding a format = its file + one line in [`FORMATS`] + its tests.
+//!
+//! Decoders are plain functions over borrowed bytes: no I/O, no clock, no allocation. A decoder
+//! fills a caller-owned [`Reading`] (fixed capacity) and returns a typed [`DecodeError`].
+
+pub mod field;
+pub mod keys;
+pub mod mibeacon;
+
+use crate::hci::event::Addr;
+pub use field::Field;
+pub use keys::{DeviceKey, KeyError, KeyStore};
+
+/// A value as published (bleparser types: floats, ints, 0/1 for binary, strings for events).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Float(f64),
+    Int(i64),
+    Text(&'static str),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Float(f) => Some(f),
+            Value::Int(i) => Some(i as f64),
+            Value::Text(_) => None,
+        }
+    }
+}
+
+/// Maximum number of values in one reading; more are dropped (and counted by `overflow`).
+pub const MAX_VALUES: usize = 24;
+
+/// One decoded advertisement. Caller-owned and reused: no allocation per report.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// The sensor's address (from the frame when it carries one, else the advertiser's).
+    pub addr: Addr,
+    pub rssi: Option<i8>,
+    /// Format slug, e.g. `mibeacon-v5-encrypted`, `atc1441`, `bthome-v2`.
+    pub format: &'static str,
+    /// bleparser's `firmware` string, e.g. `Xiaomi (MiBeacon V5 encrypted)`.
+    pub firmware: &'static str,
+    /// Model name, e.g. `LYWSD03MMC`.
+    pub model: &'static str,
+    /// Frame counter (bleparser `packet`), used for duplicate filtering.
+    pub packet: Option<u32>,
+    pub encrypted: bool,
+    values: [(&'static Field, Value); MAX_VALUES],
+    len: u8,
+    /// Values that did not fit.
+    pub overflow: u8,
+}
+
+impl Default for Reading {
+    fn default() -> Self {
+        Reading {
+            addr: Addr::default(),
+            rssi: None,
+            format: "",
+            firmware: "",
+            model: "",
+            packet: None,
+            encrypted: false,
+            values: [(&field::TEMPERATURE, Value::Int(0)); MAX_VALUES],
+            len: 0,
+            overflow: 0,
+        }
+    }
+}
+
+impl Reading {
+    /// Resets for the next report.
+    pub fn clear(&mut self, addr: Addr, rssi: Option<i8>) {
+        self.addr = addr;
+        self.rssi = rssi;
+        self.format = "";
+        self.firmware = "";
+        self.model = "";
+        self.packet = None;
+        self.encrypted = false;
+        self.len = 0;
+        self.overflow = 0;
+    }
+
+    /// Adds a value; a later value for the same field replaces the earlier one.
+    pub fn push(&mut self, f: &'static Field, v: Value) {
+        let n = self.len as usize;
+        if let Some(slot) = self.values[..n].iter_mut().find(|(g, _)| core::ptr::eq(*g, f)) {
+            slot.1 = v;
+            return;
+        }
+        if n < MAX_VALUES {
+            self.values[n] = (f, v);
+            self.len += 1;
+        } else {
+            self.overflow = self.overflow.saturating_add(1);
+        }
+    }
+
+    pub fn float(&mut self, f: &'static Field, v: f64) {
+        self.push(f, Value::Float(v))
+    }
+
+    pub fn int(&mut self, f: &'static Field, v: i64) {
+        self.push(f, Value::Int(v))
+    }
+
+    pub fn values(&self) -> &[(&'static Field, Value)] {
+        &self.values[..self.len as usize]
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.values().iter().find(|(f, _)| f.key == key).map(|(_, v)| *v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Why an advertisement that a format claimed gave no reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Shorter than the format's fixed fields.
+    Truncated,
+    /// Structurally wrong (bad version, impossible length…).
+    Malformed(&'static str),
+    /// Encrypted and no key is configured for this device.
+    NoKey,
+    /// The key does not authenticate the frame (wrong key or corrupted frame).
+    DecryptFailed,
+    /// Counter went backwards / plaintext from a device known to encrypt.
+    Replay,
+    /// Valid frame that carries nothing we publish (e.g. pairing beacon without objects).
+    NoData,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::Truncated => f.write_str("frame truncated"),
+            DecodeError::Malformed(w) => write!(f, "malformed frame: {w}"),
+            DecodeError::NoKey => f.write_str("encrypted frame and no key configured"),
+            DecodeError::DecryptFailed => f.write_str("decryption failed (wrong key?)"),
+            DecodeError::Replay => f.write_str("replayed or downgraded frame rejected"),
+            DecodeError::NoData => f.write_str("frame carries no readings"),
+        }
+    }
+}
+
+/// Per-device memory that some formats need (BTHome replay protection, MiBeacon legacy
+/// pairing). Kept by the pipeline in a bounded table; a fresh entry is all zero.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeviceMemory {
+    /// Highest encryption counter accepted from this device.
+    pub enc_counter: Option<u32>,
+    /// The device has sent authenticated encrypted frames.
+    pub seen_encrypted: bool,
+}
+
+/// What a decoder gets besides the bytes.
+pub struct Ctx<'a> {
+    pub keys: &'a KeyStore,
+    /// Memory of the advertiser (created on first access by the pipeline).
+    pub memory: &'a mut DeviceMemory,
+}
+
+/// The advertisement being decoded.
+#[derive(Clone, Copy, Debug)]
+pub struct Advert<'a> {
+    pub addr: Addr,
+    pub addr_type: u8,
+    pub rssi: Option<i8>,
+    /// Whole AD data (for formats that need more than their own structure, e.g. a name).
+    pub data: &'a [u8],
+}
+
+/// Which AD structure a format claims.
+#[derive(Clone, Copy, Debug)]
+pub enum Matcher {
+    /// 16-bit service data with this UUID; the decoder gets the data after the UUID.
+    ServiceData16(u16),
+    /// Manufacturer data with this company id; the decoder gets the data after the id.
+    Manufacturer(u16),
+    /// Anything else (several company ids, a name…): the function inspects the structure and
+    /// the whole advert and returns the payload to decode.
+    Custom(for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
+}
+
+/// Decoder signature: claimed payload in, reading out.
+pub type DecodeFn = fn(&mut Ctx<'_>, &Advert<'_>, &[u8], &mut Reading) -> Result<(), DecodeError>;
+
+/// One format's table entry.
+pub struct Format {
+    pub name: &'static str,
+    pub matcher: Matcher,
+    pub decode: DecodeFn,
+}
+
+/// Every supported format, tried in order; the first whose matcher fits an AD structure of
+/// the report decodes it.
+pub static FORMATS: &[&Format] = &[&mibeacon::FORMAT];
+
+/// Finds the format claiming one AD structure.
+pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {
+    for f in FORMATS {
+        if let Matcher::Custom(m) = f.matcher {
+            if let Some(d) = m(s, adv) {
+                return Some((f, d));
+            }
+        }
+    }
+    if let Some((uuid, data)) = s.service_data16() {
+        for f in FORMATS {
+            if let Matcher::ServiceData16(u) = f.matcher {
+                if u == uuid {
+                    return Some((f, data));
+                }
+            }
+        }
+    } else if let Some((cid, data)) = s.manufacturer() {
+        for f in FORMATS {
+            if let Matcher::Manufacturer(c) = f.matcher {
+                if c == cid {
+                    return Some((f, data));
+                }
+            }
+        }
+    }
+    None
+}

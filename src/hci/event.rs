@@ -1,0 +1,654 @@
+//! Zero-copy, checked views over HCI event packets (Core 5.x Vol 4 Part E 7.7).
+//!
+//! Every view is built by a checked constructor that validates all lengths up front, so no
+//! accessor can read out of bounds and any byte string is either a valid view or a typed
+//! [`Error`]. Packets start with the H4 packet-type byte `0x04`, as both the raw HCI socket and
+//! an H4 UART/TCP stream deliver them. Nothing here allocates.
+
+use core::fmt;
+
+/// Field offsets, named in one place (smoltcp style).
+mod field {
+    /// H4 packet type, event code, parameter length.
+    pub const H4_TYPE: usize = 0;
+    pub const EVENT_CODE: usize = 1;
+    pub const PARAM_LEN: usize = 2;
+    pub const PARAMS: usize = 3;
+
+    // Relative to the event parameters.
+    pub const CC_NUM_CMDS: usize = 0;
+    pub const CC_OPCODE: core::ops::Range<usize> = 1..3;
+    pub const CC_RETURN: usize = 3;
+    pub const CS_STATUS: usize = 0;
+    pub const CS_NUM_CMDS: usize = 1;
+    pub const CS_OPCODE: core::ops::Range<usize> = 2..4;
+    pub const LE_SUBEVENT: usize = 0;
+    pub const LE_NUM_REPORTS: usize = 1;
+    pub const LE_REPORTS: usize = 2;
+
+    // Legacy report (subevent 0x02), relative to the report start.
+    pub const ADV_EVT_TYPE: usize = 0;
+    pub const ADV_ADDR_TYPE: usize = 1;
+    pub const ADV_ADDR: core::ops::Range<usize> = 2..8;
+    pub const ADV_DATA_LEN: usize = 8;
+    pub const ADV_DATA: usize = 9;
+    /// Fixed bytes of one legacy report besides its data: header (9) + RSSI (1).
+    pub const ADV_FIXED: usize = 10;
+
+    // Extended report (subevent 0x0D), relative to the report start.
+    pub const EXT_EVT_TYPE: core::ops::Range<usize> = 0..2;
+    pub const EXT_ADDR_TYPE: usize = 2;
+    pub const EXT_ADDR: core::ops::Range<usize> = 3..9;
+    pub const EXT_PRIMARY_PHY: usize = 9;
+    pub const EXT_SECONDARY_PHY: usize = 10;
+    pub const EXT_SID: usize = 11;
+    pub const EXT_TX_POWER: usize = 12;
+    pub const EXT_RSSI: usize = 13;
+    pub const EXT_PERIODIC_INTERVAL: core::ops::Range<usize> = 14..16;
+    pub const EXT_DIRECT_ADDR_TYPE: usize = 16;
+    pub const EXT_DIRECT_ADDR: core::ops::Range<usize> = 17..23;
+    pub const EXT_DATA_LEN: usize = 23;
+    pub const EXT_DATA: usize = 24;
+}
+
+/// H4 packet type of an HCI event.
+pub const H4_EVENT: u8 = 0x04;
+pub const EVT_COMMAND_COMPLETE: u8 = 0x0E;
+pub const EVT_COMMAND_STATUS: u8 = 0x0F;
+pub const EVT_HARDWARE_ERROR: u8 = 0x10;
+pub const EVT_LE_META: u8 = 0x3E;
+pub const LE_ADVERTISING_REPORT: u8 = 0x02;
+pub const LE_EXTENDED_ADVERTISING_REPORT: u8 = 0x0D;
+/// RSSI / TX power value meaning "not available".
+pub const RSSI_UNAVAILABLE: i8 = 127;
+
+/// Why a byte string is not a valid HCI event view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// Shorter than the 3-byte event header.
+    TooShort,
+    /// First byte is not the H4 event type 0x04.
+    NotAnEvent(u8),
+    /// Parameter length byte disagrees with the bytes present.
+    LengthMismatch { declared: usize, present: usize },
+    /// Event parameters too short for the event's fixed fields.
+    Truncated,
+    /// A report inside an LE Meta event overruns the event or leaves junk behind.
+    BadReport,
+    /// num_reports is 0 or impossible.
+    BadReportCount(u8),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::TooShort => write!(f, "HCI event shorter than its 3-byte header"),
+            Error::NotAnEvent(t) => write!(f, "H4 packet type {t:#04x} is not an event"),
+            Error::LengthMismatch { declared, present } => {
+                write!(f, "HCI event declares {declared} parameter bytes, {present} present")
+            }
+            Error::Truncated => write!(f, "HCI event parameters truncated"),
+            Error::BadReport => write!(f, "advertising report overruns its event"),
+            Error::BadReportCount(n) => write!(f, "invalid advertising report count {n}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A checked HCI event packet (H4 type byte included).
+#[derive(Clone, Copy)]
+pub struct Event<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Event<'a> {
+    /// Checks the H4 type, the header and that the parameter length matches exactly.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Error> {
+        if buf.len() < field::PARAMS {
+            return Err(Error::TooShort);
+        }
+        if buf[field::H4_TYPE] != H4_EVENT {
+            return Err(Error::NotAnEvent(buf[field::H4_TYPE]));
+        }
+        let declared = buf[field::PARAM_LEN] as usize;
+        let present = buf.len() - field::PARAMS;
+        if declared != present {
+            return Err(Error::LengthMismatch { declared, present });
+        }
+        Ok(Event { buf })
+    }
+
+    /// Like [`Event::new_checked`] for a buffer without the H4 type byte (btsnoop H1, monitor).
+    pub fn code(&self) -> u8 {
+        self.buf[field::EVENT_CODE]
+    }
+
+    pub fn params(&self) -> &'a [u8] {
+        &self.buf[field::PARAMS..]
+    }
+
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Classifies the event; unknown events are returned as [`EventKind::Other`].
+    pub fn kind(&self) -> Result<EventKind<'a>, Error> {
+        let p = self.params();
+        match self.code() {
+            EVT_COMMAND_COMPLETE => {
+                if p.len() < field::CC_RETURN {
+                    return Err(Error::Truncated);
+                }
+                Ok(EventKind::CommandComplete(CommandComplete { params: p }))
+            }
+            EVT_COMMAND_STATUS => {
+                if p.len() < field::CS_OPCODE.end {
+                    return Err(Error::Truncated);
+                }
+                Ok(EventKind::CommandStatus(CommandStatus { params: p }))
+            }
+            EVT_HARDWARE_ERROR => match p.first() {
+                Some(&code) => Ok(EventKind::HardwareError(code)),
+                None => Err(Error::Truncated),
+            },
+            EVT_LE_META => {
+                let sub = *p.get(field::LE_SUBEVENT).ok_or(Error::Truncated)?;
+                match sub {
+                    LE_ADVERTISING_REPORT => Ok(EventKind::AdvReports(AdvReports::new_checked(p)?)),
+                    LE_EXTENDED_ADVERTISING_REPORT => {
+                        Ok(EventKind::ExtAdvReports(ExtAdvReports::new_checked(p)?))
+                    }
+                    other => Ok(EventKind::LeMetaOther(other)),
+                }
+            }
+            other => Ok(EventKind::Other(other)),
+        }
+    }
+}
+
+/// The events hci2mqtt understands.
+#[derive(Clone, Copy)]
+pub enum EventKind<'a> {
+    CommandComplete(CommandComplete<'a>),
+    CommandStatus(CommandStatus<'a>),
+    HardwareError(u8),
+    AdvReports(AdvReports<'a>),
+    ExtAdvReports(ExtAdvReports<'a>),
+    LeMetaOther(u8),
+    Other(u8),
+}
+
+/// Command Complete (0x0E): `num_cmds | opcode le16 | return parameters`.
+#[derive(Clone, Copy)]
+pub struct CommandComplete<'a> {
+    params: &'a [u8],
+}
+
+impl<'a> CommandComplete<'a> {
+    pub fn num_commands(&self) -> u8 {
+        self.params[field::CC_NUM_CMDS]
+    }
+    pub fn opcode(&self) -> u16 {
+        u16::from_le_bytes([self.params[field::CC_OPCODE.start], self.params[field::CC_OPCODE.start + 1]])
+    }
+    /// Return parameters; the first byte is the status for almost every command.
+    pub fn return_params(&self) -> &'a [u8] {
+        &self.params[field::CC_RETURN..]
+    }
+    /// Status byte (first return parameter), or `None` when the controller sent none (NOP).
+    pub fn status(&self) -> Option<u8> {
+        self.return_params().first().copied()
+    }
+}
+
+/// Command Status (0x0F): `status | num_cmds | opcode le16`.
+#[derive(Clone, Copy)]
+pub struct CommandStatus<'a> {
+    params: &'a [u8],
+}
+
+impl<'a> CommandStatus<'a> {
+    pub fn status(&self) -> u8 {
+        self.params[field::CS_STATUS]
+    }
+    pub fn num_commands(&self) -> u8 {
+        self.params[field::CS_NUM_CMDS]
+    }
+    pub fn opcode(&self) -> u16 {
+        u16::from_le_bytes([self.params[field::CS_OPCODE.start], self.params[field::CS_OPCODE.start + 1]])
+    }
+}
+
+/// A Bluetooth device address in display order (most significant byte first),
+/// i.e. reversed from the wire.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Addr(pub [u8; 6]);
+
+impl Addr {
+    /// From the little-endian wire order used in HCI.
+    pub fn from_le(b: &[u8]) -> Addr {
+        let mut a = [0u8; 6];
+        for i in 0..6 {
+            a[i] = b[5 - i];
+        }
+        Addr(a)
+    }
+    /// Little-endian (wire) order, as MiBeacon's nonce uses it.
+    pub fn to_le(self) -> [u8; 6] {
+        let mut a = self.0;
+        a.reverse();
+        a
+    }
+    /// Parses `AA:BB:CC:DD:EE:FF`, `AA-BB-…` or 12 bare hex digits.
+    pub fn parse(s: &str) -> Option<Addr> {
+        let hex: Vec<u8> = s.bytes().filter(|b| *b != b':' && *b != b'-').collect();
+        if hex.len() != 12 || (s.len() != 12 && s.len() != 17) {
+            return None;
+        }
+        let mut a = [0u8; 6];
+        for i in 0..6 {
+            let hi = (hex[2 * i] as char).to_digit(16)?;
+            let lo = (hex[2 * i + 1] as char).to_digit(16)?;
+            a[i] = (hi * 16 + lo) as u8;
+        }
+        Some(Addr(a))
+    }
+    /// 12 lower-case hex digits, as MQTT topics and discovery ids use it.
+    pub fn hex12(&self) -> [u8; 12] {
+        const H: &[u8; 16] = b"0123456789abcdef";
+        let mut o = [0u8; 12];
+        for (i, b) in self.0.iter().enumerate() {
+            o[2 * i] = H[(b >> 4) as usize];
+            o[2 * i + 1] = H[(b & 15) as usize];
+        }
+        o
+    }
+    /// `AA:BB:CC:DD:EE:FF` into a stack buffer.
+    pub fn colon(&self) -> [u8; 17] {
+        const H: &[u8; 16] = b"0123456789ABCDEF";
+        let mut o = [b':'; 17];
+        for (i, b) in self.0.iter().enumerate() {
+            o[3 * i] = H[(b >> 4) as usize];
+            o[3 * i + 1] = H[(b & 15) as usize];
+        }
+        o
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.colon();
+        // colon() only produces ASCII.
+        f.write_str(core::str::from_utf8(&c).unwrap_or("??:??:??:??:??:??"))
+    }
+}
+
+impl fmt::Debug for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Data status of an extended report (event type bits 5–6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataStatus {
+    Complete,
+    MoreToCome,
+    Truncated,
+    Reserved,
+}
+
+/// One advertising report, legacy or extended, normalised to what decoders need.
+#[derive(Clone, Copy, Debug)]
+pub struct Report<'a> {
+    /// Extended event-type bits (legacy reports mapped onto them, legacy bit set).
+    pub event_type: u16,
+    pub addr_type: u8,
+    pub addr: Addr,
+    /// `None` when the controller says 127 (unavailable).
+    pub rssi: Option<i8>,
+    /// `None` when unavailable (always for legacy reports).
+    pub tx_power: Option<i8>,
+    pub primary_phy: u8,
+    pub secondary_phy: u8,
+    pub sid: u8,
+    /// AD structures.
+    pub data: &'a [u8],
+}
+
+impl<'a> Report<'a> {
+    pub fn is_legacy(&self) -> bool {
+        self.event_type & ext_evt::LEGACY != 0
+    }
+    pub fn is_scan_response(&self) -> bool {
+        self.event_type & ext_evt::SCAN_RESPONSE != 0
+    }
+    pub fn is_connectable(&self) -> bool {
+        self.event_type & ext_evt::CONNECTABLE != 0
+    }
+    pub fn data_status(&self) -> DataStatus {
+        match (self.event_type >> 5) & 3 {
+            0 => DataStatus::Complete,
+            1 => DataStatus::MoreToCome,
+            2 => DataStatus::Truncated,
+            _ => DataStatus::Reserved,
+        }
+    }
+}
+
+/// Extended advertising report event-type bits (Core Vol 4 Part E 7.7.65.13).
+pub mod ext_evt {
+    pub const CONNECTABLE: u16 = 1 << 0;
+    pub const SCANNABLE: u16 = 1 << 1;
+    pub const DIRECTED: u16 = 1 << 2;
+    pub const SCAN_RESPONSE: u16 = 1 << 3;
+    pub const LEGACY: u16 = 1 << 4;
+}
+
+/// Legacy event type (ADV_IND…SCAN_RSP) to extended event-type bits, as controllers do when
+/// they report legacy PDUs through subevent 0x0D.
+pub fn legacy_to_ext(t: u8) -> u16 {
+    match t {
+        0x00 => 0x0013,
+        0x01 => 0x0015,
+        0x02 => 0x0012,
+        0x03 => 0x0010,
+        0x04 => 0x001B,
+        _ => ext_evt::LEGACY,
+    }
+}
+
+fn rssi_opt(b: u8) -> Option<i8> {
+    let v = b as i8;
+    if v == RSSI_UNAVAILABLE {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// LE Advertising Report (subevent 0x02): all reports of the event, checked on construction.
+///
+/// Reports are laid out one whole report after another, which is how every host reads them
+/// (kernel, btmon, Bumble), not as the spec's parallel arrays.
+#[derive(Clone, Copy)]
+pub struct AdvReports<'a> {
+    count: u8,
+    reports: &'a [u8],
+}
+
+impl<'a> AdvReports<'a> {
+    /// `params` are the LE Meta parameters starting at the subevent byte.
+    pub fn new_checked(params: &'a [u8]) -> Result<Self, Error> {
+        let count = *params.get(field::LE_NUM_REPORTS).ok_or(Error::Truncated)?;
+        if count == 0 || count > 25 {
+            return Err(Error::BadReportCount(count));
+        }
+        let reports = &params[field::LE_REPORTS..];
+        // Walk once to validate every report boundary.
+        let mut off = 0usize;
+        for _ in 0..count {
+            let len = *reports.get(off + field::ADV_DATA_LEN).ok_or(Error::BadReport)? as usize;
+            off += field::ADV_FIXED + len;
+            if off > reports.len() {
+                return Err(Error::BadReport);
+            }
+        }
+        if off != reports.len() {
+            return Err(Error::BadReport);
+        }
+        Ok(AdvReports { count, reports })
+    }
+
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn iter(&self) -> AdvReportIter<'a> {
+        AdvReportIter { left: self.count, rest: self.reports }
+    }
+}
+
+/// Iterator over legacy reports; bounds were checked by [`AdvReports::new_checked`].
+pub struct AdvReportIter<'a> {
+    left: u8,
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for AdvReportIter<'a> {
+    type Item = Report<'a>;
+    fn next(&mut self) -> Option<Report<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        let r = self.rest;
+        let len = *r.get(field::ADV_DATA_LEN)? as usize;
+        let total = field::ADV_FIXED + len;
+        if r.len() < total {
+            self.left = 0;
+            return None;
+        }
+        self.left -= 1;
+        self.rest = &r[total..];
+        Some(Report {
+            event_type: legacy_to_ext(r[field::ADV_EVT_TYPE]),
+            addr_type: r[field::ADV_ADDR_TYPE],
+            addr: Addr::from_le(&r[field::ADV_ADDR]),
+            rssi: rssi_opt(r[field::ADV_DATA + len]),
+            tx_power: None,
+            primary_phy: 1,
+            secondary_phy: 0,
+            sid: 0xFF,
+            data: &r[field::ADV_DATA..field::ADV_DATA + len],
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left as usize, Some(self.left as usize))
+    }
+}
+
+/// LE Extended Advertising Report (subevent 0x0D): all reports, checked on construction.
+#[derive(Clone, Copy)]
+pub struct ExtAdvReports<'a> {
+    count: u8,
+    reports: &'a [u8],
+}
+
+impl<'a> ExtAdvReports<'a> {
+    pub fn new_checked(params: &'a [u8]) -> Result<Self, Error> {
+        let count = *params.get(field::LE_NUM_REPORTS).ok_or(Error::Truncated)?;
+        if count == 0 || count > 10 {
+            return Err(Error::BadReportCount(count));
+        }
+        let reports = &params[field::LE_REPORTS..];
+        let mut off = 0usize;
+        for _ in 0..count {
+            let len = *reports.get(off + field::EXT_DATA_LEN).ok_or(Error::BadReport)? as usize;
+            off += field::EXT_DATA + len;
+            if off > reports.len() {
+                return Err(Error::BadReport);
+            }
+        }
+        if off != reports.len() {
+            return Err(Error::BadReport);
+        }
+        Ok(ExtAdvReports { count, reports })
+    }
+
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn iter(&self) -> ExtAdvReportIter<'a> {
+        ExtAdvReportIter { left: self.count, rest: self.reports }
+    }
+}
+
+pub struct ExtAdvReportIter<'a> {
+    left: u8,
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for ExtAdvReportIter<'a> {
+    type Item = Report<'a>;
+    fn next(&mut self) -> Option<Report<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        let r = self.rest;
+        let len = *r.get(field::EXT_DATA_LEN)? as usize;
+        let total = field::EXT_DATA + len;
+        if r.len() < total {
+            self.left = 0;
+            return None;
+        }
+        self.left -= 1;
+        self.rest = &r[total..];
+        let _ = (field::EXT_PERIODIC_INTERVAL, field::EXT_DIRECT_ADDR_TYPE, field::EXT_DIRECT_ADDR);
+        Some(Report {
+            event_type: u16::from_le_bytes([r[field::EXT_EVT_TYPE.start], r[field::EXT_EVT_TYPE.start + 1]]),
+            addr_type: r[field::EXT_ADDR_TYPE],
+            addr: Addr::from_le(&r[field::EXT_ADDR]),
+            rssi: rssi_opt(r[field::EXT_RSSI]),
+            tx_power: rssi_opt(r[field::EXT_TX_POWER]),
+            primary_phy: r[field::EXT_PRIMARY_PHY],
+            secondary_phy: r[field::EXT_SECONDARY_PHY],
+            sid: r[field::EXT_SID],
+            data: &r[field::EXT_DATA..total],
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left as usize, Some(self.left as usize))
+    }
+}
+
+/// Either report kind, for callers that only want reports.
+#[derive(Clone, Copy)]
+pub enum Reports<'a> {
+    Legacy(AdvReports<'a>),
+    Extended(ExtAdvReports<'a>),
+}
+
+impl<'a> Reports<'a> {
+    pub fn iter(&self) -> ReportIter<'a> {
+        match self {
+            Reports::Legacy(r) => ReportIter::Legacy(r.iter()),
+            Reports::Extended(r) => ReportIter::Extended(r.iter()),
+        }
+    }
+}
+
+pub enum ReportIter<'a> {
+    Legacy(AdvReportIter<'a>),
+    Extended(ExtAdvReportIter<'a>),
+}
+
+impl<'a> Iterator for ReportIter<'a> {
+    type Item = Report<'a>;
+    fn next(&mut self) -> Option<Report<'a>> {
+        match self {
+            ReportIter::Legacy(i) => i.next(),
+            ReportIter::Extended(i) => i.next(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn legacy_single_report() {
+        let b = hex("043e22020103013412b69009e01602010612ffc0ac916400160001000000000000000000c2");
+        let ev = Event::new_checked(&b).unwrap();
+        let EventKind::AdvReports(r) = ev.kind().unwrap() else { panic!("kind") };
+        let v: Vec<_> = r.iter().collect();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].addr.to_string(), "E0:09:90:B6:12:34");
+        assert_eq!(v[0].rssi, Some(-62));
+        assert_eq!(v[0].addr_type, 1);
+        assert_eq!(v[0].data.len(), 0x16);
+        assert!(v[0].is_legacy());
+        assert_eq!(v[0].event_type, 0x0010); // ADV_NONCONN_IND
+    }
+
+    #[test]
+    fn legacy_two_reports() {
+        // two reports: (ADV_IND, 3 bytes data, rssi -10) then (SCAN_RSP, 0 bytes, rssi 127)
+        let mut p = vec![0x02, 2];
+        p.extend_from_slice(&[0, 0, 1, 2, 3, 4, 5, 6, 3, 2, 1, 6, 0xF6]);
+        p.extend_from_slice(&[4, 1, 9, 9, 9, 9, 9, 9, 0, 0x7F]);
+        let mut b = vec![0x04, 0x3E, p.len() as u8];
+        b.extend_from_slice(&p);
+        let ev = Event::new_checked(&b).unwrap();
+        let EventKind::AdvReports(r) = ev.kind().unwrap() else { panic!() };
+        let v: Vec<_> = r.iter().collect();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].addr.to_string(), "06:05:04:03:02:01");
+        assert_eq!(v[0].data, &[2, 1, 6]);
+        assert_eq!(v[0].rssi, Some(-10));
+        assert_eq!(v[1].rssi, None);
+        assert!(v[1].is_scan_response());
+        // one byte short: typed error, not panic
+        assert_eq!(Event::new_checked(&b[..b.len() - 1]).err(), Some(Error::LengthMismatch { declared: b[2] as usize, present: b.len() - 4 }));
+        let mut c = b.clone();
+        c.pop();
+        c[2] -= 1;
+        assert_eq!(Event::new_checked(&c).unwrap().kind().err(), Some(Error::BadReport));
+    }
+
+    #[test]
+    fn extended_report() {
+        let mut rep = vec![0x01, 0x00, 1, 1, 2, 3, 4, 5, 6, 1, 0, 0xFF, 0x7F, 0xCE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 1, 6];
+        let mut p = vec![0x0D, 1];
+        p.append(&mut rep);
+        let mut b = vec![0x04, 0x3E, p.len() as u8];
+        b.extend_from_slice(&p);
+        let ev = Event::new_checked(&b).unwrap();
+        let EventKind::ExtAdvReports(r) = ev.kind().unwrap() else { panic!() };
+        let v: Vec<_> = r.iter().collect();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].rssi, Some(-50));
+        assert_eq!(v[0].tx_power, None);
+        assert!(!v[0].is_legacy());
+        assert!(v[0].is_connectable());
+        assert_eq!(v[0].data_status(), DataStatus::Complete);
+        assert_eq!(v[0].data, &[2, 1, 6]);
+    }
+
+    #[test]
+    fn command_complete_and_status() {
+        let b = hex("040e0401030c00");
+        let EventKind::CommandComplete(cc) = Event::new_checked(&b).unwrap().kind().unwrap() else { panic!() };
+        assert_eq!(cc.opcode(), 0x0C03);
+        assert_eq!(cc.status(), Some(0));
+        let b = hex("040f040c01 0c20".replace(' ', "").as_str());
+        let EventKind::CommandStatus(cs) = Event::new_checked(&b).unwrap().kind().unwrap() else { panic!() };
+        assert_eq!(cs.status(), 0x0C);
+        assert_eq!(cs.opcode(), 0x200C);
+        let b = hex("04100101");
+        assert!(matches!(Event::new_checked(&b).unwrap().kind().unwrap(), EventKind::HardwareError(1)));
+    }
+
+    #[test]
+    fn addr_parse() {
+        assert_eq!(Addr::parse("a4:c1:38:b4:94:4c").unwrap().to_string(), "A4:C1:38:B4:94:4C");
+        assert_eq!(Addr::parse("A4C138B4944C").unwrap().to_string(), "A4:C1:38:B4:94:4C");
+        assert!(Addr::parse("A4C138B4944").is_none());
+        assert!(Addr::parse("zz:c1:38:b4:94:4c").is_none());
+        assert_eq!(&Addr::parse("A4C138B4944C").unwrap().hex12(), b"a4c138b4944c");
+    }
+}

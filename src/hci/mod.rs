@@ -1,0 +1,3 @@
+//! Host Controller Interface: wire views over events, command encoding, transports.
+
+pub mod event;

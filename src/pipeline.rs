@@ -1,0 +1,311 @@
+//! The sans-IO core: HCI packets in, readings and notices out.
+//!
+//! No sockets, clocks or threads here: the event loop, the replay command, tests and benches
+//! all feed bytes to [`Pipeline::handle_packet`] and receive [`Reading`]s through a [`Sink`].
+
+use std::collections::BTreeMap;
+
+use crate::adv;
+use crate::decode::{self, Advert, Ctx, DecodeError, KeyStore, Reading};
+use crate::devices::DeviceTable;
+use crate::hci::event::{self, Addr, DataStatus, Event, EventKind, Report};
+
+/// Default bound on per-device state.
+pub const DEFAULT_DEVICE_CAP: usize = 4096;
+/// Bound on the per-MAC failure map kept for the summary.
+const FAILURE_MAP_CAP: usize = 256;
+/// Pending extended-advertising fragments kept at once.
+const FRAGMENT_SLOTS: usize = 4;
+/// Largest reassembled extended advertisement (Core: 1650 bytes).
+const MAX_EXT_DATA: usize = 1650;
+
+/// Something worth telling the user once, not per frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// A configured key does not authenticate this device's frames (reported once per device).
+    WrongKey { addr: Addr, format: &'static str },
+    /// This device sends encrypted frames and has no key (reported once per device).
+    NeedsKey { addr: Addr, format: &'static str, model: &'static str },
+}
+
+impl core::fmt::Display for Notice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Notice::WrongKey { addr, format } => {
+                write!(f, "{addr}: {format} frame does not decrypt with the configured key (wrong key?)")
+            }
+            Notice::NeedsKey { addr, format, model } => {
+                write!(f, "{addr}: {model} sends encrypted {format} frames; configure its key to decode them")
+            }
+        }
+    }
+}
+
+/// Where the pipeline's output goes.
+pub trait Sink {
+    fn reading(&mut self, r: &Reading);
+    fn notice(&mut self, _n: Notice) {}
+    /// Every well-formed report, decoded or not (used by `scan`).
+    fn report(&mut self, _r: &Report<'_>, _decoded: Option<&Reading>, _err: Option<DecodeError>) {}
+}
+
+impl<F: FnMut(&Reading)> Sink for F {
+    fn reading(&mut self, r: &Reading) {
+        self(r)
+    }
+}
+
+/// Counters for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub packets: u64,
+    /// Packets that were not valid HCI events, or events whose reports did not parse.
+    pub malformed: u64,
+    /// Non-event packets (commands, ACL) and events other than advertising reports.
+    pub other: u64,
+    pub reports: u64,
+    /// Reports whose AD data overran (the well-formed structures before it were still used).
+    pub ad_overruns: u64,
+    pub decoded: u64,
+    pub duplicates: u64,
+    /// Claimed by a format but not decodable (truncated, malformed, unsupported).
+    pub undecodable: u64,
+    pub no_key: u64,
+    pub decrypt_failures: u64,
+    pub replays: u64,
+    /// Devices evicted from the bounded per-device table.
+    pub evicted: u64,
+    /// Extended advertisements dropped because their fragment chain broke.
+    pub fragments_dropped: u64,
+    /// Decrypt failures by device (bounded to the first 256 devices).
+    pub decrypt_failures_by_mac: BTreeMap<Addr, u64>,
+}
+
+struct Fragment {
+    addr: Addr,
+    sid: u8,
+    used: bool,
+    data: Vec<u8>,
+}
+
+/// Pipeline configuration.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Drop a frame whose counter equals the last one from the same device and format.
+    pub filter_duplicates: bool,
+    pub device_cap: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { filter_duplicates: true, device_cap: DEFAULT_DEVICE_CAP }
+    }
+}
+
+pub struct Pipeline {
+    keys: KeyStore,
+    devices: DeviceTable,
+    opts: Options,
+    stats: Stats,
+    reading: Reading,
+    fragments: Vec<Fragment>,
+}
+
+impl Pipeline {
+    pub fn new(keys: KeyStore, opts: Options) -> Self {
+        Pipeline {
+            keys,
+            devices: DeviceTable::with_capacity(opts.device_cap),
+            opts,
+            stats: Stats::default(),
+            reading: Reading::default(),
+            fragments: (0..FRAGMENT_SLOTS)
+                .map(|_| Fragment { addr: Addr::default(), sid: 0, used: false, data: Vec::with_capacity(MAX_EXT_DATA) })
+                .collect(),
+        }
+    }
+
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    pub fn keys_mut(&mut self) -> &mut KeyStore {
+        &mut self.keys
+    }
+
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.evicted = self.devices.evicted;
+        s
+    }
+
+    pub fn devices(&self) -> &DeviceTable {
+        &self.devices
+    }
+
+    /// Feeds one HCI packet (H4 type byte first). Returns the event if it was well-formed, so
+    /// callers driving a controller can look at Command Complete etc.
+    pub fn handle_packet(&mut self, pkt: &[u8], sink: &mut dyn Sink) {
+        self.stats.packets += 1;
+        if pkt.first() != Some(&event::H4_EVENT) {
+            self.stats.other += 1;
+            return;
+        }
+        let ev = match Event::new_checked(pkt) {
+            Ok(e) => e,
+            Err(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        match ev.kind() {
+            Ok(EventKind::AdvReports(r)) => {
+                for rep in r.iter() {
+                    self.handle_report(&rep, sink);
+                }
+            }
+            Ok(EventKind::ExtAdvReports(r)) => {
+                for rep in r.iter() {
+                    self.handle_ext_report(&rep, sink);
+                }
+            }
+            Ok(_) => self.stats.other += 1,
+            Err(_) => self.stats.malformed += 1,
+        }
+    }
+
+    fn handle_ext_report(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
+        let slot = self.fragments.iter().position(|f| f.used && f.addr == rep.addr && f.sid == rep.sid);
+        match (rep.data_status(), slot) {
+            (DataStatus::Complete, None) => self.handle_report(rep, sink),
+            (DataStatus::MoreToCome, _) => {
+                let i = match slot {
+                    Some(i) => i,
+                    None => {
+                        // Take a free slot, else recycle the first (its chain is lost).
+                        let i = self.fragments.iter().position(|f| !f.used).unwrap_or(0);
+                        if self.fragments[i].used {
+                            self.stats.fragments_dropped += 1;
+                        }
+                        let f = &mut self.fragments[i];
+                        f.used = true;
+                        f.addr = rep.addr;
+                        f.sid = rep.sid;
+                        f.data.clear();
+                        i
+                    }
+                };
+                let f = &mut self.fragments[i];
+                if f.data.len() + rep.data.len() > MAX_EXT_DATA {
+                    f.used = false;
+                    self.stats.fragments_dropped += 1;
+                } else {
+                    f.data.extend_from_slice(rep.data);
+                }
+            }
+            (DataStatus::Complete, Some(i)) => {
+                let mut data = core::mem::take(&mut self.fragments[i].data);
+                self.fragments[i].used = false;
+                if data.len() + rep.data.len() <= MAX_EXT_DATA {
+                    data.extend_from_slice(rep.data);
+                    let whole = Report { data: &data, ..*rep };
+                    self.handle_report(&whole, sink);
+                } else {
+                    self.stats.fragments_dropped += 1;
+                }
+                data.clear();
+                self.fragments[i].data = data;
+            }
+            (DataStatus::Truncated | DataStatus::Reserved, s) => {
+                if let Some(i) = s {
+                    self.fragments[i].used = false;
+                }
+                self.stats.fragments_dropped += 1;
+                // The part received may still hold a complete sensor structure.
+                self.handle_report(rep, sink);
+            }
+        }
+    }
+
+    /// Decodes one complete report.
+    pub fn handle_report(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
+        self.stats.reports += 1;
+        let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data: rep.data };
+        let mut claimed = None;
+        let mut overrun = false;
+        for s in adv::structures(rep.data) {
+            match s {
+                Ok(s) => {
+                    if claimed.is_none() {
+                        claimed = decode::claim(&s, &advert);
+                    }
+                }
+                Err(_) => overrun = true,
+            }
+        }
+        if overrun {
+            self.stats.ad_overruns += 1;
+        }
+        let Some((format, payload)) = claimed else {
+            sink.report(rep, None, None);
+            return;
+        };
+        self.reading.clear(rep.addr, rep.rssi);
+        self.reading.format = format.name;
+        let mem = self.devices.get_or_insert(rep.addr);
+        let result = {
+            let mut ctx = Ctx { keys: &self.keys, memory: &mut mem.memory };
+            (format.decode)(&mut ctx, &advert, payload, &mut self.reading)
+        };
+        match result {
+            Ok(()) => {
+                // The frame may name another address (MAC in frame): dedupe on the sensor.
+                let sensor = self.reading.addr;
+                let st = if sensor == rep.addr { mem } else { self.devices.get_or_insert(sensor) };
+                if let (true, Some(p)) = (self.opts.filter_duplicates, self.reading.packet) {
+                    if st.last_packet == Some((p, format.name)) {
+                        self.stats.duplicates += 1;
+                        return;
+                    }
+                    st.last_packet = Some((p, format.name));
+                }
+                self.stats.decoded += 1;
+                sink.reading(&self.reading);
+                sink.report(rep, Some(&self.reading), None);
+            }
+            Err(e) => {
+                match e {
+                    DecodeError::NoKey => {
+                        self.stats.no_key += 1;
+                        if !mem.no_key_reported {
+                            mem.no_key_reported = true;
+                            sink.notice(Notice::NeedsKey {
+                                addr: self.reading.addr,
+                                format: self.reading.format,
+                                model: self.reading.model,
+                            });
+                        }
+                    }
+                    DecodeError::DecryptFailed => {
+                        self.stats.decrypt_failures += 1;
+                        let n = self.stats.decrypt_failures_by_mac.len();
+                        if let Some(c) = self.stats.decrypt_failures_by_mac.get_mut(&self.reading.addr) {
+                            *c += 1;
+                        } else if n < FAILURE_MAP_CAP {
+                            self.stats.decrypt_failures_by_mac.insert(self.reading.addr, 1);
+                        }
+                        if !mem.decrypt_failure_reported {
+                            mem.decrypt_failure_reported = true;
+                            sink.notice(Notice::WrongKey { addr: self.reading.addr, format: self.reading.format });
+                        }
+                    }
+                    DecodeError::Replay => self.stats.replays += 1,
+                    DecodeError::Truncated | DecodeError::Malformed(_) | DecodeError::NoData => {
+                        self.stats.undecodable += 1
+                    }
+                }
+                sink.report(rep, None, Some(e));
+            }
+        }
+    }
+}
