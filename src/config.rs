@@ -217,7 +217,7 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Parses TOML text; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let mut cfg: Config = toml::from_str(text).map_err(|e| located(text, origin, &e))?;
+        let cfg: Config = toml::from_str(text).map_err(|e| located(text, origin, &e))?;
         cfg.validate(text, origin)?;
         Ok(cfg)
     }
