@@ -64,7 +64,10 @@ fn fresh_device_accepted_and_nonce_uses_real_device_info() {
 #[test]
 fn counter_backwards_rejected_equal_is_duplicate() {
     let mut p = pipeline(Some(DEV));
-    assert_eq!(temp(&feed(&mut p, DEV, "fcd2", V2_C1000_TRIGGER)), Some(25.06));
+    assert_eq!(
+        temp(&feed(&mut p, DEV, "fcd2", V2_C1000_TRIGGER)),
+        Some(25.06)
+    );
     assert_eq!(temp(&feed(&mut p, DEV, "fcd2", V2_C1001)), Some(25.06));
     // Same frame again: not a replay, dropped by the duplicate filter.
     let o = feed(&mut p, DEV, "fcd2", V2_C1001);
@@ -98,7 +101,10 @@ fn plaintext_after_encrypted_rejected() {
     // Two rules, checked separately below: the device has sent authenticated encrypted
     // frames (`seen_encrypted`), or a key is configured for it.
     let mut p = pipeline(Some(DEV));
-    assert_eq!(temp(&feed(&mut p, DEV, "fcd2", V2_C1000_TRIGGER)), Some(25.06));
+    assert_eq!(
+        temp(&feed(&mut p, DEV, "fcd2", V2_C1000_TRIGGER)),
+        Some(25.06)
+    );
     let o = feed(&mut p, DEV, "fcd2", V2_PLAIN);
     assert_eq!(o.errors, vec![DecodeError::Replay]);
     assert!(o.readings.is_empty());
@@ -107,7 +113,10 @@ fn plaintext_after_encrypted_rejected() {
 
     // Key configured, nothing seen yet: plaintext is a downgrade, rejected.
     let mut p = pipeline(Some(DEV));
-    assert_eq!(feed(&mut p, DEV, "fcd2", V2_PLAIN).errors, vec![DecodeError::Replay]);
+    assert_eq!(
+        feed(&mut p, DEV, "fcd2", V2_PLAIN).errors,
+        vec![DecodeError::Replay]
+    );
 
     // seen_encrypted alone (no key for this advertiser: the key is for the in-frame MAC).
     let mut p = pipeline(Some("11:22:33:44:55:66"));
@@ -136,8 +145,15 @@ fn encrypted_without_key_is_nokey_with_notice() {
     assert_eq!(o.notices.len(), 1);
     // Wrong key: DecryptFailed (a forged/unauthenticated frame never counts as a replay).
     let mut keys = KeyStore::new();
-    keys.insert_str(DEV, "331d39c1d7cc1ab1aee224cd096db932").unwrap();
+    keys.insert_str(DEV, "331d39c1d7cc1ab1aee224cd096db932")
+        .unwrap();
     let mut p = Pipeline::new(keys, Options::default());
-    assert_eq!(feed(&mut p, DEV, "fcd2", V2_C1001).errors, vec![DecodeError::DecryptFailed]);
-    assert_eq!(feed(&mut p, DEV, "fcd2", V2_PLAIN).errors, vec![DecodeError::Replay]); // key configured
+    assert_eq!(
+        feed(&mut p, DEV, "fcd2", V2_C1001).errors,
+        vec![DecodeError::DecryptFailed]
+    );
+    assert_eq!(
+        feed(&mut p, DEV, "fcd2", V2_PLAIN).errors,
+        vec![DecodeError::Replay]
+    ); // key configured
 }

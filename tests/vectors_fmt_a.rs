@@ -44,7 +44,11 @@ use serde_json::{Map, Value};
 enum Allow {
     /// These expected keys are not compared; instead our output must have exactly the `ours`
     /// values (JSON) and must not have the keys listed in `absent`.
-    Keys { skip: &'static [&'static str], ours: &'static [(&'static str, &'static str)], absent: &'static [&'static str] },
+    Keys {
+        skip: &'static [&'static str],
+        ours: &'static [(&'static str, &'static str)],
+        absent: &'static [&'static str],
+    },
     /// We publish no reading for this input; `Some(e)` = the decode error we must report.
     NoReading(Option<DecodeError>),
 }
@@ -114,7 +118,10 @@ fn map_key(k: &str) -> Vec<String> {
     // key_N → base mapping + _N
     if let Some((base, n)) = k.rsplit_once('_') {
         if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
-            return map_key(base).into_iter().map(|b| format!("{b}_{n}")).collect();
+            return map_key(base)
+                .into_iter()
+                .map(|b| format!("{b}_{n}"))
+                .collect();
         }
     }
     let c: &[&str] = match k {
@@ -142,7 +149,15 @@ fn map_key(k: &str) -> Vec<String> {
 }
 
 /// Keys of the expectation that describe the device, not a reading (theengs / bleparser).
-const IGNORED: &[&str] = &["brand", "model", "model_id", "type_theengs", "acts", "tempf", "data"];
+const IGNORED: &[&str] = &[
+    "brand",
+    "model",
+    "model_id",
+    "type_theengs",
+    "acts",
+    "tempf",
+    "data",
+];
 
 fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<String>) {
     let id = v["id"].as_str().unwrap_or("?");
@@ -157,7 +172,9 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
             }
         }};
     }
-    let Some(exp) = v["expected"].as_object() else { return };
+    let Some(exp) = v["expected"].as_object() else {
+        return;
+    };
     for (k, want) in exp {
         if skip.contains(&k.as_str()) || IGNORED.contains(&k.as_str()) {
             continue;
@@ -167,7 +184,11 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
             "type" if bleparser => check!(k, want, r.get("model")),
             "type" if theengs => {}
             "mac" => {
-                let got = r.get("mac").and_then(Value::as_str).unwrap_or("").replace(':', "");
+                let got = r
+                    .get("mac")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .replace(':', "");
                 let w = want.as_str().unwrap_or("").replace(':', "");
                 if !got.eq_ignore_ascii_case(&w) {
                     errs.push(format!("{id}: mac: want {w}, got {got}"));
@@ -175,7 +196,10 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
             }
             "packet" if want.as_str() == Some("no packet id") => {
                 if r.get("packet").is_some() {
-                    errs.push(format!("{id}: packet: want none, got {:?}", r.get("packet")));
+                    errs.push(format!(
+                        "{id}: packet: want none, got {:?}",
+                        r.get("packet")
+                    ));
                 }
             }
             "packet" | "packet_id" => check!(k, want, r.get("packet")),
@@ -201,7 +225,12 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
             }
         }
     }
-    for k in v.get("expected_absent").and_then(Value::as_array).into_iter().flatten() {
+    for k in v
+        .get("expected_absent")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(k) = k.as_str() {
             if r.contains_key(k) {
                 errs.push(format!("{id}: {k} must be absent"));
@@ -217,7 +246,11 @@ fn expected_error(reason: &str) -> Option<DecodeError> {
         Some(DecodeError::Replay)
     } else if r.contains("version") {
         Some(DecodeError::Malformed("BTHome version is not 2"))
-    } else if r.contains("24 bytes") || r.contains("no key") || r.contains("no bindkey") || r.contains("key needed") {
+    } else if r.contains("24 bytes")
+        || r.contains("no key")
+        || r.contains("no bindkey")
+        || r.contains("key needed")
+    {
         Some(DecodeError::NoKey)
     } else if r.contains("wrong") || r.contains("bad mic") {
         Some(DecodeError::DecryptFailed)
@@ -245,11 +278,17 @@ fn run_file(path: &str) -> (usize, usize, usize) {
         if let Some(reason) = v.get("expect_error").and_then(Value::as_str) {
             neg += 1;
             if !out.readings.is_empty() {
-                errs.push(format!("{id}: expected failure ({reason}), got {:?}", out.readings));
+                errs.push(format!(
+                    "{id}: expected failure ({reason}), got {:?}",
+                    out.readings
+                ));
             }
             if let Some(e) = expected_error(reason) {
                 if !out.errors.contains(&e) {
-                    errs.push(format!("{id}: expected {e:?} ({reason}), got {:?}", out.errors));
+                    errs.push(format!(
+                        "{id}: expected {e:?} ({reason}), got {:?}",
+                        out.errors
+                    ));
                 }
             }
             if reason.contains("24 bytes") && !out.key_refused {
@@ -261,17 +300,27 @@ fn run_file(path: &str) -> (usize, usize, usize) {
         match d.map(|d| &d.allow) {
             Some(Allow::NoReading(e)) => {
                 if !out.readings.is_empty() {
-                    errs.push(format!("{id}: stale deviation: now decodes {:?}", out.readings));
+                    errs.push(format!(
+                        "{id}: stale deviation: now decodes {:?}",
+                        out.readings
+                    ));
                 }
                 if let Some(e) = e {
                     if !out.errors.contains(e) {
-                        errs.push(format!("{id}: deviation expects {e:?}, got {:?}", out.errors));
+                        errs.push(format!(
+                            "{id}: deviation expects {e:?}, got {:?}",
+                            out.errors
+                        ));
                     }
                 }
             }
             allow => {
                 if out.readings.len() != 1 {
-                    errs.push(format!("{id}: expected 1 reading, got {} (errors {:?})", out.readings.len(), out.errors));
+                    errs.push(format!(
+                        "{id}: expected 1 reading, got {} (errors {:?})",
+                        out.readings.len(),
+                        out.errors
+                    ));
                     continue;
                 }
                 let r = &out.readings[0];
@@ -280,7 +329,10 @@ fn run_file(path: &str) -> (usize, usize, usize) {
                         for (k, json) in *ours {
                             let want: Value = serde_json::from_str(json).expect("deviation json");
                             if r.get(*k) != Some(&want) {
-                                errs.push(format!("{id}: deviation value {k}: want {want}, got {:?}", r.get(*k)));
+                                errs.push(format!(
+                                    "{id}: deviation value {k}: want {want}, got {:?}",
+                                    r.get(*k)
+                                ));
                             }
                         }
                         for k in *absent {
@@ -295,33 +347,56 @@ fn run_file(path: &str) -> (usize, usize, usize) {
                 compare(v, r, skip, &mut errs);
                 // Our format slug agrees with the corpus slug.
                 if r.get("format").and_then(Value::as_str) != v["format"].as_str() {
-                    errs.push(format!("{id}: format {:?} != {:?}", r.get("format"), v["format"]));
+                    errs.push(format!(
+                        "{id}: format {:?} != {:?}",
+                        r.get("format"),
+                        v["format"]
+                    ));
                 }
             }
         }
     }
-    assert!(errs.is_empty(), "{} mismatches:\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} mismatches:\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
     (pos, neg, dev)
 }
 
 #[test]
 fn corpus_vectors() {
-    let (pos, neg, dev) = run_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors/fmt-a.jsonl"));
+    let (pos, neg, dev) = run_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/fmt-a.jsonl"
+    ));
     eprintln!("fmt-a corpus: {pos} positive, {neg} failure vectors, {dev} known deviations");
     assert!(pos >= 140 && neg >= 10, "{pos} {neg}");
     // Every deviation entry names a vector of this file (no stale ids).
-    let ids: Vec<String> = load_jsonl(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors/fmt-a.jsonl"))
-        .iter()
-        .map(|v| v["id"].as_str().unwrap_or("").to_string())
-        .collect();
+    let ids: Vec<String> = load_jsonl(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/fmt-a.jsonl"
+    ))
+    .iter()
+    .map(|v| v["id"].as_str().unwrap_or("").to_string())
+    .collect();
     for d in DEVIATIONS {
-        assert!(ids.iter().any(|i| i == d.id), "deviation for unknown vector {} ({})", d.id, d.reason);
+        assert!(
+            ids.iter().any(|i| i == d.id),
+            "deviation for unknown vector {} ({})",
+            d.id,
+            d.reason
+        );
     }
 }
 
 #[test]
 fn derived_negative_vectors() {
-    let (pos, neg, _) = run_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors/fmt-a-negative.jsonl"));
+    let (pos, neg, _) = run_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/fmt-a-negative.jsonl"
+    ));
     assert_eq!(pos, 0);
     assert_eq!(neg, 16);
 }

@@ -13,12 +13,17 @@ use serde_json::{Map, Value};
 pub fn hex(s: &str) -> Vec<u8> {
     let s = s.trim();
     assert!(s.len() % 2 == 0, "odd hex {s}");
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex")).collect()
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
 }
 
 pub fn load_jsonl(path: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("json line")).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
 }
 
 /// `AA:BB:CC:DD:EE:FF` → bytes in display order.
@@ -65,11 +70,16 @@ pub fn ad_from_fields(v: &Value) -> Vec<u8> {
     }
     if let Some(all) = v.get("service_data_all").and_then(Value::as_array) {
         for s in all {
-            push_service_data(&mut ad, s["uuid"].as_str().unwrap_or("0000"), &hex(s["data_hex"].as_str().unwrap_or("")));
+            push_service_data(
+                &mut ad,
+                s["uuid"].as_str().unwrap_or("0000"),
+                &hex(s["data_hex"].as_str().unwrap_or("")),
+            );
         }
-    } else if let (Some(u), Some(d)) =
-        (v.get("service_uuid").and_then(Value::as_str), v.get("service_data_hex").and_then(Value::as_str))
-    {
+    } else if let (Some(u), Some(d)) = (
+        v.get("service_uuid").and_then(Value::as_str),
+        v.get("service_data_hex").and_then(Value::as_str),
+    ) {
         push_service_data(&mut ad, u, &hex(d));
     } else if let Some(sd) = v.get("service_data").and_then(Value::as_object) {
         // preceding_inputs style: {"fcd2": "hex", ...}
@@ -96,7 +106,10 @@ pub fn event_for(v: &Value) -> Vec<u8> {
     if let Some(h) = v.get("hci_event_hex").and_then(Value::as_str) {
         return hex(h);
     }
-    let mac = v.get("mac").and_then(Value::as_str).unwrap_or("00:00:00:00:00:00");
+    let mac = v
+        .get("mac")
+        .and_then(Value::as_str)
+        .unwrap_or("00:00:00:00:00:00");
     let rssi = v.get("rssi").and_then(Value::as_i64).unwrap_or(-60) as i8;
     legacy_event(mac_bytes(mac), 0, &ad_from_fields(v), rssi)
 }
@@ -141,7 +154,10 @@ impl Sink for Capture {
 pub fn run_vector(v: &Value) -> Outcome {
     let mut keys = KeyStore::new();
     let mut key_refused = false;
-    if let (Some(k), Some(mac)) = (v.get("key_hex").and_then(Value::as_str), v.get("mac").and_then(Value::as_str)) {
+    if let (Some(k), Some(mac)) = (
+        v.get("key_hex").and_then(Value::as_str),
+        v.get("mac").and_then(Value::as_str),
+    ) {
         if keys.insert_str(mac, k).is_err() {
             key_refused = true;
         }
