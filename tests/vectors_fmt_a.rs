@@ -175,6 +175,8 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
     let Some(exp) = v["expected"].as_object() else {
         return;
     };
+    // Our keys accounted for by the expectation (for the completeness check below).
+    let mut seen: Vec<String> = skip.iter().map(|k| k.to_string()).collect();
     for (k, want) in exp {
         if skip.contains(&k.as_str()) || IGNORED.contains(&k.as_str()) {
             continue;
@@ -206,8 +208,9 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
             "rssi" | "signal_strength" => check!(k, want, r.get("rssi")),
             _ => {
                 let cands = map_key(k);
-                let got = cands.iter().find_map(|c| r.get(c));
-                check!(k, want, got);
+                let hit = cands.iter().find(|c| r.contains_key(c.as_str()));
+                seen.extend(hit.cloned());
+                check!(k, want, hit.and_then(|c| r.get(c.as_str())));
             }
         }
     }
@@ -218,10 +221,22 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
             }
             let et = e["event_type"].as_str().unwrap_or("").replace('_', " ");
             check!(k, &Value::String(et), r.get(k));
+            seen.push(k.clone());
             if let Some(props) = e.get("event_properties").and_then(Value::as_object) {
                 for (pk, pv) in props {
                     check!(pk, pv, r.get(pk));
+                    seen.push(pk.clone());
                 }
+            }
+        }
+    }
+    // Where the source compared the whole result, we must not publish readings it lacks
+    // (besides the reading header and bleparser's `weight unit` companion text).
+    if v["expected_is_complete"].as_bool() == Some(true) {
+        const HEADER: &[&str] = &["mac", "rssi", "format", "firmware", "model", "packet", "weight unit"];
+        for k in r.keys() {
+            if !HEADER.contains(&k.as_str()) && !seen.iter().any(|s| s == k) {
+                errs.push(format!("{id}: extra key {k} = {} not in the complete expectation", r[k]));
             }
         }
     }
