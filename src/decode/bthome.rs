@@ -1004,6 +1004,66 @@ mod tests {
     }
 
     #[test]
+    fn v1_formats_mac_in_frame_and_skipped_objects() {
+        let keys = KeyStore::new();
+        let mut mem = DeviceMemory::default();
+        let mut ctx = Ctx {
+            keys: &keys,
+            memory: &mut mem,
+        };
+        let a = adv(Addr([1, 2, 3, 4, 5, 6]));
+        // v1: temperature as f32 (format 2, len 5) = 21.5; humidity as f16 (len 3) = 50.0;
+        // a string object (format 3) is skipped; battery uint.
+        let mut d = vec![0x45, 0x02];
+        d.extend_from_slice(&21.5f32.to_le_bytes());
+        d.extend_from_slice(&[0x43, 0x03, 0x40, 0x52]); // f16 0x5240 = 50.0
+        d.extend_from_slice(&[0x64, 0x53, b'a', b'b', b'c']);
+        d.extend_from_slice(&[0x02, 0x01, 0x5D]);
+        let mut r = Reading::default();
+        decode_v1(&mut ctx, &a, &d, &mut r).unwrap();
+        // Python: round(21.5 * 0.01, 2) = 0.21 (factor 0.01 applies to the float too).
+        assert_eq!(r.get("temperature"), Some(Value::Float(0.21)));
+        assert_eq!(r.get("humidity"), Some(Value::Float(0.5)));
+        assert_eq!(r.get("battery"), Some(Value::Int(93)));
+        assert_eq!(r.values().len(), 3);
+        // v2 plaintext with MAC included (0x42): the reading names the in-frame sensor; text
+        // object, device-information objects are skipped; 0x58 uses ×0.35 rounded to 0.1.
+        let mut r = Reading::default();
+        let d = [
+            0x42, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x3C, 0x02, 0xFE, 0x53, 0x02, b'h', b'i',
+            0x58, 0x01, 0xF0, 0x01, 0x00, 0xF1, 0x00, 0x01, 0x02, 0x04, 0xF2, 0x00, 0x01, 0x06,
+        ];
+        decode_v2(&mut ctx, &a, &d, &mut r).unwrap();
+        assert_eq!(r.addr, Addr([0x11, 0x22, 0x33, 0x44, 0x55, 0x66]));
+        assert_eq!(r.get("dimmer"), Some(Value::Text("rotate right")));
+        assert_eq!(r.get("steps"), Some(Value::Int(-2)));
+        assert_eq!(r.get("temperature"), Some(Value::Float(0.3))); // round(0.35, 1) in Python
+        assert_eq!(r.values().len(), 3);
+        // Version 0 and 7 are malformed; encrypted flag with a short frame is truncated.
+        let mut r = Reading::default();
+        assert!(matches!(
+            decode_v2(&mut ctx, &a, &[0x00, 0x02, 0x01, 0x00], &mut r),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_v2(&mut ctx, &a, &[0xE0, 0x02, 0x01, 0x00], &mut r),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert_eq!(
+            decode_v2(&mut ctx, &a, &[0x41, 1, 2, 3, 4, 5, 6, 7], &mut r),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            decode_v2(&mut ctx, &a, &[0x41, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], &mut r),
+            Err(DecodeError::NoKey)
+        );
+        assert_eq!(
+            decode_v2(&mut ctx, &a, &[], &mut r),
+            Err(DecodeError::Truncated)
+        );
+    }
+
+    #[test]
     fn counter_rules() {
         let mut m = DeviceMemory::default();
         assert_eq!(check_counter(&mut m, 1000), Ok(()));
