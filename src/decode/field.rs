@@ -95,6 +95,49 @@ fields! {
     BUTTON = "button", "", "", "", Event, false;
     // Diagnostics in seconds.
     NO_MOTION_TIME = "no motion time", "s", "duration", "measurement", Sensor, false;
+    // BTHome (fmt-a): binary states, bleparser/ble_monitor key names, HA binary_sensor classes.
+    BINARY = "binary", "", "", "", Binary, false;
+    BATTERY_CHARGING = "battery charging", "", "battery_charging", "", Binary, false;
+    CARBON_MONOXIDE = "carbon monoxide", "", "carbon_monoxide", "", Binary, false;
+    COLD = "cold", "", "cold", "", Binary, false;
+    CONNECTIVITY = "connectivity", "", "connectivity", "", Binary, false;
+    GARAGE_DOOR = "garage door", "", "garage_door", "", Binary, false;
+    GAS_DETECTED = "gas detected", "", "gas", "", Binary, false;
+    HEAT = "heat", "", "heat", "", Binary, false;
+    MOVING = "moving", "", "moving", "", Binary, false;
+    PLUG = "plug", "", "plug", "", Binary, false;
+    PRESENCE = "presence", "", "presence", "", Binary, false;
+    PROBLEM = "problem", "", "problem", "", Binary, false;
+    RUNNING = "running", "", "running", "", Binary, false;
+    SAFETY = "safety", "", "safety", "", Binary, false;
+    SOUND = "sound", "", "sound", "", Binary, false;
+    TAMPER = "tamper", "", "tamper", "", Binary, false;
+    VIBRATION = "vibration", "", "vibration", "", Binary, false;
+    WINDOW = "window", "", "window", "", Binary, false;
+    // BTHome (fmt-a): events.
+    DIMMER = "dimmer", "", "", "", Event, false;
+    STEPS = "steps", "", "", "", Sensor, false;
+    // BTHome (fmt-a): measurements (HA device_class/unit/state_class combinations HA accepts).
+    ROTATION = "rotation", "°", "", "measurement", Sensor, false;
+    DISTANCE_MM = "distance mm", "mm", "distance", "measurement", Sensor, false;
+    DISTANCE = "distance", "m", "distance", "measurement", Sensor, false;
+    DURATION = "duration", "s", "duration", "measurement", Sensor, false;
+    SPEED = "speed", "m/s", "speed", "measurement", Sensor, false;
+    UV_INDEX = "uv index", "", "", "measurement", Sensor, false;
+    VOLUME = "volume", "L", "volume", "total", Sensor, false;
+    VOLUME_ML = "volume mL", "mL", "volume", "total", Sensor, false;
+    VOLUME_FLOW_RATE = "volume flow rate", "m³/h", "volume_flow_rate", "measurement", Sensor, false;
+    GAS = "gas", "m³", "gas", "total_increasing", Sensor, false;
+    WATER = "water", "L", "water", "total_increasing", Sensor, false;
+    TIMESTAMP = "timestamp", "", "", "", Sensor, true;
+    ACCELERATION = "acceleration", "m/s²", "", "measurement", Sensor, false;
+    GYROSCOPE = "gyroscope", "°/s", "", "measurement", Sensor, false;
+    VOLUME_STORAGE = "volume storage", "L", "volume_storage", "measurement", Sensor, false;
+    DIRECTION = "direction", "°", "", "measurement", Sensor, false;
+    PRECIPITATION = "precipitation", "mm", "precipitation", "measurement", Sensor, false;
+    CHANNEL = "channel", "", "", "", Sensor, false;
+    ROTATIONAL_SPEED = "rotational speed", "rpm", "", "measurement", Sensor, false;
+    LIGHT_LEVEL = "light level", "", "", "measurement", Sensor, false;
 }
 
 /// Looks a field up by its key (config files name fields by key).
