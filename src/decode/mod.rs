@@ -7,6 +7,8 @@
 pub mod field;
 pub mod keys;
 pub mod mibeacon;
+pub mod qingping;
+pub mod ibeacon;
 
 use crate::hci::event::Addr;
 pub use field::Field;
@@ -202,7 +204,12 @@ pub struct Format {
 
 /// Every supported format, tried in order; the first whose matcher fits an AD structure of
 /// the report decodes it.
-pub static FORMATS: &[&Format] = &[&mibeacon::FORMAT];
+pub static FORMATS: &[&Format] = &[
+    &mibeacon::FORMAT,
+    &qingping::FORMAT,
+    // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
+    &ibeacon::FORMAT,
+];
 
 /// Finds the format claiming one AD structure.
 pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {

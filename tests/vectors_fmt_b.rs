@@ -1,0 +1,122 @@
+//! Table-driven test over every public corpus vector of the fmt-b formats (qingping, govee,
+//! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon),
+//! copied verbatim into `tests/data/vectors/fmt-b.jsonl`.
+//!
+//! Each vector runs through the whole [`hci2mqtt::Pipeline`] (see `common/fmt_b_harness.rs`
+//! for how inputs become HCI events and how results are accumulated). Key names are mapped
+//! with the harness's `KEY_MAP` / `NOT_PUBLISHED` tables; the rule for the rest is
+//! "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
+//! `temperature probe 1`), `signal_strength`/`rssi` are the report's RSSI, bleparser `type`
+//! is our `model`, `mac` is the reading's sensor address and `packet` its frame counter.
+//!
+//! Where hci2mqtt deliberately differs from a vector, the (vector id, key) pair is listed in
+//! [`DEVIATIONS`] with the reason. Any other mismatch fails the test, and so does a deviation
+//! entry that no longer matches anything (so the table cannot go stale).
+
+#[path = "common/fmt_b_harness.rs"]
+mod harness;
+
+use std::collections::BTreeMap;
+
+use harness::{check_vector, run_vector};
+use serde_json::Value as J;
+
+/// (vector id, expected key or `*` for the whole vector, reason).
+static DEVIATIONS: &[(&str, &str, &str)] = &[
+    // iBeacon
+    (IB_SENSOR, "cypress temperature", CYPRESS),
+    (IB_SENSOR, "cypress humidity", CYPRESS),
+    (IB_TRACKER, "cypress temperature", CYPRESS),
+    (IB_TRACKER, "cypress humidity", CYPRESS),
+];
+
+const IB_SENSOR: &str = "bleparser:test_ibeacon_parser:test_ibeacon_sensor";
+const IB_TRACKER: &str = "bleparser:test_ibeacon_parser:test_ibeacon_tracker";
+const CYPRESS: &str =
+    "bleparser computes Cypress CYALKIT temperature/humidity from the minor of every \
+    iBeacon; meaningless for any other beacon, so not published";
+
+/// Format families whose decoder exists; vectors of other families are counted as "not
+/// implemented" and reported, not checked.
+const IMPLEMENTED: &[&str] = &["qingping", "ibeacon", "altbeacon"];
+
+fn family(format: &str) -> &str {
+    if format.starts_with("ruuvi") {
+        "ruuvi"
+    } else {
+        format
+    }
+}
+
+#[test]
+fn fmt_b_vectors() {
+    let text = include_str!("data/vectors/fmt-b.jsonl");
+    let mut per_format: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new(); // pass, deviating, fail
+    let mut failures = Vec::new();
+    let mut used = vec![false; DEVIATIONS.len()];
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: J = serde_json::from_str(line).expect("vector json");
+        let id = v["id"].as_str().unwrap_or("?").to_string();
+        let fam = family(v["format"].as_str().unwrap_or("?")).to_string();
+        // While developing: FMT_B_ONLY=qingping,govee limits the run (never set in CI).
+        if let Ok(only) = std::env::var("FMT_B_ONLY") {
+            if !only.split(',').any(|f| f == fam) {
+                continue;
+            }
+        }
+        if !IMPLEMENTED.contains(&fam.as_str()) {
+            per_format
+                .entry(format!("{fam} (not implemented)"))
+                .or_default()
+                .2 += 1;
+            continue;
+        }
+        let out = run_vector(&v);
+        let bad = check_vector(&v, &out, hci2mqtt::decode::ibeacon::beacon_uuid);
+        let mut real = Vec::new();
+        let mut deviated = false;
+        for (k, why) in bad {
+            if let Some(i) = DEVIATIONS
+                .iter()
+                .position(|(i, key, _)| *i == id && (*key == k || *key == "*"))
+            {
+                used[i] = true;
+                deviated = true;
+            } else {
+                real.push(format!("{k}: {why}"));
+            }
+        }
+        let e = per_format.entry(fam).or_default();
+        if !real.is_empty() {
+            e.2 += 1;
+            failures.push(format!(
+                "{id}\n    {}\n    readings: {:?}",
+                real.join("\n    "),
+                out.values
+            ));
+        } else if deviated {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    for (f, (p, d, x)) in &per_format {
+        println!("{f:>12}: {p} pass, {d} pass with known deviations, {x} fail");
+    }
+    let stale: Vec<_> = DEVIATIONS
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(d, _)| d.0)
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} vectors fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "deviation entries that match nothing: {stale:?}"
+    );
+}
