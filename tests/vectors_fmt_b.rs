@@ -28,7 +28,29 @@ static DEVIATIONS: &[(&str, &str, &str)] = &[
     (IB_SENSOR, "cypress humidity", CYPRESS),
     (IB_TRACKER, "cypress temperature", CYPRESS),
     (IB_TRACKER, "cypress humidity", CYPRESS),
+    // Govee
+    ("govee-ble:test_parser:test_gvh5178", "sensor id", SENSOR_ID),
+    (
+        "govee-ble:test_parser:test_gvh5178_error",
+        "sensor id",
+        SENSOR_ID,
+    ),
+    (
+        "govee-ble:test_parser:test_gvh5178_primary",
+        "sensor id",
+        SENSOR_ID,
+    ),
+    ("ble_monitor:test_govee_parser:test_Govee_H5055", "*", H5055),
 ];
+
+const SENSOR_ID: &str =
+    "bleparser publishes the H5178 `sensor id` (0 indoor, 1 outdoor); govee-ble \
+    uses separate devices instead. We follow bleparser (key + outdoor unit at MAC+1)";
+const H5055: &str =
+    "ble_monitor reports both probes of the pair named by bits 6-7 of byte 3 whatever \
+    the connected bits, unconnected ones as 0.0; govee-ble (3 vectors) only reports probes whose \
+    connected bit is set and drops negative alarms. We follow govee-ble: this frame (0x41) has \
+    neither probe 3 nor 4 flagged, so only the battery is published";
 
 const IB_SENSOR: &str = "bleparser:test_ibeacon_parser:test_ibeacon_sensor";
 const IB_TRACKER: &str = "bleparser:test_ibeacon_parser:test_ibeacon_tracker";
@@ -38,7 +60,7 @@ const CYPRESS: &str =
 
 /// Format families whose decoder exists; vectors of other families are counted as "not
 /// implemented" and reported, not checked.
-const IMPLEMENTED: &[&str] = &["qingping", "ibeacon", "altbeacon"];
+const IMPLEMENTED: &[&str] = &["qingping", "ibeacon", "altbeacon", "govee"];
 
 fn family(format: &str) -> &str {
     if format.starts_with("ruuvi") {

@@ -129,6 +129,8 @@ fields! {
     SOUND_PEAK = "sound peak", "dBA", "sound_pressure", "measurement", Sensor, false;
     PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
     PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
+    WINDOW = "window", "", "window", "", Binary, false;
+    VIBRATION = "vibration", "", "vibration", "", Binary, false;
 }
 
 /// Looks a field up by its key (config files name fields by key).

@@ -8,6 +8,7 @@ pub mod field;
 pub mod keys;
 pub mod mibeacon;
 pub mod qingping;
+pub mod govee;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -207,6 +208,7 @@ pub struct Format {
 pub static FORMATS: &[&Format] = &[
     &mibeacon::FORMAT,
     &qingping::FORMAT,
+    &govee::FORMAT,
     // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
 ];

@@ -309,6 +309,8 @@ pub static NOT_PUBLISHED: &[(&str, &str)] = &[
 ];
 
 pub fn map_key(key: &str) -> Target {
+    // `key@device_id` (govee-ble H5178 primary/remote): the device is the reading's address.
+    let key = key.split('@').next().unwrap_or(key);
     match key {
         "rssi" | "signal_strength" => return Target::Rssi,
         "firmware" => return Target::Firmware,
@@ -361,6 +363,7 @@ pub fn compare(expected: &J, got: Option<Value>) -> Option<String> {
             }
         }
         (J::String(s), Some(Value::Text(t))) if s == t => None,
+        (J::String(s), Some(g)) => Some(format!("expected {s:?}, got {g:?}")),
         (J::Object(o), Some(g)) if o.contains_key("approx") => {
             let e = o["approx"].as_f64().unwrap_or(f64::NAN);
             let tol = o.get("abs").and_then(J::as_f64).unwrap_or(1e-6);
@@ -407,6 +410,17 @@ pub fn check_vector(
                 _ => {
                     expected.insert(k.clone(), e.clone());
                 }
+            }
+        }
+    }
+    // SensorUpdate events: `button_N` press → our `button` event "button N"; other events
+    // (motion, vibration) → the binary state set to 1.
+    if let Some(ev) = v["expected_events"].as_object() {
+        for k in ev.keys() {
+            if let Some(n) = k.strip_prefix("button_") {
+                expected.insert("button".into(), J::String(format!("button {n}")));
+            } else {
+                expected.insert(k.clone(), J::Bool(true));
             }
         }
     }
