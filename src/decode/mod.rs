@@ -9,6 +9,7 @@ pub mod keys;
 pub mod mibeacon;
 pub mod qingping;
 pub mod govee;
+pub mod inkbird;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -208,6 +209,8 @@ pub struct Format {
 pub static FORMATS: &[&Format] = &[
     &mibeacon::FORMAT,
     &qingping::FORMAT,
+    // fmt-b: formats keyed on a local name go before Govee, whose matcher is the most permissive.
+    &inkbird::FORMAT,
     &govee::FORMAT,
     // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
