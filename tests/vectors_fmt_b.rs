@@ -80,7 +80,14 @@ const CYPRESS: &str =
 
 /// Format families whose decoder exists; vectors of other families are counted as "not
 /// implemented" and reported, not checked.
-const IMPLEMENTED: &[&str] = &["qingping", "ibeacon", "altbeacon", "govee", "inkbird"];
+const IMPLEMENTED: &[&str] = &[
+    "qingping",
+    "ibeacon",
+    "altbeacon",
+    "govee",
+    "inkbird",
+    "switchbot",
+];
 
 fn family(format: &str) -> &str {
     if format.starts_with("ruuvi") {

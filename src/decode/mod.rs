@@ -10,6 +10,7 @@ pub mod mibeacon;
 pub mod qingping;
 pub mod govee;
 pub mod inkbird;
+pub mod switchbot;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -211,6 +212,7 @@ pub static FORMATS: &[&Format] = &[
     &qingping::FORMAT,
     // fmt-b: formats keyed on a local name go before Govee, whose matcher is the most permissive.
     &inkbird::FORMAT,
+    &switchbot::FORMAT,
     &govee::FORMAT,
     // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,

@@ -305,7 +305,6 @@ pub static NOT_PUBLISHED: &[(&str, &str)] = &[
     ("trigger_flag", "SwitchBot internal"),
     ("tampered", "SwitchBot leak detector tamper flag"),
     ("low_battery", "SwitchBot leak detector flag"),
-    ("is_light", "published as 'light'"),
 ];
 
 pub fn map_key(key: &str) -> Target {
