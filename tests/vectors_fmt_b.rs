@@ -52,7 +52,53 @@ static DEVIATIONS: &[(&str, &str, &str)] = &[
         "*",
         HA_DICT,
     ),
+    // SwitchBot: passive-scan frames (manufacturer data only)
+    (
+        "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_adv_passive[test_case20]",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_hubmini_matter_passive",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_motion_sensor_clear_passive",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_motion_sensor_motion_passive",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_weather_station_passive",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_woiosensor_passive_only",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
+    (
+        "pyswitchbot:test_adv_parser:test_wosensor_passive_only",
+        "*",
+        SWITCHBOT_PASSIVE,
+    ),
 ];
+
+const SWITCHBOT_PASSIVE: &str =
+    "manufacturer data only, the model was handed to pySwitchbot by the caller \
+    (its model cache from an earlier active scan). The data itself does not say which model sent \
+    it, so hci2mqtt publishes nothing: SwitchBot needs active scanning (documented)";
 
 const IBBQ_NO_PROBE: &str =
     "bleparser turns every reading <= 0 into 0 (so unplugged probes, 0xFFF6, \
