@@ -11,6 +11,7 @@ pub mod qingping;
 pub mod govee;
 pub mod inkbird;
 pub mod switchbot;
+pub mod thermopro;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -213,6 +214,7 @@ pub static FORMATS: &[&Format] = &[
     // fmt-b: formats keyed on a local name go before Govee, whose matcher is the most permissive.
     &inkbird::FORMAT,
     &switchbot::FORMAT,
+    &thermopro::FORMAT,
     &govee::FORMAT,
     // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,

@@ -11,9 +11,11 @@
 //! * otherwise: Complete Local Name (`local_name`, when not empty), the 16-bit and 128-bit
 //!   service UUID lists (`service_uuids`), every service-data entry, then manufacturer data.
 //! * Manufacturer data: Home Assistant hands parsers a dict *accumulated over many adverts*
-//!   (newest last); one advert on the air carries one entry per company (Apple's iBeacon entry
-//!   next to the vendor's). So Apple (0x004C) entries are kept, and of the other entries only
-//!   the last (newest) one is sent.
+//!   (newest last); one advert on the air carries one vendor entry (plus, for some vendors,
+//!   Apple's iBeacon entry). So each input is replayed as one advert per vendor entry that is
+//!   new or changed since the previous input (what the radio must have received since), in
+//!   dict order, each with the Apple (0x004C) entries; if nothing changed, one advert with the
+//!   newest entry.
 //!
 //! Comparison: the readings produced by all inputs of a vector are accumulated key by key
 //! (later values replace earlier ones), as Home Assistant accumulates sensor state; the
@@ -113,22 +115,58 @@ pub fn build_ad(input: &J, vector: &J) -> Vec<u8> {
         p.extend(unhex(&d));
         push_ad(&mut ad, 0x16, &p);
     }
-    if let Some(md) = input.get("manufacturer_data").and_then(J::as_array) {
-        let last_other = md
-            .iter()
-            .rposition(|e| e["company_id"].as_u64() != Some(76));
-        for (i, e) in md.iter().enumerate() {
-            let cid = e["company_id"].as_u64().unwrap_or(0) as u16;
-            if cid != 76 && Some(i) != last_other {
-                continue;
-            }
-            let mut p = cid.to_le_bytes().to_vec();
-            p.extend(unhex(e["data_hex"].as_str().unwrap_or("")));
-            push_ad(&mut ad, 0xFF, &p);
-        }
-    }
     let _ = vector;
     ad
+}
+
+/// The adverts one input stands for: the common part (name, UUIDs, service data) plus the
+/// manufacturer data, see the module doc. `prev` is the previous input's manufacturer dict.
+pub fn build_ads(input: &J, vector: &J, prev: &mut BTreeMap<u64, String>) -> Vec<Vec<u8>> {
+    let base = build_ad(input, vector);
+    if input.get("adv_data_hex").and_then(J::as_str).is_some() {
+        return vec![base];
+    }
+    let Some(md) = input.get("manufacturer_data").and_then(J::as_array) else {
+        return vec![base];
+    };
+    let entry = |e: &J| {
+        (
+            e["company_id"].as_u64().unwrap_or(0),
+            e["data_hex"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let apple: Vec<(u64, String)> = md.iter().map(entry).filter(|(c, _)| *c == 76).collect();
+    let others: Vec<(u64, String)> = md.iter().map(entry).filter(|(c, _)| *c != 76).collect();
+    let changed: Vec<(u64, String)> = others
+        .iter()
+        .filter(|(c, d)| prev.get(c) != Some(d))
+        .cloned()
+        .collect();
+    let frames: Vec<(u64, String)> = if !changed.is_empty() {
+        changed
+    } else {
+        others.last().cloned().into_iter().collect()
+    };
+    *prev = others.into_iter().collect();
+    let with = |ad: &mut Vec<u8>, (cid, d): &(u64, String)| {
+        let mut p = (*cid as u16).to_le_bytes().to_vec();
+        p.extend(unhex(d));
+        push_ad(ad, 0xFF, &p);
+    };
+    if frames.is_empty() {
+        let mut ad = base;
+        apple.iter().for_each(|a| with(&mut ad, a));
+        return vec![ad];
+    }
+    frames
+        .iter()
+        .map(|f| {
+            let mut ad = base.clone();
+            with(&mut ad, f);
+            apple.iter().for_each(|a| with(&mut ad, a));
+            ad
+        })
+        .collect()
 }
 
 /// A legacy LE Advertising Report event (ADV_IND, public address).
@@ -178,28 +216,34 @@ pub fn run_vector(v: &J) -> Outcome {
         inputs.extend(pre.iter());
     }
     inputs.push(v);
+    let mut prev = BTreeMap::new();
     for input in inputs {
-        let pkt = if let Some(h) = input.get("hci_event_hex").and_then(J::as_str) {
-            let pkt = unhex(h);
+        let pkts: Vec<Vec<u8>> = if let Some(h) = input.get("hci_event_hex").and_then(J::as_str) {
             out.last_ad = v
                 .get("adv_data_hex")
                 .and_then(J::as_str)
                 .map(unhex)
                 .unwrap_or_default();
-            pkt
+            vec![unhex(h)]
         } else {
-            let ad = build_ad(input, v);
             let rssi = input
                 .get("rssi")
                 .or_else(|| v.get("rssi"))
                 .and_then(J::as_i64)
                 .unwrap_or(-60) as i8;
-            let ev = adv_event(input_addr(input, v), rssi, &ad);
-            out.last_ad = ad;
-            ev
+            build_ads(input, v, &mut prev)
+                .into_iter()
+                .map(|ad| {
+                    let ev = adv_event(input_addr(input, v), rssi, &ad);
+                    out.last_ad = ad;
+                    ev
+                })
+                .collect()
         };
         let mut got: Vec<Reading> = Vec::new();
-        p.handle_packet(&pkt, &mut |r: &Reading| got.push(r.clone()));
+        for pkt in &pkts {
+            p.handle_packet(pkt, &mut |r: &Reading| got.push(r.clone()));
+        }
         for r in got {
             for (f, val) in r.values() {
                 out.values.insert(f.key.to_string(), *val);
