@@ -147,6 +147,7 @@ const IMPLEMENTED: &[&str] = &[
     "inkbird",
     "switchbot",
     "thermopro",
+    "thermobeacon",
 ];
 
 fn family(format: &str) -> &str {

@@ -12,6 +12,7 @@ pub mod govee;
 pub mod inkbird;
 pub mod switchbot;
 pub mod thermopro;
+pub mod thermobeacon;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -215,6 +216,7 @@ pub static FORMATS: &[&Format] = &[
     &inkbird::FORMAT,
     &switchbot::FORMAT,
     &thermopro::FORMAT,
+    &thermobeacon::FORMAT,
     &govee::FORMAT,
     // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
