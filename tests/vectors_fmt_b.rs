@@ -64,6 +64,22 @@ static DEVIATIONS: &[(&str, &str, &str)] = &[
         "*",
         HA_DICT,
     ),
+    // Ruuvi
+    (
+        "bleparser:test_ruuvitag_parser:test_ruuvitag_v5",
+        "motion",
+        RUUVI_MOTION,
+    ),
+    (
+        "bleparser:test_ruuvitag_parser:test_ruuvitag_v5",
+        "motion timer",
+        RUUVI_MOTION,
+    ),
+    (
+        "ruuvitag-ble:test_v6:test_parsing_v6_invalid_data",
+        "measurement_sequence_number",
+        RUUVI_EMPTY,
+    ),
     // SwitchBot: passive-scan frames (manufacturer data only)
     (
         "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -107,6 +123,11 @@ static DEVIATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
+    previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
+const RUUVI_EMPTY: &str =
+    "every measurement of this frame is 'not available'; hci2mqtt publishes no \
+    reading at all rather than one carrying only the sequence number";
 const SWITCHBOT_PASSIVE: &str =
     "manufacturer data only, the model was handed to pySwitchbot by the caller \
     (its model cache from an earlier active scan). The data itself does not say which model sent \
@@ -148,6 +169,7 @@ const IMPLEMENTED: &[&str] = &[
     "switchbot",
     "thermopro",
     "thermobeacon",
+    "ruuvi",
 ];
 
 fn family(format: &str) -> &str {

@@ -13,6 +13,7 @@ pub mod inkbird;
 pub mod switchbot;
 pub mod thermopro;
 pub mod thermobeacon;
+pub mod ruuvi;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -217,6 +218,8 @@ pub static FORMATS: &[&Format] = &[
     &switchbot::FORMAT,
     &thermopro::FORMAT,
     &thermobeacon::FORMAT,
+    &ruuvi::FORMAT,
+    &ruuvi::FORMAT_URL,
     &govee::FORMAT,
     // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
