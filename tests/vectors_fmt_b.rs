@@ -80,6 +80,22 @@ static DEVIATIONS: &[(&str, &str, &str)] = &[
         "measurement_sequence_number",
         RUUVI_EMPTY,
     ),
+    // SensorPush
+    (
+        "sensorpush-ble:test_parser:test_ht1_large_data_set",
+        "*",
+        HA_DICT,
+    ),
+    (
+        "sensorpush-ble:test_parser:test_ht_w_large_data_set",
+        "*",
+        HA_DICT,
+    ),
+    (
+        "sensorpush-ble:test_parser:test_ht1_long_packet_empty",
+        "*",
+        SP_IBEACON,
+    ),
     // SwitchBot: passive-scan frames (manufacturer data only)
     (
         "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -128,6 +144,9 @@ const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter c
 const RUUVI_EMPTY: &str =
     "every measurement of this frame is 'not available'; hci2mqtt publishes no \
     reading at all rather than one carrying only the sequence number";
+const SP_IBEACON: &str = "the frame is only the HT1's iBeacon (SensorPush UUID, major/minor); \
+    sensorpush-ble finds no measurement in it, hci2mqtt reports it as what it is, an iBeacon \
+    tracker reading (major, minor, measured power)";
 const SWITCHBOT_PASSIVE: &str =
     "manufacturer data only, the model was handed to pySwitchbot by the caller \
     (its model cache from an earlier active scan). The data itself does not say which model sent \
@@ -170,6 +189,7 @@ const IMPLEMENTED: &[&str] = &[
     "thermopro",
     "thermobeacon",
     "ruuvi",
+    "sensorpush",
 ];
 
 fn family(format: &str) -> &str {

@@ -14,6 +14,7 @@ pub mod switchbot;
 pub mod thermopro;
 pub mod thermobeacon;
 pub mod ruuvi;
+pub mod sensorpush;
 pub mod ibeacon;
 
 use crate::hci::event::Addr;
@@ -218,6 +219,7 @@ pub static FORMATS: &[&Format] = &[
     &switchbot::FORMAT,
     &thermopro::FORMAT,
     &thermobeacon::FORMAT,
+    &sensorpush::FORMAT,
     &ruuvi::FORMAT,
     &ruuvi::FORMAT_URL,
     &govee::FORMAT,

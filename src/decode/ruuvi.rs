@@ -38,7 +38,7 @@ pub static FORMAT_URL: Format = Format {
 /// Rounds like Python's `round(x, n)` (the libraries' expected values): on the exact binary
 /// value, ties to even. Rust's float formatting rounds the same way; a stack buffer keeps it
 /// allocation-free.
-fn round(x: f64, n: i32) -> f64 {
+pub(crate) fn round(x: f64, n: i32) -> f64 {
     struct Buf {
         b: [u8; 48],
         len: usize,
