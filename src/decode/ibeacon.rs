@@ -65,7 +65,7 @@ fn is_ibeacon(cid: u16, d: &[u8]) -> bool {
 }
 
 fn is_altbeacon(d: &[u8]) -> bool {
-    d.len() >= FRAME_LEN + 1 && d[0] == 0xBE && d[1] == 0xAC
+    d.len() > FRAME_LEN && d[0] == 0xBE && d[1] == 0xAC
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {

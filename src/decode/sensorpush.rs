@@ -14,6 +14,7 @@
 //!   temperature −200…1800 step 0.0625 °C.
 //! * HT1 (4 bytes): 12-bit raw humidity `−6 + 125·raw/4096` (clamped 0…100) and 14-bit raw
 //!   temperature `−46.85 + 175.72·raw/16384`; `(p[3] & 0x7C) >> 2` must be 1.
+//!
 //! Values are rounded to 2 decimals like the reference parsers.
 
 use super::ruuvi::round;

@@ -546,15 +546,11 @@ pub fn check_vector(
         .filter_map(J::as_str)
     {
         match map_key(k) {
-            Target::Data => {
-                if last.map(|r| r.is_empty()).unwrap_or(true) {
-                    bad.push((k.into(), "expected a reading with values".into()));
-                }
+            Target::Data if last.map(|r| r.is_empty()).unwrap_or(true) => {
+                bad.push((k.into(), "expected a reading with values".into()));
             }
-            Target::Value(key) => {
-                if !out.values.contains_key(&key) {
-                    bad.push((k.into(), "expected present".into()));
-                }
+            Target::Value(key) if !out.values.contains_key(&key) => {
+                bad.push((k.into(), "expected present".into()));
             }
             _ => {}
         }
