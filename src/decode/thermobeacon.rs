@@ -112,4 +112,41 @@ mod tests {
         assert_eq!(battery(2449), 0.0);
         assert!((battery(2475) - 30.0).abs() < 1e-9);
     }
+
+    /// Brifit T201 (no public vector): a frame laid out as bleparser's `>HhHB` at `data[12:19]`.
+    #[test]
+    fn brifit_t201_layout() {
+        use crate::decode::{DeviceMemory, KeyStore, Value};
+        use crate::hci::event::Addr;
+        let mac = [0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6];
+        let mut p = vec![0x55, 0xAA, 0x00, 0x00];
+        p.extend_from_slice(&mac);
+        p.extend_from_slice(&[0x01, 0x2C, 0xFF, 0x38, 0x13, 0x88, 0x5A, 0x00, 0x00]); // 3.00 V, -2.00 °C, 50 %, 90 %
+        assert_eq!(p.len(), 19);
+        let keys = KeyStore::default();
+        let mut mem = DeviceMemory::default();
+        let mut ctx = Ctx {
+            keys: &keys,
+            memory: &mut mem,
+        };
+        let mut r = Reading::default();
+        let adv = Advert {
+            addr: Addr(mac),
+            addr_type: 0,
+            rssi: None,
+            data: &[],
+        };
+        assert_eq!(decode(&mut ctx, &adv, &p, &mut r), Ok(()));
+        assert_eq!((r.firmware, r.model), ("Brifit", "T201"));
+        assert_eq!(r.get("temperature"), Some(Value::Float(-2.0)));
+        assert_eq!(r.get("humidity"), Some(Value::Float(50.0)));
+        assert_eq!(r.get("voltage"), Some(Value::Float(3.0)));
+        assert_eq!(r.get("battery"), Some(Value::Int(90)));
+        // another advertiser: rejected
+        let other = Advert {
+            addr: Addr([0; 6]),
+            ..adv
+        };
+        assert!(decode(&mut ctx, &other, &p, &mut r).is_err());
+    }
 }
