@@ -127,3 +127,46 @@ fn decode(
     out.int(&MEASURED_POWER, d[22] as i8 as i64);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hci::event::Addr;
+
+    const IBEACON: [u8; 27] = [
+        26, 0xFF, 0x4C, 0x00, 0x02, 0x15, 0xE2, 0xC5, 0x6D, 0xB5, 0xDF, 0xFB, 0x48, 0xD2, 0xB0,
+        0x60, 0xD0, 0xF5, 0xA7, 0x10, 0x96, 0xE0, 0x00, 0x64, 0x00, 0x00, 0xC5,
+    ];
+
+    fn first_claim(data: &[u8]) -> Option<&'static str> {
+        let adv = Advert {
+            addr: Addr::default(),
+            addr_type: 0,
+            rssi: None,
+            data,
+        };
+        adv::structures(data)
+            .valid()
+            .find_map(|s| crate::decode::claim(&s, &adv))
+            .map(|(f, _)| f.name)
+    }
+
+    #[test]
+    fn uuid_and_claim_rules() {
+        assert_eq!(
+            beacon_uuid(&IBEACON),
+            Some([
+                0xE2, 0xC5, 0x6D, 0xB5, 0xDF, 0xFB, 0x48, 0xD2, 0xB0, 0x60, 0xD0, 0xF5, 0xA7, 0x10,
+                0x96, 0xE0
+            ])
+        );
+        assert_eq!(first_claim(&IBEACON), Some("ibeacon"));
+        // iBeacon first, then a Govee H5075 frame: the advert is Govee's.
+        let mut d = IBEACON.to_vec();
+        d.extend_from_slice(&[9, 0xFF, 0x88, 0xEC, 0x00, 0x03, 0x21, 0x5D, 0x64, 0x00]);
+        assert_eq!(first_claim(&d), Some("govee"));
+        // An Apple frame that is not an iBeacon (e.g. AirDrop/Handoff) is nobody's.
+        assert_eq!(first_claim(&[6, 0xFF, 0x4C, 0x00, 0x10, 0x05, 0x44]), None);
+        assert_eq!(beacon_uuid(&[6, 0xFF, 0x4C, 0x00, 0x10, 0x05, 0x44]), None);
+    }
+}
