@@ -4,8 +4,9 @@
 //! Govee has no single company id: the "company id" is 0xEC88, 0x0001, 0x8801, bytes of the
 //! device's MAC (probe thermometers) or 0xEF88 (encrypted H512x). Models are told apart, as
 //! govee-ble and bleparser do, by company id, payload length, the local name and the 16-bit
-//! service UUID list (probe thermometers advertise `0x8151`…`0x9851`, H5055 `0x5550`), so the
-//! format uses a [`Matcher::Custom`]. Several models only put their data in the scan response
+//! service UUID list (probe thermometers advertise `0x8151`…`0x9851`, H5055 `0x5550`; ble_monitor
+//! also keys H5075 on `0x7550`, H5074 on `0x7450`, H5178 on `0x7851`… = the model number in the
+//! UUID's wire bytes), so the format uses a [`Matcher::Custom`]. Several models only put their data in the scan response
 //! (H5074, H5075/H5072, H5129): they need active scanning.
 //!
 //! Frames (`d` = data after the company id; temperatures °C):
@@ -133,16 +134,39 @@ fn classify(cid: u16, d: &[u8], h: &Hints<'_>) -> Option<Model> {
         {
             H5127
         }
-        6 if cid == 0xEC88 || h.has("H5072") || h.has("H5075") || h.has("H5129") => H5075,
+        6 if cid == 0xEC88
+            || h.has("H5072")
+            || h.has("H5075")
+            || h.has("H5129")
+            || h.uuid(0x7550) =>
+        {
+            H5075
+        }
         8 if h.has("GV5112") || h.has("H5112") => H5112,
         8 if h.has("5140") => H5140,
-        6 if h.has("H5106") => H5106,
-        6 if cid == 0x0001 || family_name(h) => H5101,
+        6 if h.has("H5106") || h.uuid(0x0651) => H5106,
+        6 if cid == 0x0001
+            || family_name(h)
+            || h.uuid(0x0151)
+            || h.uuid(0x0251)
+            || h.uuid(0x7751) =>
+        {
+            H5101
+        }
         8 if cid == 0x0001 || family_name(h) => H5108,
-        7 if cid == 0xEC88 || h.has("H5074") => H5074,
-        9 if cid == 0xEC88 || h.has("H5051") || h.has("H5052") || h.has("H5071") => H5051,
-        9 if cid == 0x0001 || h.has("H5178") || h.has("B5178") => H5178,
-        9 if cid == 0x8801 || h.has("H5179") => H5179,
+        7 if cid == 0xEC88 || h.has("H5074") || h.uuid(0x7450) => H5074,
+        9 if cid == 0xEC88
+            || h.has("H5051")
+            || h.has("H5052")
+            || h.has("H5071")
+            || h.uuid(0x5150)
+            || h.uuid(0x5250)
+            || h.uuid(0x7150) =>
+        {
+            H5051
+        }
+        9 if cid == 0x0001 || h.has("H5178") || h.has("B5178") || h.uuid(0x7851) => H5178,
+        9 if cid == 0x8801 || h.has("H5179") || h.uuid(0x7951) => H5179,
         14 if h.has("H5181")
             || matches!(cid, 0xF861 | 0x388A | 0xEA42 | 0xAAA2 | 0xD14B)
             || h.uuid(0x8151) =>
