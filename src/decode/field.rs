@@ -138,6 +138,39 @@ fields! {
     CHANNEL = "channel", "", "", "", Sensor, false;
     ROTATIONAL_SPEED = "rotational speed", "rpm", "", "measurement", Sensor, false;
     LIGHT_LEVEL = "light level", "", "", "measurement", Sensor, false;
+    // fmt-b formats (Qingping, Govee, Inkbird, SwitchBot, ThermoPro, Ruuvi, SensorPush...).
+    DOOR_LEFT_OPEN = "door left open", "", "problem", "", Binary, false;
+    TEMPERATURE_PROBE_1 = "temperature probe 1", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_2 = "temperature probe 2", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_3 = "temperature probe 3", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_4 = "temperature probe 4", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_5 = "temperature probe 5", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_6 = "temperature probe 6", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_1 = "temperature alarm probe 1", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_2 = "temperature alarm probe 2", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_3 = "temperature alarm probe 3", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_4 = "temperature alarm probe 4", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_5 = "temperature alarm probe 5", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_6 = "temperature alarm probe 6", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_1 = "low temperature alarm probe 1", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_2 = "low temperature alarm probe 2", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_3 = "low temperature alarm probe 3", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_4 = "low temperature alarm probe 4", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_5 = "low temperature alarm probe 5", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_6 = "low temperature alarm probe 6", "°C", "temperature", "measurement", Sensor, false;
+    HUMIDITY_PROBE_1 = "humidity probe 1", "%", "humidity", "measurement", Sensor, false;
+    SENSOR_ID = "sensor id", "", "", "", Sensor, true;
+    ACCELERATION_X = "acceleration x", "mG", "", "measurement", Sensor, false;
+    ACCELERATION_Y = "acceleration y", "mG", "", "measurement", Sensor, false;
+    ACCELERATION_Z = "acceleration z", "mG", "", "measurement", Sensor, false;
+    TX_POWER = "tx power", "dBm", "signal_strength", "measurement", Sensor, true;
+    MOVEMENT_COUNTER = "movement counter", "", "", "total_increasing", Sensor, false;
+    VOC_INDEX = "voc index", "", "", "measurement", Sensor, false;
+    NOX_INDEX = "nox index", "", "", "measurement", Sensor, false;
+    SOUND_AVERAGE = "sound average", "dBA", "sound_pressure", "measurement", Sensor, false;
+    SOUND_PEAK = "sound peak", "dBA", "sound_pressure", "measurement", Sensor, false;
+    PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
+    PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
 }
 
 /// Looks a field up by its key (config files name fields by key).

@@ -9,6 +9,15 @@ pub mod keys;
 pub mod mibeacon;
 pub mod atc;
 pub mod bthome;
+pub mod qingping;
+pub mod govee;
+pub mod inkbird;
+pub mod switchbot;
+pub mod thermopro;
+pub mod thermobeacon;
+pub mod ruuvi;
+pub mod sensorpush;
+pub mod ibeacon;
 
 use crate::hci::event::Addr;
 pub use field::Field;
@@ -210,6 +219,18 @@ pub static FORMATS: &[&Format] = &[
     &bthome::FORMAT_V2,
     &bthome::FORMAT_V1,
     &bthome::FORMAT_V1_ENCRYPTED,
+    &qingping::FORMAT,
+    // fmt-b: formats keyed on a local name go before Govee, whose matcher is the most permissive.
+    &inkbird::FORMAT,
+    &switchbot::FORMAT,
+    &thermopro::FORMAT,
+    &thermobeacon::FORMAT,
+    &sensorpush::FORMAT,
+    &ruuvi::FORMAT,
+    &ruuvi::FORMAT_URL,
+    &govee::FORMAT,
+    // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
+    &ibeacon::FORMAT,
 ];
 
 /// Finds the format claiming one AD structure.
