@@ -179,3 +179,56 @@ mod tests {
         assert_eq!(s.uuid16_list().unwrap().count(), 0);
     }
 }
+
+/// What formats recognise a device by, besides their own structure: its name and advertised
+/// service UUIDs. Computed once per report (one pass over the AD data) so that format
+/// matchers never rescan the advert.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AdSummary<'a> {
+    /// Complete or shortened local name (the last one present), or empty.
+    pub name: &'a [u8],
+    /// Payload of the last 16-bit service UUID list (little-endian pairs), or empty.
+    pub uuid16: &'a [u8],
+    /// Payload of the last 128-bit service UUID list, or empty.
+    pub uuid128: &'a [u8],
+    /// Service data of any UUID size is present.
+    pub service_data: bool,
+    /// Manufacturer data from a company other than Apple (0x004C) is present.
+    pub non_apple_manufacturer: bool,
+}
+
+impl<'a> AdSummary<'a> {
+    /// Adds one structure.
+    pub fn add(&mut self, s: &AdStructure<'a>) {
+        match s.ad_type {
+            ad_type::SHORT_NAME | ad_type::COMPLETE_NAME => self.name = s.payload,
+            ad_type::INCOMPLETE_UUID16 | ad_type::COMPLETE_UUID16 => self.uuid16 = s.payload,
+            ad_type::INCOMPLETE_UUID128 | ad_type::COMPLETE_UUID128 => self.uuid128 = s.payload,
+            ad_type::SERVICE_DATA16 | ad_type::SERVICE_DATA32 | ad_type::SERVICE_DATA128 => self.service_data = true,
+            ad_type::MANUFACTURER => {
+                if s.payload.len() < 2 || s.payload[..2] != [0x4C, 0x00] {
+                    self.non_apple_manufacturer = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Summary of a whole AD data block (the well-formed structures before any overrun).
+    pub fn of(data: &'a [u8]) -> Self {
+        let mut h = AdSummary::default();
+        for s in structures(data).valid() {
+            h.add(&s);
+        }
+        h
+    }
+
+    /// The 16-bit service UUIDs.
+    pub fn uuid16s(&self) -> impl Iterator<Item = u16> + 'a {
+        self.uuid16.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]))
+    }
+
+    pub fn has_uuid16(&self, u: u16) -> bool {
+        self.uuid16s().any(|x| x == u)
+    }
+}

@@ -16,6 +16,8 @@ pub const DEFAULT_DEVICE_CAP: usize = 4096;
 const FAILURE_MAP_CAP: usize = 256;
 /// Pending extended-advertising fragments kept at once.
 const FRAGMENT_SLOTS: usize = 4;
+/// AD structures of one report considered for decoding (a legacy report holds at most 15).
+const MAX_STRUCTURES: usize = 32;
 /// Largest reassembled extended advertisement (Core: 1650 bytes).
 const MAX_EXT_DATA: usize = 1650;
 
@@ -246,14 +248,19 @@ impl Pipeline {
     /// Decodes one complete report.
     pub fn handle_report(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
         self.stats.reports += 1;
-        let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data: rep.data };
-        let mut claimed = None;
+        // One pass over the AD data: keep the structures (on the stack) and the summary the
+        // format matchers use, then let the formats claim a structure.
+        let mut structs = [adv::AdStructure { ad_type: 0, payload: &[] }; MAX_STRUCTURES];
+        let mut n = 0;
+        let mut hints = adv::AdSummary::default();
         let mut overrun = false;
         for s in adv::structures(rep.data) {
             match s {
                 Ok(s) => {
-                    if claimed.is_none() {
-                        claimed = decode::claim(&s, &advert);
+                    hints.add(&s);
+                    if n < MAX_STRUCTURES {
+                        structs[n] = s;
+                        n += 1;
                     }
                 }
                 Err(_) => overrun = true,
@@ -262,6 +269,8 @@ impl Pipeline {
         if overrun {
             self.stats.ad_overruns += 1;
         }
+        let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data: rep.data, hints };
+        let claimed = structs[..n].iter().find_map(|s| decode::claim(s, &advert));
         let Some((format, payload)) = claimed else {
             sink.report(rep, None, None);
             return;

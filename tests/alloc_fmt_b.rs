@@ -63,12 +63,7 @@ fn claim_and_decode_do_not_allocate() {
     COUNTING.store(true, Ordering::SeqCst);
     for _ in 0..1000 {
         for ad in &ads {
-            let adv = Advert {
-                addr,
-                addr_type: 0,
-                rssi: Some(-60),
-                data: ad,
-            };
+            let adv = Advert::new(addr, 0, Some(-60), ad);
             for s in hci2mqtt::adv::structures(ad).valid() {
                 if let Some((f, payload)) = decode::claim(&s, &adv) {
                     reading.clear(addr, adv.rssi);

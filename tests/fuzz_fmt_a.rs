@@ -138,12 +138,7 @@ fn decode_direct(
     payload: &[u8],
     r: &mut Reading,
 ) -> bool {
-    let adv = Advert {
-        addr,
-        addr_type: 0,
-        rssi: Some(-50),
-        data: &[],
-    };
+    let adv = Advert::new(addr, 0, Some(-50), &[]);
     r.clear(addr, Some(-50));
     let mut ctx = Ctx { keys, memory: mem };
     (f.decode)(&mut ctx, &adv, payload, r).is_ok()

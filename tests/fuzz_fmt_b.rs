@@ -194,12 +194,7 @@ fn random_and_mutated_payloads_never_panic() {
         } else {
             (0..r.below(48)).map(|_| r.byte()).collect()
         };
-        let advert = Advert {
-            addr,
-            addr_type: 0,
-            rssi: Some(-50),
-            data: &ad,
-        };
+        let advert = Advert::new(addr, 0, Some(-50), &ad);
         for f in OURS {
             let mut mem = DeviceMemory::default();
             let mut ctx = Ctx {

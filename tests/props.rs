@@ -75,7 +75,7 @@ fn exercise_decoders(payload: &[u8], ks: &KeyStore) {
         for f in decode::FORMATS {
             let mut mem = DeviceMemory::default();
             let mut ctx = Ctx { keys: ks, memory: &mut mem };
-            let adv = Advert { addr, addr_type: 0, rssi: Some(-50), data: payload };
+            let adv = Advert::new(addr, 0, Some(-50), payload);
             let mut r = Reading::default();
             r.clear(addr, Some(-50));
             let _ = (f.decode)(&mut ctx, &adv, payload, &mut r);

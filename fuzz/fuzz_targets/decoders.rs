@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     for f in decode::FORMATS {
         let mut mem = DeviceMemory::default();
         let mut ctx = Ctx { keys: &keys, memory: &mut mem };
-        let adv = Advert { addr, addr_type: 0, rssi: Some(-50), data };
+        let adv = Advert::new(addr, 0, Some(-50), data);
         let mut r = Reading::default();
         r.clear(addr, Some(-50));
         let _ = (f.decode)(&mut ctx, &adv, data, &mut r);

@@ -200,12 +200,7 @@ mod tests {
             keys: &keys,
             memory: &mut mem,
         };
-        let adv = Advert {
-            addr,
-            addr_type: 0,
-            rssi: None,
-            data: &[],
-        };
+        let adv = Advert::new(addr, 0, None, &[]);
         let mut r = Reading::default();
         decode(&mut ctx, &adv, &frame, &mut r).unwrap();
         assert_eq!(r.format, "atc1441-encrypted");
@@ -236,12 +231,7 @@ mod tests {
     #[test]
     fn claims_only_known_lengths() {
         let addr = Addr([0xA4, 0xC1, 0x38, 0x81, 0x24, 0xC4]);
-        let adv = Advert {
-            addr,
-            addr_type: 0,
-            rssi: None,
-            data: &[],
-        };
+        let adv = Advert::new(addr, 0, None, &[]);
         let mk = |payload: &'static [u8]| AdStructure {
             ad_type: 0x16,
             payload,

@@ -941,12 +941,7 @@ mod tests {
     }
 
     fn adv(addr: Addr) -> Advert<'static> {
-        Advert {
-            addr,
-            addr_type: 0,
-            rssi: None,
-            data: &[],
-        }
+        Advert::new(addr, 0, None, &[])
     }
 
     #[test]

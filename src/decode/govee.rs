@@ -35,7 +35,7 @@ use aes::cipher::{generic_array::GenericArray, BlockDecrypt, KeyInit};
 use aes::Aes128;
 
 use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading, Value};
-use crate::adv::{self, AdStructure};
+use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
@@ -83,22 +83,12 @@ struct Hints<'a> {
 }
 
 impl Hints<'_> {
-    fn of<'a>(data: &'a [u8]) -> Hints<'a> {
-        let mut h = Hints {
-            name: &[],
-            uuids: [0; 4],
-            n: 0,
-        };
-        for s in adv::structures(data).valid() {
-            if let Some(n) = s.name() {
-                h.name = n;
-            } else if let Some(list) = s.uuid16_list() {
-                for u in list {
-                    if h.n < h.uuids.len() {
-                        h.uuids[h.n] = u;
-                        h.n += 1;
-                    }
-                }
+    fn of<'a>(adv: &Advert<'a>) -> Hints<'a> {
+        let mut h = Hints { name: adv.hints.name, uuids: [0; 4], n: 0 };
+        for u in adv.hints.uuid16s() {
+            if h.n < h.uuids.len() {
+                h.uuids[h.n] = u;
+                h.n += 1;
             }
         }
         h
@@ -199,7 +189,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if cid == 0x004C {
         return None;
     }
-    classify(cid, strip_intelli_rocks(d), &Hints::of(adv.data)).map(|_| s.payload)
+    classify(cid, strip_intelli_rocks(d), &Hints::of(adv)).map(|_| s.payload)
 }
 
 fn crc_ok(d: &[u8]) -> bool {
@@ -314,7 +304,7 @@ fn decode(
     }
     let cid = u16::from_le_bytes([payload[0], payload[1]]);
     let d = strip_intelli_rocks(&payload[2..]);
-    let h = Hints::of(adv.data);
+    let h = Hints::of(adv);
     let model = classify(cid, d, &h).ok_or(DecodeError::Malformed("not a Govee frame"))?;
     out.firmware = "Govee";
     // Lengths below are guaranteed by `classify`.

@@ -76,12 +76,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if !is_ibeacon(cid, d) {
         return None;
     }
-    let other = adv::structures(adv.data).valid().any(|o| {
-        o.service_data16().is_some()
-            || o.ad_type == adv::ad_type::SERVICE_DATA32
-            || o.ad_type == adv::ad_type::SERVICE_DATA128
-            || o.manufacturer().is_some_and(|(c, _)| c != APPLE)
-    });
+    let other = adv.hints.service_data || adv.hints.non_apple_manufacturer;
     if other {
         None
     } else {
@@ -139,12 +134,7 @@ mod tests {
     ];
 
     fn first_claim(data: &[u8]) -> Option<&'static str> {
-        let adv = Advert {
-            addr: Addr::default(),
-            addr_type: 0,
-            rssi: None,
-            data,
-        };
+        let adv = Advert::new(Addr::default(), 0, None, data);
         adv::structures(data)
             .valid()
             .find_map(|s| crate::decode::claim(&s, &adv))

@@ -19,7 +19,7 @@
 //! Corrupt frames (humidity > 100 % or battery > 100 %) are dropped whole, like inkbird-ble.
 
 use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
-use crate::adv::{self, AdStructure};
+use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "inkbird",
@@ -40,19 +40,8 @@ struct Hints<'a> {
     fff0: bool,
 }
 
-fn hints<'a>(data: &'a [u8]) -> Hints<'a> {
-    let mut h = Hints {
-        name: &[],
-        fff0: false,
-    };
-    for s in adv::structures(data).valid() {
-        if let Some(n) = s.name() {
-            h.name = n;
-        } else if let Some(mut l) = s.uuid16_list() {
-            h.fff0 |= l.any(|u| u == 0xFFF0);
-        }
-    }
-    h
+fn hints<'a>(adv: &Advert<'a>) -> Hints<'a> {
+    Hints { name: adv.hints.name, fff0: adv.hints.has_uuid16(0xFFF0) }
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -95,7 +84,7 @@ fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     s.manufacturer()?;
-    classify(s.payload, &hints(adv.data)).map(|_| s.payload)
+    classify(s.payload, &hints(adv)).map(|_| s.payload)
 }
 
 static PROBES: [&Field; 6] = [
@@ -121,7 +110,7 @@ fn decode(
         return Err(DecodeError::Truncated);
     }
     let kind =
-        classify(p, &hints(adv.data)).ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
+        classify(p, &hints(adv)).ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
     out.firmware = "Inkbird";
     match kind {
         Kind::Nine(model) => {

@@ -1053,7 +1053,7 @@ mod tests {
         let mut mem = DeviceMemory::default();
         let mut ctx = Ctx { keys: &keys, memory: &mut mem };
         let addr = Addr::parse(mac).unwrap();
-        let adv = Advert { addr, addr_type: 0, rssi: Some(-60), data: &[] };
+        let adv = Advert::new(addr, 0, Some(-60), &[]);
         let mut r = Reading::default();
         r.clear(addr, Some(-60));
         let res = decode(&mut ctx, &adv, &data, &mut r);

@@ -187,6 +187,15 @@ pub struct Advert<'a> {
     pub rssi: Option<i8>,
     /// Whole AD data (for formats that need more than their own structure, e.g. a name).
     pub data: &'a [u8],
+    /// Name and service UUIDs of the advert, found once per report.
+    pub hints: crate::adv::AdSummary<'a>,
+}
+
+impl<'a> Advert<'a> {
+    /// An advert over `data`, with its [`crate::adv::AdSummary`] computed.
+    pub fn new(addr: Addr, addr_type: u8, rssi: Option<i8>, data: &'a [u8]) -> Self {
+        Advert { addr, addr_type, rssi, data, hints: crate::adv::AdSummary::of(data) }
+    }
 }
 
 /// Which AD structure a format claims.

@@ -110,12 +110,7 @@ mod tests {
             keys: &keys,
             memory: &mut mem,
         };
-        let adv = Advert {
-            addr: Addr::default(),
-            addr_type: 0,
-            rssi: None,
-            data: &[],
-        };
+        let adv = Advert::new(Addr::default(), 0, None, &[]);
         let mut r = Reading::default();
         // battery object, then a CO2 object claiming 9 bytes
         let d = [

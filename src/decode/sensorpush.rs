@@ -19,7 +19,7 @@
 
 use super::ruuvi::round;
 use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
-use crate::adv::{self, ad_type, AdStructure};
+use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
@@ -40,22 +40,14 @@ enum Kind {
     Ht1,
 }
 
-fn kind(data: &[u8]) -> Option<Kind> {
-    let (mut v2, mut ht1, mut name_s, mut named) = (false, false, false, false);
-    for s in adv::structures(data).valid() {
-        if matches!(
-            s.ad_type,
-            ad_type::INCOMPLETE_UUID128 | ad_type::COMPLETE_UUID128
-        ) {
-            for u in s.payload.chunks_exact(16) {
-                v2 |= u == UUID_V2_WIRE;
-                ht1 |= u[0] == UUID_HT1_WIRE_FIRST && u[1..] == UUID_V2_WIRE[1..];
-            }
-        } else if let Some(n) = s.name() {
-            name_s = n == b"s";
-            named = n.starts_with(b"SensorPush ");
-        }
+fn kind(adv: &Advert<'_>) -> Option<Kind> {
+    let (mut v2, mut ht1) = (false, false);
+    for u in adv.hints.uuid128.chunks_exact(16) {
+        v2 |= u == UUID_V2_WIRE;
+        ht1 |= u[0] == UUID_HT1_WIRE_FIRST && u[1..] == UUID_V2_WIRE[1..];
     }
+    let n = adv.hints.name;
+    let (name_s, named) = (n == b"s", n.starts_with(b"SensorPush "));
     if ht1 && name_s {
         Some(Kind::Ht1)
     } else if v2 || named {
@@ -71,7 +63,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if cid == 0x004C {
         return None;
     }
-    kind(adv.data).map(|_| s.payload)
+    kind(adv).map(|_| s.payload)
 }
 
 /// (min, max, step) of each packed value, by device type.
@@ -89,7 +81,7 @@ fn decode(
     p: &[u8],
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let k = kind(adv.data).ok_or(DecodeError::Malformed("not a SensorPush advert"))?;
+    let k = kind(adv).ok_or(DecodeError::Malformed("not a SensorPush advert"))?;
     out.firmware = "SensorPush";
     if k == Kind::Ht1 {
         out.model = "HT1";

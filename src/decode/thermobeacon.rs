@@ -13,7 +13,7 @@
 //! not registered to the vendor, so the MAC is the check that the frame is really theirs).
 
 use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
-use crate::adv::{self, AdStructure};
+use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermobeacon",
@@ -21,19 +21,13 @@ pub static FORMAT: Format = Format {
     decode,
 };
 
-fn has_fff0(data: &[u8]) -> bool {
-    adv::structures(data)
-        .valid()
-        .any(|s| s.uuid16_list().is_some_and(|mut l| l.any(|u| u == 0xFFF0)))
-}
-
-fn is_thermoplus(cid: u16, p: &[u8], data: &[u8]) -> bool {
-    p.len() == 20 && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B) && has_fff0(data)
+fn is_thermoplus(cid: u16, p: &[u8], adv: &Advert<'_>) -> bool {
+    p.len() == 20 && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B) && adv.hints.has_uuid16(0xFFF0)
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     let (cid, _) = s.manufacturer()?;
-    if (cid == 0xAA55 && s.payload.len() == 19) || is_thermoplus(cid, s.payload, adv.data) {
+    if (cid == 0xAA55 && s.payload.len() == 19) || is_thermoplus(cid, s.payload, adv) {
         Some(s.payload)
     } else {
         None
@@ -80,7 +74,7 @@ fn decode(
         out.int(&field::BATTERY, p[16] as i64);
         return Ok(());
     }
-    if !is_thermoplus(cid, p, adv.data) {
+    if !is_thermoplus(cid, p, adv) {
         return Err(DecodeError::Malformed("not a Thermoplus frame"));
     }
     if mac.iter().rev().ne(adv.addr.0.iter()) {
@@ -130,12 +124,7 @@ mod tests {
             memory: &mut mem,
         };
         let mut r = Reading::default();
-        let adv = Advert {
-            addr: Addr(mac),
-            addr_type: 0,
-            rssi: None,
-            data: &[],
-        };
+        let adv = Advert::new(Addr(mac), 0, None, &[]);
         assert_eq!(decode(&mut ctx, &adv, &p, &mut r), Ok(()));
         assert_eq!((r.firmware, r.model), ("Brifit", "T201"));
         assert_eq!(r.get("temperature"), Some(Value::Float(-2.0)));

@@ -19,7 +19,7 @@
 //! `52.317286·tanh(mV/273.624277936 − 8.76485439394) + 51.06925`, clamped to 0…100.
 
 use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
-use crate::adv::{self, AdStructure};
+use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermopro",
@@ -82,9 +82,8 @@ pub static BATTERY_PROBE: [Field; 4] = [
 ];
 
 /// The model (name up to the first space) when the advert's name is a ThermoPro one.
-fn model_of(data: &[u8]) -> Option<&str> {
-    let name = adv::structures(data).valid().find_map(|s| s.name())?;
-    let name = core::str::from_utf8(name).ok()?;
+fn model_of<'a>(adv: &Advert<'a>) -> Option<&'a str> {
+    let name = core::str::from_utf8(adv.hints.name).ok()?;
     if !["TP35", "TP39", "TP96", "TP97"]
         .iter()
         .any(|p| name.starts_with(p))
@@ -96,7 +95,7 @@ fn model_of(data: &[u8]) -> Option<&str> {
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     s.manufacturer()?;
-    model_of(adv.data)?;
+    model_of(adv)?;
     Some(s.payload)
 }
 
@@ -133,7 +132,7 @@ fn decode(
     p: &[u8],
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let m = model_of(adv.data).ok_or(DecodeError::Malformed("not a ThermoPro name"))?;
+    let m = model_of(adv).ok_or(DecodeError::Malformed("not a ThermoPro name"))?;
     out.model = static_model(m);
     out.firmware = "Thermopro";
     let probe = |i: u8| -> Result<usize, DecodeError> {
