@@ -32,7 +32,7 @@ pub const UUID: u16 = 0x181A;
 
 pub static FORMAT: Format = Format {
     name: "atc",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, claim),
     decode,
 };
 

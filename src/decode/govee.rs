@@ -39,7 +39,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
     decode,
 };
 

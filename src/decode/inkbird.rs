@@ -23,7 +23,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "inkbird",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
     decode,
 };
 
@@ -83,6 +83,10 @@ fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    // Cheap reject first: only these lengths are Inkbird frames (see `classify`).
+    if !matches!(s.payload.len(), 9 | 12 | 14 | 17 | 18 | 22) {
+        return None;
+    }
     s.manufacturer()?;
     classify(s.payload, &hints(adv)).map(|_| s.payload)
 }

@@ -179,46 +179,48 @@ impl<'a> Iterator for Objects<'a> {
 }
 
 /// Product id → model name (the public tables of ble_monitor / xiaomi-ble).
+/// Sorted by id (a test checks), for binary search.
 pub static MODELS: &[(u16, &str)] = &[
+    (0x0083, "YM-K1501"),
     (0x0098, "HHCCJCY01"),
+    (0x00DB, "MMC-T201-1"),
+    (0x0113, "YM-K1501EU"),
+    (0x0153, "YLYK01YL"),
     (0x015D, "HHCCPOT002"),
     (0x01AA, "LYWSDCGQ"),
     (0x02DF, "JQJCY01YM"),
     (0x0347, "CGG1"),
+    (0x0380, "DSL-C08"),
     (0x0387, "MHO-C401"),
+    (0x0391, "MMC-W505"),
     (0x03B6, "YLKG07YL/YLKG08YL"),
     (0x03BC, "GCLS002"),
+    (0x03BF, "YLYB01YL-BHFRC"),
     (0x03D6, "CGH1"),
+    (0x03DD, "MUE4094RT"),
+    (0x040A, "WX08ZM"),
     (0x045B, "LYWSD02"),
+    (0x045C, "V-SK152"),
+    (0x0489, "M1S-T500"),
+    (0x04E1, "XMMF01JQD"),
+    (0x04E6, "YLYK01YL-VENFAN"),
+    (0x04E9, "MJZNMSQ01YD"),
     (0x055B, "LYWSD03MMC"),
     (0x0576, "CGD1"),
+    (0x0599, "MJZNMS03LM"),
     (0x066F, "CGDK2"),
+    (0x068E, "YLYK01YL-FANCL"),
+    (0x069E, "ZNMS16LM"),
+    (0x069F, "ZNMS17LM"),
     (0x06D3, "MHO-C303"),
     (0x0784, "XMZNMS04LM"),
     (0x07BF, "YLAI003"),
     (0x07F6, "MJYD02YL"),
     (0x0806, "T700"),
     (0x0863, "SJWS01LM"),
-    (0x0083, "YM-K1501"),
-    (0x0113, "YM-K1501EU"),
-    (0x0153, "YLYK01YL"),
-    (0x00DB, "MMC-T201-1"),
-    (0x0380, "DSL-C08"),
-    (0x0391, "MMC-W505"),
-    (0x03BF, "YLYB01YL-BHFRC"),
-    (0x03DD, "MUE4094RT"),
-    (0x040A, "WX08ZM"),
-    (0x045C, "V-SK152"),
-    (0x0489, "M1S-T500"),
-    (0x04E1, "XMMF01JQD"),
-    (0x04E6, "YLYK01YL-VENFAN"),
-    (0x04E9, "MJZNMSQ01YD"),
-    (0x068E, "YLYK01YL-FANCL"),
-    (0x069E, "ZNMS16LM"),
-    (0x069F, "ZNMS17LM"),
-    (0x0997, "JTYJGD03MI"),
     (0x098B, "MCCGQ02HL"),
     (0x098C, "XMZNMST02YD"),
+    (0x0997, "JTYJGD03MI"),
     (0x0A83, "CGPR1"),
     (0x0A8D, "RTCGQ02LM"),
     (0x0B48, "CGG1-ENCRYPTED"),
@@ -241,6 +243,7 @@ pub static MODELS: &[(u16, &str)] = &[
     (0x2542, "LYWSD02MMC"),
     (0x2832, "MJWSD05MMC"),
     (0x2AEB, "HS1BB(MI)"),
+    (0x30D9, "MJTZC01YM"),
     (0x3531, "XMPIRO2SXS"),
     (0x38BB, "PTX"),
     (0x3A61, "KS1"),
@@ -248,31 +251,28 @@ pub static MODELS: &[(u16, &str)] = &[
     (0x3E17, "KS1BP"),
     (0x3F0F, "RS1BB"),
     (0x3F4C, "PS1BB"),
-    (0x4683, "XMOSB01XS"),
-    (0x4F59, "CGDK3"),
-    (0x50FB, "ES3"),
-    (0x55B5, "MJWSD06MMC"),
-    (0x5808, "CGG3"),
-    (0x5DB1, "MBS17"),
-    (0x64C5, "PTX-F1-Display"),
-    // Listed by xiaomi-ble only.
-    (0x0599, "MJZNMS03LM"),
-    (0x30D9, "MJTZC01YM"),
     (0x45C9, "MJTZC02YM"),
+    (0x4683, "XMOSB01XS"),
     (0x48CF, "MJTZC01YM"),
     (0x4B05, "MJTZC03YM"),
     (0x4C04, "MJTZC02YM"),
     (0x4C47, "MJWSD05MMC"),
     (0x4C60, "XMPIRO2GSXS"),
     (0x4DCB, "MJTZC02YM"),
+    (0x4F59, "CGDK3"),
+    (0x50FB, "ES3"),
     (0x520B, "KS2BB"),
+    (0x55B5, "MJWSD06MMC"),
+    (0x5808, "CGG3"),
     (0x5968, "XMWS01XS"),
     (0x59FA, "M2457B1"),
     (0x59FB, "M2456B1"),
     (0x59FC, "M2456B1"),
     (0x5BEA, "MJWSD06MMC"),
+    (0x5DB1, "MBS17"),
     (0x6188, "M2456B1"),
     (0x6375, "SJWS02LM"),
+    (0x64C5, "PTX-F1-Display"),
     (0x6A0F, "ES5BB"),
     (0x78D1, "MC-COMM"),
     (0x78DB, "ESM787"),
@@ -280,7 +280,7 @@ pub static MODELS: &[(u16, &str)] = &[
 
 /// Model name for a product id; `None` when no public table lists it.
 pub fn model(product_id: u16) -> Option<&'static str> {
-    MODELS.iter().find(|(id, _)| *id == product_id).map(|(_, m)| *m)
+    MODELS.binary_search_by_key(&product_id, |(id, _)| *id).ok().map(|i| MODELS[i].1)
 }
 
 /// Fields only MiBeacon devices produce (the shared table has the common ones).
@@ -1083,6 +1083,15 @@ mod tests {
         assert_eq!(r.get("button"), Some(crate::decode::Value::Text("short press")));
         let (res, _) = run(sd, "F8:24:41:C5:98:8B", Some("b853075158487aa39a5b5ea9"));
         assert_eq!(res, Err(DecodeError::DecryptFailed));
+    }
+
+    #[test]
+    fn model_table_sorted_and_unique() {
+        assert!(MODELS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(model(0x055B), Some("LYWSD03MMC"));
+        assert_eq!(model(0x2542), Some("LYWSD02MMC"));
+        assert_eq!(model(0x16E4), Some("LYWSD02MMC"));
+        assert_eq!(model(0xFFFF), None);
     }
 
     #[test]

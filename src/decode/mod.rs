@@ -207,7 +207,11 @@ pub enum Matcher {
     Manufacturer(u16),
     /// Anything else (several company ids, a name…): the function inspects the structure and
     /// the whole advert and returns the payload to decode.
-    Custom(for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
+    ///
+    /// The first field is the AD type the function looks at (0xFF manufacturer data, 0x16
+    /// service data): it is only called for structures of that type, which keeps the cost of
+    /// the many unrelated adverts (phones, TVs) at a comparison per format.
+    Custom(u8, for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
 }
 
 /// Decoder signature: claimed payload in, reading out.
@@ -244,8 +248,17 @@ pub static FORMATS: &[&Format] = &[
 
 /// Finds the format claiming one AD structure.
 pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {
+    use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
+    // Every format reads service data or manufacturer data: flags, names, UUID lists and TX
+    // power levels are only hints, available to matchers through `adv.hints`.
+    if s.ad_type != SERVICE_DATA16 && s.ad_type != MANUFACTURER {
+        return None;
+    }
     for f in FORMATS {
-        if let Matcher::Custom(m) = f.matcher {
+        if let Matcher::Custom(t, m) = f.matcher {
+            if t != s.ad_type {
+                continue;
+            }
             if let Some(d) = m(s, adv) {
                 return Some((f, d));
             }

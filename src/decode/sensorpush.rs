@@ -23,7 +23,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
     decode,
 };
 
@@ -58,6 +58,10 @@ fn kind(adv: &Advert<'_>) -> Option<Kind> {
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    // SensorPush is recognised by its 128-bit UUID or its name: without either, not ours.
+    if adv.hints.uuid128.is_empty() && adv.hints.name.is_empty() {
+        return None;
+    }
     let (cid, _) = s.manufacturer()?;
     // The iBeacon a SensorPush may send alongside is not a measurement frame.
     if cid == 0x004C {

@@ -23,7 +23,7 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "switchbot",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, claim),
     decode,
 };
 

@@ -17,7 +17,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermobeacon",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
     decode,
 };
 

@@ -23,7 +23,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermopro",
-    matcher: Matcher::Custom(claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
     decode,
 };
 
@@ -94,6 +94,10 @@ fn model_of<'a>(adv: &Advert<'a>) -> Option<&'a str> {
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    // Cheap reject first: most manufacturer data comes from phones, not thermometers.
+    if !adv.hints.name.starts_with(b"TP") {
+        return None;
+    }
     s.manufacturer()?;
     model_of(adv)?;
     Some(s.payload)
