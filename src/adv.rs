@@ -116,6 +116,7 @@ impl<'a> AdIter<'a> {
 
 impl<'a> Iterator for AdIter<'a> {
     type Item = Result<AdStructure<'a>, AdError>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.off >= self.data.len() {
             return None;
@@ -199,6 +200,7 @@ pub struct AdSummary<'a> {
 
 impl<'a> AdSummary<'a> {
     /// Adds one structure.
+    #[inline]
     pub fn add(&mut self, s: &AdStructure<'a>) {
         match s.ad_type {
             ad_type::SHORT_NAME | ad_type::COMPLETE_NAME => self.name = s.payload,

@@ -16,8 +16,8 @@ pub const DEFAULT_DEVICE_CAP: usize = 4096;
 const FAILURE_MAP_CAP: usize = 256;
 /// Pending extended-advertising fragments kept at once.
 const FRAGMENT_SLOTS: usize = 4;
-/// AD structures of one report considered for decoding (a legacy report holds at most 15).
-const MAX_STRUCTURES: usize = 32;
+/// Service/manufacturer-data structures of one report considered for decoding.
+const MAX_CANDIDATES: usize = 8;
 /// Largest reassembled extended advertisement (Core: 1650 bytes).
 const MAX_EXT_DATA: usize = 1650;
 
@@ -250,7 +250,7 @@ impl Pipeline {
         self.stats.reports += 1;
         // One pass over the AD data: keep the structures (on the stack) and the summary the
         // format matchers use, then let the formats claim a structure.
-        let mut structs = [adv::AdStructure { ad_type: 0, payload: &[] }; MAX_STRUCTURES];
+        let mut structs = [adv::AdStructure { ad_type: 0, payload: &[] }; MAX_CANDIDATES];
         let mut n = 0;
         let mut hints = adv::AdSummary::default();
         let mut overrun = false;
@@ -258,7 +258,10 @@ impl Pipeline {
             match s {
                 Ok(s) => {
                     hints.add(&s);
-                    if n < MAX_STRUCTURES {
+                    // Only service data and manufacturer data carry readings.
+                    if (s.ad_type == adv::ad_type::SERVICE_DATA16 || s.ad_type == adv::ad_type::MANUFACTURER)
+                        && n < MAX_CANDIDATES
+                    {
                         structs[n] = s;
                         n += 1;
                     }

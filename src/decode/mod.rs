@@ -246,40 +246,56 @@ pub static FORMATS: &[&Format] = &[
     &ibeacon::FORMAT,
 ];
 
-/// Finds the format claiming one AD structure.
+/// [`FORMATS`] sorted by how they match, built once: `claim` runs for every service- and
+/// manufacturer-data structure heard, so it must not walk the whole table three times.
+struct Dispatch {
+    custom_sd: Vec<&'static Format>,
+    custom_mfr: Vec<&'static Format>,
+    sd: Vec<(u16, &'static Format)>,
+    mfr: Vec<(u16, &'static Format)>,
+}
+
+fn dispatch() -> &'static Dispatch {
+    use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
+    static D: std::sync::OnceLock<Dispatch> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let mut d = Dispatch { custom_sd: Vec::new(), custom_mfr: Vec::new(), sd: Vec::new(), mfr: Vec::new() };
+        for f in FORMATS {
+            match f.matcher {
+                Matcher::Custom(SERVICE_DATA16, _) => d.custom_sd.push(*f),
+                Matcher::Custom(MANUFACTURER, _) => d.custom_mfr.push(*f),
+                Matcher::Custom(..) => {}
+                Matcher::ServiceData16(u) => d.sd.push((u, *f)),
+                Matcher::Manufacturer(c) => d.mfr.push((c, *f)),
+            }
+        }
+        d
+    })
+}
+
+/// Finds the format claiming one AD structure: custom matchers first (in table order), then
+/// exact UUID / company-id matches.
 pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {
     use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
-    // Every format reads service data or manufacturer data: flags, names, UUID lists and TX
-    // power levels are only hints, available to matchers through `adv.hints`.
-    if s.ad_type != SERVICE_DATA16 && s.ad_type != MANUFACTURER {
-        return None;
-    }
-    for f in FORMATS {
-        if let Matcher::Custom(t, m) = f.matcher {
-            if t != s.ad_type {
-                continue;
-            }
-            if let Some(d) = m(s, adv) {
-                return Some((f, d));
+    let d = dispatch();
+    let (custom, exact, key, data) = match s.ad_type {
+        SERVICE_DATA16 => {
+            let (u, data) = s.service_data16()?;
+            (&d.custom_sd, &d.sd, u, data)
+        }
+        MANUFACTURER => {
+            let (c, data) = s.manufacturer()?;
+            (&d.custom_mfr, &d.mfr, c, data)
+        }
+        // Flags, names, UUID lists are hints only (see `adv.hints`).
+        _ => return None,
+    };
+    for f in custom {
+        if let Matcher::Custom(_, m) = f.matcher {
+            if let Some(p) = m(s, adv) {
+                return Some((f, p));
             }
         }
     }
-    if let Some((uuid, data)) = s.service_data16() {
-        for f in FORMATS {
-            if let Matcher::ServiceData16(u) = f.matcher {
-                if u == uuid {
-                    return Some((f, data));
-                }
-            }
-        }
-    } else if let Some((cid, data)) = s.manufacturer() {
-        for f in FORMATS {
-            if let Matcher::Manufacturer(c) = f.matcher {
-                if c == cid {
-                    return Some((f, data));
-                }
-            }
-        }
-    }
-    None
+    exact.iter().find(|(k, _)| *k == key).map(|(_, f)| (*f, data))
 }
