@@ -1,3 +1,4 @@
 //! Host Controller Interface: wire views over events, command encoding, transports.
 
 pub mod event;
+pub mod command;
