@@ -3,3 +3,4 @@
 pub mod event;
 pub mod command;
 pub mod scan;
+pub mod h4;
