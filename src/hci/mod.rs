@@ -4,3 +4,5 @@ pub mod event;
 pub mod command;
 pub mod scan;
 pub mod h4;
+pub mod socket;
+pub mod adapter;
