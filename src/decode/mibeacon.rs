@@ -1,9 +1,1095 @@
-//! Xiaomi MiBeacon (service data 0xFE95), versions 2–5.
+//! Xiaomi MiBeacon (service data 0xFE95), versions 2–5, plain and encrypted.
+//!
+//! Frame (after the UUID): frame control (u16 LE), product id (u16 LE), frame counter (u8),
+//! then optionally the sensor MAC (6 bytes, reversed), a capability byte (+1 I/O byte when
+//! capability bit 5 is set), and the object payload: a sequence of `id (u16 LE), len (u8), data`.
+//!
+//! Encryption:
+//! - v4/v5: AES-CCM, nonce = MAC (air order) ‖ product id ‖ counter ‖ 3-byte extended counter
+//!   (the 3 bytes before the 4-byte MIC), AAD `0x11`, MIC verified. A MIC mismatch is
+//!   [`DecodeError::DecryptFailed`].
+//! - v2/v3 ("legacy"): AES-CCM with a 13-byte nonce = frame control ‖ product id ‖ counter ‖
+//!   the 3 bytes before the last byte ‖ MAC (air order, first 5 bytes), key = 12-byte bindkey with
+//!   `8d3d3c97` inserted after byte 6. These frames carry no usable MIC, so we decrypt in CTR mode
+//!   and accept the plaintext only when its objects parse exactly and at least one is known;
+//!   otherwise the key is wrong ([`DecodeError::DecryptFailed`]), as xiaomi-ble also concludes.
+//!
+//! Values follow bleparser's key names and its per-object conversions (e.g. battery object
+//! 0x100A also yields no voltage: bleparser 3.7.3 reports none). Where the frame carries the
+//! MAC we publish under it and look the key up by it; bleparser instead drops frames whose MAC
+//! differs from the advertiser's — we do too (it is how bleparser avoids relayed frames).
 
+use aes::cipher::BlockEncrypt;
+use aes::Aes128;
+use ccm::aead::AeadInPlace;
+use ccm::consts::{U12, U4};
+
+use super::field::{self, Field, Kind};
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use crate::hci::event::Addr;
 
 pub static FORMAT: Format = Format { name: "mibeacon", matcher: Matcher::ServiceData16(0xFE95), decode };
 
-fn decode(_ctx: &mut Ctx<'_>, _adv: &Advert<'_>, _data: &[u8], _out: &mut Reading) -> Result<(), DecodeError> {
-    Err(DecodeError::NoData)
+/// Frame-control bits and header offsets, named in one place.
+mod fc {
+    pub const ENCRYPTED: u16 = 1 << 3;
+    pub const MAC: u16 = 1 << 4;
+    pub const CAPABILITY: u16 = 1 << 5;
+    pub const OBJECT: u16 = 1 << 6;
+    pub const MESH: u16 = 1 << 7;
+    pub const VERSION_SHIFT: u16 = 12;
+    /// Capability bit: an I/O capability byte follows.
+    pub const CAP_IO: u8 = 0x20;
+    pub const FRCTRL: usize = 0;
+    pub const PRODUCT: usize = 2;
+    pub const COUNTER: usize = 4;
+    pub const HEADER_LEN: usize = 5;
+    pub const MAC_LEN: usize = 6;
+    /// v4/v5 trailer: 3-byte extended counter + 4-byte MIC.
+    pub const EXT_LEN: usize = 3;
+    pub const MIC_LEN: usize = 4;
+}
+
+/// Checked view over a MiBeacon frame (the service data after the 0xFE95 UUID).
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    buf: &'a [u8],
+    /// Offset of the object payload (or ciphertext).
+    payload_at: usize,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new_checked(buf: &'a [u8]) -> Result<Frame<'a>, DecodeError> {
+        if buf.len() < fc::HEADER_LEN {
+            return Err(DecodeError::Truncated);
+        }
+        let f = Frame { buf, payload_at: 0 };
+        let ctl = f.frame_control();
+        if ctl & fc::MESH != 0 {
+            return Err(DecodeError::Malformed("mesh MiBeacon frames are not supported"));
+        }
+        if f.version() < 2 {
+            return Err(DecodeError::Malformed("MiBeacon version below 2"));
+        }
+        let mut at = fc::HEADER_LEN;
+        if ctl & fc::MAC != 0 {
+            at += fc::MAC_LEN;
+        }
+        if ctl & fc::CAPABILITY != 0 {
+            let cap = *buf.get(at).ok_or(DecodeError::Truncated)?;
+            at += 1;
+            if cap & fc::CAP_IO != 0 {
+                at += 2;
+            }
+        }
+        if at > buf.len() {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(Frame { buf, payload_at: at })
+    }
+
+    pub fn frame_control(&self) -> u16 {
+        u16::from_le_bytes([self.buf[fc::FRCTRL], self.buf[fc::FRCTRL + 1]])
+    }
+    pub fn version(&self) -> u8 {
+        (self.frame_control() >> fc::VERSION_SHIFT) as u8
+    }
+    pub fn encrypted(&self) -> bool {
+        self.frame_control() & fc::ENCRYPTED != 0
+    }
+    pub fn has_objects(&self) -> bool {
+        self.frame_control() & fc::OBJECT != 0
+    }
+    pub fn product_id(&self) -> u16 {
+        u16::from_le_bytes([self.buf[fc::PRODUCT], self.buf[fc::PRODUCT + 1]])
+    }
+    pub fn counter(&self) -> u8 {
+        self.buf[fc::COUNTER]
+    }
+    /// The MAC carried in the frame, if any.
+    pub fn mac(&self) -> Option<Addr> {
+        if self.frame_control() & fc::MAC == 0 {
+            return None;
+        }
+        let b = self.buf.get(fc::HEADER_LEN..fc::HEADER_LEN + fc::MAC_LEN)?;
+        Some(Addr::from_le(b))
+    }
+    /// The capability byte, if present.
+    pub fn capability(&self) -> Option<u8> {
+        if self.frame_control() & fc::CAPABILITY == 0 {
+            return None;
+        }
+        let at = fc::HEADER_LEN + if self.frame_control() & fc::MAC != 0 { fc::MAC_LEN } else { 0 };
+        self.buf.get(at).copied()
+    }
+    /// Everything after the header: objects (plain) or ciphertext + trailer (encrypted).
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buf[self.payload_at..]
+    }
+    pub fn bytes(&self) -> &'a [u8] {
+        self.buf
+    }
+}
+
+/// One object of the payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Object<'a> {
+    pub id: u16,
+    pub data: &'a [u8],
+}
+
+/// Iterator over the objects of a plaintext payload. Stops at the first object whose length
+/// overruns; [`Objects::overran`] tells whether that happened.
+pub struct Objects<'a> {
+    buf: &'a [u8],
+    overran: bool,
+}
+
+pub fn objects(buf: &[u8]) -> Objects<'_> {
+    Objects { buf, overran: false }
+}
+
+impl<'a> Objects<'a> {
+    pub fn overran(&self) -> bool {
+        self.overran
+    }
+}
+
+impl<'a> Iterator for Objects<'a> {
+    type Item = Object<'a>;
+    fn next(&mut self) -> Option<Object<'a>> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        if self.buf.len() < 3 {
+            self.overran = true;
+            self.buf = &[];
+            return None;
+        }
+        let id = u16::from_le_bytes([self.buf[0], self.buf[1]]);
+        let n = self.buf[2] as usize;
+        if self.buf.len() < 3 + n {
+            self.overran = true;
+            self.buf = &[];
+            return None;
+        }
+        let data = &self.buf[3..3 + n];
+        self.buf = &self.buf[3 + n..];
+        Some(Object { id, data })
+    }
+}
+
+/// Product id → model name (the public tables of ble_monitor / xiaomi-ble).
+pub static MODELS: &[(u16, &str)] = &[
+    (0x0098, "HHCCJCY01"),
+    (0x015D, "HHCCPOT002"),
+    (0x01AA, "LYWSDCGQ"),
+    (0x02DF, "JQJCY01YM"),
+    (0x0347, "CGG1"),
+    (0x0387, "MHO-C401"),
+    (0x03B6, "YLKG07YL/YLKG08YL"),
+    (0x03BC, "GCLS002"),
+    (0x03D6, "CGH1"),
+    (0x045B, "LYWSD02"),
+    (0x055B, "LYWSD03MMC"),
+    (0x0576, "CGD1"),
+    (0x066F, "CGDK2"),
+    (0x06D3, "MHO-C303"),
+    (0x0784, "XMZNMS04LM"),
+    (0x07BF, "YLAI003"),
+    (0x07F6, "MJYD02YL"),
+    (0x0806, "T700"),
+    (0x0863, "SJWS01LM"),
+    (0x0083, "YM-K1501"),
+    (0x0113, "YM-K1501EU"),
+    (0x0153, "YLYK01YL"),
+    (0x00DB, "MMC-T201-1"),
+    (0x0380, "DSL-C08"),
+    (0x0391, "MMC-W505"),
+    (0x03BF, "YLYB01YL-BHFRC"),
+    (0x03DD, "MUE4094RT"),
+    (0x040A, "WX08ZM"),
+    (0x045C, "V-SK152"),
+    (0x0489, "M1S-T500"),
+    (0x04E1, "XMMF01JQD"),
+    (0x04E6, "YLYK01YL-VENFAN"),
+    (0x04E9, "MJZNMSQ01YD"),
+    (0x068E, "YLYK01YL-FANCL"),
+    (0x069E, "ZNMS16LM"),
+    (0x069F, "ZNMS17LM"),
+    (0x0997, "JTYJGD03MI"),
+    (0x098B, "MCCGQ02HL"),
+    (0x098C, "XMZNMST02YD"),
+    (0x0A83, "CGPR1"),
+    (0x0A8D, "RTCGQ02LM"),
+    (0x0B48, "CGG1-ENCRYPTED"),
+    (0x0C3C, "CGC1"),
+    (0x0DE7, "SU001-T"),
+    (0x0DFD, "K9B-3BTN"),
+    (0x0E39, "XMZNMS08LM"),
+    (0x11C2, "SV40"),
+    (0x1203, "XMWSDJ04MMC"),
+    (0x1568, "K9B-1BTN"),
+    (0x1569, "K9B-2BTN"),
+    (0x16E4, "LYWSD02MMC"),
+    (0x1790, "T700i"),
+    (0x1889, "MS1BB(MI)"),
+    (0x18E3, "ZX1"),
+    (0x1949, "XMWXKG01YL"),
+    (0x1C10, "K9BB-1BTN"),
+    (0x20DB, "MJZNZ018H"),
+    (0x2387, "XMWXKG01LM"),
+    (0x2542, "LYWSD02MMC"),
+    (0x2832, "MJWSD05MMC"),
+    (0x2AEB, "HS1BB(MI)"),
+    (0x3531, "XMPIRO2SXS"),
+    (0x38BB, "PTX"),
+    (0x3A61, "KS1"),
+    (0x3BD5, "MJTZC01YM"),
+    (0x3E17, "KS1BP"),
+    (0x3F0F, "RS1BB"),
+    (0x3F4C, "PS1BB"),
+    (0x4683, "XMOSB01XS"),
+    (0x4F59, "CGDK3"),
+    (0x50FB, "ES3"),
+    (0x55B5, "MJWSD06MMC"),
+    (0x5808, "CGG3"),
+    (0x5DB1, "MBS17"),
+    (0x64C5, "PTX-F1-Display"),
+    // Listed by xiaomi-ble only.
+    (0x0599, "MJZNMS03LM"),
+    (0x30D9, "MJTZC01YM"),
+    (0x45C9, "MJTZC02YM"),
+    (0x48CF, "MJTZC01YM"),
+    (0x4B05, "MJTZC03YM"),
+    (0x4C04, "MJTZC02YM"),
+    (0x4C47, "MJWSD05MMC"),
+    (0x4C60, "XMPIRO2GSXS"),
+    (0x4DCB, "MJTZC02YM"),
+    (0x520B, "KS2BB"),
+    (0x5968, "XMWS01XS"),
+    (0x59FA, "M2457B1"),
+    (0x59FB, "M2456B1"),
+    (0x59FC, "M2456B1"),
+    (0x5BEA, "MJWSD06MMC"),
+    (0x6188, "M2456B1"),
+    (0x6375, "SJWS02LM"),
+    (0x6A0F, "ES5BB"),
+    (0x78D1, "MC-COMM"),
+    (0x78DB, "ESM787"),
+];
+
+/// Model name for a product id; `None` when no public table lists it.
+pub fn model(product_id: u16) -> Option<&'static str> {
+    MODELS.iter().find(|(id, _)| *id == product_id).map(|(_, m)| *m)
+}
+
+/// Fields only MiBeacon devices produce (the shared table has the common ones).
+pub mod fields {
+    use super::{Field, Kind};
+    macro_rules! f {
+        ($($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident;)*) => {
+            $(pub static $name: Field = Field { key: $key, unit: $unit, device_class: $class,
+                state_class: $state, kind: Kind::$kind, diagnostic: false };)*
+        };
+    }
+    f! {
+        MOTION_TIMER = "motion timer", "", "motion", "", Binary;
+        KEY_ID = "key id", "", "", "", Text;
+        RESULT = "result", "", "", "", Event;
+        DOOR_ACTION = "door action", "", "", "", Event;
+        ARMED_AWAY = "armed away", "", "", "", Binary;
+        COUNTER = "counter", "", "", "measurement", Sensor;
+        SCORE = "score", "", "", "measurement", Sensor;
+        LOCKTYPE = "locktype", "", "", "", Text;
+        ACTION = "action", "", "", "", Event;
+        METHOD = "method", "", "", "", Text;
+        ERROR = "error", "", "", "", Text;
+        CHILDLOCK = "childlock", "", "lock", "", Binary;
+        ANTILOCK = "antilock", "", "lock", "", Binary;
+        REMOTE = "remote", "", "", "", Event;
+        REMOTE_SINGLE = "remote single press", "", "", "", Binary;
+        REMOTE_LONG = "remote long press", "", "", "", Binary;
+        FAN_REMOTE = "fan remote", "", "", "", Event;
+        VENFAN_REMOTE = "ventilator fan remote", "", "", "", Event;
+        BATH_REMOTE = "bathroom heater remote", "", "", "", Event;
+        DIMMER = "dimmer", "", "", "", Event;
+        STEPS = "steps", "", "", "", Sensor;
+        BUTTON_SWITCH = "button switch", "", "", "", Event;
+        ONE_BTN = "one btn switch", "", "", "", Event;
+        TWO_BTN_LEFT = "two btn switch left", "", "", "", Event;
+        TWO_BTN_RIGHT = "two btn switch right", "", "", "", Event;
+        THREE_BTN_LEFT = "three btn switch left", "", "", "", Event;
+        THREE_BTN_MIDDLE = "three btn switch middle", "", "", "", Event;
+        THREE_BTN_RIGHT = "three btn switch right", "", "", "", Event;
+        FOUR_BTN_1 = "four btn switch 1", "", "", "", Event;
+        FOUR_BTN_2 = "four btn switch 2", "", "", "", Event;
+        FOUR_BTN_3 = "four btn switch 3", "", "", "", Event;
+        FOUR_BTN_4 = "four btn switch 4", "", "", "", Event;
+        STATUS = "status", "", "", "", Text;
+        SLEEPING = "sleeping", "", "", "", Binary;
+        SNORING = "snoring", "", "", "", Binary;
+        PRESSURE_STATE = "pressure state", "", "", "", Binary;
+        PRESSURE_PRESENT = "pressure present duration", "s", "duration", "measurement", Sensor;
+        PRESSURE_NOT_PRESENT = "pressure not present duration", "s", "duration", "measurement", Sensor;
+        PRESSURE_PRESENT_SET = "pressure present time set", "s", "duration", "measurement", Sensor;
+        PRESSURE_NOT_PRESENT_SET = "pressure not present time set", "s", "duration", "measurement", Sensor;
+        MOTION_TIME = "motion time", "min", "duration", "measurement", Sensor;
+        OCC_DURATION = "duration occupancy detected", "s", "duration", "measurement", Sensor;
+        NO_OCC_DURATION = "duration no occupancy detected", "s", "duration", "measurement", Sensor;
+        LOW_BATTERY = "low battery", "", "battery", "", Binary;
+        RESET = "reset", "", "", "", Binary;
+        MODE = "mode", "", "", "", Sensor;
+        BED_OCCUPANCY = "bed occupancy", "", "occupancy", "", Binary;
+        HEART_RATE = "heart rate", "bpm", "", "measurement", Sensor;
+        IMPEDANCE_LOW = "impedance low", "Ω", "", "measurement", Sensor;
+        PROFILE_ID = "profile id", "", "", "", Sensor;
+    }
+}
+
+use fields as mf;
+
+/// Static strings for `format` and `firmware` by version (index = version - 2).
+const SLUG: [[&str; 2]; 4] = [
+    ["mibeacon-v2", "mibeacon-v2-encrypted"],
+    ["mibeacon-v3", "mibeacon-v3-encrypted"],
+    ["mibeacon-v4", "mibeacon-v4-encrypted"],
+    ["mibeacon-v5", "mibeacon-v5-encrypted"],
+];
+const FIRMWARE: [[&str; 2]; 4] = [
+    ["Xiaomi (MiBeacon V2)", "Xiaomi (MiBeacon V2 encrypted)"],
+    ["Xiaomi (MiBeacon V3)", "Xiaomi (MiBeacon V3 encrypted)"],
+    ["Xiaomi (MiBeacon V4)", "Xiaomi (MiBeacon V4 encrypted)"],
+    ["Xiaomi (MiBeacon V5)", "Xiaomi (MiBeacon V5 encrypted)"],
+];
+
+/// Largest object payload we decrypt (service data fits in one AD structure: ≤ 251 bytes).
+const MAX_PAYLOAD: usize = 255;
+
+type CcmV5 = ccm::Ccm<Aes128, U4, U12>;
+
+fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -> Result<(), DecodeError> {
+    let frame = Frame::new_checked(data)?;
+    let addr = match frame.mac() {
+        Some(m) if m != adv.addr => return Err(DecodeError::Malformed("MAC in frame differs from advertiser")),
+        Some(m) => m,
+        None => adv.addr,
+    };
+    let v = frame.version().min(5) as usize - 2;
+    let enc = frame.encrypted() as usize;
+    out.addr = addr;
+    out.format = SLUG[v][enc];
+    out.firmware = FIRMWARE[v][enc];
+    let model = model(frame.product_id());
+    out.model = model.unwrap_or("MiBeacon");
+    out.packet = Some(frame.counter() as u32);
+    out.encrypted = frame.encrypted();
+    if !frame.has_objects() {
+        return Err(DecodeError::NoData);
+    }
+    let model = model.unwrap_or("");
+    if !frame.encrypted() {
+        let payload = frame.payload();
+        if payload.len() < 3 {
+            return Err(DecodeError::Truncated);
+        }
+        decode_objects(payload, model, out);
+        return if out.is_empty() { Err(DecodeError::NoData) } else { Ok(()) };
+    }
+    let key = ctx.keys.get(&addr).ok_or(DecodeError::NoKey)?;
+    let mut buf = [0u8; MAX_PAYLOAD];
+    if frame.version() >= 4 {
+        let p = frame.payload();
+        if p.len() < fc::EXT_LEN + fc::MIC_LEN + 1 {
+            return Err(DecodeError::Truncated);
+        }
+        let ct_len = p.len() - fc::EXT_LEN - fc::MIC_LEN;
+        let (ct, rest) = p.split_at(ct_len);
+        let (ext, mic) = rest.split_at(fc::EXT_LEN);
+        let mut nonce = [0u8; 12];
+        nonce[..6].copy_from_slice(&addr.to_le());
+        nonce[6..9].copy_from_slice(&frame.bytes()[fc::PRODUCT..fc::HEADER_LEN]);
+        nonce[9..].copy_from_slice(ext);
+        let pt = &mut buf[..ct_len];
+        pt.copy_from_slice(ct);
+        let ccm = CcmV5::from(key.aes.clone());
+        ccm.decrypt_in_place_detached(&nonce.into(), &[0x11], pt, mic.into())
+            .map_err(|_| DecodeError::DecryptFailed)?;
+        decode_objects(pt, model, out);
+    } else {
+        // Legacy v2/v3: ciphertext, then 3 nonce bytes, then one trailing byte.
+        let p = frame.payload();
+        if p.len() < 4 + 3 {
+            return Err(DecodeError::Truncated);
+        }
+        let ct_len = p.len() - 4;
+        let b = frame.bytes();
+        let n = b.len();
+        let mut nonce = [0u8; 13];
+        nonce[..5].copy_from_slice(&b[..fc::HEADER_LEN]);
+        nonce[5..8].copy_from_slice(&b[n - 4..n - 1]);
+        nonce[8..].copy_from_slice(&addr.to_le()[..5]);
+        let pt = &mut buf[..ct_len];
+        pt.copy_from_slice(&p[..ct_len]);
+        ccm_ctr_decrypt(&key.aes, &nonce, pt);
+        // No MIC: the plaintext must parse exactly and contain a known object.
+        let mut it = objects(pt);
+        let mut known = 0;
+        for o in &mut it {
+            known += KNOWN_IDS.contains(&o.id) as usize;
+        }
+        if it.overran() || known == 0 {
+            return Err(DecodeError::DecryptFailed);
+        }
+        decode_objects(pt, model, out);
+    }
+    if out.is_empty() {
+        return Err(DecodeError::NoData);
+    }
+    Ok(())
+}
+
+/// CCM's counter-mode part alone (RFC 3610 §2.3) for a 13-byte nonce: A_i = flags(L'=1) ‖
+/// nonce ‖ i, i from 1. Used for legacy MiBeacon, whose frames carry no verifiable MIC.
+fn ccm_ctr_decrypt(aes: &Aes128, nonce: &[u8; 13], buf: &mut [u8]) {
+    for (i, chunk) in buf.chunks_mut(16).enumerate() {
+        let ctr = (i + 1) as u16;
+        let mut a = [0u8; 16];
+        a[0] = 0x01;
+        a[1..14].copy_from_slice(nonce);
+        a[14..].copy_from_slice(&ctr.to_be_bytes());
+        let mut block = a.into();
+        aes.encrypt_block(&mut block);
+        for (b, k) in chunk.iter_mut().zip(block.iter()) {
+            *b ^= k;
+        }
+    }
+}
+
+
+/// Object ids this decoder understands (used to validate legacy plaintext).
+const KNOWN_IDS: &[u16] = &[
+    0x0003, 0x0006, 0x0007, 0x0008, 0x000A, 0x000B, 0x000F, 0x0010, 0x1001, 0x1004, 0x1005, 0x1006, 0x1007,
+    0x1008, 0x1009, 0x100A, 0x100D, 0x100E, 0x1010, 0x1012, 0x1013, 0x1014, 0x1015, 0x1017, 0x1018, 0x1019,
+    0x101B, 0x2000, 0x4801, 0x4802, 0x4803, 0x4804, 0x4805, 0x4806, 0x4808, 0x4810, 0x4811, 0x4818, 0x483C,
+    0x483D, 0x483E, 0x483F, 0x4840, 0x484E, 0x484F, 0x4850, 0x4851, 0x4852, 0x4A01, 0x4A08, 0x4A0C, 0x4A0D,
+    0x4A0E, 0x4A0F, 0x4A12, 0x4A13, 0x4A1A, 0x4A1C, 0x4C01, 0x4C02, 0x4C03, 0x4C08, 0x4C14, 0x4E01, 0x4E1C,
+    0x4E0C, 0x4E0D, 0x4E0E, 0x4E16, 0x4E17, 0x5003, 0x5010, 0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16,
+    0x6012, 0x605D, 0x6E16,
+];
+
+fn u16le(d: &[u8]) -> u16 {
+    u16::from_le_bytes([d[0], d[1]])
+}
+fn i16le(d: &[u8]) -> i16 {
+    i16::from_le_bytes([d[0], d[1]])
+}
+fn u24le(d: &[u8]) -> u32 {
+    u32::from_le_bytes([d[0], d[1], d[2], 0])
+}
+fn u32le(d: &[u8]) -> u32 {
+    u32::from_le_bytes([d[0], d[1], d[2], d[3]])
+}
+fn f32le(d: &[u8]) -> f64 {
+    f32::from_le_bytes([d[0], d[1], d[2], d[3]]) as f64
+}
+/// Rounds a float32 to the precision it really has (bleparser prints Python floats of the f32).
+fn f32r(d: &[u8]) -> f64 {
+    let v = f32le(d);
+    (v * 1e6).round() / 1e6
+}
+
+/// Decodes every object of a plaintext payload into `out`. Objects with an unexpected length
+/// or an unknown id are skipped, like bleparser.
+pub fn decode_objects(payload: &[u8], model: &str, out: &mut Reading) {
+    for o in objects(payload) {
+        if o.data.is_empty() && !matches!(o.id, 0x4A0C | 0x4A0D | 0x4A0E | 0x4E0C | 0x4E0D | 0x4E0E) {
+            continue;
+        }
+        decode_object(o.id, o.data, model, out);
+    }
+}
+
+fn int(out: &mut Reading, f: &'static Field, v: i64) {
+    out.int(f, v)
+}
+
+fn text(out: &mut Reading, f: &'static Field, v: &'static str) {
+    out.push(f, super::Value::Text(v))
+}
+
+fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
+    let n = x.len();
+    match id {
+        0x0003 => {
+            int(out, &field::MOTION, x[0] as i64);
+            int(out, &mf::MOTION_TIMER, x[0] as i64);
+        }
+        0x0006 if n == 5 => {
+            let key = u32le(x);
+            match key {
+                0 => text(out, &mf::KEY_ID, "administrator"),
+                0xFFFF_FFFF => text(out, &mf::KEY_ID, "unknown operator"),
+                k => int(out, &mf::KEY_ID, k as i64),
+            }
+            let (fp, res) = match x[4] {
+                0 => (1, "match successful"),
+                1 => (0, "match failed"),
+                2 => (0, "timeout"),
+                3 => (0, "low quality (too light, fuzzy)"),
+                4 => (0, "insufficient area"),
+                5 => (0, "skin is too dry"),
+                6 => (0, "skin is too wet"),
+                _ => (0, ""),
+            };
+            int(out, &field::FINGERPRINT, fp);
+            if !res.is_empty() {
+                text(out, &mf::RESULT, res);
+            }
+        }
+        0x0007 => {
+            let (door, action) = match x[0] {
+                0 => (1, "open the door"),
+                1 => (0, "close the door"),
+                2 => (1, "timeout, not closed"),
+                3 => (0, "knock on the door"),
+                4 => (1, "pry the door"),
+                5 => (0, "door stuck"),
+                _ => return,
+            };
+            int(out, &field::DOOR, door);
+            text(out, &mf::DOOR_ACTION, action);
+        }
+        0x0008 => int(out, &mf::ARMED_AWAY, (x[0] ^ 1) as i64),
+        0x0010 => {
+            if x[0] == 0 {
+                int(out, &field::TOOTHBRUSH, 1);
+                if n > 1 {
+                    int(out, &mf::COUNTER, x[1] as i64);
+                }
+            } else {
+                int(out, &field::TOOTHBRUSH, 0);
+                if n > 1 {
+                    int(out, &mf::SCORE, x[1] as i64);
+                }
+            }
+        }
+        0x000A if n == 2 => {
+            let t = i16le(x);
+            if t != 0 {
+                out.float(&field::TEMPERATURE, t as f64 / 100.0);
+            }
+        }
+        0x000B if n == 9 => lock(x, model, out),
+        0x000F if n == 3 => {
+            let v = u24le(x);
+            match model {
+                "MJYD02YL" | "RTCGQ02LM" => {
+                    int(out, &field::MOTION, 1);
+                    int(out, &mf::MOTION_TIMER, 1);
+                    int(out, &field::LIGHT, (v >= 100) as i64);
+                }
+                "CGPR1" => {
+                    int(out, &field::MOTION, 1);
+                    int(out, &mf::MOTION_TIMER, 1);
+                    int(out, &field::ILLUMINANCE, v as i64);
+                    int(out, &field::LIGHT, (v >= 100) as i64);
+                }
+                _ => {}
+            }
+        }
+        0x1001 if n == 3 => button(x, model, out),
+        0x1004 if n == 2 => out.float(&field::TEMPERATURE, i16le(x) as f64 / 10.0),
+        0x1005 if n >= 2 => {
+            int(out, &field::SWITCH, x[0] as i64);
+            int(out, &field::TEMPERATURE, x[1] as i64);
+        }
+        0x1006 if n == 2 => out.float(&field::HUMIDITY, u16le(x) as f64 / 10.0),
+        0x1007 if n == 3 => {
+            let v = u24le(x);
+            int(out, &field::ILLUMINANCE, v as i64);
+            int(out, &field::LIGHT, (v == 100) as i64);
+        }
+        0x1008 => int(out, &field::MOISTURE, x[0] as i64),
+        0x1009 if n == 2 => int(out, &field::CONDUCTIVITY, u16le(x) as i64),
+        0x1010 if n == 2 => out.float(&field::FORMALDEHYDE, u16le(x) as f64 / 100.0),
+        0x1012 => int(out, &field::SWITCH, x[0] as i64),
+        0x1013 => int(out, &field::CONSUMABLE, x[0] as i64),
+        0x1014 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
+        0x1015 => int(out, &field::SMOKE, x[0] as i64),
+        0x1017 | 0x101B if n == 4 => {
+            let t = u32le(x);
+            int(out, &field::MOTION, (t == 0) as i64);
+            int(out, &field::NO_MOTION_TIME, t as i64);
+        }
+        0x1018 => int(out, &field::LIGHT, x[0] as i64),
+        0x1019 => {
+            let (opening, status) = match x[0] {
+                0 => (1, "opened"),
+                1 => (0, "closed"),
+                2 => (1, "closing timeout"),
+                3 => (1, "device reset"),
+                _ => (0, ""),
+            };
+            int(out, &field::OPENING, opening);
+            if !status.is_empty() {
+                text(out, &mf::STATUS, status);
+            }
+        }
+        0x100A => {
+            int(out, &field::BATTERY, x[0] as i64);
+            // ble_monitor's and xiaomi-ble's estimate for a CR2032 between 2.2 V and 3.1 V.
+            out.float(&field::VOLTAGE, 2.2 + 0.9 * x[0] as f64 / 100.0);
+        }
+        0x100D if n == 4 => {
+            out.float(&field::TEMPERATURE, i16le(x) as f64 / 10.0);
+            out.float(&field::HUMIDITY, u16le(&x[2..]) as f64 / 10.0);
+        }
+        0x100E if n == 1 && model == "DSL-C08" => {
+            int(out, &mf::CHILDLOCK, ((x[0] >> 3) ^ 1) as i64);
+            int(out, &field::LOCK, ((x[0] & 1) ^ 1) as i64);
+        }
+        0x2000 if n == 5 => {
+            let t1 = i16le(x) as f64;
+            let t2 = i16le(&x[2..]) as f64;
+            let body = 3.71934e-11 * (0.69314 * t1 / 100.0).exp() - 1.02801e-8 * (0.53871 * t2 / 100.0).exp() + 36.413;
+            out.float(&field::TEMPERATURE, body);
+            int(out, &field::BATTERY, x[4] as i64);
+        }
+        0x4801 | 0x4C01 if n == 4 => out.float(&field::TEMPERATURE, f32r(x)),
+        0x4802 | 0x4C02 | 0x6012 if n == 1 => int(out, &field::HUMIDITY, x[0] as i64),
+        0x4803 | 0x4C03 | 0x5003 | 0x5403 => int(out, &field::BATTERY, x[0] as i64),
+        0x4804 | 0x4A12 => match x[0] {
+            1 => int(out, &field::OPENING, 1),
+            2 => int(out, &field::OPENING, 0),
+            _ => {}
+        },
+        0x4805 if n == 4 => out.float(&field::ILLUMINANCE, f32r(x)),
+        0x4806 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
+        0x4808 | 0x4C08 if n == 4 => out.float(&field::HUMIDITY, f32r(x)),
+        0x4810 | 0x5010 => match x[0] {
+            0 => int(out, &mf::SLEEPING, 0),
+            1 => int(out, &mf::SLEEPING, 1),
+            2 if id == 0x4810 => text(out, &mf::BUTTON_SWITCH, "double press"),
+            2 => text(out, &field::BUTTON, "double press"),
+            _ => {}
+        },
+        0x4811 | 0x5011 => int(out, &mf::SNORING, x[0] as i64),
+        0x4818 if n == 2 => {
+            let t = u16le(x);
+            int(out, &field::MOTION, (t == 0) as i64);
+            int(out, &field::NO_MOTION_TIME, t as i64);
+        }
+        0x483C => int(out, &mf::PRESSURE_STATE, x[0] as i64),
+        0x483D if n == 4 => int(out, &mf::PRESSURE_PRESENT, u32le(x) as i64),
+        0x483E if n == 4 => int(out, &mf::PRESSURE_NOT_PRESENT, u32le(x) as i64),
+        0x483F if n == 4 => int(out, &mf::PRESSURE_PRESENT_SET, u32le(x) as i64),
+        0x4840 if n == 4 => int(out, &mf::PRESSURE_NOT_PRESENT_SET, u32le(x) as i64),
+        0x484E if n == 1 => {
+            if matches!(model, "ES3" | "XMOSB01XS" | "ES5BB") {
+                int(out, &field::OCCUPANCY, (x[0] != 0) as i64);
+            } else if x[0] != 0 {
+                int(out, &field::MOTION, 1);
+                int(out, &mf::MOTION_TIMER, 1);
+            }
+        }
+        0x484F if n == 1 => {
+            int(out, &field::MOTION, (x[0] == 0) as i64);
+            int(out, &field::NO_MOTION_TIME, x[0] as i64);
+        }
+        0x4850 if n == 1 => int(out, &mf::MOTION_TIME, x[0] as i64),
+        0x4851 if n == 4 => int(out, &mf::OCC_DURATION, u32le(x) as i64),
+        0x4852 if n == 4 => int(out, &mf::NO_OCC_DURATION, u32le(x) as i64),
+        0x4A01 | 0x4E01 | 0x5601 => int(out, &mf::LOW_BATTERY, x[0] as i64),
+        0x4A08 if n == 4 => {
+            int(out, &field::MOTION, 1);
+            int(out, &mf::MOTION_TIMER, 1);
+            out.float(&field::ILLUMINANCE, f32r(x));
+        }
+        0x4A0C | 0x4A0D | 0x4A0E if model != "XMWXKG01LM" => {
+            text(out, &mf::ONE_BTN, "toggle");
+            text(
+                out,
+                &mf::BUTTON_SWITCH,
+                match id {
+                    0x4A0C => "single press",
+                    0x4A0D => "double press",
+                    _ => "long press",
+                },
+            );
+        }
+        0x4E0C | 0x4E0D | 0x4E0E | 0x560C | 0x560D | 0x560E => click(id, x, model, out),
+        0x4A0F if x[0] == 1 => {
+            int(out, &field::OPENING, 1);
+            text(out, &mf::STATUS, "door/window broken open");
+        }
+        0x4A13 if x[0] == 1 => text(out, &field::BUTTON, "toggle"),
+        0x4A1A if x[0] == 1 => {
+            int(out, &field::OPENING, 1);
+            text(out, &mf::STATUS, "door not closed");
+        }
+        0x4A1C | 0x4E1C => int(out, &mf::RESET, x[0] as i64),
+        0x4C14 | 0x5414 => int(out, &mf::MODE, x[0] as i64),
+        0x5A16 => match x[0] {
+            1 => int(out, &mf::BED_OCCUPANCY, 1),
+            2 => int(out, &mf::BED_OCCUPANCY, 0),
+            3 => text(out, &field::BUTTON, "double press"),
+            _ => {}
+        },
+        // Body-composition scales (S200/S400 family) reuse 0x4E16 for a weight record:
+        // profile id, mass in 10 g (xiaomi-ble's reading); elsewhere it is bed occupancy.
+        0x4E16 if n == 9 && model.starts_with("MJTZC") => {
+            int(out, &mf::PROFILE_ID, x[0] as i64);
+            let m = u16le(&x[1..]);
+            if m != 0 {
+                out.float(&field::WEIGHT, m as f64 / 100.0);
+            }
+        }
+        0x4E16 if x[0] == 1 => int(out, &mf::BED_OCCUPANCY, 1),
+        0x4E17 if x[0] == 1 => int(out, &mf::BED_OCCUPANCY, 0),
+        0x605D if n == 1 => int(out, &field::TEMPERATURE, x[0] as i64),
+        0x6E16 if n == 9 => {
+            let profile = x[0];
+            let d = u32le(&x[1..]);
+            if d == 0 {
+                return;
+            }
+            let mass = d & 0x7FF;
+            let hr = (d >> 11) & 0x7F;
+            let imp = d >> 18;
+            if mass != 0 {
+                out.float(&field::WEIGHT, mass as f64 / 10.0);
+            }
+            if hr > 0 && hr < 127 {
+                int(out, &mf::HEART_RATE, hr as i64 + 50);
+            }
+            if imp != 0 {
+                if mass != 0 {
+                    out.float(&field::IMPEDANCE, imp as f64 / 10.0);
+                } else {
+                    out.float(&mf::IMPEDANCE_LOW, imp as f64 / 10.0);
+                }
+            }
+            int(out, &mf::PROFILE_ID, profile as i64);
+        }
+        _ => {}
+    }
+}
+
+/// Click objects of newer switches (0x4E0C/0x560C single, …0D double, …0E long).
+fn click(id: u16, x: &[u8], model: &str, out: &mut Reading) {
+    let press = match id & 0xFF {
+        0x0C => "single press",
+        0x0D => "double press",
+        _ => "long press",
+    };
+    let c = x.first().copied().unwrap_or(0);
+    let family = id & 0xFF00;
+    match model {
+        "XMWXKG01YL" if family == 0x4E00 => {
+            if c == 1 || c == 3 {
+                text(out, &mf::TWO_BTN_LEFT, "toggle");
+            }
+            if c == 2 || c == 3 {
+                text(out, &mf::TWO_BTN_RIGHT, "toggle");
+            }
+            if (1..=3).contains(&c) {
+                text(out, &mf::BUTTON_SWITCH, press);
+            }
+        }
+        "K9BB-1BTN" if family == 0x4E00 && id == 0x4E0C => {
+            let p = match c {
+                1 => "single press",
+                8 => "long press",
+                15 => "double press",
+                _ => return,
+            };
+            text(out, &mf::ONE_BTN, "toggle");
+            text(out, &mf::BUTTON_SWITCH, p);
+        }
+        "XMWXKG01LM" if family == 0x4E00 => {
+            text(out, &mf::ONE_BTN, "toggle");
+            text(out, &mf::BUTTON_SWITCH, press);
+        }
+        "PTX-F1-Display" | "KS1" | "KS1BP" => {
+            let f = match c {
+                1 => &mf::FOUR_BTN_1,
+                2 => &mf::FOUR_BTN_2,
+                3 => &mf::FOUR_BTN_3,
+                4 => &mf::FOUR_BTN_4,
+                _ => return,
+            };
+            text(out, f, "toggle");
+            text(out, &mf::BUTTON_SWITCH, press);
+        }
+        _ => {}
+    }
+}
+
+/// Lock event (object 0x000B): action nibble, method nibble, key id, timestamp.
+fn lock(x: &[u8], model: &str, out: &mut Reading) {
+    let action = x[0] & 0x0F;
+    let method = x[0] >> 4;
+    let mut key_id = u32le(&x[1..]);
+    let (state, kind, action) = match action {
+        0b0000 => (1, "lock", "unlock outside the door"),
+        0b0001 => (0, "lock", "lock"),
+        0b0010 => (0, "antilock", "turn on anti-lock"),
+        0b0011 => (1, "antilock", "turn off anti-lock"),
+        0b0100 => (1, "lock", "unlock inside the door"),
+        0b0101 => (0, "lock", "lock inside the door"),
+        0b0110 => (0, "childlock", "turn on child lock"),
+        0b0111 => (1, "childlock", "turn off child lock"),
+        0b1000 => (0, "lock", "lock outside the door"),
+        0b1111 => (1, "lock", "abnormal"),
+        _ => return,
+    };
+    let mut method = match method {
+        0 => "bluetooth",
+        1 => "password",
+        2 => "biometrics",
+        3 => "key",
+        4 => "turntable",
+        5 => "nfc",
+        6 => "one-time password",
+        7 => "two-step verification",
+        8 => "coercion",
+        9 => "Homekit",
+        10 => "manual",
+        11 => "automatic",
+        15 => "abnormal",
+        _ => return,
+    };
+    let error = lock_error(key_id);
+    if error.is_none() && x[0] >> 4 > 0 {
+        key_id &= 0xFFFF;
+    }
+    let kind = if model == "ZNMS17LM" { kind } else { "lock" };
+    if model == "DSL-C08" && method == "password" && (5000..6000).contains(&key_id) {
+        method = "one-time password";
+    }
+    let f: &'static Field = match kind {
+        "antilock" => &mf::ANTILOCK,
+        "childlock" => &mf::CHILDLOCK,
+        _ => &field::LOCK,
+    };
+    int(out, f, state);
+    text(out, &mf::LOCKTYPE, kind);
+    text(out, &mf::ACTION, action);
+    text(out, &mf::METHOD, method);
+    match error {
+        Some(e) => {
+            text(out, &mf::ERROR, e);
+            int(out, &mf::KEY_ID, key_id as i64);
+        }
+        None => int(out, &mf::KEY_ID, key_id as i64),
+    }
+}
+
+fn lock_error(code: u32) -> Option<&'static str> {
+    Some(match code {
+        0xC0DE0000 => "frequent unlocking with incorrect password",
+        0xC0DE0001 => "frequent unlocking with wrong fingerprints",
+        0xC0DE0002 => "operation timeout (password input timeout)",
+        0xC0DE0003 => "lock picking",
+        0xC0DE0004 => "reset button is pressed",
+        0xC0DE0005 => "the wrong key is frequently unlocked",
+        0xC0DE0006 => "foreign body in the keyhole",
+        0xC0DE0007 => "the key has not been taken out",
+        0xC0DE0008 => "error NFC frequently unlocks",
+        0xC0DE0009 => "timeout is not locked as required",
+        0xC0DE000A => "failure to unlock frequently in multiple ways",
+        0xC0DE000B => "unlocking the face frequently fails",
+        0xC0DE000C => "failure to unlock the vein frequently",
+        0xC0DE000D => "hijacking alarm",
+        0xC0DE000E => "unlock inside the door after arming",
+        0xC0DE000F => "palmprints frequently fail to unlock",
+        0xC0DE0010 => "the safe was moved",
+        0xC0DE1000 => "the battery level is less than 10%",
+        0xC0DE1001 => "the battery is less than 5%",
+        0xC0DE1002 => "the fingerprint sensor is abnormal",
+        0xC0DE1003 => "the accessory battery is low",
+        0xC0DE1004 => "mechanical failure",
+        0xC0DE1005 => "the lock sensor is faulty",
+        _ => return None,
+    })
+}
+
+/// Button object 0x1001: (button type, value, press type); meaning depends on the model.
+fn button(x: &[u8], model: &str, out: &mut Reading) {
+    let (bt, value, press) = (x[0], x[1], x[2]);
+    let (mut press_txt, switch_press) = match press {
+        0 => ("single press", "single press"),
+        1 => ("double press", "long press"),
+        2 => ("long press", "double press"),
+        _ => ("no press", "no press"),
+    };
+    let mut steps: Option<i64> = None;
+    match press {
+        3 if bt == 0 => {
+            press_txt = "short press";
+            steps = Some(value as i64);
+        }
+        3 if bt == 1 => {
+            press_txt = "long press";
+            steps = Some(value as i64);
+        }
+        4 if bt == 0 => {
+            if value <= 127 {
+                press_txt = "rotate right";
+                steps = Some(value as i64);
+            } else {
+                press_txt = "rotate left";
+                steps = Some(256 - value as i64);
+            }
+        }
+        4 => {
+            if bt <= 127 {
+                press_txt = "rotate right (pressed)";
+                steps = Some(bt as i64);
+            } else {
+                press_txt = "rotate left (pressed)";
+                steps = Some(256 - bt as i64);
+            }
+        }
+        5 => press_txt = "short press",
+        6 => press_txt = "long press",
+        _ => {}
+    }
+    let pick = |opts: [&'static str; 9]| -> &'static str { opts.get(bt as usize).copied().unwrap_or("") };
+    match model {
+        "RTCGQ02LM" | "YLAI003" | "JTYJGD03MI" | "SJWS01LM" => text(out, &field::BUTTON, press_txt),
+        "XMMF01JQD" => match bt {
+            0 => text(out, &field::BUTTON, "right"),
+            1 => text(out, &field::BUTTON, "left"),
+            _ => {}
+        },
+        "YLYK01YL" => {
+            let r = pick(["on", "off", "sun", "+", "m", "-", "", "", ""]);
+            if !r.is_empty() {
+                text(out, &mf::REMOTE, r);
+            }
+            text(out, &field::BUTTON, press_txt);
+            let binary = match bt {
+                0 | 3 | 5 => Some(1),
+                1 => Some(0),
+                _ => None,
+            };
+            if let Some(b) = binary {
+                let f = if press_txt == "single press" { &mf::REMOTE_SINGLE } else { &mf::REMOTE_LONG };
+                int(out, f, b);
+            }
+        }
+        "YLYK01YL-FANCL" | "YLYK01YL-FANRC" => {
+            let r = pick(["fan toggle", "light toggle", "wind speed", "color temperature", "wind mode", "brightness", "", "", ""]);
+            if !r.is_empty() {
+                text(out, &mf::FAN_REMOTE, r);
+            }
+            text(out, &field::BUTTON, press_txt);
+        }
+        "YLYK01YL-VENFAN" => {
+            let r = pick(["swing", "power toggle", "timer 60 minutes", "strong wind speed", "timer 30 minutes", "low wind speed", "", "", ""]);
+            if !r.is_empty() {
+                text(out, &mf::VENFAN_REMOTE, r);
+            }
+            text(out, &field::BUTTON, press_txt);
+        }
+        "YLYB01YL-BHFRC" => {
+            let r = pick(["stop", "air exchange", "fan", "speed +", "speed -", "dry", "light toggle", "swing", "heat"]);
+            if !r.is_empty() {
+                text(out, &mf::BATH_REMOTE, r);
+            }
+            text(out, &field::BUTTON, press_txt);
+        }
+        "YLKG07YL/YLKG08YL" => {
+            // bleparser 3.7.3: `dimmer` is the step count, `button` the press/rotation text.
+            if let Some(s) = steps {
+                int(out, &mf::DIMMER, s);
+            }
+            text(out, &field::BUTTON, press_txt);
+        }
+        "K9B-1BTN" => {
+            text(out, &mf::BUTTON_SWITCH, switch_press);
+            if bt == 0 {
+                text(out, &mf::ONE_BTN, "toggle");
+            }
+        }
+        "K9B-2BTN" => {
+            text(out, &mf::BUTTON_SWITCH, switch_press);
+            if bt == 0 || bt == 2 {
+                text(out, &mf::TWO_BTN_LEFT, "toggle");
+            }
+            if bt == 1 || bt == 2 {
+                text(out, &mf::TWO_BTN_RIGHT, "toggle");
+            }
+        }
+        "K9B-3BTN" => {
+            text(out, &mf::BUTTON_SWITCH, switch_press);
+            if matches!(bt, 0 | 3 | 5 | 6) {
+                text(out, &mf::THREE_BTN_LEFT, "toggle");
+            }
+            if matches!(bt, 1 | 3 | 4 | 6) {
+                text(out, &mf::THREE_BTN_MIDDLE, "toggle");
+            }
+            if matches!(bt, 2 | 4 | 5 | 6) {
+                text(out, &mf::THREE_BTN_RIGHT, "toggle");
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{DeviceMemory, KeyStore};
+
+    fn run(sd_hex: &str, mac: &str, key: Option<&str>) -> (Result<(), DecodeError>, Reading) {
+        let data: Vec<u8> = (0..sd_hex.len() / 2).map(|i| u8::from_str_radix(&sd_hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let mut keys = KeyStore::new();
+        if let Some(k) = key {
+            keys.insert_str(mac, k).unwrap();
+        }
+        let mut mem = DeviceMemory::default();
+        let mut ctx = Ctx { keys: &keys, memory: &mut mem };
+        let addr = Addr::parse(mac).unwrap();
+        let adv = Advert { addr, addr_type: 0, rssi: Some(-60), data: &[] };
+        let mut r = Reading::default();
+        r.clear(addr, Some(-60));
+        let res = decode(&mut ctx, &adv, &data, &mut r);
+        (res, r)
+    }
+
+    #[test]
+    fn v5_encrypted_cgg1_and_wrong_key() {
+        // bleparser test_Xiaomi_CGG1 (public vector): temperature/humidity encrypted v5.
+        let sd = "5858480b685f12342d585a0b1841e2aa000e00a4964fb5";
+        let (res, r) = run(sd, "5A:58:2D:34:12:5F", Some("814aac74c4f17b6c1581e1ab87816b99"));
+        assert_eq!(res, Ok(()));
+        assert_eq!(r.format, "mibeacon-v5-encrypted");
+        assert_eq!(r.model, "CGG1-ENCRYPTED");
+        assert!(r.get("humidity").is_some() || r.get("temperature").is_some(), "{r:?}");
+        let (res, _) = run(sd, "5A:58:2D:34:12:5F", Some("804aac74c4f17b6c1581e1ab87816b99"));
+        assert_eq!(res, Err(DecodeError::DecryptFailed));
+        let (res, _) = run(sd, "5A:58:2D:34:12:5F", None);
+        assert_eq!(res, Err(DecodeError::NoKey));
+    }
+
+    #[test]
+    fn legacy_wrong_key_detected() {
+        let sd = "5830b603d28b98c54124f8c3491476757e00000099";
+        let (res, r) = run(sd, "F8:24:41:C5:98:8B", Some("b853075158487ca39a5b5ea9"));
+        assert_eq!(res, Ok(()));
+        assert_eq!(r.get("button"), Some(crate::decode::Value::Text("short press")));
+        let (res, _) = run(sd, "F8:24:41:C5:98:8B", Some("b853075158487aa39a5b5ea9"));
+        assert_eq!(res, Err(DecodeError::DecryptFailed));
+    }
+
+    #[test]
+    fn truncation_never_panics() {
+        let sd = "5858480b685f12342d585a0b1841e2aa000e00a4964fb5";
+        for n in 0..sd.len() / 2 {
+            let _ = run(&sd[..2 * n], "5A:58:2D:34:12:5F", Some("814aac74c4f17b6c1581e1ab87816b99"));
+        }
+    }
 }

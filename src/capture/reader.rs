@@ -1,0 +1,496 @@
+//! Capture readers: btsnoop (datalink 1001, 1002, 2001), `hcidump -R` text, plain hex lines
+//! (one HCI packet per line, `#` comments), and raw H4 byte streams. The format is detected
+//! from the content, never from the file name.
+//!
+//! Every reader streams with bounded memory (one packet buffer, reused), so replaying a
+//! capture of any size stays within the RSS budget. Packets come out in H4 form: packet-type
+//! byte first (0x01 command, 0x02 ACL, 0x04 event…), as the raw socket and H4 deliver them.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use super::btsnoop::{self, DATALINK_H1, DATALINK_H4, DATALINK_MONITOR};
+
+/// What the reader recognised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Btsnoop(u32),
+    Hcidump,
+    HexLines,
+    H4Stream,
+}
+
+impl core::fmt::Display for Kind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Kind::Btsnoop(d) => write!(f, "btsnoop (datalink {d})"),
+            Kind::Hcidump => f.write_str("hcidump -R text"),
+            Kind::HexLines => f.write_str("hex lines"),
+            Kind::H4Stream => f.write_str("raw H4 stream"),
+        }
+    }
+}
+
+/// The formats `replay` accepts, for error messages.
+pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), `hcidump -R` text output, \
+plain text with one hex HCI packet per line (e.g. `043E…`, `#` comments allowed), or a raw H4 byte stream";
+
+#[derive(Debug)]
+pub enum CaptureError {
+    Io(io::Error),
+    /// Nothing recognisable.
+    UnknownFormat,
+    /// A btsnoop datalink we cannot read.
+    UnsupportedDatalink(u32),
+    /// The file ends in the middle of a packet (a capture cut short, e.g. by a crash).
+    Truncated { packets: u64 },
+    /// A text line that is not hex (line number, 1-based).
+    BadLine { line: u64, reason: &'static str },
+}
+
+impl core::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CaptureError::Io(e) => write!(f, "read error: {e}"),
+            CaptureError::UnknownFormat => write!(f, "not a capture format I know; accepted: {ACCEPTED}"),
+            CaptureError::UnsupportedDatalink(d) => {
+                write!(f, "btsnoop datalink {d} is not supported (1001, 1002 and 2001 are)")
+            }
+            CaptureError::Truncated { packets } => {
+                write!(f, "capture is truncated: it ends inside a packet after {packets} complete packets")
+            }
+            CaptureError::BadLine { line, reason } => write!(f, "line {line}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+impl From<io::Error> for CaptureError {
+    fn from(e: io::Error) -> Self {
+        CaptureError::Io(e)
+    }
+}
+
+/// One packet: H4 bytes (type byte first), timestamp when the format has one.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    pub data: &'a [u8],
+    /// Microseconds since the Unix epoch.
+    pub ts_us: Option<i64>,
+    /// Controller → host.
+    pub received: bool,
+}
+
+/// A streaming capture reader.
+pub struct Reader<R: BufRead> {
+    src: R,
+    kind: Kind,
+    buf: Vec<u8>,
+    line: String,
+    line_no: u64,
+    packets: u64,
+    done: bool,
+    /// hcidump: the first line of the next packet, already read.
+    pending: Option<String>,
+}
+
+/// Opens and detects a capture file.
+pub fn open(path: &Path) -> Result<Reader<BufReader<File>>, CaptureError> {
+    let f = File::open(path)?;
+    Reader::new(BufReader::with_capacity(64 * 1024, f))
+}
+
+fn is_hex_token(t: &str) -> bool {
+    !t.is_empty() && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Where the direction marker of an hcidump line is: `> 04 3E …`, optionally preceded by a
+/// `-t` timestamp (`2024-01-01 12:00:00.123456 > …`).
+fn hcidump_start(line: &str) -> Option<(bool, &str)> {
+    let t = line.trim_end();
+    for (i, c) in t.char_indices() {
+        if c == '>' || c == '<' {
+            let rest = &t[i + 1..];
+            if rest.starts_with(' ') && rest.split_whitespace().next().is_some_and(is_hex_token) {
+                return Some((c == '>', rest));
+            }
+            return None;
+        }
+        if i > 40 {
+            return None;
+        }
+    }
+    None
+}
+
+impl<R: BufRead> Reader<R> {
+    pub fn new(mut src: R) -> Result<Self, CaptureError> {
+        let head = src.fill_buf()?;
+        let kind = if head.len() >= btsnoop::HEADER_LEN && head.starts_with(btsnoop::MAGIC) {
+            let dl = u32::from_be_bytes([head[12], head[13], head[14], head[15]]);
+            if !matches!(dl, DATALINK_H1 | DATALINK_H4 | DATALINK_MONITOR) {
+                return Err(CaptureError::UnsupportedDatalink(dl));
+            }
+            src.consume(btsnoop::HEADER_LEN);
+            Kind::Btsnoop(dl)
+        } else if head.starts_with(btsnoop::MAGIC) {
+            return Err(CaptureError::Truncated { packets: 0 });
+        } else if head.first().is_some_and(|b| matches!(b, 0x01 | 0x02 | 0x04)) && head.len() >= 3 {
+            Kind::H4Stream
+        } else {
+            let text = match core::str::from_utf8(head) {
+                Ok(t) => t,
+                // The buffer may end inside a multi-byte character.
+                Err(e) if e.valid_up_to() > head.len().saturating_sub(4) => {
+                    core::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or("")
+                }
+                Err(_) => return Err(CaptureError::UnknownFormat),
+            };
+            let mut kind = None;
+            for l in text.lines() {
+                let t = l.trim();
+                if t.is_empty() || t.starts_with('#') {
+                    continue;
+                }
+                if t.starts_with("HCI sniffer") || t.starts_with("device:") || hcidump_start(t).is_some() {
+                    kind = Some(Kind::Hcidump);
+                    break;
+                }
+                if t.split_whitespace().all(is_hex_token) {
+                    kind = Some(Kind::HexLines);
+                    break;
+                }
+                return Err(CaptureError::UnknownFormat);
+            }
+            kind.ok_or(CaptureError::UnknownFormat)?
+        };
+        Ok(Reader {
+            src,
+            kind,
+            buf: Vec::with_capacity(2048),
+            line: String::new(),
+            line_no: 0,
+            packets: 0,
+            done: false,
+            pending: None,
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Complete packets returned so far.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// The next packet; `None` at the end. After an error the reader is finished.
+    pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
+        if self.done {
+            return None;
+        }
+        let r = match self.kind {
+            Kind::Btsnoop(dl) => self.next_btsnoop(dl),
+            Kind::H4Stream => self.next_h4(),
+            Kind::HexLines => self.next_hex_line(),
+            Kind::Hcidump => self.next_hcidump(),
+        };
+        match r {
+            Ok(Some((ts, rx))) => {
+                self.packets += 1;
+                Some(Ok(Packet { data: &self.buf, ts_us: ts, received: rx }))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Reads exactly `n` bytes into `self.buf[at..]`; `Ok(false)` on a clean EOF at byte 0.
+    fn read_exact_or_eof(&mut self, at: usize, n: usize) -> Result<bool, CaptureError> {
+        self.buf.resize(at + n, 0);
+        let mut got = 0;
+        while got < n {
+            match self.src.read(&mut self.buf[at + got..at + n]) {
+                Ok(0) if got == 0 => return Ok(false),
+                Ok(0) => return Err(CaptureError::Truncated { packets: self.packets }),
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(true)
+    }
+
+    fn next_btsnoop(&mut self, dl: u32) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+        loop {
+            let mut hdr = [0u8; btsnoop::RECORD_HEADER_LEN];
+            self.buf.clear();
+            if !self.read_exact_or_eof(0, btsnoop::RECORD_HEADER_LEN)? {
+                return Ok(None);
+            }
+            hdr.copy_from_slice(&self.buf[..btsnoop::RECORD_HEADER_LEN]);
+            let be = |i: usize| u32::from_be_bytes([hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]]);
+            let incl = be(4) as usize;
+            let flags = be(8);
+            let ts = i64::from_be_bytes([hdr[16], hdr[17], hdr[18], hdr[19], hdr[20], hdr[21], hdr[22], hdr[23]]);
+            let ts = ts.checked_sub(btsnoop::EPOCH_DELTA_US);
+            if incl > 65_535 + 8 {
+                // A corrupt length: nothing after it can be trusted.
+                return Err(CaptureError::Truncated { packets: self.packets });
+            }
+            // H4 records carry their type byte; the others get one in front.
+            let at = if dl == DATALINK_H4 { 0 } else { 1 };
+            self.buf.clear();
+            self.buf.resize(at, 0);
+            if incl > 0 && !self.read_exact_or_eof(at, incl)? {
+                return Err(CaptureError::Truncated { packets: self.packets });
+            }
+            match dl {
+                DATALINK_H4 => {
+                    return Ok(Some((ts, flags & btsnoop::FLAG_RECEIVED != 0)));
+                }
+                DATALINK_H1 => {
+                    let rx = flags & btsnoop::FLAG_RECEIVED != 0;
+                    self.buf[0] = match (flags & btsnoop::FLAG_CMD_EVT != 0, rx) {
+                        (true, true) => 0x04,
+                        (true, false) => 0x01,
+                        (false, _) => 0x02,
+                    };
+                    return Ok(Some((ts, rx)));
+                }
+                _ => {
+                    // btmon: opcode in the low 16 bits of the flags; keep HCI traffic only.
+                    let (ty, rx) = match flags & 0xFFFF {
+                        2 => (0x01, false),
+                        3 => (0x04, true),
+                        4 => (0x02, false),
+                        5 => (0x02, true),
+                        6 => (0x03, false),
+                        7 => (0x03, true),
+                        18 => (0x05, false),
+                        19 => (0x05, true),
+                        _ => continue,
+                    };
+                    self.buf[0] = ty;
+                    return Ok(Some((ts, rx)));
+                }
+            }
+        }
+    }
+
+    fn next_h4(&mut self) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+        self.buf.clear();
+        if !self.read_exact_or_eof(0, 1)? {
+            return Ok(None);
+        }
+        let ty = self.buf[0];
+        let (hdr, len_of): (usize, fn(&[u8]) -> usize) = match ty {
+            0x04 => (2, |h| h[1] as usize),
+            0x01 => (3, |h| h[2] as usize),
+            0x02 => (4, |h| u16::from_le_bytes([h[2], h[3]]) as usize),
+            0x03 => (3, |h| h[2] as usize),
+            _ => return Err(CaptureError::BadLine { line: self.packets + 1, reason: "unknown H4 packet type" }),
+        };
+        if !self.read_exact_or_eof(1, hdr)? {
+            return Err(CaptureError::Truncated { packets: self.packets });
+        }
+        let n = len_of(&self.buf[1..]);
+        if n > 0 && !self.read_exact_or_eof(1 + hdr, n)? {
+            return Err(CaptureError::Truncated { packets: self.packets });
+        }
+        Ok(Some((None, ty != 0x01)))
+    }
+
+    fn read_line(&mut self) -> Result<bool, CaptureError> {
+        self.line.clear();
+        let n = self.src.read_line(&mut self.line).map_err(|e| {
+            if e.kind() == io::ErrorKind::InvalidData {
+                CaptureError::BadLine { line: self.line_no + 1, reason: "not UTF-8 text" }
+            } else {
+                CaptureError::Io(e)
+            }
+        })?;
+        if n > 0 {
+            self.line_no += 1;
+        }
+        Ok(n > 0)
+    }
+
+    /// Appends the hex bytes of `s` to `buf`.
+    fn push_hex(buf: &mut Vec<u8>, s: &str) -> Result<(), &'static str> {
+        let mut hi: Option<u8> = None;
+        for c in s.bytes() {
+            if c.is_ascii_whitespace() {
+                if hi.is_some() {
+                    return Err("odd number of hex digits");
+                }
+                continue;
+            }
+            let d = (c as char).to_digit(16).ok_or("not hexadecimal")? as u8;
+            match hi.take() {
+                None => hi = Some(d),
+                Some(h) => buf.push(h << 4 | d),
+            }
+        }
+        if hi.is_some() {
+            return Err("odd number of hex digits");
+        }
+        Ok(())
+    }
+
+    fn next_hex_line(&mut self) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+        loop {
+            if !self.read_line()? {
+                return Ok(None);
+            }
+            let t = self.line.split('#').next().unwrap_or("").trim();
+            if t.is_empty() {
+                continue;
+            }
+            self.buf.clear();
+            let line = self.line_no;
+            Self::push_hex(&mut self.buf, t).map_err(|reason| CaptureError::BadLine { line, reason })?;
+            let rx = self.buf.first() != Some(&0x01);
+            return Ok(Some((None, rx)));
+        }
+    }
+
+    fn next_hcidump(&mut self) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+        // Find the start of the next packet.
+        let first = match self.pending.take() {
+            Some(l) => l,
+            None => loop {
+                if !self.read_line()? {
+                    return Ok(None);
+                }
+                if hcidump_start(&self.line).is_some() {
+                    break self.line.clone();
+                }
+            },
+        };
+        let (rx, rest) = hcidump_start(&first).ok_or(CaptureError::UnknownFormat)?;
+        self.buf.clear();
+        let line = self.line_no;
+        Self::push_hex(&mut self.buf, rest).map_err(|reason| CaptureError::BadLine { line, reason })?;
+        // Continuation lines are indented hex.
+        loop {
+            if !self.read_line()? {
+                break;
+            }
+            if hcidump_start(&self.line).is_some() {
+                self.pending = Some(self.line.clone());
+                break;
+            }
+            let t = self.line.trim();
+            if t.is_empty() || !self.line.starts_with(char::is_whitespace) {
+                continue;
+            }
+            let line = self.line_no;
+            Self::push_hex(&mut self.buf, t).map_err(|reason| CaptureError::BadLine { line, reason })?;
+        }
+        // hcidump prints the H4 type byte first (`> 04 3E …`).
+        Ok(Some((None, rx)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EV: [u8; 7] = [0x04, 0x0E, 0x04, 0x01, 0x03, 0x0C, 0x00];
+
+    fn all(bytes: &[u8]) -> (Kind, Vec<Vec<u8>>, Option<String>) {
+        let mut r = Reader::new(bytes).unwrap();
+        let mut v = Vec::new();
+        let mut err = None;
+        while let Some(p) = r.next_packet() {
+            match p {
+                Ok(p) => v.push(p.data.to_vec()),
+                Err(e) => err = Some(e.to_string()),
+            }
+        }
+        (r.kind(), v, err)
+    }
+
+    #[test]
+    fn btsnoop_roundtrip_and_truncation() {
+        let mut w = btsnoop::Writer::new(Vec::new()).unwrap();
+        w.write_packet(&EV, 1_700_000_000_000_000, true).unwrap();
+        w.write_packet(&EV, 1_700_000_000_000_001, true).unwrap();
+        let b = w.into_inner();
+        let (k, v, e) = all(&b);
+        assert_eq!(k, Kind::Btsnoop(1002));
+        assert_eq!(v, vec![EV.to_vec(), EV.to_vec()]);
+        assert!(e.is_none());
+        let (_, v, e) = all(&b[..b.len() - 3]);
+        assert_eq!(v.len(), 1);
+        assert!(e.unwrap().contains("truncated"));
+    }
+
+    #[test]
+    fn btsnoop_h1_and_monitor() {
+        for (dl, flags) in [(1001u32, 3u32), (2001, 3)] {
+            let mut b = btsnoop::MAGIC.to_vec();
+            b.extend_from_slice(&1u32.to_be_bytes());
+            b.extend_from_slice(&dl.to_be_bytes());
+            for f in [flags, 12] {
+                let body = &EV[1..];
+                b.extend_from_slice(&(body.len() as u32).to_be_bytes());
+                b.extend_from_slice(&(body.len() as u32).to_be_bytes());
+                b.extend_from_slice(&f.to_be_bytes());
+                b.extend_from_slice(&[0; 12]);
+                b.extend_from_slice(body);
+            }
+            let (k, v, e) = all(&b);
+            assert_eq!(k, Kind::Btsnoop(dl));
+            assert!(e.is_none(), "{e:?}");
+            // 1001 flags 12 = ACL sent (kept as type 2); 2001 opcode 12 = system note (skipped).
+            assert_eq!(v[0], EV.to_vec());
+            assert_eq!(v.len(), if dl == 1001 { 2 } else { 1 });
+        }
+    }
+
+    #[test]
+    fn hex_lines_and_hcidump() {
+        let (k, v, _) = all(b"# comment\n040e0401030c00\n\n04 0E 04 01 03 0C 00 # trailing\n");
+        assert_eq!(k, Kind::HexLines);
+        assert_eq!(v, vec![EV.to_vec(), EV.to_vec()]);
+        let dump = b"HCI sniffer - Bluetooth packet analyzer ver 5.66\ndevice: hci0 snap_len: 1500 filter: 0xffffffff\n< 01 03 0C 00\n> 04 0E 04 01 03\n  0C 00\n2024-01-01 10:00:00.000001 > 04 0E 04 01 03 0C 00\n";
+        let (k, v, e) = all(dump);
+        assert_eq!(k, Kind::Hcidump);
+        assert!(e.is_none());
+        assert_eq!(v, vec![vec![1, 3, 0x0C, 0], EV.to_vec(), EV.to_vec()]);
+        let (_, v, e) = all(b"040e04\n04zz\n");
+        assert_eq!(v.len(), 1);
+        assert!(e.unwrap().contains("line 2"));
+    }
+
+    #[test]
+    fn unknown_formats_say_what_is_accepted() {
+        let e = Reader::new(&b"hello world\n"[..]).err().unwrap().to_string();
+        assert!(e.contains("btsnoop") && e.contains("hcidump"), "{e}");
+        assert!(Reader::new(&[0xFFu8, 0xFE, 0x00][..]).is_err());
+    }
+
+    #[test]
+    fn h4_stream() {
+        let mut b = EV.to_vec();
+        b.extend_from_slice(&EV);
+        let (k, v, e) = all(&b);
+        assert_eq!(k, Kind::H4Stream);
+        assert_eq!(v.len(), 2);
+        assert!(e.is_none());
+        let (_, v, e) = all(&b[..10]);
+        assert_eq!(v.len(), 1);
+        assert!(e.is_some());
+    }
+}
