@@ -183,22 +183,17 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 // ---------------------------------------------------------------------------------------------
 // replay:FILE as adapter
 
-/// Feeds every received packet of a capture to `each`; returns the packet count.
-///
-/// >>> CAPTURE HOOK (lead): the single call site for the capture readers. Once
-/// >>> `crate::capture::open` is on this branch, replace the body with:
-/// >>>     let mut r = crate::capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-/// >>>     while let Some(p) = r.next_packet() {
-/// >>>         let p = p.map_err(|e| format!("{}: {e}", path.display()))?;
-/// >>>         if p.received { each(p.data); }
-/// >>>     }
-/// >>>     Ok(r.packets())
+/// Feeds every received (controller → host) packet of a capture to `each`; returns the count
+/// of packets read. The single call site of the capture readers for `--adapter replay:FILE`.
 fn for_each_capture_packet(path: &Path, each: &mut dyn FnMut(&[u8])) -> Result<u64, String> {
-    let _ = each;
-    Err(format!(
-        "--adapter replay:{}: capture readers are not on this build yet (use `hci2mqtt replay FILE`)",
-        path.display()
-    ))
+    let mut r = crate::capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    while let Some(p) = r.next_packet() {
+        let p = p.map_err(|e| format!("{}: {e}", path.display()))?;
+        if p.received {
+            each(p.data);
+        }
+    }
+    Ok(r.packets())
 }
 
 fn replay_adapter(
