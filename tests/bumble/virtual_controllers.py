@@ -10,7 +10,7 @@
 Prints `READY <port>` on stdout once listening. Runs until killed.
 
 Usage: virtual_controllers.py --port PORT --mac AA:BB:CC:DD:EE:FF --frame HEX [--frame HEX]...
-       [--switch-every SECONDS] [--interval-ms MS]
+       [--switch-every SECONDS] [--interval-ms MS] [--silence-after SECONDS]
 """
 
 import argparse
@@ -57,6 +57,7 @@ async def main() -> None:
     ap.add_argument('--frame', action='append', required=True, help='service data hex after the UUID')
     ap.add_argument('--switch-every', type=float, default=1.0)
     ap.add_argument('--interval-ms', type=int, default=100)
+    ap.add_argument('--silence-after', type=float, default=None, help='stop advertising after SECONDS')
     args = ap.parse_args()
 
     link = LocalLink()
@@ -83,6 +84,10 @@ async def main() -> None:
 
     print(f"READY {sock.getsockname()[1]}", flush=True)
 
+    loop = asyncio.get_running_loop()
+    if args.silence_after is not None:
+        # LE Set Advertising Enable 0: the radio goes quiet (the watchdog test).
+        loop.call_later(args.silence_after, lambda: sensor.on_packet(command(0x200A, bytes([0x00]))))
     i = 0
     while True:
         await asyncio.sleep(args.switch_every)
