@@ -177,7 +177,9 @@ impl Observer for Table {
         if let Some(n) = name {
             row.name = n;
         }
-        if let Some(f) = format {
+        // The claiming format's table name ("mibeacon") only until a decoder or a notice
+        // names the variant ("mibeacon-v5-encrypted").
+        if let (Some(f), true) = (format, row.format.is_empty()) {
             row.format = f;
         }
         if let Some(d) = decoded {
