@@ -474,3 +474,54 @@ fn scan_table_identifies_the_sensor_and_its_key_state() {
         }
     }
 }
+
+#[test]
+fn extended_scan_commands_work_against_bumble() {
+    // Bumble 0.0.236 implements LE Set Extended Scan Parameters/Enable without listing them in
+    // its supported commands; --extended uses them anyway. Exercises 0x2041/0x2042 encodings
+    // against an independent implementation, and the 0x0D report path end to end.
+    let vs = vectors();
+    let port = free_port();
+    let _bumble = Bumble::start(port, &vs, &[]);
+    let rec = tmp("ext.btsnoop");
+    let adapter = format!("tcp:127.0.0.1:{port}");
+    let key = format!("{}={}", vs[0].mac, vs[0].key);
+    let mut run = Run::start(&[
+        "run",
+        "--adapter",
+        &adapter,
+        "--key",
+        &key,
+        "--extended",
+        "--active",
+        "--record",
+        rec.to_str().unwrap(),
+    ]);
+    assert!(
+        run.wait_stderr("scanning (extended scan commands, active)", 1, Duration::from_secs(20)),
+        "{}",
+        run.stderr()
+    );
+    let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
+    assert!(has_all(&rs, &vs), "{rs:?}");
+    let (code, took) = run.terminate();
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    let (sent, recv) = read_record(&rec);
+    let ops: Vec<u16> = sent.iter().map(|c| opcode(c)).collect();
+    assert!(
+        !ops.contains(&0x200B) && !ops.contains(&0x200C),
+        "no legacy scan command: {ops:04x?}"
+    );
+    let params = sent.iter().find(|c| opcode(c) == 0x2041).expect("ext params sent");
+    assert_eq!(
+        params[4..],
+        [0x00, 0x00, 0x01, 0x01, 0x10, 0x00, 0x10, 0x00],
+        "own addr, policy, 1M, active, 10 ms/10 ms"
+    );
+    assert_eq!(completed_ok(&recv, 0x2041), 1);
+    assert_eq!(completed_ok(&recv, 0x2042), 2, "enable and the final disable");
+    let last = sent.last().unwrap();
+    assert_eq!(last[..], [0x01, 0x42, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+    let _ = std::fs::remove_file(&rec);
+}

@@ -19,7 +19,7 @@ use crate::pipeline::{Options, Pipeline};
 
 pub const USAGE: &str = "\
 hci2mqtt run [--config FILE] [--adapter SPEC] [--key MAC=HEX]... [--record FILE]
-             [--active] [--listen-only]
+             [--active] [--listen-only] [--extended]
 
 Scans for BLE sensor advertisements and publishes readings: to MQTT when the config has an
 [mqtt] section, else as JSON lines on stdout (the same lines `replay` prints).
@@ -30,6 +30,7 @@ Scans for BLE sensor advertisements and publishes readings: to MQTT when the con
   --record FILE     write everything received and sent as btsnoop (Wireshark, btmon -r)
   --active          active scanning (scan requests)
   --listen-only     send no HCI command; only listen (bluetoothd already scans)
+  --extended        use the extended scan commands even if the controller does not list them
 Signals: SIGINT/SIGTERM disable the scan and exit 0; SIGHUP reloads keys from the config.
 ";
 
@@ -42,6 +43,7 @@ pub struct CommonArgs {
     pub record: Option<PathBuf>,
     pub active: bool,
     pub listen_only: bool,
+    pub extended: bool,
     pub seconds: Option<f64>,
 }
 
@@ -60,6 +62,7 @@ pub fn parse_common(args: Vec<OsString>, allow_seconds: bool) -> Result<Option<C
             Long("record") => a.record = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
             Long("active") => a.active = true,
             Long("listen-only") => a.listen_only = true,
+            Long("extended") => a.extended = true,
             Long("seconds") if allow_seconds => {
                 let v = s(p.value().map_err(|e| e.to_string())?, "--seconds")?;
                 match v.parse::<f64>() {
@@ -116,6 +119,7 @@ pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, String>
         reset: sc.reset.unwrap_or(!raw),
         set_event_masks: !raw,
         listen_only: sc.listen_only || a.listen_only,
+        force_extended: a.extended,
         ..scan::Options::default()
     };
     let watchdog = match sc.watchdog_s.unwrap_or(300) {

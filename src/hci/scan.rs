@@ -34,6 +34,9 @@ pub struct Options {
     pub listen_only: bool,
     /// Use extended scanning when the controller supports it (default true).
     pub allow_extended: bool,
+    /// Use extended scanning even when the supported-commands bits do not list it (controllers
+    /// that under-report; an "Unknown Command" answer still falls back to legacy).
+    pub force_extended: bool,
     /// A command without reply for this long fails the setup.
     pub command_timeout: Duration,
 }
@@ -46,6 +49,7 @@ impl Default for Options {
             set_event_masks: true,
             listen_only: false,
             allow_extended: true,
+            force_extended: false,
             command_timeout: Duration::from_secs(2),
         }
     }
@@ -352,7 +356,7 @@ impl ScanSetup {
     }
 
     fn choose_mode(&mut self) {
-        let ext = self.ext_by_commands.or(self.ext_by_features).unwrap_or(false);
+        let ext = self.opts.force_extended || self.ext_by_commands.or(self.ext_by_features).unwrap_or(false);
         self.mode = if ext && self.opts.allow_extended && !self.ext_refused {
             Mode::Extended
         } else {
@@ -584,6 +588,21 @@ mod tests {
         });
         s.start();
         let (_, last) = run(&mut s, controller(true));
+        assert_eq!(last, Some(Transition::Scanning(Mode::Legacy)));
+    }
+
+    #[test]
+    fn extended_can_be_forced_and_still_falls_back() {
+        let mut s = ScanSetup::new(Options { force_extended: true, ..Options::default() });
+        s.start();
+        let (_, last) = run(&mut s, controller(false));
+        assert_eq!(last, Some(Transition::Scanning(Mode::Extended)));
+        let mut s = ScanSetup::new(Options { force_extended: true, ..Options::default() });
+        s.start();
+        let (_, last) = run(&mut s, |c| match c {
+            Command::LeSetExtendedScanParameters(_) => cc(LE_SET_EXTENDED_SCAN_PARAMETERS, &[status::UNKNOWN_COMMAND]),
+            c => controller(false)(c),
+        });
         assert_eq!(last, Some(Transition::Scanning(Mode::Legacy)));
     }
 
