@@ -398,7 +398,14 @@ impl<'a> Live<'a> {
                     self.exit = Some(1);
                     return;
                 }
-                self.problem(e.message);
+                let mut msg = e.message;
+                if self.privileges_dropped && msg.contains("CAP_NET_ADMIN") {
+                    msg.push_str(
+                        " [capabilities were dropped after start-up, so hci2mqtt cannot bring it up itself: \
+                         `bluetoothctl power on` or `hciconfig hciN up` does; hci2mqtt keeps retrying]",
+                    );
+                }
+                self.problem(msg);
                 let d = self.grow_backoff();
                 self.link = Link::Down { retry_at: now + d };
             }
