@@ -499,6 +499,14 @@ impl<'a> Live<'a> {
                 let msg = "short write of an HCI command".to_string();
                 self.link_lost(msg, now);
             }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Flow control (RTS/CTS held, or a peer that stopped reading): not a lost link.
+                // The command's timeout fails the setup, which is retried with backoff.
+                self.problem(format!(
+                    "{}: the controller does not accept commands (flow control?)",
+                    self.opts.adapter
+                ));
+            }
             Err(e) => {
                 let msg = t.explain(&e);
                 self.link_lost(msg, now);

@@ -525,3 +525,36 @@ fn extended_scan_commands_work_against_bumble() {
     assert_eq!(last[..], [0x01, 0x42, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
     let _ = std::fs::remove_file(&rec);
 }
+
+#[test]
+fn sighup_reloads_keys_from_the_config() {
+    let vs = vectors();
+    let port = free_port();
+    let _bumble = Bumble::start(port, &vs, &[]);
+    let cfg = tmp("reload.toml");
+    let base = format!("[scan]\nadapter = \"tcp:127.0.0.1:{port}\"\n");
+    std::fs::write(&cfg, &base).unwrap();
+    let run = Run::start(&["run", "--config", cfg.to_str().unwrap()]);
+    // No key yet: the sensor is reported as needing one, nothing decodes.
+    assert!(
+        run.wait_stderr("configure its key", 1, Duration::from_secs(20)),
+        "{}",
+        run.stderr()
+    );
+    let rs = run.readings_until(Duration::from_millis(1500), |_| false);
+    assert!(rs.is_empty(), "{rs:?}");
+    std::fs::write(
+        &cfg,
+        format!("{base}\n[[sensor]]\nmac = \"{}\"\nkey = \"{}\"\n", vs[0].mac, vs[0].key),
+    )
+    .unwrap();
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGHUP) };
+    assert!(
+        run.wait_stderr("reloaded 1 key(s)", 1, Duration::from_secs(5)),
+        "{}",
+        run.stderr()
+    );
+    let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
+    assert!(has_all(&rs, &vs), "{rs:?}");
+}
