@@ -172,6 +172,8 @@ pub struct Live<'a> {
     ever_up: bool,
     privileges_dropped: bool,
     exit: Option<i32>,
+    /// Scan-setup transitions seen while draining packets (handled after the batch).
+    transitions: Vec<Transition>,
     pub stats: LoopStats,
 }
 
@@ -236,6 +238,7 @@ impl<'a> Live<'a> {
             ever_up: false,
             privileges_dropped: false,
             exit: None,
+            transitions: Vec::with_capacity(8),
             stats: LoopStats::default(),
         })
     }
@@ -571,10 +574,9 @@ impl<'a> Live<'a> {
             record,
             stats,
             last_report,
+            transitions,
             ..
         } = self;
-        let mut transitions: [Option<Transition>; 4] = [None; 4];
-        let mut nt = 0;
         while let Some(pkt) = deframer.next_packet() {
             if let Some(r) = record {
                 let _ = r.write_packet(pkt, unix_us(), true);
@@ -585,10 +587,7 @@ impl<'a> Live<'a> {
             } else if is_control(pkt) {
                 if let Ok(k) = Event::new_checked(pkt).and_then(|e| e.kind()) {
                     if let Some(t) = scan.handle_event(&k) {
-                        if nt < transitions.len() {
-                            transitions[nt] = Some(t);
-                            nt += 1;
-                        }
+                        transitions.push(t);
                     }
                 }
             }
@@ -600,9 +599,11 @@ impl<'a> Live<'a> {
             };
             pipeline.handle_packet(pkt, &mut sink);
         }
-        for t in transitions.into_iter().flatten() {
+        let mut ts = std::mem::take(&mut self.transitions);
+        for t in ts.drain(..) {
             self.on_transition(t, now);
         }
+        self.transitions = ts;
     }
 
     fn on_signals(&mut self, now: Instant) {
