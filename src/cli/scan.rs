@@ -275,7 +275,9 @@ fn scan_with(a: super::run::CommonArgs, table: &mut Table) -> Result<i32, String
     let mut services: Vec<Box<dyn crate::service::Service>> = Vec::new();
     let mut pipeline = crate::pipeline::Pipeline::new(ks, crate::pipeline::Options::default());
     let mut live = crate::event_loop::Live::new(opts, &mut pipeline, &mut services, table)?;
-    Ok(live.run())
+    let code = live.run();
+    // A table from an adapter that never answered would look like "no devices": fail instead.
+    Ok(if code == 0 && live.stats.connects == 0 { 1 } else { code })
 }
 
 #[cfg(test)]
