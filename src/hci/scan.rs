@@ -591,13 +591,58 @@ mod tests {
         assert_eq!(last, Some(Transition::Scanning(Mode::Legacy)));
     }
 
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Replies recorded from Bumble 0.0.236 over H4/TCP (`run --record`, tests/live_bumble.rs).
+    fn bumble_0_0_236(c: &Command) -> Vec<u8> {
+        match c {
+            Command::ReadLocalSupportedCommands => unhex(
+                "040e44010210002000800300c000000000e4000000a822000000000000040000f7ffff7f00000030f0f9ff01008004\
+                 002000000000000000000000000000000000000000000000",
+            ),
+            Command::LeReadLocalSupportedFeatures => unhex("040e0c01032000ff79010000000000"),
+            c => ok(c.opcode()),
+        }
+    }
+
+    #[test]
+    fn recorded_bumble_replies() {
+        // Octet 37 of its supported commands lacks 0x2041/0x2042 (bits 5, 6) although its LE
+        // features have bit 12 and it implements them: the kernel's rule says legacy.
+        let r = bumble_0_0_236(&Command::ReadLocalSupportedCommands);
+        assert_eq!(r.len(), 3 + 4 + 64);
+        assert_eq!(r[7 + 37] & 0x60, 0);
+        let mut s = ScanSetup::new(Options::default());
+        s.start();
+        let (sent, last) = run(&mut s, bumble_0_0_236);
+        assert_eq!(last, Some(Transition::Scanning(Mode::Legacy)));
+        assert_eq!(sent.len(), 7);
+        let mut s = ScanSetup::new(Options {
+            force_extended: true,
+            ..Options::default()
+        });
+        s.start();
+        let (_, last) = run(&mut s, bumble_0_0_236);
+        assert_eq!(last, Some(Transition::Scanning(Mode::Extended)));
+    }
+
     #[test]
     fn extended_can_be_forced_and_still_falls_back() {
-        let mut s = ScanSetup::new(Options { force_extended: true, ..Options::default() });
+        let mut s = ScanSetup::new(Options {
+            force_extended: true,
+            ..Options::default()
+        });
         s.start();
         let (_, last) = run(&mut s, controller(false));
         assert_eq!(last, Some(Transition::Scanning(Mode::Extended)));
-        let mut s = ScanSetup::new(Options { force_extended: true, ..Options::default() });
+        let mut s = ScanSetup::new(Options {
+            force_extended: true,
+            ..Options::default()
+        });
         s.start();
         let (_, last) = run(&mut s, |c| match c {
             Command::LeSetExtendedScanParameters(_) => cc(LE_SET_EXTENDED_SCAN_PARAMETERS, &[status::UNKNOWN_COMMAND]),
