@@ -146,6 +146,9 @@ impl Sink for Fanout<'_> {
         self.observer.notice(&n);
     }
     fn report(&mut self, r: &Report<'_>, decoded: Option<&Reading>, err: Option<DecodeError>) {
+        for s in self.services.iter_mut() {
+            s.on_advert(self.registry, &r.addr, r.rssi, self.now);
+        }
         self.observer.report(r, decoded, err);
     }
 }

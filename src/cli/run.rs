@@ -206,49 +206,98 @@ fn replay_adapter(
     services: &mut [Box<dyn crate::service::Service>],
     observer: &mut dyn Observer,
 ) -> Result<i32, String> {
-    let poll = mio::Poll::new().map_err(|e| format!("epoll: {e}"))?;
-    let reg = poll.registry();
-    let now = Instant::now();
-    for (i, s) in services.iter_mut().enumerate() {
-        s.register(reg, mio::Token(crate::service::SERVICE_TOKEN_BASE + i * 256), now)
-            .map_err(|e| e.to_string())?;
-    }
+    use crate::decode::{DecodeError, Reading};
+    use crate::hci::event::Report;
+    use crate::pipeline::{Notice, Sink};
+    use crate::service::Service;
+
     struct Fan<'a> {
-        services: &'a mut [Box<dyn crate::service::Service>],
+        services: &'a mut [Box<dyn Service>],
         observer: &'a mut dyn Observer,
         reg: &'a mio::Registry,
+        now: Instant,
     }
-    impl crate::pipeline::Sink for Fan<'_> {
-        fn reading(&mut self, r: &crate::decode::Reading) {
+    impl Sink for Fan<'_> {
+        fn reading(&mut self, r: &Reading) {
             for s in self.services.iter_mut() {
-                s.on_reading(self.reg, r, Instant::now());
+                s.on_reading(self.reg, r, self.now);
             }
         }
-        fn notice(&mut self, n: crate::pipeline::Notice) {
+        fn notice(&mut self, n: Notice) {
             for s in self.services.iter_mut() {
-                s.on_notice(&n, Instant::now());
+                s.on_notice(&n, self.now);
             }
             self.observer.notice(&n);
         }
-        fn report(
-            &mut self,
-            r: &crate::hci::event::Report<'_>,
-            d: Option<&crate::decode::Reading>,
-            e: Option<crate::decode::DecodeError>,
-        ) {
+        fn report(&mut self, r: &Report<'_>, d: Option<&Reading>, e: Option<DecodeError>) {
+            for s in self.services.iter_mut() {
+                s.on_advert(self.reg, &r.addr, r.rssi, self.now);
+            }
             self.observer.report(r, d, e);
         }
     }
-    let result = {
+
+    /// Lets the services (MQTT) move their sockets and timers; waits at most `max`.
+    fn drive(poll: &mut mio::Poll, events: &mut mio::Events, services: &mut [Box<dyn Service>], max: Duration) {
+        let now = Instant::now();
+        let reg = poll.registry();
+        for s in services.iter_mut() {
+            if s.deadline().is_some_and(|d| d <= now) {
+                s.on_timeout(reg, now);
+            }
+        }
+        let next = services.iter().filter_map(|s| s.deadline()).min();
+        let timeout = next.map_or(max, |d| d.saturating_duration_since(now).min(max));
+        if poll.poll(events, Some(timeout)).is_err() {
+            return;
+        }
+        let now = Instant::now();
+        let reg = poll.registry();
+        for ev in events.iter() {
+            for s in services.iter_mut() {
+                s.on_event(reg, ev, now);
+            }
+        }
+    }
+
+    let mut poll = mio::Poll::new().map_err(|e| format!("epoll: {e}"))?;
+    let mut events = mio::Events::with_capacity(64);
+    let now = Instant::now();
+    for (i, s) in services.iter_mut().enumerate() {
+        s.register(
+            poll.registry(),
+            mio::Token(crate::service::SERVICE_TOKEN_BASE + i * 256),
+            now,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let mut n = 0u64;
+    let result = for_each_capture_packet(path, &mut |pkt| {
         let mut fan = Fan {
             services: &mut *services,
-            observer,
-            reg,
+            observer: &mut *observer,
+            reg: poll.registry(),
+            now: Instant::now(),
         };
-        for_each_capture_packet(path, &mut |pkt| pipeline.handle_packet(pkt, &mut fan))
-    };
+        pipeline.handle_packet(pkt, &mut fan);
+        n += 1;
+        // Keep the publisher's socket moving during long captures (its outbox is bounded).
+        if n % 256 == 0 {
+            drive(&mut poll, &mut events, services, Duration::ZERO);
+        }
+    });
+    // Let queued publishes go out before the shutdown (at most 10 s).
+    let end = Instant::now() + Duration::from_secs(10);
+    while !services.iter().all(|s| s.idle()) && Instant::now() < end {
+        drive(
+            &mut poll,
+            &mut events,
+            services,
+            end.saturating_duration_since(Instant::now()),
+        );
+    }
     for s in services.iter_mut() {
-        s.shutdown(reg, Duration::from_secs(2));
+        s.shutdown(poll.registry(), Duration::from_secs(2));
     }
     result.map(|_| 0)
 }
