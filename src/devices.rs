@@ -5,10 +5,8 @@
 //! slab), so sensors that keep sending stay in while one-off addresses fall out. Memory is
 //! allocated once, at construction: no allocation per report.
 
-use std::collections::HashMap;
-
 use crate::decode::DeviceMemory;
-use crate::hci::event::Addr;
+use crate::hci::event::{Addr, AddrMap};
 
 const NIL: u32 = u32::MAX;
 
@@ -17,6 +15,9 @@ const NIL: u32 = u32::MAX;
 pub struct DeviceState {
     /// Last frame counter and the format it came from (duplicate filter).
     pub last_packet: Option<(u32, &'static str)>,
+    /// Fingerprint of the last payload that decoded to a reading with a frame counter: the
+    /// same bytes again are the same frame, dropped before decoding (and decrypting) it.
+    pub last_frame: u64,
     pub memory: DeviceMemory,
     /// A decrypt failure has been reported for this device (report once).
     pub decrypt_failure_reported: bool,
@@ -33,7 +34,7 @@ struct Slot {
 
 /// LRU table of [`DeviceState`] with a hard capacity.
 pub struct DeviceTable {
-    index: HashMap<Addr, u32>,
+    index: AddrMap<u32>,
     slots: Vec<Slot>,
     /// Most recently used.
     head: u32,
@@ -48,7 +49,7 @@ impl DeviceTable {
     pub fn with_capacity(cap: usize) -> Self {
         let cap = cap.max(1);
         DeviceTable {
-            index: HashMap::with_capacity(cap + 1),
+            index: AddrMap::with_capacity_and_hasher(cap + 1, Default::default()),
             slots: Vec::with_capacity(cap),
             head: NIL,
             tail: NIL,

@@ -95,6 +95,82 @@ fields! {
     BUTTON = "button", "", "", "", Event, false;
     // Diagnostics in seconds.
     NO_MOTION_TIME = "no motion time", "s", "duration", "measurement", Sensor, false;
+    // BTHome (fmt-a): binary states, bleparser/ble_monitor key names, HA binary_sensor classes.
+    BINARY = "binary", "", "", "", Binary, false;
+    BATTERY_CHARGING = "battery charging", "", "battery_charging", "", Binary, false;
+    CARBON_MONOXIDE = "carbon monoxide", "", "carbon_monoxide", "", Binary, false;
+    COLD = "cold", "", "cold", "", Binary, false;
+    CONNECTIVITY = "connectivity", "", "connectivity", "", Binary, false;
+    GARAGE_DOOR = "garage door", "", "garage_door", "", Binary, false;
+    GAS_DETECTED = "gas detected", "", "gas", "", Binary, false;
+    HEAT = "heat", "", "heat", "", Binary, false;
+    MOVING = "moving", "", "moving", "", Binary, false;
+    PLUG = "plug", "", "plug", "", Binary, false;
+    PRESENCE = "presence", "", "presence", "", Binary, false;
+    PROBLEM = "problem", "", "problem", "", Binary, false;
+    RUNNING = "running", "", "running", "", Binary, false;
+    SAFETY = "safety", "", "safety", "", Binary, false;
+    SOUND = "sound", "", "sound", "", Binary, false;
+    TAMPER = "tamper", "", "tamper", "", Binary, false;
+    VIBRATION = "vibration", "", "vibration", "", Binary, false;
+    WINDOW = "window", "", "window", "", Binary, false;
+    // BTHome (fmt-a): events.
+    DIMMER = "dimmer", "", "", "", Event, false;
+    STEPS = "steps", "", "", "", Sensor, false;
+    // BTHome (fmt-a): measurements (HA device_class/unit/state_class combinations HA accepts).
+    ROTATION = "rotation", "°", "", "measurement", Sensor, false;
+    DISTANCE_MM = "distance mm", "mm", "distance", "measurement", Sensor, false;
+    DISTANCE = "distance", "m", "distance", "measurement", Sensor, false;
+    DURATION = "duration", "s", "duration", "measurement", Sensor, false;
+    SPEED = "speed", "m/s", "speed", "measurement", Sensor, false;
+    UV_INDEX = "uv index", "", "", "measurement", Sensor, false;
+    VOLUME = "volume", "L", "volume", "total", Sensor, false;
+    VOLUME_ML = "volume mL", "mL", "volume", "total", Sensor, false;
+    VOLUME_FLOW_RATE = "volume flow rate", "m³/h", "volume_flow_rate", "measurement", Sensor, false;
+    GAS = "gas", "m³", "gas", "total_increasing", Sensor, false;
+    WATER = "water", "L", "water", "total_increasing", Sensor, false;
+    TIMESTAMP = "timestamp", "", "", "", Sensor, true;
+    ACCELERATION = "acceleration", "m/s²", "", "measurement", Sensor, false;
+    GYROSCOPE = "gyroscope", "°/s", "", "measurement", Sensor, false;
+    VOLUME_STORAGE = "volume storage", "L", "volume_storage", "measurement", Sensor, false;
+    DIRECTION = "direction", "°", "", "measurement", Sensor, false;
+    PRECIPITATION = "precipitation", "mm", "precipitation", "measurement", Sensor, false;
+    CHANNEL = "channel", "", "", "", Sensor, false;
+    ROTATIONAL_SPEED = "rotational speed", "rpm", "", "measurement", Sensor, false;
+    LIGHT_LEVEL = "light level", "", "", "measurement", Sensor, false;
+    // fmt-b formats (Qingping, Govee, Inkbird, SwitchBot, ThermoPro, Ruuvi, SensorPush...).
+    DOOR_LEFT_OPEN = "door left open", "", "problem", "", Binary, false;
+    TEMPERATURE_PROBE_1 = "temperature probe 1", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_2 = "temperature probe 2", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_3 = "temperature probe 3", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_4 = "temperature probe 4", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_5 = "temperature probe 5", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_PROBE_6 = "temperature probe 6", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_1 = "temperature alarm probe 1", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_2 = "temperature alarm probe 2", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_3 = "temperature alarm probe 3", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_4 = "temperature alarm probe 4", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_5 = "temperature alarm probe 5", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE_6 = "temperature alarm probe 6", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_1 = "low temperature alarm probe 1", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_2 = "low temperature alarm probe 2", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_3 = "low temperature alarm probe 3", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_4 = "low temperature alarm probe 4", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_5 = "low temperature alarm probe 5", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE_6 = "low temperature alarm probe 6", "°C", "temperature", "measurement", Sensor, false;
+    HUMIDITY_PROBE_1 = "humidity probe 1", "%", "humidity", "measurement", Sensor, false;
+    SENSOR_ID = "sensor id", "", "", "", Sensor, true;
+    ACCELERATION_X = "acceleration x", "mG", "", "measurement", Sensor, false;
+    ACCELERATION_Y = "acceleration y", "mG", "", "measurement", Sensor, false;
+    ACCELERATION_Z = "acceleration z", "mG", "", "measurement", Sensor, false;
+    TX_POWER = "tx power", "dBm", "signal_strength", "measurement", Sensor, true;
+    MOVEMENT_COUNTER = "movement counter", "", "", "total_increasing", Sensor, false;
+    VOC_INDEX = "voc index", "", "", "measurement", Sensor, false;
+    NOX_INDEX = "nox index", "", "", "measurement", Sensor, false;
+    SOUND_AVERAGE = "sound average", "dBA", "sound_pressure", "measurement", Sensor, false;
+    SOUND_PEAK = "sound peak", "dBA", "sound_pressure", "measurement", Sensor, false;
+    PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
+    PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
 }
 
 /// Looks a field up by its key (config files name fields by key).

@@ -1,12 +1,13 @@
 //! Per-device encryption keys, with the AES key schedule expanded once at load time so no frame
 //! pays for it.
 
-use std::collections::HashMap;
 
 use aes::cipher::KeyInit;
 use aes::Aes128;
+use ccm::consts::{U12, U13, U4};
+use ccm::Ccm;
 
-use crate::hci::event::Addr;
+use crate::hci::event::{Addr, AddrMap};
 
 /// Bytes MiBeacon v2/v3 legacy keys need inserted after byte 6 to make the 16-byte AES key.
 /// bleparser takes 12-byte keys; xiaomi-ble prints the 16-byte form with these bytes in.
@@ -22,6 +23,11 @@ pub struct DeviceKey {
     /// Expanded AES-128 schedule, cloned into a CCM instance per frame (a 176-byte copy,
     /// far cheaper than re-expanding).
     pub aes: Aes128,
+    /// AES-CCM with a 4-byte MIC and 12-byte nonce (MiBeacon v4/v5), built once: `Ccm` owns its
+    /// cipher, and cloning the schedule per frame cost more than the decryption itself.
+    pub ccm12: Ccm<Aes128, U4, U12>,
+    /// AES-CCM with a 4-byte MIC and 13-byte nonce (BTHome, pvvx).
+    pub ccm13: Ccm<Aes128, U4, U13>,
 }
 
 impl core::fmt::Debug for DeviceKey {
@@ -78,14 +84,21 @@ impl DeviceKey {
         } else {
             raw
         };
-        Ok(DeviceKey { key, configured_len: (n / 2) as u8, aes: Aes128::new(&key.into()) })
+        let aes = Aes128::new(&key.into());
+        Ok(DeviceKey {
+            key,
+            configured_len: (n / 2) as u8,
+            ccm12: Ccm::from(aes.clone()),
+            ccm13: Ccm::from(aes.clone()),
+            aes,
+        })
     }
 }
 
 /// Keys by device address.
 #[derive(Default, Clone, Debug)]
 pub struct KeyStore {
-    map: HashMap<Addr, DeviceKey>,
+    map: AddrMap<DeviceKey>,
 }
 
 impl KeyStore {

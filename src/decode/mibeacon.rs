@@ -22,7 +22,6 @@
 use aes::cipher::BlockEncrypt;
 use aes::Aes128;
 use ccm::aead::AeadInPlace;
-use ccm::consts::{U12, U4};
 
 use super::field::{self, Field, Kind};
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
@@ -366,7 +365,6 @@ const FIRMWARE: [[&str; 2]; 4] = [
 /// Largest object payload we decrypt (service data fits in one AD structure: ≤ 251 bytes).
 const MAX_PAYLOAD: usize = 255;
 
-type CcmV5 = ccm::Ccm<Aes128, U4, U12>;
 
 fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -> Result<(), DecodeError> {
     let frame = Frame::new_checked(data)?;
@@ -397,6 +395,9 @@ fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -
         return if out.is_empty() { Err(DecodeError::NoData) } else { Ok(()) };
     }
     let key = ctx.keys.get(&addr).ok_or(DecodeError::NoKey)?;
+    if frame.payload().len() > MAX_PAYLOAD {
+        return Err(DecodeError::Malformed("encrypted payload longer than any advertisement"));
+    }
     let mut buf = [0u8; MAX_PAYLOAD];
     if frame.version() >= 4 {
         let p = frame.payload();
@@ -412,8 +413,7 @@ fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -
         nonce[9..].copy_from_slice(ext);
         let pt = &mut buf[..ct_len];
         pt.copy_from_slice(ct);
-        let ccm = CcmV5::from(key.aes.clone());
-        ccm.decrypt_in_place_detached(&nonce.into(), &[0x11], pt, mic.into())
+        key.ccm12.decrypt_in_place_detached(&nonce.into(), &[0x11], pt, mic.into())
             .map_err(|_| DecodeError::DecryptFailed)?;
         decode_objects(pt, model, out);
     } else {

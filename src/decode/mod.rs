@@ -7,6 +7,17 @@
 pub mod field;
 pub mod keys;
 pub mod mibeacon;
+pub mod atc;
+pub mod bthome;
+pub mod qingping;
+pub mod govee;
+pub mod inkbird;
+pub mod switchbot;
+pub mod thermopro;
+pub mod thermobeacon;
+pub mod ruuvi;
+pub mod sensorpush;
+pub mod ibeacon;
 
 use crate::hci::event::Addr;
 pub use field::Field;
@@ -202,7 +213,25 @@ pub struct Format {
 
 /// Every supported format, tried in order; the first whose matcher fits an AD structure of
 /// the report decodes it.
-pub static FORMATS: &[&Format] = &[&mibeacon::FORMAT];
+pub static FORMATS: &[&Format] = &[
+    &mibeacon::FORMAT,
+    &atc::FORMAT,
+    &bthome::FORMAT_V2,
+    &bthome::FORMAT_V1,
+    &bthome::FORMAT_V1_ENCRYPTED,
+    &qingping::FORMAT,
+    // fmt-b: formats keyed on a local name go before Govee, whose matcher is the most permissive.
+    &inkbird::FORMAT,
+    &switchbot::FORMAT,
+    &thermopro::FORMAT,
+    &thermobeacon::FORMAT,
+    &sensorpush::FORMAT,
+    &ruuvi::FORMAT,
+    &ruuvi::FORMAT_URL,
+    &govee::FORMAT,
+    // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
+    &ibeacon::FORMAT,
+];
 
 /// Finds the format claiming one AD structure.
 pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {

@@ -222,8 +222,65 @@ impl<'a> CommandStatus<'a> {
 
 /// A Bluetooth device address in display order (most significant byte first),
 /// i.e. reversed from the wire.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Addr(pub [u8; 6]);
+
+impl core::hash::Hash for Addr {
+    /// One `write_u64`, so [`AddrHasher`] hashes an address in a handful of instructions.
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        let a = self.0;
+        state.write_u64(u64::from_le_bytes([a[0], a[1], a[2], a[3], a[4], a[5], 0, 0]));
+    }
+}
+
+/// Hasher for address-keyed maps: a keyed folded multiply (as in foldhash/ahash's fallback).
+/// SipHash cost more than the rest of a report's decoding; the per-process random key keeps
+/// crafted address sets (anyone nearby can send them) from forcing collisions cheaply.
+#[derive(Clone, Copy, Default)]
+pub struct AddrHasher {
+    state: u64,
+    key: u64,
+}
+
+impl core::hash::Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let m = ((x ^ self.key ^ self.state) as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_u128 | (self.key as u128) << 64);
+        self.state = (m as u64) ^ ((m >> 64) as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.state
+    }
+}
+
+/// Builds [`AddrHasher`]s with one random key per process.
+#[derive(Clone, Copy)]
+pub struct AddrHashBuilder {
+    key: u64,
+}
+
+impl Default for AddrHashBuilder {
+    fn default() -> Self {
+        use std::hash::{BuildHasher, RandomState};
+        // RandomState draws its keys from the OS once per process.
+        let key = RandomState::new().hash_one(0x5eed_u64) | 1;
+        AddrHashBuilder { key }
+    }
+}
+
+impl core::hash::BuildHasher for AddrHashBuilder {
+    type Hasher = AddrHasher;
+    fn build_hasher(&self) -> AddrHasher {
+        AddrHasher { state: 0, key: self.key }
+    }
+}
+
+/// A map keyed by device address.
+pub type AddrMap<V> = std::collections::HashMap<Addr, V, AddrHashBuilder>;
 
 impl Addr {
     /// From the little-endian wire order used in HCI.

@@ -1,0 +1,195 @@
+//! Inkbird thermometers and hygrometers (IBS-TH/TH1, IBS-TH2/P01B, IBS-P02B, ITH-11-B/13-B/21-B,
+//! IAM-T2) and iBBQ/xBBQ probe thermometers (manufacturer data).
+//!
+//! Inkbird's "company id" is data: for the IBS-TH family it is the temperature itself. Models
+//! are recognised (as bleparser and inkbird-ble do) by the local name, the `0xFFF0` service UUID
+//! and the length, so the format uses a [`Matcher::Custom`]. `p` below is the manufacturer
+//! structure payload *including* the 2-byte "company id".
+//!
+//! * 9 bytes, name `sps` (IBS-TH) or `tps` (IBS-TH2/P01B): `p[0..2]` temperature i16 LE /100,
+//!   `p[2..4]` humidity /100 (IBS-TH; IBS-TH2 only when not 0), `p[4]` probe (0 internal,
+//!   1 or 3 external → `temperature probe 1`), `p[7]` battery %.
+//! * 18 bytes (IBS-P02B, ITH-11-B, ITH-13-B, ITH-21-B by name; or id 0x2449 + `0xFFF0` + zero
+//!   tail): `p[6..8]` temperature i16 /10, `p[8..10]` humidity /10 (when not 0), `p[10]` battery.
+//! * 17 bytes, id 0x3254 and `p[2..4] == 00 62` (IAM-T2): status `p[9]` (bit 1 = °F),
+//!   temperature i16 BE /10, humidity u16 BE /10, CO2 u16 BE.
+//! * iBBQ/xBBQ (name contains `ibbq`/`xbbq`, or `0xFFF0` + id 0/1): 12/14/18/22 bytes = 1/2/4/6
+//!   probes, i16 LE /10 from `p[10]`; 0xFFFF and 0xFFF6 mean "no probe" and are not published.
+//!
+//! Corrupt frames (humidity > 100 % or battery > 100 %) are dropped whole, like inkbird-ble.
+
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
+use crate::adv::{self, AdStructure};
+
+pub static FORMAT: Format = Format {
+    name: "inkbird",
+    matcher: Matcher::Custom(claim),
+    decode,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Nine(&'static str),
+    Eighteen(&'static str),
+    IamT2,
+    Bbq,
+}
+
+struct Hints<'a> {
+    name: &'a [u8],
+    fff0: bool,
+}
+
+fn hints<'a>(data: &'a [u8]) -> Hints<'a> {
+    let mut h = Hints {
+        name: &[],
+        fff0: false,
+    };
+    for s in adv::structures(data).valid() {
+        if let Some(n) = s.name() {
+            h.name = n;
+        } else if let Some(mut l) = s.uuid16_list() {
+            h.fff0 |= l.any(|u| u == 0xFFF0);
+        }
+    }
+    h
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
+    let cid = u16::from_le_bytes([p[0], p[1]]);
+    let n = h.name;
+    let len = p.len();
+    if len == 9 && n == b"sps" {
+        return Some(Kind::Nine("IBS-TH"));
+    }
+    if len == 9 && n == b"tps" {
+        return Some(Kind::Nine("IBS-TH2/P01B"));
+    }
+    if len == 18 {
+        for m in ["IBS-P02B", "ITH-11-B", "ITH-13-B", "ITH-21-B"] {
+            if n.eq_ignore_ascii_case(m.as_bytes()) {
+                return Some(Kind::Eighteen(m));
+            }
+        }
+        if cid == 0x2449 && h.fff0 && p.ends_with(&[0, 0, 0]) {
+            return Some(Kind::Eighteen("Inkbird 18-byte sensor"));
+        }
+    }
+    if len == 17 && cid == 0x3254 && p[2..4] == [0x00, 0x62] {
+        return Some(Kind::IamT2);
+    }
+    if matches!(len, 12 | 14 | 18 | 22)
+        && (contains_ci(n, b"ibbq")
+            || contains_ci(n, b"xbbq")
+            || (h.fff0 && (cid == 0 || cid == 1)))
+    {
+        return Some(Kind::Bbq);
+    }
+    None
+}
+
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    s.manufacturer()?;
+    classify(s.payload, &hints(adv.data)).map(|_| s.payload)
+}
+
+static PROBES: [&Field; 6] = [
+    &field::TEMPERATURE_PROBE_1,
+    &field::TEMPERATURE_PROBE_2,
+    &field::TEMPERATURE_PROBE_3,
+    &field::TEMPERATURE_PROBE_4,
+    &field::TEMPERATURE_PROBE_5,
+    &field::TEMPERATURE_PROBE_6,
+];
+
+fn le16(b: &[u8]) -> i16 {
+    i16::from_le_bytes([b[0], b[1]])
+}
+
+fn decode(
+    _ctx: &mut Ctx<'_>,
+    adv: &Advert<'_>,
+    p: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
+    if p.len() < 2 {
+        return Err(DecodeError::Truncated);
+    }
+    let kind =
+        classify(p, &hints(adv.data)).ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
+    out.firmware = "Inkbird";
+    match kind {
+        Kind::Nine(model) => {
+            out.model = model;
+            let temp = le16(p) as f64 / 100.0;
+            let hum = u16::from_le_bytes([p[2], p[3]]);
+            let batt = p[7];
+            let with_hum = model == "IBS-TH" || hum != 0;
+            if (with_hum && hum > 10_000) || batt > 100 {
+                return Err(DecodeError::Malformed("implausible humidity or battery"));
+            }
+            match p[4] {
+                0 => out.float(&field::TEMPERATURE, temp),
+                1 | 3 => out.float(&field::TEMPERATURE_PROBE_1, temp),
+                _ => return Err(DecodeError::Malformed("unknown Inkbird probe number")),
+            }
+            if with_hum {
+                out.float(&field::HUMIDITY, hum as f64 / 100.0);
+            }
+            out.int(&field::BATTERY, batt as i64);
+        }
+        Kind::Eighteen(model) => {
+            out.model = model;
+            let hum = u16::from_le_bytes([p[8], p[9]]);
+            let batt = p[10];
+            if hum > 1000 || batt > 100 {
+                return Err(DecodeError::Malformed("implausible humidity or battery"));
+            }
+            out.float(&field::TEMPERATURE, le16(&p[6..]) as f64 / 10.0);
+            out.int(&field::BATTERY, batt as i64);
+            if hum != 0 {
+                out.float(&field::HUMIDITY, hum as f64 / 10.0);
+            }
+        }
+        Kind::IamT2 => {
+            out.model = "IAM-T2";
+            let raw = i16::from_be_bytes([p[10], p[11]]) as f64 / 10.0;
+            let hum = u16::from_be_bytes([p[12], p[13]]);
+            if hum > 1000 {
+                return Err(DecodeError::Malformed("implausible humidity"));
+            }
+            let temp = if p[9] & 0x02 != 0 {
+                (raw - 32.0) * 5.0 / 9.0
+            } else {
+                raw
+            };
+            out.float(&field::TEMPERATURE, temp);
+            out.float(&field::HUMIDITY, hum as f64 / 10.0);
+            out.int(&field::CO2, u16::from_be_bytes([p[14], p[15]]) as i64);
+        }
+        Kind::Bbq => {
+            out.model = match p.len() {
+                12 => "iBBQ-1",
+                14 => "iBBQ-2",
+                18 => "iBBQ-4",
+                _ => "iBBQ-6",
+            };
+            for (i, c) in p[10..].chunks_exact(2).enumerate() {
+                let v = le16(c);
+                if v == -1 || v == -10 {
+                    continue; // 0xFFFF / 0xFFF6: probe not plugged in
+                }
+                out.float(PROBES[i], v as f64 / 10.0);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(DecodeError::NoData);
+    }
+    Ok(())
+}

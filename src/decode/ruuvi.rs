@@ -1,0 +1,334 @@
+//! Ruuvi: RuuviTag data formats 3 and 5, Ruuvi Air formats 6 and E1 (manufacturer data
+//! 0x0499), and the old Eddystone-URL formats 2 and 4 (service data 0xFEAA, `ruu.vi/#…`).
+//!
+//! All multi-byte fields are big-endian. `d` = data after the company id, `d[0]` = format.
+//! * 3 (14 bytes): humidity u8 /2 %, temperature sign+magnitude byte + hundredths byte,
+//!   pressure u16 + 50000 Pa, acceleration x/y/z i16 mG, battery mV.
+//! * 5 (≥ 18 bytes): temperature i16 ×0.005 °C, humidity u16 ×0.0025 %, pressure u16 + 50000 Pa,
+//!   acceleration x/y/z i16 mG, power u16 (11 bits battery mV − 1600, 5 bits tx power
+//!   (−40 + 2n dBm)), movement counter u8, sequence u16 (published as the packet id). The
+//!   all-ones / 0x8000 values mean "not available" and are not published.
+//! * 6 (Ruuvi Air, ≥ 20 bytes): temperature, humidity, pressure as in 5, PM2.5 u16 /10 µg/m³,
+//!   CO2 u16 ppm, VOC and NOx index (9 bits: a byte plus a flag bit), luminosity (log-coded
+//!   byte), sound average (9 bits /5 + 18 dBA), sequence u8, flags, 3 MAC bytes.
+//! * E1 (Ruuvi Air extended, 40 bytes): temperature ×0.005, humidity ×0.0025, pressure,
+//!   PM1/2.5/4/10 u16 /10, CO2, VOC/NOx index (9 bits), luminosity u24 /100 lux, sequence u24.
+//! * 2/4 (Eddystone URL): base64url text after `ruu.vi/#`, 6 bytes: format, humidity /2,
+//!   temperature sign+magnitude + hundredths, pressure + 50000 Pa.
+//!
+//! bleparser key names: `acceleration` (total, mG), `acceleration x/y/z`, `voltage` (V), `tx
+//! power`; `battery` % is bleparser's estimate from the voltage. bleparser's format-5 `motion`
+//! (movement counter changed since the previous frame) needs per-device memory the pipeline does
+//! not keep for this format; the raw `movement counter` is published instead.
+
+use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+
+pub static FORMAT: Format = Format {
+    name: "ruuvi",
+    matcher: Matcher::Manufacturer(0x0499),
+    decode,
+};
+/// RuuviTag data formats 2 and 4 (Eddystone URL), long superseded by 3 and 5.
+pub static FORMAT_URL: Format = Format {
+    name: "ruuvi-url",
+    matcher: Matcher::ServiceData16(0xFEAA),
+    decode: decode_url,
+};
+
+/// Rounds like Python's `round(x, n)` (the libraries' expected values): on the exact binary
+/// value, ties to even. Rust's float formatting rounds the same way; a stack buffer keeps it
+/// allocation-free.
+pub(crate) fn round(x: f64, n: i32) -> f64 {
+    struct Buf {
+        b: [u8; 48],
+        len: usize,
+    }
+    impl core::fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.len + s.len();
+            if end > self.b.len() {
+                return Err(core::fmt::Error);
+            }
+            self.b[self.len..end].copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut buf = Buf { b: [0; 48], len: 0 };
+    if core::fmt::write(&mut buf, format_args!("{:.*}", n.max(0) as usize, x)).is_err() {
+        return x;
+    }
+    core::str::from_utf8(&buf.b[..buf.len])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(x)
+}
+
+fn be(d: &[u8], o: usize) -> u16 {
+    u16::from_be_bytes([d[o], d[o + 1]])
+}
+
+/// bleparser's battery estimate from the voltage (V), one decimal.
+fn battery(v: f64) -> f64 {
+    let b = if v >= 3.0 {
+        100.0
+    } else if v >= 2.6 {
+        60.0 + (v - 2.6) * 100.0
+    } else if v >= 2.5 {
+        40.0 + (v - 2.5) * 200.0
+    } else if v >= 2.45 {
+        20.0 + (v - 2.45) * 400.0
+    } else {
+        0.0
+    };
+    round(b, 1)
+}
+
+fn voltage(out: &mut Reading, v: f64) {
+    out.float(&field::VOLTAGE, v);
+    out.float(&field::BATTERY, battery(v));
+}
+
+/// Temperature as sign bit + 7-bit integer part, plus hundredths.
+fn sign_magnitude(int_byte: u8, frac: u8) -> f64 {
+    let v = (int_byte & 0x7F) as f64 + frac as f64 / 100.0;
+    if int_byte & 0x80 != 0 {
+        -v
+    } else {
+        v
+    }
+}
+
+fn acceleration(out: &mut Reading, d: &[u8], o: usize) {
+    let (x, y, z) = (be(d, o) as i16, be(d, o + 2) as i16, be(d, o + 4) as i16);
+    if x == i16::MIN || y == i16::MIN || z == i16::MIN {
+        return;
+    }
+    let (fx, fy, fz) = (x as f64, y as f64, z as f64);
+    out.float(&ACCELERATION_MG, (fx * fx + fy * fy + fz * fz).sqrt());
+    out.int(&field::ACCELERATION_X, x as i64);
+    out.int(&field::ACCELERATION_Y, y as i64);
+    out.int(&field::ACCELERATION_Z, z as i64);
+}
+
+/// Temperature (×0.005), humidity (×0.0025) and pressure at `d[1..7]` (formats 5, 6, E1).
+fn thp(out: &mut Reading, d: &[u8], digits: i32) {
+    let t = be(d, 1) as i16;
+    if t != i16::MIN {
+        out.float(&field::TEMPERATURE, round(t as f64 * 0.005, digits));
+    }
+    let h = be(d, 3);
+    if h != 0xFFFF {
+        out.float(&field::HUMIDITY, round(h as f64 * 0.0025, digits));
+    }
+    let p = be(d, 5);
+    if p != 0xFFFF {
+        out.float(&field::PRESSURE, round((p as f64 + 50000.0) / 100.0, 2));
+    }
+}
+
+/// 9-bit index (VOC/NOx) from a byte and a flag bit; 0x1FF = not available.
+fn index9(byte: u8, flags: u8, bit: u8) -> Option<i64> {
+    let v = (byte as u16) << 1 | ((flags & bit != 0) as u16);
+    (v != 0x1FF).then_some(v as i64)
+}
+
+fn decode(
+    _ctx: &mut Ctx<'_>,
+    _adv: &Advert<'_>,
+    d: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
+    let Some(&fmt) = d.first() else {
+        return Err(DecodeError::Truncated);
+    };
+    out.model = "Ruuvitag";
+    match fmt {
+        3 => {
+            if d.len() < 14 {
+                return Err(DecodeError::Truncated);
+            }
+            out.firmware = "Ruuvitag V3";
+            out.float(&field::HUMIDITY, d[1] as f64 * 0.5);
+            out.float(&field::TEMPERATURE, sign_magnitude(d[2], d[3]));
+            out.float(
+                &field::PRESSURE,
+                round((be(d, 4) as f64 + 50000.0) / 100.0, 2),
+            );
+            acceleration(out, d, 6);
+            voltage(out, be(d, 12) as f64 / 1000.0);
+        }
+        5 => {
+            if d.len() < 18 {
+                return Err(DecodeError::Truncated);
+            }
+            out.firmware = "Ruuvitag V5";
+            thp(out, d, 2);
+            acceleration(out, d, 7);
+            let power = be(d, 13);
+            if power >> 5 != 0x7FF {
+                voltage(out, (1600 + (power >> 5) as u32) as f64 / 1000.0);
+            }
+            if power & 0x1F != 0x1F {
+                out.int(&field::TX_POWER, -40 + 2 * (power & 0x1F) as i64);
+            }
+            if d[15] != 0xFF {
+                out.int(&field::MOVEMENT_COUNTER, d[15] as i64);
+            }
+            let seq = be(d, 16);
+            if seq != 0xFFFF {
+                out.packet = Some(seq as u32);
+            }
+        }
+        6 => {
+            if d.len() < 20 {
+                return Err(DecodeError::Truncated);
+            }
+            out.model = "Ruuvi Air";
+            out.firmware = "Ruuvi Air (format 6)";
+            thp(out, d, 2);
+            let flags = d[16];
+            if be(d, 7) != 0xFFFF {
+                out.float(&field::PM25, round(be(d, 7) as f64 / 10.0, 2));
+            }
+            if be(d, 9) != 0xFFFF {
+                out.int(&field::CO2, be(d, 9) as i64);
+            }
+            if let Some(v) = index9(d[11], flags, 0x40) {
+                out.int(&field::VOC_INDEX, v);
+            }
+            if let Some(v) = index9(d[12], flags, 0x80) {
+                out.int(&field::NOX_INDEX, v);
+            }
+            match d[13] {
+                0xFF => {}
+                0 => out.int(&field::ILLUMINANCE, 0),
+                l => {
+                    let scale = 65536f64.ln() / 254.0;
+                    out.int(
+                        &field::ILLUMINANCE,
+                        ((l as f64 * scale).exp() - 1.0).round() as i64,
+                    );
+                }
+            }
+            if let Some(v) = index9(d[14], flags, 0x10) {
+                out.float(&field::SOUND_AVERAGE, round(v as f64 / 5.0 + 18.0, 2));
+            }
+            out.packet = Some(d[15] as u32);
+        }
+        0xE1 => {
+            if d.len() < 40 {
+                return Err(DecodeError::Truncated);
+            }
+            out.model = "Ruuvi Air";
+            out.firmware = "Ruuvi Air (format E1)";
+            thp(out, d, 3);
+            for (o, f) in [
+                (7, &field::PM1),
+                (9, &field::PM25),
+                (11, &field::PM4),
+                (13, &field::PM10),
+            ] {
+                if be(d, o) != 0xFFFF {
+                    out.float(f, round(be(d, o) as f64 * 0.1, 1));
+                }
+            }
+            if be(d, 15) != 0xFFFF {
+                out.int(&field::CO2, be(d, 15) as i64);
+            }
+            let flags = d[28];
+            if let Some(v) = index9(d[17], flags, 0x40) {
+                out.int(&field::VOC_INDEX, v);
+            }
+            if let Some(v) = index9(d[18], flags, 0x80) {
+                out.int(&field::NOX_INDEX, v);
+            }
+            let u24 = |o: usize| (d[o] as u32) << 16 | (d[o + 1] as u32) << 8 | d[o + 2] as u32;
+            if d[19..22] != [0xFF; 3] {
+                out.float(&field::ILLUMINANCE, round(u24(19) as f64 * 0.01, 2));
+            }
+            if d[25..28] != [0xFF; 3] {
+                out.packet = Some(u24(25));
+            }
+        }
+        _ => return Err(DecodeError::Malformed("unsupported Ruuvi data format")),
+    }
+    if out.is_empty() {
+        return Err(DecodeError::NoData);
+    }
+    Ok(())
+}
+
+fn b64url(c: u8) -> Option<u8> {
+    Some(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => return None,
+    })
+}
+
+/// Eddystone-URL frame: `0x10 | tx power | scheme | "ruu.vi/#" | base64url…`.
+fn decode_url(
+    _ctx: &mut Ctx<'_>,
+    _adv: &Advert<'_>,
+    d: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
+    const PREFIX: &[u8] = b"ruu.vi/#";
+    if d.len() < 3 + PREFIX.len() || d[0] != 0x10 || &d[3..3 + PREFIX.len()] != PREFIX {
+        return Err(DecodeError::Malformed("not a Ruuvi Eddystone URL"));
+    }
+    let enc = &d[3 + PREFIX.len()..];
+    if enc.len() < 8 {
+        return Err(DecodeError::Truncated);
+    }
+    let version = if enc.len() == 8 { 2 } else { 4 };
+    let mut b = [0u8; 6];
+    for (i, q) in enc[..8].chunks_exact(4).enumerate() {
+        let mut v = 0u32;
+        for &c in q {
+            v = v << 6 | b64url(c).ok_or(DecodeError::Malformed("bad base64 in Ruuvi URL"))? as u32;
+        }
+        b[i * 3..i * 3 + 3].copy_from_slice(&v.to_be_bytes()[1..]);
+    }
+    out.model = "Ruuvitag";
+    out.firmware = if version == 2 {
+        "Ruuvitag V2"
+    } else {
+        "Ruuvitag V4"
+    };
+    out.float(&field::HUMIDITY, b[1] as f64 * 0.5);
+    out.float(&field::TEMPERATURE, round(sign_magnitude(b[2], b[3]), 2));
+    out.float(
+        &field::PRESSURE,
+        round((be(&b, 4) as f64 + 50000.0) / 100.0, 2),
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_rounding() {
+        assert_eq!(round(26.965, 2), 26.96); // binary value just below the tie
+        assert_eq!(round(0.125, 2), 0.12); // exact tie: to even
+        assert_eq!(round(1004.155, 2), 1004.15);
+        assert_eq!(round(-163.84, 2), -163.84);
+    }
+}
+
+/// Total acceleration in mG as bleparser reports Ruuvi's (BTHome's `acceleration` is m/s²,
+/// declared in its own file); same key, so one device never carries both.
+static ACCELERATION_MG: field::Field = field::Field {
+    key: "acceleration",
+    unit: "mG",
+    device_class: "",
+    state_class: "measurement",
+    kind: field::Kind::Sensor,
+    diagnostic: false,
+};

@@ -1,0 +1,144 @@
+//! SensorPush HT1, HT.w, HTP.xw and TC.x (manufacturer data).
+//!
+//! SensorPush uses the "company id" as data, so frames are recognised by the advertised
+//! 128-bit service UUID (`EF090000-11D6-42BA-93B8-9DD7EC090AB0` for HT.w/HTP.xw/TC.x,
+//! `…090AA9` with the name `s` for the HT1) or a `SensorPush …` local name, with a
+//! [`Matcher::Custom`]. The UUID/name may only be in the scan response (needs active scanning
+//! when the controller does not merge them into one report).
+//!
+//! `p` = manufacturer payload including the 2-byte "company id":
+//! * HT.w / HTP.xw / TC.x: `p[0] & 3` is the page (only page 0 carries values), `64 + p[0] >> 2`
+//!   the device type (64 HTP.xw, 65 HT.w, 66 TC.x). `p[1..]` little-endian is one integer holding
+//!   the values in mixed radix: temperature −40…140 (HTP.xw) / −40…125 (HT.w) step 0.0025 °C,
+//!   humidity 0…100 step 0.0025 %, pressure 30000…125000 Pa step 1 (HTP.xw); TC.x: one
+//!   temperature −200…1800 step 0.0625 °C.
+//! * HT1 (4 bytes): 12-bit raw humidity `−6 + 125·raw/4096` (clamped 0…100) and 14-bit raw
+//!   temperature `−46.85 + 175.72·raw/16384`; `(p[3] & 0x7C) >> 2` must be 1.
+//!
+//! Values are rounded to 2 decimals like the reference parsers.
+
+use super::ruuvi::round;
+use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use crate::adv::{self, ad_type, AdStructure};
+
+pub static FORMAT: Format = Format {
+    name: "sensorpush",
+    matcher: Matcher::Custom(claim),
+    decode,
+};
+
+/// `EF090000-11D6-42BA-93B8-9DD7EC090AB0` / `…090AA9` on the wire (little-endian): the first
+/// byte differs.
+const UUID_V2_WIRE: [u8; 16] = [
+    0xB0, 0x0A, 0x09, 0xEC, 0xD7, 0x9D, 0xB8, 0x93, 0xBA, 0x42, 0xD6, 0x11, 0x00, 0x00, 0x09, 0xEF,
+];
+const UUID_HT1_WIRE_FIRST: u8 = 0xA9;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    V2,
+    Ht1,
+}
+
+fn kind(data: &[u8]) -> Option<Kind> {
+    let (mut v2, mut ht1, mut name_s, mut named) = (false, false, false, false);
+    for s in adv::structures(data).valid() {
+        if matches!(
+            s.ad_type,
+            ad_type::INCOMPLETE_UUID128 | ad_type::COMPLETE_UUID128
+        ) {
+            for u in s.payload.chunks_exact(16) {
+                v2 |= u == UUID_V2_WIRE;
+                ht1 |= u[0] == UUID_HT1_WIRE_FIRST && u[1..] == UUID_V2_WIRE[1..];
+            }
+        } else if let Some(n) = s.name() {
+            name_s = n == b"s";
+            named = n.starts_with(b"SensorPush ");
+        }
+    }
+    if ht1 && name_s {
+        Some(Kind::Ht1)
+    } else if v2 || named {
+        Some(Kind::V2)
+    } else {
+        None
+    }
+}
+
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    let (cid, _) = s.manufacturer()?;
+    // The iBeacon a SensorPush may send alongside is not a measurement frame.
+    if cid == 0x004C {
+        return None;
+    }
+    kind(adv.data).map(|_| s.payload)
+}
+
+/// (min, max, step) of each packed value, by device type.
+const HTPXW: &[(f64, f64, f64)] = &[
+    (-40.0, 140.0, 0.0025),
+    (0.0, 100.0, 0.0025),
+    (30000.0, 125000.0, 1.0),
+];
+const HTW: &[(f64, f64, f64)] = &[(-40.0, 125.0, 0.0025), (0.0, 100.0, 0.0025)];
+const TCX: &[(f64, f64, f64)] = &[(-200.0, 1800.0, 0.0625)];
+
+fn decode(
+    _ctx: &mut Ctx<'_>,
+    adv: &Advert<'_>,
+    p: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
+    let k = kind(adv.data).ok_or(DecodeError::Malformed("not a SensorPush advert"))?;
+    out.firmware = "SensorPush";
+    if k == Kind::Ht1 {
+        out.model = "HT1";
+        if p.len() < 4 {
+            return Err(DecodeError::Truncated);
+        }
+        if (p[3] & 0x7C) >> 2 != 1 {
+            return Err(DecodeError::Malformed("not an HT1 measurement frame"));
+        }
+        let rh = (p[0] as u32 | ((p[1] & 0x0F) as u32) << 8) as f64;
+        let rh = (-6.0 + 125.0 * (rh / 4096.0)).max(0.0);
+        let rh = if rh > 100.0 { 100.0 } else { round(rh, 2) };
+        let t = ((p[1] >> 4) as u32 | (p[2] as u32) << 4 | ((p[3] & 3) as u32) << 12) as f64;
+        out.float(
+            &field::TEMPERATURE,
+            round(-46.85 + 175.72 * (t / 16384.0), 2),
+        );
+        out.float(&field::HUMIDITY, rh);
+        return Ok(());
+    }
+    if p.len() < 2 || p.len() > 9 {
+        return Err(DecodeError::Malformed("SensorPush frame length"));
+    }
+    if p[0] & 0x03 != 0 {
+        return Err(DecodeError::NoData); // pages 1-3: no measurements
+    }
+    let (model, params) = match 64 + (p[0] >> 2) {
+        64 => ("HTP.xw", HTPXW),
+        65 => ("HT.w", HTW),
+        66 => ("TC.x", TCX),
+        _ => return Err(DecodeError::Malformed("unknown SensorPush device type")),
+    };
+    out.model = model;
+    let mut packed: u64 = 0;
+    for (i, b) in p[1..].iter().enumerate() {
+        packed |= (*b as u64) << (8 * i);
+    }
+    let fields = [&field::TEMPERATURE, &field::HUMIDITY, &field::PRESSURE];
+    let (mut modulus, mut div) = (1u64, 1u64);
+    for (i, &(min, max, step)) in params.iter().enumerate() {
+        let n = ((max - min) / step + step / 2.0) as u64 + 1;
+        modulus = modulus.saturating_mul(n);
+        let count = (packed % modulus) / div;
+        let mut v = round(count as f64 * step + min, 2);
+        if i == 2 {
+            v /= 100.0; // Pa → hPa
+        }
+        out.float(fields[i], v);
+        div = div.saturating_mul(n);
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! ThermoBeacon family: Thermoplus / ThermoBeacon hygrometers (SensorBlue, "Lanyard/mini" and
+//! "Smart" hygrometers) and the Brifit T201 (manufacturer data).
+//!
+//! `p` = manufacturer payload including the 2-byte company id:
+//! * Thermoplus (company id 0x0010 Lanyard/mini, 0x0011/0x0015/0x0018/0x001B Smart hygrometer,
+//!   advertised with the 16-bit service UUID 0xFFF0, 20 bytes): `p[4..10]` MAC (reversed),
+//!   `p[10..12]` battery mV, `p[12..14]` temperature i16 /16 °C, `p[14..16]` humidity /16 %.
+//!   Battery % is bleparser's piecewise-linear curve over the voltage.
+//! * Brifit T201 (company id 0xAA55, 19 bytes): `p[4..10]` MAC, then big-endian voltage /100 V,
+//!   temperature i16 /100 °C, humidity /100 %, battery %.
+//!
+//! Like bleparser, a frame whose MAC is not the advertiser's is rejected (these company ids are
+//! not registered to the vendor, so the MAC is the check that the frame is really theirs).
+
+use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use crate::adv::{self, AdStructure};
+
+pub static FORMAT: Format = Format {
+    name: "thermobeacon",
+    matcher: Matcher::Custom(claim),
+    decode,
+};
+
+fn has_fff0(data: &[u8]) -> bool {
+    adv::structures(data)
+        .valid()
+        .any(|s| s.uuid16_list().is_some_and(|mut l| l.any(|u| u == 0xFFF0)))
+}
+
+fn is_thermoplus(cid: u16, p: &[u8], data: &[u8]) -> bool {
+    p.len() == 20 && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B) && has_fff0(data)
+}
+
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    let (cid, _) = s.manufacturer()?;
+    if (cid == 0xAA55 && s.payload.len() == 19) || is_thermoplus(cid, s.payload, adv.data) {
+        Some(s.payload)
+    } else {
+        None
+    }
+}
+
+/// bleparser's battery estimate from the cell voltage (mV).
+fn battery(mv: u16) -> f64 {
+    let v = mv as f64;
+    if mv >= 3000 {
+        100.0
+    } else if mv >= 2600 {
+        60.0 + (v - 2600.0) * 0.1
+    } else if mv >= 2500 {
+        40.0 + (v - 2500.0) * 0.2
+    } else if mv >= 2450 {
+        20.0 + (v - 2450.0) * 0.4
+    } else {
+        0.0
+    }
+}
+
+fn decode(
+    _ctx: &mut Ctx<'_>,
+    adv: &Advert<'_>,
+    p: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
+    if p.len() < 19 {
+        return Err(DecodeError::Truncated);
+    }
+    let cid = u16::from_le_bytes([p[0], p[1]]);
+    let mac = &p[4..10];
+    if cid == 0xAA55 {
+        if mac != adv.addr.0 {
+            return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
+        }
+        out.firmware = "Brifit";
+        out.model = "T201";
+        let be = |o: usize| u16::from_be_bytes([p[o], p[o + 1]]);
+        out.float(&field::TEMPERATURE, be(12) as i16 as f64 / 100.0);
+        out.float(&field::HUMIDITY, be(14) as f64 / 100.0);
+        out.float(&field::VOLTAGE, be(10) as f64 / 100.0);
+        out.int(&field::BATTERY, p[16] as i64);
+        return Ok(());
+    }
+    if !is_thermoplus(cid, p, adv.data) {
+        return Err(DecodeError::Malformed("not a Thermoplus frame"));
+    }
+    if mac.iter().rev().ne(adv.addr.0.iter()) {
+        return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
+    }
+    out.firmware = "Thermoplus";
+    out.model = if cid == 0x0010 {
+        "Lanyard/mini hygrometer"
+    } else {
+        "Smart hygrometer"
+    };
+    let le = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
+    let mv = le(10);
+    out.float(&field::VOLTAGE, mv as f64 / 1000.0);
+    out.float(&field::TEMPERATURE, le(12) as i16 as f64 / 16.0);
+    out.float(&field::HUMIDITY, le(14) as f64 / 16.0);
+    out.float(&field::BATTERY, battery(mv));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn battery_curve() {
+        assert_eq!(battery(3132), 100.0);
+        assert!((battery(2922) - 92.2).abs() < 1e-9);
+        assert_eq!(battery(2449), 0.0);
+        assert!((battery(2475) - 30.0).abs() < 1e-9);
+    }
+
+    /// Brifit T201 (no public vector): a frame laid out as bleparser's `>HhHB` at `data[12:19]`.
+    #[test]
+    fn brifit_t201_layout() {
+        use crate::decode::{DeviceMemory, KeyStore, Value};
+        use crate::hci::event::Addr;
+        let mac = [0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6];
+        let mut p = vec![0x55, 0xAA, 0x00, 0x00];
+        p.extend_from_slice(&mac);
+        p.extend_from_slice(&[0x01, 0x2C, 0xFF, 0x38, 0x13, 0x88, 0x5A, 0x00, 0x00]); // 3.00 V, -2.00 °C, 50 %, 90 %
+        assert_eq!(p.len(), 19);
+        let keys = KeyStore::default();
+        let mut mem = DeviceMemory::default();
+        let mut ctx = Ctx {
+            keys: &keys,
+            memory: &mut mem,
+        };
+        let mut r = Reading::default();
+        let adv = Advert {
+            addr: Addr(mac),
+            addr_type: 0,
+            rssi: None,
+            data: &[],
+        };
+        assert_eq!(decode(&mut ctx, &adv, &p, &mut r), Ok(()));
+        assert_eq!((r.firmware, r.model), ("Brifit", "T201"));
+        assert_eq!(r.get("temperature"), Some(Value::Float(-2.0)));
+        assert_eq!(r.get("humidity"), Some(Value::Float(50.0)));
+        assert_eq!(r.get("voltage"), Some(Value::Float(3.0)));
+        assert_eq!(r.get("battery"), Some(Value::Int(90)));
+        // another advertiser: rejected
+        let other = Advert {
+            addr: Addr([0; 6]),
+            ..adv
+        };
+        assert!(decode(&mut ctx, &other, &p, &mut r).is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! ThermoPro thermo-hygrometers (TP357, TP357S, TP359, TP393, TP397…) and meat probes (TP96x,
+//! TP97x), manufacturer data.
+//!
+//! ThermoPro puts measurements into the "company id", so the format is recognised by the local
+//! name (`TP35…`, `TP39…`, `TP96…`, `TP97…`; the model is the name up to the first space) with a
+//! [`Matcher::Custom`]. The name may only be in the scan response: a passive scan that never
+//! saw the name cannot tell ThermoPro frames from anything else (needs active scanning, at least
+//! once per report in practice, since each report is decoded on its own).
+//!
+//! `p` = manufacturer payload including the 2-byte "company id":
+//! * TP3xx (≥ 6 bytes): `p[1..3]` temperature i16 LE /10 °C, `p[3]` humidity %, `p[4] & 3`
+//!   battery level (0 → 1 %, 1 → 50 %, 2 → 100 %); `FF FF FF` = no measurement.
+//! * TP96x (7 or 13 bytes): `p[0]` probe index (0-based), `p[1..3]` internal °C + 30, `p[3..5]`
+//!   battery mV, `p[5..7]` ambient °C + 30.
+//! * TP97x (23 bytes): `p[0]` probe, `p[1..3]` ambient °F + 54, `p[3..5]` battery mV, three f32
+//!   LE tip/centre/end temperatures in °F + 54.
+//!
+//! Probe battery % from mV is ThermoPro-ble's fitted curve
+//! `52.317286·tanh(mV/273.624277936 − 8.76485439394) + 51.06925`, clamped to 0…100.
+
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
+use crate::adv::{self, AdStructure};
+
+pub static FORMAT: Format = Format {
+    name: "thermopro",
+    matcher: Matcher::Custom(claim),
+    decode,
+};
+
+const fn temp(key: &'static str) -> Field {
+    Field {
+        key,
+        unit: "°C",
+        device_class: "temperature",
+        state_class: "measurement",
+        kind: field::Kind::Sensor,
+        diagnostic: false,
+    }
+}
+
+const fn batt(key: &'static str) -> Field {
+    Field {
+        key,
+        unit: "%",
+        device_class: "battery",
+        state_class: "measurement",
+        kind: field::Kind::Sensor,
+        diagnostic: false,
+    }
+}
+
+/// Probes 1–4 of the meat thermometers.
+pub static INTERNAL: [Field; 4] = [
+    temp("internal temperature probe 1"),
+    temp("internal temperature probe 2"),
+    temp("internal temperature probe 3"),
+    temp("internal temperature probe 4"),
+];
+pub static INTERNAL_CENTER: [Field; 4] = [
+    temp("internal center temperature probe 1"),
+    temp("internal center temperature probe 2"),
+    temp("internal center temperature probe 3"),
+    temp("internal center temperature probe 4"),
+];
+pub static INTERNAL_END: [Field; 4] = [
+    temp("internal end temperature probe 1"),
+    temp("internal end temperature probe 2"),
+    temp("internal end temperature probe 3"),
+    temp("internal end temperature probe 4"),
+];
+pub static AMBIENT: [Field; 4] = [
+    temp("ambient temperature probe 1"),
+    temp("ambient temperature probe 2"),
+    temp("ambient temperature probe 3"),
+    temp("ambient temperature probe 4"),
+];
+pub static BATTERY_PROBE: [Field; 4] = [
+    batt("battery probe 1"),
+    batt("battery probe 2"),
+    batt("battery probe 3"),
+    batt("battery probe 4"),
+];
+
+/// The model (name up to the first space) when the advert's name is a ThermoPro one.
+fn model_of(data: &[u8]) -> Option<&str> {
+    let name = adv::structures(data).valid().find_map(|s| s.name())?;
+    let name = core::str::from_utf8(name).ok()?;
+    if !["TP35", "TP39", "TP96", "TP97"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
+        return None;
+    }
+    name.split(' ').next()
+}
+
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+    s.manufacturer()?;
+    model_of(adv.data)?;
+    Some(s.payload)
+}
+
+/// bleparser/thermopro-ble model strings (static: the reading cannot borrow the advert).
+fn static_model(m: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "TP357", "TP357S", "TP358", "TP359", "TP393", "TP397", "TP960", "TP960R", "TP962R",
+        "TP970R", "TP972", "TP972S",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == m)
+        .copied()
+        .unwrap_or(match &m[..4] {
+            "TP35" => "TP35x",
+            "TP39" => "TP39x",
+            "TP96" => "TP96x",
+            _ => "TP97x",
+        })
+}
+
+fn probe_battery(mv: u16) -> i64 {
+    let raw = 52.317286 * (mv as f64 / 273.624277936 - 8.76485439394).tanh() + 51.06925;
+    raw.clamp(0.0, 100.0).round() as i64
+}
+
+fn f_to_c(f: f64) -> f64 {
+    ((f - 32.0) * 5.0 / 9.0 * 10.0).round() / 10.0
+}
+
+fn decode(
+    _ctx: &mut Ctx<'_>,
+    adv: &Advert<'_>,
+    p: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
+    let m = model_of(adv.data).ok_or(DecodeError::Malformed("not a ThermoPro name"))?;
+    out.model = static_model(m);
+    out.firmware = "Thermopro";
+    let probe = |i: u8| -> Result<usize, DecodeError> {
+        if (i as usize) < INTERNAL.len() {
+            Ok(i as usize)
+        } else {
+            Err(DecodeError::Malformed("ThermoPro probe index out of range"))
+        }
+    };
+    if p.len() == 23 && m.starts_with("TP97") {
+        let i = probe(p[0])?;
+        let f32at = |o: usize| f32::from_le_bytes([p[o], p[o + 1], p[o + 2], p[o + 3]]) as f64;
+        let ambient = u16::from_le_bytes([p[1], p[2]]) as f64;
+        out.float(&INTERNAL[i], f_to_c(f32at(5) - 54.0));
+        out.float(&INTERNAL_CENTER[i], f_to_c(f32at(9) - 54.0));
+        out.float(&INTERNAL_END[i], f_to_c(f32at(13) - 54.0));
+        out.int(&AMBIENT[i], f_to_c(ambient - 54.0).trunc() as i64);
+        out.int(
+            &BATTERY_PROBE[i],
+            probe_battery(u16::from_le_bytes([p[3], p[4]])),
+        );
+    } else if (p.len() == 7 || p.len() == 13) && (m.starts_with("TP96") || m.starts_with("TP97")) {
+        let i = probe(p[0])?;
+        out.int(&INTERNAL[i], u16::from_le_bytes([p[1], p[2]]) as i64 - 30);
+        out.int(&AMBIENT[i], u16::from_le_bytes([p[5], p[6]]) as i64 - 30);
+        out.int(
+            &BATTERY_PROBE[i],
+            probe_battery(u16::from_le_bytes([p[3], p[4]])),
+        );
+    } else if p.len() >= 6 && m.starts_with("TP3") {
+        match p[4] & 3 {
+            0 => out.int(&field::BATTERY, 1),
+            1 => out.int(&field::BATTERY, 50),
+            2 => out.int(&field::BATTERY, 100),
+            _ => {}
+        }
+        if p[1..4] != [0xFF, 0xFF, 0xFF] {
+            out.float(
+                &field::TEMPERATURE,
+                i16::from_le_bytes([p[1], p[2]]) as f64 / 10.0,
+            );
+            out.int(&field::HUMIDITY, p[3] as i64);
+        }
+    } else {
+        return Err(DecodeError::Malformed("unknown ThermoPro frame length"));
+    }
+    if out.is_empty() {
+        return Err(DecodeError::NoData);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn battery_curve() {
+        assert_eq!(probe_battery(0x0830), 9);
+        assert_eq!(probe_battery(0x0A17), 82);
+        assert_eq!(probe_battery(0xFFFF), 100);
+        assert_eq!(probe_battery(0), 0);
+    }
+}
