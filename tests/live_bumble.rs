@@ -312,6 +312,7 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
     while run.out.try_recv().is_ok() {}
     std::thread::sleep(Duration::from_millis(700));
     let _bumble2 = Bumble::start(port, &vs, &[]);
+    let restarted = Instant::now();
     assert!(
         run.wait_stderr("connected again", 1, Duration::from_secs(40)),
         "no reconnect: {}",
@@ -321,6 +322,10 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
         run.wait_stderr("scanning (", 2, Duration::from_secs(20)),
         "no second scan setup: {}",
         run.stderr()
+    );
+    eprintln!(
+        "controller back -> scanning again: {:?} (reconnect backoff)",
+        restarted.elapsed()
     );
     if ASSERT_DECODED {
         let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
