@@ -584,3 +584,76 @@ fn sighup_reloads_keys_from_the_config() {
     let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
     assert!(has_all(&rs, &vs), "{rs:?}");
 }
+
+#[test]
+fn a_scan_left_running_by_a_crashed_run_is_taken_over() {
+    // Run 1 starts scanning and is killed (SIGKILL: no disable). Bumble's controller keeps
+    // scanning. Run 2, without HCI Reset (as on a shared adapter), gets Command Disallowed for
+    // its scan parameters (Bumble refuses them while scanning, like real controllers), disables
+    // the scan, sets the parameters again and enables it.
+    let vs = vectors();
+    let port = free_port();
+    let _bumble = Bumble::start(port, &vs, &[]);
+    let cfg = tmp("takeover.toml");
+    std::fs::write(
+        &cfg,
+        format!("[scan]\nadapter = \"tcp:127.0.0.1:{port}\"\nreset = false\n"),
+    )
+    .unwrap();
+    let key = format!("{}={}", vs[0].mac, vs[0].key);
+    let mut run1 = Run::start(&["run", "--config", cfg.to_str().unwrap(), "--key", &key]);
+    assert!(
+        run1.wait_stderr("scanning (", 1, Duration::from_secs(20)),
+        "{}",
+        run1.stderr()
+    );
+    let _ = run1.child.kill();
+    let _ = run1.child.wait();
+    let rec = tmp("takeover.btsnoop");
+    let mut run2 = Run::start(&[
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--key",
+        &key,
+        "--record",
+        rec.to_str().unwrap(),
+    ]);
+    assert!(
+        run2.wait_stderr("scanning (", 1, Duration::from_secs(20)),
+        "{}",
+        run2.stderr()
+    );
+    let rs = run2.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
+    assert!(has_all(&rs, &vs), "{rs:?}");
+    let (code, _) = run2.terminate();
+    assert_eq!(code, Some(0));
+    let (sent, recv) = read_record(&rec);
+    let ops: Vec<(u16, Option<u8>)> = sent.iter().map(|c| (opcode(c), c.get(4).copied())).collect();
+    assert!(!ops.iter().any(|(o, _)| *o == 0x0C03), "no reset: {ops:04x?}");
+    let scan_ops: Vec<(u16, Option<u8>)> = ops
+        .iter()
+        .copied()
+        .filter(|(o, _)| *o == 0x200B || *o == 0x200C)
+        .collect();
+    assert_eq!(
+        scan_ops[..4],
+        [
+            (0x200B, Some(0x00)),
+            (0x200C, Some(0x00)),
+            (0x200B, Some(0x00)),
+            (0x200C, Some(0x01))
+        ],
+        "params (refused), disable, params, enable: {scan_ops:04x?}"
+    );
+    let disallowed = recv
+        .iter()
+        .filter(|e| e.len() >= 7 && e[1] == 0x0E && u16::from_le_bytes([e[4], e[5]]) == 0x200B && e[6] == 0x0C)
+        .count();
+    assert_eq!(
+        disallowed, 1,
+        "Bumble answered the first parameters with Command Disallowed"
+    );
+    assert_eq!(completed_ok(&recv, 0x200B), 1);
+    let _ = std::fs::remove_file(&rec);
+}
