@@ -657,3 +657,42 @@ fn a_scan_left_running_by_a_crashed_run_is_taken_over() {
     assert_eq!(completed_ok(&recv, 0x200B), 1);
     let _ = std::fs::remove_file(&rec);
 }
+
+#[test]
+fn listen_only_sends_nothing_and_still_decodes() {
+    // Another program (here: a first run, killed) keeps the controller scanning; a listen-only
+    // run must not send a single command and still decode what arrives.
+    let vs = vectors();
+    let port = free_port();
+    let _bumble = Bumble::start(port, &vs, &[]);
+    let adapter = format!("tcp:127.0.0.1:{port}");
+    let key = format!("{}={}", vs[0].mac, vs[0].key);
+    let mut run1 = Run::start(&["run", "--adapter", &adapter, "--key", &key]);
+    assert!(
+        run1.wait_stderr("scanning (", 1, Duration::from_secs(20)),
+        "{}",
+        run1.stderr()
+    );
+    let _ = run1.child.kill();
+    let _ = run1.child.wait();
+    let rec = tmp("listen.btsnoop");
+    let mut run2 = Run::start(&[
+        "run",
+        "--adapter",
+        &adapter,
+        "--key",
+        &key,
+        "--listen-only",
+        "--record",
+        rec.to_str().unwrap(),
+    ]);
+    let rs = run2.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
+    assert!(has_all(&rs, &vs), "{rs:?}\n{}", run2.stderr());
+    let (code, took) = run2.terminate();
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(1));
+    let (sent, recv) = read_record(&rec);
+    assert!(sent.is_empty(), "listen-only sent {sent:02x?}");
+    assert!(reports_from(&recv, &vs[0].mac) > 0);
+    let _ = std::fs::remove_file(&rec);
+}
