@@ -23,3 +23,4 @@ pub mod service;
 
 pub use decode::Reading;
 pub use pipeline::{Pipeline, Sink, Stats};
+pub mod event_loop;

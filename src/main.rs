@@ -33,6 +33,8 @@ fn main() -> ExitCode {
     let rest: Vec<std::ffi::OsString> = args.collect();
     match cmd.to_str() {
         Some("replay") => hci2mqtt::cli::replay::main(rest),
+        Some("run") => hci2mqtt::cli::run::main(rest),
+        Some("scan") => hci2mqtt::cli::scan::main(rest),
         Some("-h") | Some("--help") | Some("help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

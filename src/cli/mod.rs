@@ -13,3 +13,7 @@ pub fn version_line() -> String {
         option_env!("HCI2MQTT_TARGET").unwrap_or(std::env::consts::ARCH),
     )
 }
+
+// Live capture subcommands.
+pub mod run;
+pub mod scan;

@@ -1,0 +1,391 @@
+//! `hci2mqtt run [--config FILE] [--adapter SPEC] [--key MAC=HEX]... [--record FILE]`
+//!
+//! Scans and hands readings to the services: MQTT when the config has an `[mqtt]` section, else
+//! JSON lines on stdout, exactly as `replay` prints them. `--adapter replay:FILE` feeds a capture
+//! through the same pipeline and services instead of a radio.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::config::{self, Config};
+use crate::decode::KeyStore;
+use crate::event_loop::{Live, LiveOptions, NoObserver, Observer};
+use crate::hci::adapter::AdapterSpec;
+use crate::hci::command::ScanParams;
+use crate::hci::scan;
+use crate::pipeline::{Options, Pipeline};
+
+pub const USAGE: &str = "\
+hci2mqtt run [--config FILE] [--adapter SPEC] [--key MAC=HEX]... [--record FILE]
+             [--active] [--listen-only] [--extended]
+
+Scans for BLE sensor advertisements and publishes readings: to MQTT when the config has an
+[mqtt] section, else as JSON lines on stdout (the same lines `replay` prints).
+  --config FILE     TOML config (default /etc/hci2mqtt.toml when it exists)
+  --adapter SPEC    hci0 | INDEX | adapter MAC | tcp:HOST:PORT | serial:/dev/ttyX[@BAUD][,rtscts]
+                    | replay:FILE   (default: [scan] adapter, else hci0)
+  --key MAC=HEX     bindkey for a device (repeatable; overrides the config)
+  --record FILE     write everything received and sent as btsnoop (Wireshark, btmon -r)
+  --active          active scanning (scan requests)
+  --listen-only     send no HCI command; only listen (bluetoothd already scans)
+  --extended        use the extended scan commands even if the controller does not list them
+Signals: SIGINT/SIGTERM disable the scan and exit 0; SIGHUP reloads keys from the config.
+";
+
+/// Arguments shared by `run` and `scan`.
+#[derive(Debug, Default)]
+pub struct CommonArgs {
+    pub config: Option<PathBuf>,
+    pub adapter: Option<String>,
+    pub keys: Vec<String>,
+    pub record: Option<PathBuf>,
+    pub active: bool,
+    pub listen_only: bool,
+    pub extended: bool,
+    pub seconds: Option<f64>,
+}
+
+/// Parses the options; `allow_seconds` for `scan`. `Ok(None)` means `--help`.
+pub fn parse_common(args: Vec<OsString>, allow_seconds: bool) -> Result<Option<CommonArgs>, String> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let mut a = CommonArgs::default();
+    let s = |v: OsString, what: &str| v.into_string().map_err(|v| format!("{what} {v:?}: not UTF-8"));
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => return Ok(None),
+            Long("config") | Short('c') => a.config = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
+            Long("adapter") | Short('a') => a.adapter = Some(s(p.value().map_err(|e| e.to_string())?, "--adapter")?),
+            Long("key") | Short('k') => a.keys.push(s(p.value().map_err(|e| e.to_string())?, "--key")?),
+            Long("record") => a.record = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
+            Long("active") => a.active = true,
+            Long("listen-only") => a.listen_only = true,
+            Long("extended") => a.extended = true,
+            Long("seconds") if allow_seconds => {
+                let v = s(p.value().map_err(|e| e.to_string())?, "--seconds")?;
+                match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x > 0.0 => a.seconds = Some(x),
+                    _ => return Err(format!("--seconds {v:?}: expected a positive number")),
+                }
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    Ok(Some(a))
+}
+
+/// The config: `--config`, else the default file when it exists, else an empty config.
+pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
+    let p = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let d = PathBuf::from(config::DEFAULT_PATH);
+            if !d.exists() {
+                return Ok(Config::default());
+            }
+            d
+        }
+    };
+    let cfg = Config::load(&p).map_err(|e| e.to_string())?;
+    for w in &cfg.warnings {
+        eprintln!("hci2mqtt: warning: {w}");
+    }
+    Ok(cfg)
+}
+
+/// Keys from the config, then `--key` arguments (which win for the same MAC).
+pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, String> {
+    let mut ks = cfg.keystore();
+    for k in args {
+        ks.insert_arg(k).map_err(|e| {
+            let mac = k.split_once('=').map(|(m, _)| m).unwrap_or(k);
+            format!("--key {mac}=<key>: {e}")
+        })?;
+    }
+    Ok(ks)
+}
+
+/// Live options from the config and arguments.
+pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, String> {
+    let spec = a.adapter.as_deref().or(cfg.scan.adapter.as_deref()).unwrap_or("hci0");
+    let adapter = AdapterSpec::parse(spec)?;
+    let raw = adapter.is_raw_socket();
+    let sc = &cfg.scan;
+    let scan = scan::Options {
+        params: ScanParams::from_ms(sc.active || a.active, sc.interval_ms, sc.window_ms),
+        // The kernel owns a raw-socket adapter's reset and event masks; H4 controllers are ours.
+        reset: sc.reset.unwrap_or(!raw),
+        set_event_masks: !raw,
+        listen_only: sc.listen_only || a.listen_only,
+        force_extended: a.extended,
+        ..scan::Options::default()
+    };
+    let watchdog = match sc.watchdog_s.unwrap_or(300) {
+        0 => None,
+        s => Some(Duration::from_secs(s)),
+    };
+    let reload = {
+        let path = cfg.path.clone();
+        let cli_keys = a.keys.clone();
+        Box::new(move || {
+            let cfg = match &path {
+                Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+                None => Config::default(),
+            };
+            keys(&cfg, &cli_keys)
+        }) as crate::event_loop::KeyReloader
+    };
+    Ok(LiveOptions {
+        adapter,
+        scan,
+        watchdog,
+        record: a.record.clone(),
+        run_for: a.seconds.map(Duration::from_secs_f64),
+        reload: Some(reload),
+        drop_privileges: true,
+    })
+}
+
+/// Runs the loop (or a replay) with `observer`; returns the exit code.
+pub fn run_with(a: CommonArgs, observer: &mut dyn Observer) -> Result<i32, String> {
+    let cfg = load_config(a.config.as_deref())?;
+    let ks = keys(&cfg, &a.keys)?;
+    let opts = live_options(&cfg, &a)?;
+    let mut services = super::services::build(&cfg)?;
+    let mut pipeline = Pipeline::new(ks, Options::default());
+    if let AdapterSpec::Replay(path) = &opts.adapter {
+        let path = path.clone();
+        return replay_adapter(&path, &mut pipeline, &mut services, observer);
+    }
+    let mut live = Live::new(opts, &mut pipeline, &mut services, observer)?;
+    Ok(live.run())
+}
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let a = match parse_common(args, false) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("hci2mqtt run: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run_with(a, &mut NoObserver) {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("hci2mqtt: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// replay:FILE as adapter
+
+/// Feeds every received (controller → host) packet of a capture to `each`; returns the count
+/// of packets read. The single call site of the capture readers for `--adapter replay:FILE`.
+fn for_each_capture_packet(path: &Path, each: &mut dyn FnMut(&[u8])) -> Result<u64, String> {
+    let mut r = crate::capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    while let Some(p) = r.next_packet() {
+        let p = p.map_err(|e| format!("{}: {e}", path.display()))?;
+        if p.received {
+            each(p.data);
+        }
+    }
+    Ok(r.packets())
+}
+
+fn replay_adapter(
+    path: &Path,
+    pipeline: &mut Pipeline,
+    services: &mut [Box<dyn crate::service::Service>],
+    observer: &mut dyn Observer,
+) -> Result<i32, String> {
+    use crate::decode::{DecodeError, Reading};
+    use crate::hci::event::Report;
+    use crate::pipeline::{Notice, Sink};
+    use crate::service::Service;
+
+    struct Fan<'a> {
+        services: &'a mut [Box<dyn Service>],
+        observer: &'a mut dyn Observer,
+        reg: &'a mio::Registry,
+        now: Instant,
+    }
+    impl Sink for Fan<'_> {
+        fn reading(&mut self, r: &Reading) {
+            for s in self.services.iter_mut() {
+                s.on_reading(self.reg, r, self.now);
+            }
+        }
+        fn notice(&mut self, n: Notice) {
+            for s in self.services.iter_mut() {
+                s.on_notice(&n, self.now);
+            }
+            self.observer.notice(&n);
+        }
+        fn report(&mut self, r: &Report<'_>, d: Option<&Reading>, e: Option<DecodeError>) {
+            for s in self.services.iter_mut() {
+                s.on_advert(self.reg, &r.addr, r.rssi, self.now);
+            }
+            self.observer.report(r, d, e);
+        }
+    }
+
+    /// Lets the services (MQTT) move their sockets and timers; waits at most `max`.
+    fn drive(poll: &mut mio::Poll, events: &mut mio::Events, services: &mut [Box<dyn Service>], max: Duration) {
+        let now = Instant::now();
+        let reg = poll.registry();
+        for s in services.iter_mut() {
+            if s.deadline().is_some_and(|d| d <= now) {
+                s.on_timeout(reg, now);
+            }
+        }
+        let next = services.iter().filter_map(|s| s.deadline()).min();
+        let timeout = next.map_or(max, |d| d.saturating_duration_since(now).min(max));
+        if poll.poll(events, Some(timeout)).is_err() {
+            return;
+        }
+        let now = Instant::now();
+        let reg = poll.registry();
+        for ev in events.iter() {
+            for s in services.iter_mut() {
+                s.on_event(reg, ev, now);
+            }
+        }
+    }
+
+    let mut poll = mio::Poll::new().map_err(|e| format!("epoll: {e}"))?;
+    let mut events = mio::Events::with_capacity(64);
+    let now = Instant::now();
+    for (i, s) in services.iter_mut().enumerate() {
+        s.register(
+            poll.registry(),
+            mio::Token(crate::service::SERVICE_TOKEN_BASE + i * 256),
+            now,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let mut n = 0u64;
+    let result = for_each_capture_packet(path, &mut |pkt| {
+        let mut fan = Fan {
+            services: &mut *services,
+            observer: &mut *observer,
+            reg: poll.registry(),
+            now: Instant::now(),
+        };
+        pipeline.handle_packet(pkt, &mut fan);
+        n += 1;
+        // Keep the publisher's socket moving during long captures (its outbox is bounded).
+        if n % 256 == 0 {
+            drive(&mut poll, &mut events, services, Duration::ZERO);
+        }
+    });
+    // Let queued publishes go out before the shutdown (at most 10 s).
+    let end = Instant::now() + Duration::from_secs(10);
+    while !services.iter().all(|s| s.idle()) && Instant::now() < end {
+        drive(
+            &mut poll,
+            &mut events,
+            services,
+            end.saturating_duration_since(Instant::now()),
+        );
+    }
+    for s in services.iter_mut() {
+        s.shutdown(poll.registry(), Duration::from_secs(2));
+    }
+    result.map(|_| 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parses_run_arguments() {
+        let a = parse_common(
+            args(&[
+                "--adapter",
+                "tcp:127.0.0.1:9",
+                "--key",
+                "A4:C1:38:00:00:01=00112233445566778899aabbccddeeff",
+                "--key",
+                "x=y",
+                "--record",
+                "/tmp/r.log",
+                "--active",
+            ]),
+            false,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.adapter.as_deref(), Some("tcp:127.0.0.1:9"));
+        assert_eq!(a.keys.len(), 2);
+        assert!(a.active && !a.listen_only);
+        assert!(
+            parse_common(args(&["--seconds", "3"]), false).is_err(),
+            "run has no --seconds"
+        );
+        assert_eq!(
+            parse_common(args(&["--seconds", "3"]), true).unwrap().unwrap().seconds,
+            Some(3.0)
+        );
+        assert!(parse_common(args(&["--seconds", "-1"]), true).is_err());
+        assert!(parse_common(args(&["--help"]), false).unwrap().is_none());
+        assert!(parse_common(args(&["stray"]), false).is_err());
+    }
+
+    #[test]
+    fn keys_are_validated_and_never_echoed() {
+        let cfg = Config::default();
+        let e = keys(&cfg, &["A4:C1:38:00:00:01=00112233".into()]).unwrap_err();
+        assert!(e.contains("A4:C1:38:00:00:01=<key>") && !e.contains("00112233"), "{e}");
+        let ks = keys(&cfg, &["A4:C1:38:00:00:01=00112233445566778899aabbccddeeff".into()]).unwrap();
+        assert_eq!(ks.len(), 1);
+    }
+
+    #[test]
+    fn options_follow_transport_and_config() {
+        let cfg = Config::parse(
+            "[scan]\nadapter = \"tcp:localhost:1\"\nactive = true\ninterval_ms = 100\nwindow_ms = 50\nwatchdog_s = 0\n",
+            "t",
+        )
+        .unwrap();
+        let o = live_options(&cfg, &CommonArgs::default()).unwrap();
+        assert_eq!(o.adapter, AdapterSpec::Tcp("localhost:1".into()));
+        assert!(
+            o.scan.reset && o.scan.set_event_masks,
+            "H4 controllers are configured by us"
+        );
+        assert_eq!(
+            (o.scan.params.active, o.scan.params.interval, o.scan.params.window),
+            (true, 160, 80)
+        );
+        assert_eq!(o.watchdog, None);
+        let a = CommonArgs {
+            adapter: Some("hci1".into()),
+            ..CommonArgs::default()
+        };
+        let o = live_options(&Config::default(), &a).unwrap();
+        assert_eq!(o.adapter, AdapterSpec::Index(1));
+        assert!(
+            !o.scan.reset && !o.scan.set_event_masks,
+            "the kernel owns a raw-socket adapter"
+        );
+        assert_eq!(o.watchdog, Some(Duration::from_secs(300)));
+        let a = CommonArgs {
+            adapter: Some("bogus:x".into()),
+            ..CommonArgs::default()
+        };
+        assert!(live_options(&Config::default(), &a).is_err());
+    }
+}

@@ -1,0 +1,824 @@
+//! The single-threaded mio loop of `run` and `scan`: the only place with I/O.
+//!
+//! It owns the transport fd, a signalfd (SIGINT/SIGTERM: disable the scan and exit 0 within a
+//! second; SIGHUP: reload keys), and the timers (scan-setup command timeout, reconnect backoff,
+//! watchdog, the services' deadlines). Bytes from the controller go through the H4 deframer into
+//! [`ScanSetup`] (Command Complete/Status) and [`Pipeline::handle_packet`]; readings go to the
+//! [`Service`]s. No periodic wake-ups: `poll` sleeps until the earliest real deadline.
+//!
+//! Recovery: a transport error is logged once, the link is reopened with exponential backoff
+//! (0.5 s doubling to 30 s) and the scan set up again; the loop never exits on its own once the
+//! link has worked. A failed scan setup is retried the same way on the same link. A watchdog
+//! restarts the scan setup when no advertising report arrived for `watchdog` while scanning
+//! (an adapter powered down sends nothing at all; bluetoothd may disable our scan).
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::capture::btsnoop;
+use crate::decode::{DecodeError, KeyStore, Reading};
+use crate::hci::adapter::{AdapterSpec, Transport};
+use crate::hci::event::{self, Event, Report};
+use crate::hci::h4::Deframer;
+use crate::hci::scan::{self, Phase, ScanSetup, Transition};
+use crate::pipeline::{Notice, Pipeline, Sink};
+use crate::service::{Service, SERVICE_TOKEN_BASE};
+
+const TOKEN_SIGNAL: Token = Token(0);
+const TOKEN_LINK: Token = Token(1);
+/// Each service gets its own range of tokens.
+const SERVICE_TOKEN_STRIDE: usize = 256;
+
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a shutdown waits for the scan-disable reply, and the services' flush budget: the
+/// total stays under one second.
+const STOP_BUDGET: Duration = Duration::from_millis(600);
+const SERVICE_SHUTDOWN_BUDGET: Duration = Duration::from_millis(300);
+
+/// Extra consumer of what the loop sees (the `scan` table).
+pub trait Observer {
+    fn report(&mut self, _r: &Report<'_>, _decoded: Option<&Reading>, _err: Option<DecodeError>) {}
+    fn notice(&mut self, _n: &Notice) {}
+    /// Called this often while running (the live table refresh); `None`: never.
+    fn tick_every(&self) -> Option<Duration> {
+        None
+    }
+    fn tick(&mut self, _keys: &KeyStore) {}
+}
+
+/// No observer.
+pub struct NoObserver;
+impl Observer for NoObserver {}
+
+/// Reloads keys on SIGHUP (config file + `--key` arguments).
+pub type KeyReloader = Box<dyn FnMut() -> Result<KeyStore, String>>;
+
+/// What the loop needs besides the pipeline and services.
+pub struct LiveOptions {
+    pub adapter: AdapterSpec,
+    pub scan: scan::Options,
+    /// Restart the scan setup after this long without an advertising report (`None`: never).
+    pub watchdog: Option<Duration>,
+    /// Write everything received and sent as btsnoop (H4, datalink 1002).
+    pub record: Option<PathBuf>,
+    /// Stop by itself after this long (`scan --seconds`).
+    pub run_for: Option<Duration>,
+    pub reload: Option<KeyReloader>,
+    /// Drop capabilities once the transport is open (see [`drop_privileges`]).
+    pub drop_privileges: bool,
+}
+
+/// Counters for the exit summary and tests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoopStats {
+    pub connects: u64,
+    pub link_losses: u64,
+    pub scan_setups_completed: u64,
+    pub watchdog_restarts: u64,
+    pub reports: u64,
+    pub commands_sent: u64,
+}
+
+enum Link {
+    Down { retry_at: Instant },
+    Connecting(Transport),
+    Up(Transport),
+}
+
+fn log(msg: &str) {
+    eprintln!("hci2mqtt: {msg}");
+}
+
+/// Advertising report event (legacy or extended)?
+fn is_report(pkt: &[u8]) -> bool {
+    pkt.len() > 3
+        && pkt[0] == event::H4_EVENT
+        && pkt[1] == event::EVT_LE_META
+        && matches!(
+            pkt[3],
+            event::LE_ADVERTISING_REPORT | event::LE_EXTENDED_ADVERTISING_REPORT
+        )
+}
+
+/// Command Complete / Status / Hardware Error: what the scan setup listens to.
+fn is_control(pkt: &[u8]) -> bool {
+    pkt.len() > 1
+        && pkt[0] == event::H4_EVENT
+        && matches!(
+            pkt[1],
+            event::EVT_COMMAND_COMPLETE | event::EVT_COMMAND_STATUS | event::EVT_HARDWARE_ERROR
+        )
+}
+
+fn unix_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Fans pipeline output out to the services and the observer.
+struct Fanout<'a> {
+    services: &'a mut [Box<dyn Service>],
+    observer: &'a mut dyn Observer,
+    registry: &'a mio::Registry,
+    now: Instant,
+}
+
+impl Sink for Fanout<'_> {
+    fn reading(&mut self, r: &Reading) {
+        for s in self.services.iter_mut() {
+            s.on_reading(self.registry, r, self.now);
+        }
+    }
+    fn notice(&mut self, n: Notice) {
+        for s in self.services.iter_mut() {
+            s.on_notice(&n, self.now);
+        }
+        self.observer.notice(&n);
+    }
+    fn report(&mut self, r: &Report<'_>, decoded: Option<&Reading>, err: Option<DecodeError>) {
+        for s in self.services.iter_mut() {
+            s.on_advert(self.registry, &r.addr, r.rssi, self.now);
+        }
+        self.observer.report(r, decoded, err);
+    }
+}
+
+/// The loop's state.
+pub struct Live<'a> {
+    opts: LiveOptions,
+    pipeline: &'a mut Pipeline,
+    services: &'a mut Vec<Box<dyn Service>>,
+    observer: &'a mut dyn Observer,
+    poll: Poll,
+    signals: SignalFd,
+    link: Link,
+    scan: ScanSetup,
+    deframer: Deframer,
+    record: Option<btsnoop::Writer<BufWriter<File>>>,
+    backoff: Duration,
+    scan_retry_at: Option<Instant>,
+    last_report: Instant,
+    last_problem: Option<String>,
+    stop_deadline: Option<Instant>,
+    end_at: Option<Instant>,
+    next_tick: Option<Instant>,
+    ever_up: bool,
+    privileges_dropped: bool,
+    exit: Option<i32>,
+    /// Scan-setup transitions seen while draining packets (handled after the batch).
+    transitions: Vec<Transition>,
+    pub stats: LoopStats,
+}
+
+impl<'a> Live<'a> {
+    /// Sets up signals, the record file and the services. Errors are for the user (exit 1).
+    pub fn new(
+        opts: LiveOptions,
+        pipeline: &'a mut Pipeline,
+        services: &'a mut Vec<Box<dyn Service>>,
+        observer: &'a mut dyn Observer,
+    ) -> Result<Live<'a>, String> {
+        let poll = Poll::new().map_err(|e| format!("epoll: {e}"))?;
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGTERM);
+        mask.add(Signal::SIGHUP);
+        // Blocked signals are delivered through the signalfd only (single-threaded process).
+        mask.thread_block().map_err(|e| format!("sigprocmask: {e}"))?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| format!("signalfd: {e}"))?;
+        poll.registry()
+            .register(
+                &mut mio::unix::SourceFd(&signals.as_raw_fd()),
+                TOKEN_SIGNAL,
+                Interest::READABLE,
+            )
+            .map_err(|e| format!("epoll: {e}"))?;
+        let record = match &opts.record {
+            Some(p) => {
+                let f = File::create(p).map_err(|e| format!("--record {}: {e}", p.display()))?;
+                Some(btsnoop::Writer::new(BufWriter::new(f)).map_err(|e| format!("--record {}: {e}", p.display()))?)
+            }
+            None => None,
+        };
+        let now = Instant::now();
+        for (i, s) in services.iter_mut().enumerate() {
+            let base = Token(SERVICE_TOKEN_BASE + i * SERVICE_TOKEN_STRIDE);
+            s.register(poll.registry(), base, now)
+                .map_err(|e| format!("service: {e}"))?;
+        }
+        let scan = ScanSetup::new(opts.scan.clone());
+        let end_at = opts.run_for.map(|d| now + d);
+        let next_tick = observer.tick_every().map(|d| now + d);
+        Ok(Live {
+            opts,
+            pipeline,
+            services,
+            observer,
+            poll,
+            signals,
+            link: Link::Down { retry_at: now },
+            scan,
+            deframer: Deframer::new(),
+            record,
+            backoff: INITIAL_BACKOFF,
+            scan_retry_at: None,
+            last_report: now,
+            last_problem: None,
+            stop_deadline: None,
+            end_at,
+            next_tick,
+            ever_up: false,
+            privileges_dropped: false,
+            exit: None,
+            transitions: Vec::with_capacity(8),
+            stats: LoopStats::default(),
+        })
+    }
+
+    /// Logs a problem unless it is the one logged last (no log flood while retrying).
+    fn problem(&mut self, msg: String) {
+        if self.last_problem.as_deref() != Some(msg.as_str()) {
+            log(&msg);
+            self.last_problem = Some(msg);
+        }
+    }
+
+    fn grow_backoff(&mut self) -> Duration {
+        let d = self.backoff;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        d
+    }
+
+    /// Runs until a signal (or `run_for`) ends it. Returns the exit code.
+    pub fn run(&mut self) -> i32 {
+        let mut events = Events::with_capacity(64);
+        loop {
+            let now = Instant::now();
+            self.on_timers(now);
+            if let Some(code) = self.exit {
+                return self.finish(code);
+            }
+            self.send_commands(now);
+            let timeout = self
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log(&format!("epoll: {e}"));
+                    return self.finish(1);
+                }
+            }
+            let now = Instant::now();
+            for ev in events.iter() {
+                match ev.token() {
+                    TOKEN_SIGNAL => self.on_signals(now),
+                    TOKEN_LINK => self.on_link_event(ev, now),
+                    t if t.0 >= SERVICE_TOKEN_BASE => {
+                        let reg = self.poll.registry();
+                        for s in self.services.iter_mut() {
+                            s.on_event(reg, ev, now);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.flush_record();
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut d: Option<Instant> = None;
+        let mut take = |x: Option<Instant>| {
+            if let Some(x) = x {
+                d = Some(d.map_or(x, |d| d.min(x)));
+            }
+        };
+        if let Link::Down { retry_at } = self.link {
+            take(Some(retry_at));
+        }
+        take(self.scan.poll_timeout());
+        take(self.scan_retry_at);
+        take(self.watchdog_deadline());
+        take(self.stop_deadline);
+        take(self.end_at);
+        take(self.next_tick);
+        for s in self.services.iter() {
+            take(s.deadline());
+        }
+        d
+    }
+
+    fn watchdog_deadline(&self) -> Option<Instant> {
+        match (self.opts.watchdog, self.scan.phase()) {
+            (Some(w), Phase::Scanning) if self.stop_deadline.is_none() => Some(self.last_report + w),
+            _ => None,
+        }
+    }
+
+    fn on_timers(&mut self, now: Instant) {
+        if let Some(d) = self.stop_deadline {
+            if now >= d {
+                log("the controller did not confirm the scan disable in time; exiting anyway");
+                self.exit = Some(0);
+                return;
+            }
+        }
+        if self.end_at.is_some_and(|e| now >= e) && self.stop_deadline.is_none() {
+            self.end_at = None;
+            self.begin_stop(now);
+            if self.exit.is_some() {
+                return;
+            }
+        }
+        if let Link::Down { retry_at } = self.link {
+            if now >= retry_at && self.stop_deadline.is_none() {
+                self.open_link(now);
+                if self.exit.is_some() {
+                    return;
+                }
+            }
+        }
+        if let Some(t) = self.scan.handle_timeout(now) {
+            self.on_transition(t, now);
+        }
+        if self.scan_retry_at.is_some_and(|r| now >= r) {
+            self.scan_retry_at = None;
+            if matches!(self.link, Link::Up(_)) && self.stop_deadline.is_none() {
+                self.scan.start();
+            }
+        }
+        if self.watchdog_deadline().is_some_and(|d| now >= d) {
+            let w = self.opts.watchdog.unwrap_or_default();
+            log(&format!(
+                "no advertising report for {} s while scanning; setting the scan up again",
+                w.as_secs()
+            ));
+            self.stats.watchdog_restarts += 1;
+            self.last_report = now;
+            self.scan.start();
+        }
+        if let Some(t) = self.next_tick {
+            if now >= t {
+                self.observer.tick(self.pipeline.keys());
+                self.next_tick = self.observer.tick_every().map(|d| now + d);
+            }
+        }
+        let reg = self.poll.registry();
+        for s in self.services.iter_mut() {
+            if s.deadline().is_some_and(|d| now >= d) {
+                s.on_timeout(reg, now);
+            }
+        }
+    }
+
+    fn open_link(&mut self, now: Instant) {
+        match Transport::open(&self.opts.adapter) {
+            Ok(mut t) => {
+                if let Err(e) = t.register(self.poll.registry(), TOKEN_LINK) {
+                    self.problem(format!("{}: epoll: {e}", self.opts.adapter));
+                    let d = self.grow_backoff();
+                    self.link = Link::Down { retry_at: now + d };
+                    return;
+                }
+                self.deframer.clear();
+                if matches!(t, Transport::Tcp(_)) {
+                    self.link = Link::Connecting(t);
+                } else {
+                    self.link_up(t, now);
+                }
+            }
+            Err(e) => {
+                if !e.retry && !self.ever_up {
+                    log(&e.message);
+                    self.exit = Some(1);
+                    return;
+                }
+                let mut msg = e.message;
+                if self.privileges_dropped && msg.contains("CAP_NET_ADMIN") {
+                    msg.push_str(
+                        " [capabilities were dropped after start-up, so hci2mqtt cannot bring it up itself: \
+                         `bluetoothctl power on` or `hciconfig hciN up` does; hci2mqtt keeps retrying]",
+                    );
+                }
+                self.problem(msg);
+                let d = self.grow_backoff();
+                self.link = Link::Down { retry_at: now + d };
+            }
+        }
+    }
+
+    fn link_up(&mut self, t: Transport, now: Instant) {
+        self.link = Link::Up(t);
+        self.stats.connects += 1;
+        if self.ever_up {
+            log(&format!("{}: connected again; setting the scan up", self.opts.adapter));
+        }
+        self.ever_up = true;
+        self.last_problem = None;
+        if self.opts.drop_privileges && !self.privileges_dropped {
+            // The raw socket keeps CAP_NET_RAW (see drop_privileges); streams need nothing.
+            match drop_privileges(self.opts.adapter.is_raw_socket()) {
+                Ok(()) => self.privileges_dropped = true,
+                Err(e) => log(&format!("could not drop capabilities: {e}")),
+            }
+        }
+        self.scan_retry_at = None;
+        self.last_report = now;
+        self.scan.start();
+    }
+
+    fn link_lost(&mut self, msg: String, now: Instant) {
+        if let Link::Up(t) | Link::Connecting(t) = &mut self.link {
+            t.deregister(self.poll.registry());
+        }
+        self.stats.link_losses += 1;
+        self.scan.reset_link();
+        self.deframer.clear();
+        if self.stop_deadline.is_some() {
+            self.exit = Some(0);
+            self.link = Link::Down { retry_at: now };
+            return;
+        }
+        self.problem(format!("{msg}; retrying"));
+        let d = self.grow_backoff();
+        self.link = Link::Down { retry_at: now + d };
+    }
+
+    fn on_transition(&mut self, t: Transition, now: Instant) {
+        match t {
+            Transition::Scanning(mode) => {
+                self.stats.scan_setups_completed += 1;
+                self.backoff = INITIAL_BACKOFF;
+                self.last_report = now;
+                self.last_problem = None;
+                let kind = if self.opts.scan.params.active {
+                    "active"
+                } else {
+                    "passive"
+                };
+                let m = match mode {
+                    scan::Mode::Extended => "extended",
+                    scan::Mode::Legacy => "legacy",
+                };
+                log(&format!("{}: scanning ({m} scan commands, {kind})", self.opts.adapter));
+            }
+            Transition::Failed(e) => {
+                self.problem(format!("{}: scan setup failed: {e}", self.opts.adapter));
+                let d = self.grow_backoff();
+                self.scan_retry_at = Some(now + d);
+            }
+            Transition::Restarted(code) => log(&format!(
+                "{}: controller hardware error 0x{code:02x}; setting the scan up again",
+                self.opts.adapter
+            )),
+            Transition::Stopped => {
+                if self.stop_deadline.is_some() {
+                    self.exit = Some(0);
+                }
+            }
+        }
+    }
+
+    fn send_commands(&mut self, now: Instant) {
+        let Link::Up(t) = &mut self.link else { return };
+        let Some(cmd) = self.scan.poll_command(now) else { return };
+        let pkt = cmd.encode();
+        match t.write(pkt.as_bytes()) {
+            Ok(n) if n == pkt.as_bytes().len() => {
+                self.stats.commands_sent += 1;
+                if let Some(r) = &mut self.record {
+                    let _ = r.write_packet(pkt.as_bytes(), unix_us(), false);
+                }
+            }
+            Ok(_) => {
+                let msg = "short write of an HCI command".to_string();
+                self.link_lost(msg, now);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // Flow control (RTS/CTS held, or a peer that stopped reading): not a lost link.
+                // The command's timeout fails the setup, which is retried with backoff.
+                self.problem(format!(
+                    "{}: the controller does not accept commands (flow control?)",
+                    self.opts.adapter
+                ));
+            }
+            Err(e) => {
+                let msg = t.explain(&e);
+                self.link_lost(msg, now);
+            }
+        }
+    }
+
+    fn on_link_event(&mut self, ev: &mio::event::Event, now: Instant) {
+        if let Link::Connecting(t) = &mut self.link {
+            match t.connected() {
+                Ok(true) => {
+                    let Link::Connecting(t) = std::mem::replace(&mut self.link, Link::Down { retry_at: now }) else {
+                        return;
+                    };
+                    self.link_up(t, now);
+                }
+                Ok(false) => {
+                    if ev.is_error() || ev.is_read_closed() {
+                        self.link_lost(format!("{}: connection failed", self.opts.adapter), now);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    let msg = format!("{}: {e}", self.opts.adapter);
+                    self.link_lost(msg, now);
+                    return;
+                }
+            }
+        }
+        if !(ev.is_readable() || ev.is_error() || ev.is_read_closed()) {
+            return;
+        }
+        // Edge-triggered: drain to WouldBlock.
+        loop {
+            let Link::Up(t) = &mut self.link else { return };
+            match t.read_into(&mut self.deframer) {
+                Ok(0) => {
+                    let msg = format!("{}: the controller closed the connection", self.opts.adapter);
+                    self.link_lost(msg, now);
+                    return;
+                }
+                Ok(_) => self.process_packets(now),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let msg = t.explain(&e);
+                    self.link_lost(msg, now);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn process_packets(&mut self, now: Instant) {
+        let Live {
+            deframer,
+            scan,
+            pipeline,
+            services,
+            observer,
+            poll,
+            record,
+            stats,
+            last_report,
+            transitions,
+            ..
+        } = self;
+        while let Some(pkt) = deframer.next_packet() {
+            if let Some(r) = record {
+                let _ = r.write_packet(pkt, unix_us(), true);
+            }
+            if is_report(pkt) {
+                stats.reports += 1;
+                *last_report = now;
+            } else if is_control(pkt) {
+                if let Ok(k) = Event::new_checked(pkt).and_then(|e| e.kind()) {
+                    if let Some(t) = scan.handle_event(&k) {
+                        transitions.push(t);
+                    }
+                }
+            }
+            let mut sink = Fanout {
+                services: services.as_mut_slice(),
+                observer: &mut **observer,
+                registry: poll.registry(),
+                now,
+            };
+            pipeline.handle_packet(pkt, &mut sink);
+        }
+        let mut ts = std::mem::take(&mut self.transitions);
+        for t in ts.drain(..) {
+            self.on_transition(t, now);
+        }
+        self.transitions = ts;
+    }
+
+    fn on_signals(&mut self, now: Instant) {
+        loop {
+            match self.signals.read_signal() {
+                Ok(Some(si)) => match Signal::try_from(si.ssi_signo as i32) {
+                    Ok(Signal::SIGINT) | Ok(Signal::SIGTERM) => {
+                        if self.stop_deadline.is_some() {
+                            // Second signal: leave now.
+                            self.exit = Some(0);
+                        } else {
+                            self.begin_stop(now);
+                        }
+                    }
+                    Ok(Signal::SIGHUP) => self.reload_keys(),
+                    _ => {}
+                },
+                Ok(None) => return,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    log(&format!("signalfd: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn reload_keys(&mut self) {
+        let Some(reload) = self.opts.reload.as_mut() else {
+            log("SIGHUP: nothing to reload");
+            return;
+        };
+        match reload() {
+            Ok(ks) => {
+                let n = ks.len();
+                *self.pipeline.keys_mut() = ks;
+                log(&format!("SIGHUP: reloaded {n} key(s)"));
+            }
+            Err(e) => log(&format!("SIGHUP: keeping the old keys: {e}")),
+        }
+    }
+
+    fn begin_stop(&mut self, now: Instant) {
+        if !matches!(self.link, Link::Up(_)) {
+            self.exit = Some(0);
+            return;
+        }
+        match self.scan.stop() {
+            Some(Transition::Stopped) => self.exit = Some(0),
+            _ => {
+                self.stop_deadline = Some(now + STOP_BUDGET);
+                self.send_commands(now);
+            }
+        }
+    }
+
+    fn flush_record(&mut self) {
+        if let Some(r) = &mut self.record {
+            if let Err(e) = r.flush() {
+                log(&format!("--record: {e}; recording stopped"));
+                self.record = None;
+            }
+        }
+    }
+
+    fn finish(&mut self, code: i32) -> i32 {
+        let reg = self.poll.registry();
+        for s in self.services.iter_mut() {
+            s.shutdown(reg, SERVICE_SHUTDOWN_BUDGET);
+        }
+        self.flush_record();
+        let s = self.pipeline.stats();
+        let f = self.deframer.stats;
+        log(&format!(
+            "exit: {} reports, {} readings, {} duplicates, {} without key, {} decrypt failures; link: {} connects, {} losses, {} scan setups, {} watchdog restarts; H4: {} garbage bytes, {} resyncs",
+            self.stats.reports,
+            s.decoded,
+            s.duplicates,
+            s.no_key,
+            s.decrypt_failures,
+            self.stats.connects,
+            self.stats.link_losses,
+            self.stats.scan_setups_completed,
+            self.stats.watchdog_restarts,
+            f.garbage_bytes,
+            f.resyncs
+        ));
+        code
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Privileges
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+/// `struct __user_cap_data_struct` (two of them for 64 capability bits).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+pub const CAP_NET_ADMIN: u32 = 12;
+pub const CAP_NET_RAW: u32 = 13;
+
+fn capget() -> io::Result<[CapData; 2]> {
+    let mut h = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut d = [CapData::default(); 2];
+    // SAFETY: capget with a v3 header writes two cap data structs.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut CapHeader, d.as_mut_ptr()) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(d)
+}
+
+/// The calling thread's (effective, permitted) capability sets as bit masks.
+pub fn current_capabilities() -> io::Result<(u64, u64)> {
+    let d = capget()?;
+    Ok((
+        d[0].effective as u64 | (d[1].effective as u64) << 32,
+        d[0].permitted as u64 | (d[1].permitted as u64) << 32,
+    ))
+}
+
+/// Drops capabilities once the transport is open, and sets PR_SET_NO_NEW_PRIVS so that nothing
+/// can be regained through exec of a setuid/file-capability binary.
+///
+/// What is kept:
+/// * TCP / serial transports: **nothing** (effective, permitted and inheritable all empty).
+/// * Raw HCI socket: **CAP_NET_RAW only** (if the process had it). The kernel checks it on every
+///   `sendmsg` of an LE command (without it: EPERM), so the scan could not be re-enabled by the
+///   watchdog or disabled at exit, and a re-opened socket's filter would lose LE Meta.
+///   CAP_NET_ADMIN (only for bringing a down adapter up, HCIDEVUP) and everything else is
+///   dropped: an adapter that comes back *down* after being unplugged then needs
+///   `hciconfig hciN up` / bluetoothd, which the reconnect error says.
+///
+/// Capabilities are per thread; the loop is the process's only thread.
+pub fn drop_privileges(keep_net_raw: bool) -> io::Result<()> {
+    let cur = capget()?;
+    let mut d = [CapData::default(); 2];
+    if keep_net_raw {
+        let bit = 1u32 << CAP_NET_RAW;
+        d[0].permitted = cur[0].permitted & bit;
+        d[0].effective = d[0].permitted;
+    }
+    let mut h = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: capset with a v3 header reads two cap data structs.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut h as *mut CapHeader, d.as_ptr()) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: prctl with integer arguments only.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_NO_NEW_PRIVS,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropping_privileges_empties_the_sets() {
+        // In a thread of its own: capabilities are per thread, the test runner's stay intact.
+        std::thread::spawn(|| {
+            let (_, before) = current_capabilities().unwrap();
+            drop_privileges(true).unwrap();
+            let (eff, perm) = current_capabilities().unwrap();
+            assert_eq!(perm, before & (1 << CAP_NET_RAW), "only CAP_NET_RAW may survive");
+            assert_eq!(eff, perm);
+            drop_privileges(false).unwrap();
+            assert_eq!(current_capabilities().unwrap(), (0, 0));
+            // SAFETY: prctl query with no pointers.
+            assert_eq!(unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) }, 1);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn packet_classification() {
+        assert!(is_report(&[0x04, 0x3E, 0x0C, 0x02, 0x01]));
+        assert!(is_report(&[0x04, 0x3E, 0x1A, 0x0D, 0x01]));
+        assert!(!is_report(&[0x04, 0x3E, 0x03, 0x01, 0x00]));
+        assert!(is_control(&[0x04, 0x0E, 0x04, 1, 3, 0x0c, 0]));
+        assert!(is_control(&[0x04, 0x10, 0x01, 0]));
+        assert!(!is_control(&[0x02, 0x0E]));
+    }
+}

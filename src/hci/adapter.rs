@@ -1,0 +1,346 @@
+//! The adapter SPEC (`--adapter`, `[scan] adapter`), parsed in one place, and the transport it
+//! opens: a raw HCI socket, an H4 stream over TCP or a serial port, or a capture replay.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+use super::event::Addr;
+use super::h4::{self, Deframer, Serial};
+use super::socket::{self, HciSocket, OpenError, Which};
+
+/// Default serial speed (Zephyr hci_uart and most HCI UART firmwares).
+pub const DEFAULT_BAUD: u32 = 1_000_000;
+
+/// What `--adapter` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdapterSpec {
+    /// `hci0` or a bare index.
+    Index(u16),
+    /// The adapter's own address (hciN numbers change across reboots).
+    Mac(Addr),
+    /// `tcp:HOST:PORT`: an H4 stream (Bumble `tcp-server`, btproxy, QEMU chardev…).
+    Tcp(String),
+    /// `serial:/dev/ttyX[@BAUD][,rtscts]`.
+    Serial { path: PathBuf, baud: u32, rtscts: bool },
+    /// `replay:FILE`: a capture instead of a radio.
+    Replay(PathBuf),
+}
+
+pub const SPEC_HELP: &str =
+    "expected hci0, an adapter index, an adapter MAC (AA:BB:CC:DD:EE:FF), tcp:HOST:PORT, serial:/dev/ttyX[@BAUD][,rtscts] or replay:FILE";
+
+impl AdapterSpec {
+    pub fn parse(s: &str) -> Result<AdapterSpec, String> {
+        let s = s.trim();
+        let bad = |why: &str| Err(format!("invalid adapter {s:?}: {why}; {SPEC_HELP}"));
+        if let Some(rest) = s.strip_prefix("tcp:") {
+            let Some((host, port)) = rest.rsplit_once(':') else {
+                return bad("missing :PORT");
+            };
+            if host.is_empty() {
+                return bad("missing host");
+            }
+            if port.parse::<u16>().map_or(true, |p| p == 0) {
+                return bad("port must be 1-65535");
+            }
+            return Ok(AdapterSpec::Tcp(rest.to_string()));
+        }
+        if let Some(rest) = s.strip_prefix("serial:") {
+            let (rest, rtscts) = match rest.strip_suffix(",rtscts") {
+                Some(r) => (r, true),
+                None => (rest, false),
+            };
+            let (path, baud) = match rest.rsplit_once('@') {
+                Some((p, b)) => match b.parse::<u32>() {
+                    Ok(b) if h4::is_supported_baud(b) => (p, b),
+                    _ => return bad("unsupported baud rate (9600 … 4000000, standard values)"),
+                },
+                None => (rest, DEFAULT_BAUD),
+            };
+            if path.is_empty() {
+                return bad("missing device path");
+            }
+            return Ok(AdapterSpec::Serial {
+                path: PathBuf::from(path),
+                baud,
+                rtscts,
+            });
+        }
+        if let Some(rest) = s.strip_prefix("replay:") {
+            if rest.is_empty() {
+                return bad("missing file");
+            }
+            return Ok(AdapterSpec::Replay(PathBuf::from(rest)));
+        }
+        let idx = s.strip_prefix("hci").unwrap_or(s);
+        if !idx.is_empty() && idx.bytes().all(|b| b.is_ascii_digit()) {
+            return match idx.parse::<u16>() {
+                Ok(i) if i < 0xFFFF => Ok(AdapterSpec::Index(i)),
+                _ => bad("index out of range"),
+            };
+        }
+        if let Some(a) = Addr::parse(s) {
+            return Ok(AdapterSpec::Mac(a));
+        }
+        bad("not recognised")
+    }
+
+    /// The kernel-shared raw socket (no Reset, no event masks: the kernel owns those).
+    pub fn is_raw_socket(&self) -> bool {
+        matches!(self, AdapterSpec::Index(_) | AdapterSpec::Mac(_))
+    }
+}
+
+impl Default for AdapterSpec {
+    fn default() -> Self {
+        AdapterSpec::Index(0)
+    }
+}
+
+impl fmt::Display for AdapterSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdapterSpec::Index(i) => write!(f, "hci{i}"),
+            AdapterSpec::Mac(a) => write!(f, "adapter {a}"),
+            AdapterSpec::Tcp(hp) => write!(f, "tcp:{hp}"),
+            AdapterSpec::Serial { path, baud, rtscts } => {
+                write!(
+                    f,
+                    "serial:{}@{baud}{}",
+                    path.display(),
+                    if *rtscts { ",rtscts" } else { "" }
+                )
+            }
+            AdapterSpec::Replay(p) => write!(f, "replay:{}", p.display()),
+        }
+    }
+}
+
+/// An open link to a controller.
+pub enum Transport {
+    Tcp(mio::net::TcpStream),
+    Serial(Serial),
+    Raw(HciSocket),
+}
+
+impl Transport {
+    /// Opens a live transport (not `replay:`). A TCP connect completes later (first writable).
+    pub fn open(spec: &AdapterSpec) -> Result<Transport, OpenError> {
+        match spec {
+            AdapterSpec::Index(i) => HciSocket::open(Which::Index(*i)).map(Transport::Raw),
+            AdapterSpec::Mac(a) => HciSocket::open(Which::Mac(*a)).map(Transport::Raw),
+            AdapterSpec::Tcp(hp) => h4::tcp_connect(hp).map(Transport::Tcp).map_err(|e| OpenError {
+                message: format!("tcp:{hp}: {e}"),
+                retry: true,
+            }),
+            AdapterSpec::Serial { path, baud, rtscts } => {
+                Serial::open(path, *baud, *rtscts).map(Transport::Serial).map_err(|e| {
+                    let hint = match e.raw_os_error() {
+                        Some(libc::EACCES) => " (add the user to the dialout group)",
+                        Some(libc::ENOENT) => " (device not plugged in?)",
+                        Some(libc::EBUSY) => " (used by another program)",
+                        _ => "",
+                    };
+                    OpenError {
+                        message: format!("{}: {e}{hint}", path.display()),
+                        retry: true,
+                    }
+                })
+            }
+            AdapterSpec::Replay(p) => Err(OpenError {
+                message: format!("replay:{} is not a live transport", p.display()),
+                retry: false,
+            }),
+        }
+    }
+
+    /// Reads what is available into the deframer. `Ok(0)` on a stream means the peer closed it.
+    pub fn read_into(&mut self, d: &mut Deframer) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => h4::fill_from(d, s),
+            Transport::Serial(s) => h4::fill_from(d, s),
+            Transport::Raw(s) => {
+                // One datagram = one whole H4 packet; concatenated they are a valid H4 stream.
+                let n = s.recv(d.spare())?;
+                if n == 0 {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                d.commit(n);
+                Ok(n)
+            }
+        }
+    }
+
+    pub fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Tcp(s) => s.write(b),
+            Transport::Serial(s) => s.write(b),
+            Transport::Raw(s) => s.send(b),
+        }
+    }
+
+    pub fn register(&mut self, r: &mio::Registry, t: mio::Token) -> io::Result<()> {
+        let i = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        match self {
+            Transport::Tcp(s) => r.register(s, t, i),
+            Transport::Serial(s) => r.register(&mut mio::unix::SourceFd(&s.as_raw_fd()), t, i),
+            Transport::Raw(s) => r.register(&mut mio::unix::SourceFd(&s.as_raw_fd()), t, i),
+        }
+    }
+
+    pub fn deregister(&mut self, r: &mio::Registry) {
+        let _ = match self {
+            Transport::Tcp(s) => r.deregister(s),
+            Transport::Serial(s) => r.deregister(&mut mio::unix::SourceFd(&s.as_raw_fd())),
+            Transport::Raw(s) => r.deregister(&mut mio::unix::SourceFd(&s.as_raw_fd())),
+        };
+    }
+
+    /// For TCP: the connect finished (`Ok(true)`), is pending (`Ok(false)`) or failed.
+    pub fn connected(&mut self) -> io::Result<bool> {
+        match self {
+            Transport::Tcp(s) => {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                match s.peer_addr() {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// A sentence for an I/O error on this transport.
+    pub fn explain(&self, e: &io::Error) -> String {
+        match self {
+            Transport::Raw(s) => socket::explain_io_error(&s.name, e),
+            Transport::Tcp(_) => format!("TCP controller connection lost: {e}"),
+            Transport::Serial(_) => format!("serial controller: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!(AdapterSpec::parse("hci0"), Ok(AdapterSpec::Index(0)));
+        assert_eq!(AdapterSpec::parse("hci12"), Ok(AdapterSpec::Index(12)));
+        assert_eq!(AdapterSpec::parse("1"), Ok(AdapterSpec::Index(1)));
+        assert_eq!(
+            AdapterSpec::parse("b8:27:eb:01:02:03"),
+            Ok(AdapterSpec::Mac(Addr([0xB8, 0x27, 0xEB, 1, 2, 3])))
+        );
+        assert_eq!(
+            AdapterSpec::parse("tcp:127.0.0.1:9000"),
+            Ok(AdapterSpec::Tcp("127.0.0.1:9000".into()))
+        );
+        assert_eq!(
+            AdapterSpec::parse("tcp:[::1]:9000"),
+            Ok(AdapterSpec::Tcp("[::1]:9000".into()))
+        );
+        assert_eq!(
+            AdapterSpec::parse("serial:/dev/ttyACM0"),
+            Ok(AdapterSpec::Serial {
+                path: "/dev/ttyACM0".into(),
+                baud: DEFAULT_BAUD,
+                rtscts: false
+            })
+        );
+        assert_eq!(
+            AdapterSpec::parse("serial:/dev/ttyUSB0@115200,rtscts"),
+            Ok(AdapterSpec::Serial {
+                path: "/dev/ttyUSB0".into(),
+                baud: 115200,
+                rtscts: true
+            })
+        );
+        assert_eq!(
+            AdapterSpec::parse("replay:cap.btsnoop"),
+            Ok(AdapterSpec::Replay("cap.btsnoop".into()))
+        );
+        assert!(AdapterSpec::parse("hci0").unwrap().is_raw_socket());
+        assert!(!AdapterSpec::parse("tcp:h:1").unwrap().is_raw_socket());
+    }
+
+    #[test]
+    fn rejects_with_reasons() {
+        for (s, why) in [
+            ("tcp:127.0.0.1", "PORT"),
+            ("tcp::9000", "host"),
+            ("tcp:h:0", "port"),
+            ("tcp:h:99999", "port"),
+            ("serial:/dev/ttyS0@12345", "baud"),
+            ("serial:@115200", "path"),
+            ("replay:", "file"),
+            ("hci65535", "range"),
+            ("hcix", "not recognised"),
+            ("", "not recognised"),
+            ("AA:BB:CC:DD:EE", "not recognised"),
+        ] {
+            let e = AdapterSpec::parse(s).expect_err(s);
+            assert!(e.contains(why) && e.contains("tcp:HOST:PORT"), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "hci3",
+            "tcp:localhost:1234",
+            "serial:/dev/ttyACM0@1000000,rtscts",
+            "replay:x.log",
+        ] {
+            let a = AdapterSpec::parse(s).unwrap();
+            assert_eq!(AdapterSpec::parse(&a.to_string()), Ok(a.clone()), "{s}");
+        }
+    }
+
+    #[test]
+    fn tcp_transport_connects_and_reports_refusal() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let mut t = Transport::open(&AdapterSpec::parse(&format!("tcp:127.0.0.1:{port}")).unwrap()).expect("connect");
+        let (mut peer, _) = l.accept().unwrap();
+        let mut ok = false;
+        for _ in 0..100 {
+            if t.connected().unwrap() {
+                ok = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(ok);
+        peer.write_all(&[0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00]).unwrap();
+        let mut d = Deframer::new();
+        for _ in 0..100 {
+            match t.read_into(&mut d) {
+                Ok(_) if d.buffered() == 7 => break,
+                _ => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        assert_eq!(d.next_packet(), Some(&[0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00][..]));
+        drop(peer);
+        drop(l);
+        // Nobody listens there any more: the refusal shows up on the connect check.
+        let mut t = Transport::open(&AdapterSpec::Tcp(format!("127.0.0.1:{port}"))).expect("connect starts");
+        let mut refused = false;
+        for _ in 0..100 {
+            match t.connected() {
+                Err(e) => {
+                    refused = e.kind() == io::ErrorKind::ConnectionRefused;
+                    break;
+                }
+                Ok(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        assert!(refused);
+    }
+}
