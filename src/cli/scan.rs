@@ -152,12 +152,7 @@ fn reading_summary(r: &Reading) -> String {
 impl Observer for Table {
     fn report(&mut self, r: &Report<'_>, decoded: Option<&Reading>, err: Option<DecodeError>) {
         // The format that claims the advertisement, decoded or not.
-        let advert = Advert {
-            addr: r.addr,
-            addr_type: r.addr_type,
-            rssi: r.rssi,
-            data: r.data,
-        };
+        let advert = Advert::new(r.addr, r.addr_type, r.rssi, r.data);
         let mut format = None;
         let mut name = None;
         for s in adv::structures(r.data).flatten() {
