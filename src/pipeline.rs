@@ -272,6 +272,11 @@ impl Pipeline {
         if overrun {
             self.stats.ad_overruns += 1;
         }
+        if n == 0 {
+            // Nothing that carries readings (names, flags, scan responses of phones…).
+            sink.report(rep, None, None);
+            return;
+        }
         let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data: rep.data, hints };
         let claimed = structs[..n].iter().find_map(|s| decode::claim(s, &advert));
         let Some((format, payload)) = claimed else {
