@@ -21,6 +21,9 @@ pub trait Service {
     fn on_timeout(&mut self, registry: &mio::Registry, now: Instant);
     /// A decoded reading from the pipeline.
     fn on_reading(&mut self, registry: &mio::Registry, reading: &Reading, now: Instant);
+    /// Any advertising report (decoded or not): presence for `[[tracker]]`s. The loop calls it
+    /// from `Sink::report`; the default ignores it.
+    fn on_advert(&mut self, _registry: &mio::Registry, _addr: &crate::hci::event::Addr, _rssi: Option<i8>, _now: Instant) {}
     /// A one-off notice (wrong key…); the default ignores it.
     fn on_notice(&mut self, _notice: &Notice, _now: Instant) {}
     /// The loop is stopping: flush without blocking for more than `budget` in total.
