@@ -1162,3 +1162,72 @@ fn two_gateways_one_entity_each_own_rssi() {
     assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw1/config")).is_some());
     assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw2/config")).is_some());
 }
+
+#[test]
+fn keepalive_pings_keep_the_session() {
+    let dir = tmpdir("keepalive");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, "").replace("keepalive = 5", "keepalive = 1"));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    h.run_for(Duration::from_millis(4500));
+    assert!(h.svc.is_connected(), "{:?}", h.logs());
+    assert_eq!(
+        (h.svc.stats.connects, h.svc.stats.failures),
+        (1, 0),
+        "{:?}",
+        h.logs()
+    );
+    let log = std::fs::read_to_string(dir.join("mosquitto.log")).unwrap_or_default();
+    let pings = log
+        .lines()
+        .filter(|l| l.contains("Received PINGREQ"))
+        .count();
+    assert!(
+        pings >= 3,
+        "expected a PINGREQ about every second, broker saw {pings}"
+    );
+}
+
+/// A frozen broker (SIGSTOP: TCP stays up, nothing answers) is detected through the missing
+/// PINGRESP, and the loop keeps running meanwhile.
+#[test]
+fn frozen_broker_detected_by_keepalive() {
+    let dir = tmpdir("frozen");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, "").replace("keepalive = 5", "keepalive = 1"));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    let pid = broker.child.as_ref().unwrap().id() as i32;
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let t0 = Instant::now();
+    h.max_call = Duration::ZERO;
+    let mut n = 0;
+    while h.svc.is_connected() && t0.elapsed() < Duration::from_secs(6) {
+        n += 1;
+        h.feed(&reading(
+            &D1,
+            -60,
+            &[(&field::TEMPERATURE, Value::Float(f64::from(n)))],
+        ));
+        h.turn(Duration::from_millis(5));
+    }
+    let detected = t0.elapsed();
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert!(!h.svc.is_connected(), "frozen broker not detected");
+    assert!(
+        h.logs().iter().any(|l| l.contains("PINGRESP")),
+        "{:?}",
+        h.logs()
+    );
+    eprintln!("FIGURE frozen broker: detected after {detected:?} (keepalive 1 s); max call {:?} over {n} readings", h.max_call);
+    assert!(h.max_call < Duration::from_millis(20));
+    assert!(
+        h.run_until(Duration::from_secs(40), |s| s.is_connected() && s.idle()),
+        "no reconnect after SIGCONT"
+    );
+    h.run_for(Duration::from_millis(300));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)))["temperature"].as_f64(),
+        Some(f64::from(n))
+    );
+}

@@ -106,6 +106,8 @@ struct Conn {
     state: MqttState,
     last_out: Instant,
     last_in: Instant,
+    /// When the outstanding PINGREQ was sent.
+    ping_sent: Option<Instant>,
 }
 
 pub type LogFn = Box<dyn FnMut(&str)>;
@@ -287,6 +289,7 @@ impl MqttService {
             state: MqttState::new(100, false),
             last_out: now,
             last_in: now,
+            ping_sent: None,
         });
         self.phase = Phase::Connecting {
             until: now + CONNECT_TIMEOUT,
@@ -423,6 +426,9 @@ impl MqttService {
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
+        if let Packet::PingResp = p {
+            c.ping_sent = None;
+        }
         let out = c.state.handle_incoming_packet(p);
         c.state.events.clear();
         match out {
@@ -506,16 +512,31 @@ impl MqttService {
         }
     }
 
-    fn keepalive(&mut self, now: Instant) -> Result<(), String> {
+    /// When the keepalive needs attention: the PINGRESP deadline while a ping is out, else
+    /// one keepalive after the last packet in either direction.
+    fn keepalive_at(&self) -> Option<Instant> {
         let ka = Duration::from_secs(u64::from(self.cs.keepalive));
         if ka.is_zero() || !matches!(self.phase, Phase::Up) {
-            return Ok(());
+            return None;
         }
-        let Some(c) = self.conn.as_ref() else {
+        let c = self.conn.as_ref()?;
+        Some(match c.ping_sent {
+            Some(t) => t + ka,
+            None => c.last_out.min(c.last_in) + ka,
+        })
+    }
+
+    fn keepalive(&mut self, now: Instant) -> Result<(), String> {
+        let Some(at) = self.keepalive_at() else {
             return Ok(());
         };
-        if now >= c.last_out.min(c.last_in) + ka {
-            self.send_request(Request::PingReq(PingReq), now)?;
+        if now < at {
+            return Ok(());
+        }
+        // A ping still unanswered after a keepalive: MqttState reports AwaitPingResp.
+        self.send_request(Request::PingReq(PingReq), now)?;
+        if let Some(c) = self.conn.as_mut() {
+            c.ping_sent = Some(now);
         }
         Ok(())
     }
@@ -604,12 +625,7 @@ impl Service for MqttService {
         let conn = match self.phase {
             Phase::Down { retry_at } => Some(retry_at),
             Phase::Connecting { until } | Phase::AwaitConnAck { until } => Some(until),
-            Phase::Up => match (&self.conn, self.cs.keepalive) {
-                (Some(c), ka) if ka > 0 => {
-                    Some(c.last_out.min(c.last_in) + Duration::from_secs(u64::from(ka)))
-                }
-                _ => None,
-            },
+            Phase::Up => self.keepalive_at(),
         };
         match (conn, self.core.deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
