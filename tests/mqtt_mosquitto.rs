@@ -1161,6 +1161,33 @@ fn two_gateways_one_entity_each_own_rssi() {
     );
     assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw1/config")).is_some());
     assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw2/config")).is_some());
+    // gw2 dies (socket closed without DISCONNECT): its will sets the shared <base>/status
+    // offline; gw1, still alive, re-asserts online at once.
+    live.clear();
+    drop(g2);
+    let t0 = Instant::now();
+    let seen = |l: &Sub, p: &str| {
+        l.snapshot()
+            .iter()
+            .any(|m| m.topic == "hci2mqtt/status" && m.payload == p)
+    };
+    while !(seen(&live, "offline") && seen(&live, "online"))
+        && t0.elapsed() < Duration::from_secs(5)
+    {
+        g1.turn(Duration::from_millis(20));
+    }
+    assert!(seen(&live, "offline"), "gw2's will never fired");
+    assert!(seen(&live, "online"), "gw1 did not re-assert online");
+    eprintln!(
+        "FIGURE multi-gateway: shared status back to online {:?} after gw2's will",
+        t0.elapsed()
+    );
+    g1.run_for(Duration::from_millis(200));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
 }
 
 #[test]

@@ -36,6 +36,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use rumqttc::mqttbytes::v4::{
     ConnAck, Connect, ConnectReturnCode, Disconnect, LastWill, Packet, PingReq, Publish, Subscribe,
+    SubscribeFilter,
 };
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
 use rumqttc::{MqttState, Request, StateError};
@@ -335,7 +336,11 @@ impl MqttService {
                     (self.log)(&format!("connected to {}:{}", self.cs.host, self.cs.port));
                 }
                 self.core.on_connected(now);
-                let sub = Subscribe::new(self.core.topics().ha_status(), QoS::AtMostOnce);
+                let t = self.core.topics();
+                let sub = Subscribe::new_many([
+                    SubscribeFilter::new(t.ha_status(), QoS::AtMostOnce),
+                    SubscribeFilter::new(t.status(), QoS::AtMostOnce),
+                ]);
                 self.send_request(Request::Subscribe(sub), now)?;
                 let _ = registry;
                 return Ok(());
@@ -421,6 +426,8 @@ impl MqttService {
         if let Packet::Publish(ref p) = p {
             if p.topic == self.core.topics().ha_status() {
                 self.core.on_ha_status(&p.payload);
+            } else if p.topic == self.core.topics().status() {
+                self.core.on_own_status(&p.payload);
             }
         }
         let Some(c) = self.conn.as_mut() else {

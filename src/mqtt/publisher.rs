@@ -421,6 +421,15 @@ impl Publisher {
         }
     }
 
+    /// A message on our own `<base>/status` while connected. Several gateways share it (they
+    /// share the state topics); when another gateway dies its will sets `offline` for all, so
+    /// a live gateway answers `offline` by re-asserting `online`.
+    pub fn on_own_status(&mut self, payload: &[u8]) {
+        if payload == b"offline" {
+            self.push(&self.s.topics.status(), b"online".to_vec(), true);
+        }
+    }
+
     /// A new MQTT session: availability, every config, every device's current state.
     pub fn on_connected(&mut self, now: Instant) {
         self.push(&self.s.topics.status(), b"online".to_vec(), true);
