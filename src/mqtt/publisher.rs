@@ -253,12 +253,11 @@ impl Publisher {
         for (f, v) in r.values() {
             let n = dev.values.len();
             match dev.values.iter_mut().find(|(g, _)| core::ptr::eq(*g, *f)) {
-                Some(slot) => {
-                    if slot.1 != *v {
-                        slot.1 = *v;
-                        changed = true;
-                    }
+                Some(slot) if slot.1 != *v => {
+                    slot.1 = *v;
+                    changed = true;
                 }
+                Some(_) => {}
                 None if n < MAX_FIELDS => {
                     dev.values.push((*f, *v));
                     changed = true;
