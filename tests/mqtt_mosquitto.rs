@@ -1265,3 +1265,58 @@ fn frozen_broker_detected_by_keepalive() {
         Some(f64::from(n))
     );
 }
+
+/// `cli::services::build` picks the MQTT service when the config has `[mqtt]`; driven as a
+/// `Box<dyn Service>` it publishes.
+#[test]
+fn services_build_wires_mqtt() {
+    let dir = tmpdir("build");
+    let broker = Broker::start(&dir, None);
+    let missing = Config::parse("[mqtt]\npassword_file = \"/nonexistent/pw\"\n", "t").unwrap();
+    let err = hci2mqtt::cli::services::build(&missing)
+        .err()
+        .expect("missing password file accepted");
+    assert!(err.contains("password_file"), "{err}");
+    let cfg = Config::parse(&config(broker.port, ""), "t").unwrap();
+    let mut services = hci2mqtt::cli::services::build(&cfg).unwrap();
+    assert_eq!(services.len(), 1);
+    let svc = &mut services[0];
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    svc.register(poll.registry(), Token(SERVICE_TOKEN_BASE), Instant::now())
+        .unwrap();
+    let r = reading(&D3, -50, &[(&field::CO2, Value::Int(777))]);
+    let mut fed = false;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(10) {
+        poll.poll(&mut events, Some(Duration::from_millis(20)))
+            .unwrap();
+        let now = Instant::now();
+        for ev in events.iter() {
+            svc.on_event(poll.registry(), ev, now);
+        }
+        if svc.deadline().is_some_and(|d| d <= now) {
+            svc.on_timeout(poll.registry(), now);
+        }
+        if !fed && t0.elapsed() > Duration::from_millis(500) {
+            svc.on_reading(poll.registry(), &r, now);
+            fed = true;
+        }
+        if fed && svc.idle() && t0.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+    }
+    svc.shutdown(poll.registry(), Duration::from_secs(1));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D3.addr)))["co2"],
+        777
+    );
+    // A clean shutdown says offline itself (a DISCONNECT suppresses the will).
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("offline")
+    );
+    let without = Config::parse("", "t").unwrap();
+    assert_eq!(hci2mqtt::cli::services::build(&without).unwrap().len(), 1);
+}
