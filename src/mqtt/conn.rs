@@ -383,36 +383,39 @@ impl MqttService {
         }
     }
 
+    /// Reads until the socket would block (mio readiness is edge-triggered) and handles every
+    /// complete packet as it arrives.
     fn read_all(&mut self, registry: &Registry, now: Instant) -> Result<(), String> {
         let mut tmp = [0u8; 4096];
         loop {
             let Some(c) = self.conn.as_mut() else {
                 return Ok(());
             };
-            match c.stream.read(&mut tmp) {
+            let more = match c.stream.read(&mut tmp) {
                 Ok(0) => return Err("broker closed the connection".into()),
                 Ok(n) => {
                     c.rbuf.extend_from_slice(&tmp[..n]);
                     c.last_in = now;
+                    true
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(format!("read: {e}")),
+            };
+            loop {
+                let Some(c) = self.conn.as_mut() else {
+                    return Ok(());
+                };
+                let p = match Packet::read(&mut c.rbuf, MAX_INCOMING) {
+                    Ok(p) => p,
+                    Err(CodecError::InsufficientBytes(_)) => break,
+                    Err(e) => return Err(format!("bad packet from the broker: {e}")),
+                };
+                self.incoming(registry, now, p)?;
             }
-            if c.rbuf.len() > 2 * MAX_INCOMING {
-                break;
-            }
-        }
-        loop {
-            let Some(c) = self.conn.as_mut() else {
+            if !more {
                 return Ok(());
-            };
-            let p = match Packet::read(&mut c.rbuf, MAX_INCOMING) {
-                Ok(p) => p,
-                Err(CodecError::InsufficientBytes(_)) => return Ok(()),
-                Err(e) => return Err(format!("bad packet from the broker: {e}")),
-            };
-            self.incoming(registry, now, p)?;
+            }
         }
     }
 

@@ -141,6 +141,10 @@ impl Serialize for StateJson<'_> {
         let d = self.0;
         let mut m = s.serialize_map(None)?;
         for (f, v) in &d.values {
+            // The reading's RSSI is written below; never the same key twice.
+            if f.key == "rssi" && d.rssi.is_some() {
+                continue;
+            }
             match v {
                 // JSON has no NaN/inf: publish null rather than fail the whole state.
                 Value::Float(x) if !x.is_finite() => m.serialize_entry(f.key, &())?,
