@@ -667,6 +667,11 @@ impl Service for MqttService {
         self.advert_seen(registry, addr, now);
     }
 
+    fn on_notice(&mut self, notice: &crate::pipeline::Notice, _now: Instant) {
+        // With MQTT there is no stdout writer: decoder notices (wrong/missing key) go to the log.
+        (self.log)(&notice.to_string());
+    }
+
     fn shutdown(&mut self, registry: &Registry, budget: Duration) {
         self.close(registry, budget);
     }
