@@ -219,6 +219,28 @@ timeout = 2
                            for e in reg.values() if e["device_id"] == d["id"]]
                 check(classes.count("temperature") == 1 and classes.count("humidity") == 1,
                       f"{m12}: one temperature + one humidity entity ({classes})")
+            # HA restart: retained configs and states bring every entity back, and HA's birth
+            # message makes the gateway re-send its configs.
+            hass_proc = procs[1]
+            hass_proc.terminate()
+            hass_proc.wait(timeout=30)
+            t_restart = time.monotonic()
+            procs[1] = subprocess.Popen([hass, "-c", cfgdir, "--skip-pip", "--log-file", f"{cfgdir}/ha2.log"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            back = False
+            while time.monotonic() - t_restart < 60 and not back:
+                await asyncio.sleep(0.5)
+                try:
+                    async with s.get(f"{base}/api/states", headers=h) as r:
+                        if r.status != 200:
+                            continue
+                        now_states = {st["entity_id"]: st for st in await r.json()}
+                except aiohttp.ClientError:
+                    continue
+                back = all(now_states.get(reg[u]["entity_id"], {}).get("state") == exp[0]
+                           for u, exp in EXPECT.items() if u in reg)
+            check(back, f"after an HA restart every entity is back with its state "
+                        f"({time.monotonic() - t_restart:.1f} s)")
             # Availability: feeder killed → entities unavailable (LWT offline).
             feed.kill()
             feed.wait()
@@ -231,7 +253,10 @@ timeout = 2
                         ok = True
                         break
             check(ok, "kill -9 of the publisher → entities unavailable (LWT)")
-        log = open(f"{cfgdir}/ha.log", encoding="utf-8", errors="replace").read().splitlines()
+        log = []
+        for name in ("ha.log", "ha2.log"):
+            if os.path.exists(f"{cfgdir}/{name}"):
+                log += open(f"{cfgdir}/{name}", encoding="utf-8", errors="replace").read().splitlines()
         bad = [l for l in log if (" WARNING " in l or " ERROR " in l)
                and ("components.mqtt" in l or "components.sensor" in l or "components.binary_sensor" in l
                     or "components.device_tracker" in l or "helpers.template" in l)]

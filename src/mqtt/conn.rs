@@ -24,6 +24,10 @@
 //! (1 s doubling to 30 s). Every session publishes `online` to `<base>/status` (will:
 //! `offline`, retained), every discovery config and the current state of every device.
 //!
+//! Publishes are QoS 0, retained (the will is QoS 1): every message is the current value of
+//! its topic, and each new session re-sends all of them, so what a broken connection loses is
+//! restored by the next session; QoS 1 would add inflight tracking without closing that gap.
+//!
 //! Host names are resolved with the system resolver (which can block when DNS is down); the
 //! result is cached for 5 minutes. Use an IP address in `[mqtt] host` to rule that out.
 
