@@ -1320,3 +1320,71 @@ fn services_build_wires_mqtt() {
     let without = Config::parse("", "t").unwrap();
     assert_eq!(hci2mqtt::cli::services::build(&without).unwrap().len(), 1);
 }
+
+/// Many devices, many changing readings fed as fast as possible while connected: the calls stay
+/// short, and the broker ends with every device's latest value (older ones may coalesce).
+#[test]
+fn burst_of_readings_ends_with_latest_state_for_every_device() {
+    let dir = tmpdir("burst");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, ""));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    const N: u8 = 200;
+    const ROUNDS: u32 = 25;
+    let mut calls = Vec::with_capacity(usize::from(N) * ROUNDS as usize);
+    let t0 = Instant::now();
+    for round in 0..ROUNDS {
+        for i in 0..N {
+            let d = Dev {
+                addr: Addr([0xA4, 0xC1, 0x38, 0x10, 0x00, i]),
+                ..D1
+            };
+            let r = reading(
+                &d,
+                -60,
+                &[
+                    (&field::TEMPERATURE, Value::Float(f64::from(round))),
+                    (&field::HUMIDITY, Value::Int(i64::from(i))),
+                ],
+            );
+            let t = Instant::now();
+            h.svc.on_reading(h.poll.registry(), &r, Instant::now());
+            calls.push(t.elapsed());
+        }
+        // One loop turn per round, as the radio loop interleaves socket events.
+        h.turn(Duration::ZERO);
+    }
+    let fed = t0.elapsed();
+    assert!(h.run_until(Duration::from_secs(30), |s| s.idle()));
+    let drained = t0.elapsed();
+    h.run_for(Duration::from_millis(500));
+    // The first round announces every device (4 discovery configs each); later rounds only
+    // publish state.
+    let mut first: Vec<Duration> = calls[..usize::from(N)].to_vec();
+    let mut rest: Vec<Duration> = calls[usize::from(N)..].to_vec();
+    first.sort();
+    rest.sort();
+    let q = |v: &[Duration], p: usize| v[(v.len() * p / 100).min(v.len() - 1)];
+    eprintln!(
+        "FIGURE burst: {} readings ({N} devices) fed in {fed:?}, drained after {drained:?}; on_reading with discovery p50 {:?} p99 {:?} max {:?}; state only p50 {:?} p99 {:?} max {:?}; {} PUBLISH packets, {} coalesced",
+        calls.len(),
+        q(&first, 50),
+        q(&first, 99),
+        q(&first, 100),
+        q(&rest, 50),
+        q(&rest, 99),
+        q(&rest, 100),
+        h.svc.stats.publishes,
+        h.svc.core().outbox.coalesced
+    );
+    let r = retained(broker.port, None);
+    for i in 0..N {
+        let a = Addr([0xA4, 0xC1, 0x38, 0x10, 0x00, i]);
+        let s = json_of(&r, &format!("hci2mqtt/{}", mac12(&a)));
+        assert_eq!(
+            (s["temperature"].as_f64(), s["humidity"].as_i64()),
+            (Some(f64::from(ROUNDS - 1)), Some(i64::from(i))),
+            "{s}"
+        );
+    }
+}
