@@ -326,9 +326,11 @@ impl Harness {
             .map(|d| d.saturating_duration_since(now))
             .unwrap_or(max)
             .min(max);
-        self.poll.poll(&mut self.events, Some(to)).unwrap();
-        let evs: Vec<mio::event::Event> = Vec::new();
-        drop(evs);
+        // EINTR happens (SIGCHLD when a broker child stops or exits): just go round again.
+        if let Err(e) = self.poll.poll(&mut self.events, Some(to)) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+            self.events.clear();
+        }
         let now = Instant::now();
         for ev in self.events.iter() {
             let t = Instant::now();
@@ -879,8 +881,9 @@ fn broker_restart_republishes_latest_state_without_blocking() {
     let p99 = calls[calls.len() * 99 / 100];
     let max_loop = h.max_call;
     eprintln!(
-        "FIGURE outage: {} on_reading calls in 5 s outage (debug build): p99 {:?}, max {:?}; max on_timeout/on_event {:?}; outbox {} entries; {} connect failures",
+        "FIGURE outage: {} on_reading calls in 5 s outage ({} build): p99 {:?}, max {:?}; max on_timeout/on_event {:?}; outbox {} entries; {} connect failures",
         calls.len(),
+        if cfg!(debug_assertions) { "debug" } else { "release" },
         p99,
         max_reading,
         max_loop,
@@ -888,7 +891,8 @@ fn broker_restart_republishes_latest_state_without_blocking() {
         h.svc.stats.failures
     );
     assert!(
-        max_reading < Duration::from_millis(20) && max_loop < Duration::from_millis(20),
+        // Blocking would show as seconds (connect timeouts); 50 ms leaves room for a busy CPU.
+        max_reading < Duration::from_millis(50) && max_loop < Duration::from_millis(50),
         "a call blocked: {max_reading:?} {max_loop:?}"
     );
     // Memory stays bounded: at most one queued state (+rssi) per device, whatever the length.
@@ -1253,7 +1257,11 @@ fn frozen_broker_detected_by_keepalive() {
         h.logs()
     );
     eprintln!("FIGURE frozen broker: detected after {detected:?} (keepalive 1 s); max call {:?} over {n} readings", h.max_call);
-    assert!(h.max_call < Duration::from_millis(20));
+    assert!(
+        h.max_call < Duration::from_millis(50),
+        "a call blocked: {:?}",
+        h.max_call
+    );
     assert!(
         h.run_until(Duration::from_secs(40), |s| s.is_connected() && s.idle()),
         "no reconnect after SIGCONT"
@@ -1289,8 +1297,10 @@ fn services_build_wires_mqtt() {
     let mut fed = false;
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(10) {
-        poll.poll(&mut events, Some(Duration::from_millis(20)))
-            .unwrap();
+        if let Err(e) = poll.poll(&mut events, Some(Duration::from_millis(20))) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+            events.clear();
+        }
         let now = Instant::now();
         for ev in events.iter() {
             svc.on_event(poll.registry(), ev, now);
@@ -1366,7 +1376,8 @@ fn burst_of_readings_ends_with_latest_state_for_every_device() {
     rest.sort();
     let q = |v: &[Duration], p: usize| v[(v.len() * p / 100).min(v.len() - 1)];
     eprintln!(
-        "FIGURE burst: {} readings ({N} devices) fed in {fed:?}, drained after {drained:?}; on_reading with discovery p50 {:?} p99 {:?} max {:?}; state only p50 {:?} p99 {:?} max {:?}; {} PUBLISH packets, {} coalesced",
+        "FIGURE burst ({} build): {} readings ({N} devices) fed in {fed:?}, drained after {drained:?}; on_reading with discovery p50 {:?} p99 {:?} max {:?}; state only p50 {:?} p99 {:?} max {:?}; {} PUBLISH packets, {} coalesced",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
         calls.len(),
         q(&first, 50),
         q(&first, 99),
