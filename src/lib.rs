@@ -17,6 +17,7 @@ pub mod config;
 pub mod decode;
 pub mod devices;
 pub mod hci;
+pub mod mqtt;
 pub mod output;
 pub mod pipeline;
 pub mod service;

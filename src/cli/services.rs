@@ -12,7 +12,10 @@ use crate::service::Service;
 
 /// The services for this configuration.
 pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, String> {
-    let _ = config;
+    if config.mqtt.is_some() {
+        let mqtt = crate::mqtt::MqttService::from_config(config, Instant::now())?;
+        return Ok(vec![Box::new(mqtt)]);
+    }
     Ok(vec![Box::new(StdoutJson::default())])
 }
 

@@ -1,0 +1,686 @@
+//! The thin socket part: one non-blocking `mio::net::TcpStream` driven by the caller's
+//! single-threaded mio loop, with rumqttc doing the protocol.
+//!
+//! # Why rumqttc's sans-IO pieces and not its `Client`/`Connection`
+//! rumqttc's `EventLoop` is async (tokio) and its blocking `Connection` runs that runtime on
+//! the calling thread; the only non-blocking entries, `Connection::try_recv` and
+//! `recv_timeout`, poll a *fresh* `EventLoop::poll()` future and drop it when it is not ready
+//! (`now_or_never` / a timeout), which cancels the TCP connect + CONNECT/CONNACK exchange in
+//! flight, so a connect never completes (rumqtt issue #820). The alternatives, a second thread
+//! or a tokio runtime next to the radio loop, are what the design rules out. rumqttc does
+//! publicly export what its own event loop uses underneath, and that is what we drive:
+//! * [`rumqttc::mqttbytes::v4::Packet::read`] / [`Packet::write`]: the MQTT 3.1.1 codec
+//!   (CONNECT with will and login, PUBLISH, SUBSCRIBE, PINGREQ, CONNACK…);
+//! * [`rumqttc::MqttState`]: packet ids, SUBACK/PINGRESP bookkeeping, acks for incoming QoS 1/2
+//!   publishes, the "PINGRESP missing" error.
+//!
+//! This module only moves bytes: connect (non-blocking), read what is readable, write what
+//! the socket takes, and keep the rest in a small staging buffer plus the coalescing outbox of
+//! the sans-IO core ([`super::publisher`]). Nothing here sleeps or waits, except
+//! [`crate::service::Service::shutdown`] within its budget.
+//!
+//! CONNACK is checked here (MqttState treats it as an unexpected packet); a refusal is logged
+//! with its code, once per distinct error, and the connection is retried with backoff
+//! (1 s doubling to 30 s). Every session publishes `online` to `<base>/status` (will:
+//! `offline`, retained), every discovery config and the current state of every device.
+//!
+//! Publishes are QoS 0, retained (the will is QoS 1): every message is the current value of
+//! its topic, and each new session re-sends all of them, so what a broken connection loses is
+//! restored by the next session; QoS 1 would add inflight tracking without closing that gap.
+//!
+//! Host names are resolved with the system resolver (which can block when DNS is down); the
+//! result is cached for 5 minutes. Use an IP address in `[mqtt] host` to rule that out.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::{Buf, BytesMut};
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use rumqttc::mqttbytes::v4::{
+    ConnAck, Connect, ConnectReturnCode, Disconnect, LastWill, Packet, PingReq, Publish, Subscribe,
+    SubscribeFilter,
+};
+use rumqttc::mqttbytes::{Error as CodecError, QoS};
+use rumqttc::{MqttState, Request, StateError};
+
+use super::publisher::{Publisher, Settings};
+use crate::config::Config;
+use crate::decode::Reading;
+use crate::hci::event::Addr;
+use crate::service::Service;
+
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// TCP connect and CONNACK each must finish within this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const RESOLVE_TTL: Duration = Duration::from_secs(300);
+/// Bytes staged for the socket at most; the rest waits (coalescing) in the outbox.
+const WBUF_HIGH: usize = 16 * 1024;
+const MAX_INCOMING: usize = 64 * 1024;
+const MAX_OUTGOING: usize = 256 * 1024;
+
+/// Connection parameters from `[mqtt]`.
+#[derive(Clone)]
+pub struct ConnSettings {
+    pub host: String,
+    pub port: u16,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub keepalive: u16,
+}
+
+impl core::fmt::Debug for ConnSettings {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ConnSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "redacted"))
+            .field("keepalive", &self.keepalive)
+            .finish()
+    }
+}
+
+/// Connection counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnStats {
+    /// Sessions established (CONNACK accepted).
+    pub connects: u64,
+    /// Connection attempts or sessions that failed.
+    pub failures: u64,
+    /// PUBLISH packets handed to the socket buffer.
+    pub publishes: u64,
+    pub bytes_out: u64,
+}
+
+enum Phase {
+    Down { retry_at: Instant },
+    Connecting { until: Instant },
+    AwaitConnAck { until: Instant },
+    Up,
+}
+
+struct Conn {
+    stream: TcpStream,
+    rbuf: BytesMut,
+    wbuf: BytesMut,
+    state: MqttState,
+    last_out: Instant,
+    last_in: Instant,
+    /// When the outstanding PINGREQ was sent.
+    ping_sent: Option<Instant>,
+}
+
+pub type LogFn = Box<dyn FnMut(&str)>;
+
+/// The MQTT [`Service`]: the sans-IO [`Publisher`] plus one socket.
+pub struct MqttService {
+    core: Publisher,
+    cs: ConnSettings,
+    token: Token,
+    phase: Phase,
+    conn: Option<Conn>,
+    backoff: Duration,
+    addrs: Vec<SocketAddr>,
+    addr_next: usize,
+    resolved_at: Option<Instant>,
+    last_error: Option<String>,
+    log: LogFn,
+    pub stats: ConnStats,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// This machine's host name (the default gateway name).
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success when
+    // the name fits, and we stop at the first NUL or the end anyway.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "gateway".into();
+    }
+    let n = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    let s = String::from_utf8_lossy(&buf[..n]).into_owned();
+    if s.is_empty() {
+        "gateway".into()
+    } else {
+        s
+    }
+}
+
+impl MqttService {
+    /// From a config with an `[mqtt]` section (reads `password_file`).
+    pub fn from_config(cfg: &Config, now: Instant) -> Result<MqttService, String> {
+        let Some(m) = &cfg.mqtt else {
+            return Err("no [mqtt] section in the config".into());
+        };
+        let password = cfg.mqtt_password().map_err(|e| e.to_string())?;
+        let host = hostname();
+        let settings = Settings::from_config(cfg, &host);
+        let cs = ConnSettings {
+            host: m.host.clone(),
+            port: m.port,
+            client_id: m
+                .client_id
+                .clone()
+                .unwrap_or_else(|| format!("hci2mqtt-{}", settings.topics.gateway)),
+            username: m.username.clone(),
+            password,
+            keepalive: m.keepalive,
+        };
+        Ok(MqttService::new(settings, cs, now))
+    }
+
+    pub fn new(settings: Settings, cs: ConnSettings, now: Instant) -> MqttService {
+        MqttService {
+            core: Publisher::new(settings, now),
+            cs,
+            token: Token(crate::service::SERVICE_TOKEN_BASE),
+            phase: Phase::Down { retry_at: now },
+            conn: None,
+            backoff: BACKOFF_MIN,
+            addrs: Vec::new(),
+            addr_next: 0,
+            resolved_at: None,
+            last_error: None,
+            log: Box::new(|m| eprintln!("hci2mqtt: mqtt: {m}")),
+            stats: ConnStats::default(),
+        }
+    }
+
+    /// Where log lines go (default: stderr).
+    pub fn set_logger(&mut self, log: LogFn) {
+        self.log = log;
+    }
+
+    pub fn core(&self) -> &Publisher {
+        &self.core
+    }
+
+    pub fn core_mut(&mut self) -> &mut Publisher {
+        &mut self.core
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Up)
+    }
+
+    /// The last connection error (cleared by a successful session).
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// Bytes staged for the socket and not yet written.
+    pub fn staged(&self) -> usize {
+        self.conn.as_ref().map_or(0, |c| c.wbuf.len())
+    }
+
+    fn resolve(&mut self, now: Instant) -> Result<SocketAddr, String> {
+        if let Ok(ip) = self.cs.host.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, self.cs.port));
+        }
+        let stale = self
+            .resolved_at
+            .is_none_or(|t| now.saturating_duration_since(t) >= RESOLVE_TTL);
+        if self.addrs.is_empty() || stale {
+            match (self.cs.host.as_str(), self.cs.port).to_socket_addrs() {
+                Ok(a) => {
+                    self.addrs = a.collect();
+                    self.resolved_at = Some(now);
+                    self.addr_next = 0;
+                }
+                Err(e) => return Err(format!("cannot resolve {}: {e}", self.cs.host)),
+            }
+        }
+        if self.addrs.is_empty() {
+            return Err(format!("{} has no address", self.cs.host));
+        }
+        let a = self.addrs[self.addr_next % self.addrs.len()];
+        self.addr_next = self.addr_next.wrapping_add(1);
+        Ok(a)
+    }
+
+    fn connect_packet(&self) -> Connect {
+        let mut c = Connect::new(self.cs.client_id.clone());
+        c.keep_alive = self.cs.keepalive;
+        c.clean_session = true;
+        c.last_will = Some(LastWill::new(
+            self.core.topics().status(),
+            "offline",
+            QoS::AtLeastOnce,
+            true,
+        ));
+        if let Some(u) = &self.cs.username {
+            c.set_login(u.clone(), self.cs.password.clone().unwrap_or_default());
+        }
+        c
+    }
+
+    fn start_connect(&mut self, registry: &Registry, now: Instant) {
+        let addr = match self.resolve(now) {
+            Ok(a) => a,
+            Err(e) => return self.fail(registry, now, e),
+        };
+        let mut stream = match TcpStream::connect(addr) {
+            Ok(s) => s,
+            Err(e) => return self.fail(registry, now, format!("cannot connect to {addr}: {e}")),
+        };
+        if let Err(e) = registry.register(
+            &mut stream,
+            self.token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            return self.fail(registry, now, format!("cannot register the socket: {e}"));
+        }
+        let _ = stream.set_nodelay(true);
+        let mut wbuf = BytesMut::with_capacity(4096);
+        if let Err(e) = Packet::Connect(self.connect_packet()).write(&mut wbuf, MAX_OUTGOING) {
+            return self.fail(registry, now, format!("cannot encode CONNECT: {e}"));
+        }
+        self.conn = Some(Conn {
+            stream,
+            rbuf: BytesMut::with_capacity(4096),
+            wbuf,
+            state: MqttState::new(100, false),
+            last_out: now,
+            last_in: now,
+            ping_sent: None,
+        });
+        self.phase = Phase::Connecting {
+            until: now + CONNECT_TIMEOUT,
+        };
+    }
+
+    /// Drops the connection, logs `msg` if it differs from the last one, schedules a retry.
+    fn fail(&mut self, registry: &Registry, now: Instant, msg: String) {
+        let was_up = matches!(self.phase, Phase::Up);
+        if let Some(mut c) = self.conn.take() {
+            let _ = registry.deregister(&mut c.stream);
+        }
+        self.stats.failures += 1;
+        let retry = self.backoff;
+        self.phase = Phase::Down {
+            retry_at: now + retry,
+        };
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+        let line = if was_up {
+            format!("connection to the broker lost: {msg}")
+        } else {
+            msg
+        };
+        if self.last_error.as_deref() != Some(line.as_str()) {
+            (self.log)(&format!(
+                "{}:{}: {line}; retrying (every {}–{} s)",
+                self.cs.host,
+                self.cs.port,
+                BACKOFF_MIN.as_secs(),
+                BACKOFF_MAX.as_secs()
+            ));
+            self.last_error = Some(line);
+        }
+    }
+
+    fn connack(&mut self, registry: &Registry, now: Instant, ack: ConnAck) -> Result<(), String> {
+        let why = match ack.code {
+            ConnectReturnCode::Success => {
+                self.phase = Phase::Up;
+                self.backoff = BACKOFF_MIN;
+                self.stats.connects += 1;
+                if self.last_error.take().is_some() || self.stats.connects == 1 {
+                    (self.log)(&format!("connected to {}:{}", self.cs.host, self.cs.port));
+                }
+                self.core.on_connected(now);
+                let t = self.core.topics();
+                let sub = Subscribe::new_many([
+                    SubscribeFilter::new(t.ha_status(), QoS::AtMostOnce),
+                    SubscribeFilter::new(t.status(), QoS::AtMostOnce),
+                ]);
+                self.send_request(Request::Subscribe(sub), now)?;
+                let _ = registry;
+                return Ok(());
+            }
+            ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version (CONNACK code 1)",
+            ConnectReturnCode::BadClientId => "client id rejected (CONNACK code 2); set [mqtt] client_id",
+            ConnectReturnCode::ServiceUnavailable => "server unavailable (CONNACK code 3)",
+            ConnectReturnCode::BadUserNamePassword => {
+                "bad user name or password (CONNACK code 4); check [mqtt] username and password/password_file"
+            }
+            ConnectReturnCode::NotAuthorized => {
+                "not authorized (CONNACK code 5): wrong user name or password, or the user may not connect; check [mqtt] username and password/password_file"
+            }
+        };
+        Err(format!("broker refused the connection: {why}"))
+    }
+
+    /// Runs a request through MqttState and stages the resulting packet.
+    fn send_request(&mut self, req: Request, now: Instant) -> Result<(), String> {
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        let out = c.state.handle_outgoing_packet(req);
+        c.state.events.clear();
+        match out {
+            Ok(Some(p)) => {
+                if let Packet::Publish(_) = p {
+                    self.stats.publishes += 1;
+                }
+                p.write(&mut c.wbuf, MAX_OUTGOING)
+                    .map_err(|e| format!("cannot encode: {e}"))?;
+                c.last_out = now;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(StateError::AwaitPingResp) => {
+                Err("no PINGRESP within the keepalive; broker unreachable".into())
+            }
+            Err(e) => Err(format!("MQTT state error: {e}")),
+        }
+    }
+
+    /// Reads until the socket would block (mio readiness is edge-triggered) and handles every
+    /// complete packet as it arrives.
+    fn read_all(&mut self, registry: &Registry, now: Instant) -> Result<(), String> {
+        let mut tmp = [0u8; 4096];
+        loop {
+            let Some(c) = self.conn.as_mut() else {
+                return Ok(());
+            };
+            let more = match c.stream.read(&mut tmp) {
+                Ok(0) => return Err("broker closed the connection".into()),
+                Ok(n) => {
+                    c.rbuf.extend_from_slice(&tmp[..n]);
+                    c.last_in = now;
+                    true
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("read: {e}")),
+            };
+            loop {
+                let Some(c) = self.conn.as_mut() else {
+                    return Ok(());
+                };
+                let p = match Packet::read(&mut c.rbuf, MAX_INCOMING) {
+                    Ok(p) => p,
+                    Err(CodecError::InsufficientBytes(_)) => break,
+                    Err(e) => return Err(format!("bad packet from the broker: {e}")),
+                };
+                self.incoming(registry, now, p)?;
+            }
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn incoming(&mut self, registry: &Registry, now: Instant, p: Packet) -> Result<(), String> {
+        if matches!(self.phase, Phase::AwaitConnAck { .. }) {
+            return match p {
+                Packet::ConnAck(a) => self.connack(registry, now, a),
+                other => Err(format!("expected CONNACK, got {other:?}")),
+            };
+        }
+        if let Packet::Publish(ref p) = p {
+            if p.topic == self.core.topics().ha_status() {
+                self.core.on_ha_status(&p.payload);
+            } else if p.topic == self.core.topics().status() {
+                self.core.on_own_status(&p.payload);
+            }
+        }
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        if let Packet::PingResp = p {
+            c.ping_sent = None;
+        }
+        let out = c.state.handle_incoming_packet(p);
+        c.state.events.clear();
+        match out {
+            Ok(Some(reply)) => {
+                reply
+                    .write(&mut c.wbuf, MAX_OUTGOING)
+                    .map_err(|e| format!("cannot encode: {e}"))?;
+                c.last_out = now;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(format!("MQTT state error: {e}")),
+        }
+    }
+
+    /// Moves outbox messages to the staging buffer (while connected) and writes what the
+    /// socket takes. Never waits.
+    fn pump(&mut self, registry: &Registry, now: Instant) {
+        if let Err(e) = self.try_pump(now) {
+            self.fail(registry, now, e);
+        }
+    }
+
+    fn try_pump(&mut self, now: Instant) -> Result<(), String> {
+        if matches!(self.phase, Phase::Up) {
+            loop {
+                if self.staged() >= WBUF_HIGH {
+                    break;
+                }
+                let Some(m) = self.core.outbox.pop() else {
+                    self.core.after_drain(now);
+                    if self.core.outbox.is_empty() {
+                        break;
+                    }
+                    continue;
+                };
+                let mut p = Publish::new(m.topic, QoS::AtMostOnce, m.payload);
+                p.retain = m.retain;
+                self.send_request(Request::Publish(p), now)?;
+            }
+        }
+        self.flush()
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        if !matches!(self.phase, Phase::Up | Phase::AwaitConnAck { .. }) {
+            return Ok(());
+        }
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        while !c.wbuf.is_empty() {
+            match c.stream.write(&c.wbuf) {
+                Ok(0) => return Err("socket closed while writing".into()),
+                Ok(n) => {
+                    c.wbuf.advance(n);
+                    self.stats.bytes_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("write: {e}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Non-blocking connect finished? (mio: after a writable event, `take_error` then
+    /// `peer_addr`.)
+    fn check_connected(&mut self) -> Result<bool, String> {
+        let Some(c) = self.conn.as_mut() else {
+            return Ok(false);
+        };
+        match c.stream.take_error() {
+            Ok(Some(e)) | Err(e) => return Err(format!("cannot connect: {e}")),
+            Ok(None) => {}
+        }
+        match c.stream.peer_addr() {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(format!("cannot connect: {e}")),
+        }
+    }
+
+    /// When the keepalive needs attention: the PINGRESP deadline while a ping is out, else
+    /// one keepalive after the last packet in either direction.
+    fn keepalive_at(&self) -> Option<Instant> {
+        let ka = Duration::from_secs(u64::from(self.cs.keepalive));
+        if ka.is_zero() || !matches!(self.phase, Phase::Up) {
+            return None;
+        }
+        let c = self.conn.as_ref()?;
+        Some(match c.ping_sent {
+            Some(t) => t + ka,
+            None => c.last_out.min(c.last_in) + ka,
+        })
+    }
+
+    fn keepalive(&mut self, now: Instant) -> Result<(), String> {
+        let Some(at) = self.keepalive_at() else {
+            return Ok(());
+        };
+        if now < at {
+            return Ok(());
+        }
+        // A ping still unanswered after a keepalive: MqttState reports AwaitPingResp.
+        self.send_request(Request::PingReq(PingReq), now)?;
+        if let Some(c) = self.conn.as_mut() {
+            c.ping_sent = Some(now);
+        }
+        Ok(())
+    }
+
+    fn handle_event(
+        &mut self,
+        registry: &Registry,
+        ev: &mio::event::Event,
+        now: Instant,
+    ) -> Result<(), String> {
+        if let Phase::Connecting { .. } = self.phase {
+            if !(ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()) {
+                return Ok(());
+            }
+            if !self.check_connected()? {
+                return Ok(());
+            }
+            self.phase = Phase::AwaitConnAck {
+                until: now + CONNECT_TIMEOUT,
+            };
+        }
+        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+            self.read_all(registry, now)?;
+        }
+        self.try_pump(now)
+    }
+
+    /// Publishes `offline` and disconnects cleanly, waiting at most `budget` (used on exit).
+    fn close(&mut self, registry: &Registry, budget: Duration) {
+        let end = Instant::now() + budget;
+        if matches!(self.phase, Phase::Up) {
+            // Flush what is queued first (replay runs end right after their last reading).
+            while Instant::now() < end {
+                if self.try_pump(Instant::now()).is_err() {
+                    break;
+                }
+                if self.core.outbox.is_empty() && self.staged() == 0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let mut p = Publish::new(self.core.topics().status(), QoS::AtMostOnce, "offline");
+            p.retain = true;
+            let now = Instant::now();
+            let _ = self.send_request(Request::Publish(p), now);
+            let _ = self.send_request(Request::Disconnect(Disconnect), now);
+            while Instant::now() < end && self.staged() > 0 {
+                if self.flush().is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        if let Some(mut c) = self.conn.take() {
+            let _ = registry.deregister(&mut c.stream);
+        }
+        self.phase = Phase::Down {
+            retry_at: Instant::now() + BACKOFF_MAX,
+        };
+    }
+
+    /// Presence of `addr` (any advert, decoded or not), for `[[tracker]]`s.
+    pub fn advert_seen(&mut self, registry: &Registry, addr: &Addr, now: Instant) {
+        self.core.on_seen(addr, now);
+        self.pump(registry, now);
+    }
+}
+
+impl Service for MqttService {
+    fn register(&mut self, registry: &Registry, base: Token, now: Instant) -> io::Result<()> {
+        self.token = base;
+        self.start_connect(registry, now);
+        Ok(())
+    }
+
+    fn on_event(&mut self, registry: &Registry, event: &mio::event::Event, now: Instant) {
+        if event.token() != self.token || self.conn.is_none() {
+            return;
+        }
+        if let Err(e) = self.handle_event(registry, event, now) {
+            self.fail(registry, now, e);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let conn = match self.phase {
+            Phase::Down { retry_at } => Some(retry_at),
+            Phase::Connecting { until } | Phase::AwaitConnAck { until } => Some(until),
+            Phase::Up => self.keepalive_at(),
+        };
+        match (conn, self.core.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn on_timeout(&mut self, registry: &Registry, now: Instant) {
+        match self.phase {
+            Phase::Down { retry_at } if now >= retry_at => self.start_connect(registry, now),
+            Phase::Connecting { until } | Phase::AwaitConnAck { until } if now >= until => {
+                self.fail(registry, now, "timed out connecting to the broker".into())
+            }
+            _ => {}
+        }
+        if let Err(e) = self.keepalive(now) {
+            self.fail(registry, now, e);
+        }
+        self.core.on_timeout(now);
+        self.pump(registry, now);
+    }
+
+    fn on_reading(&mut self, registry: &Registry, reading: &Reading, now: Instant) {
+        self.core.on_reading(reading, now, unix_now());
+        self.pump(registry, now);
+    }
+
+    fn on_advert(&mut self, registry: &Registry, addr: &Addr, _rssi: Option<i8>, now: Instant) {
+        self.advert_seen(registry, addr, now);
+    }
+
+    fn on_notice(&mut self, notice: &crate::pipeline::Notice, _now: Instant) {
+        // With MQTT there is no stdout writer: decoder notices (wrong/missing key) go to the log.
+        (self.log)(&notice.to_string());
+    }
+
+    fn shutdown(&mut self, registry: &Registry, budget: Duration) {
+        self.close(registry, budget);
+    }
+
+    fn idle(&self) -> bool {
+        self.core.outbox.is_empty() && self.staged() == 0
+    }
+}

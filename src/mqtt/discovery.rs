@@ -1,0 +1,462 @@
+//! Home Assistant MQTT discovery payloads (Domoticz reads the same ones).
+//!
+//! Pure functions: topics and JSON built with serde_json from the field table
+//! ([`crate::decode::field`]), so the units and classes announced are the ones the JSON state
+//! carries. What Home Assistant 2024.3 accepts (see the project notes): discovery topics
+//! `<prefix>/<component>/<node_id>/<object_id>/config` with ids in `[a-zA-Z0-9_-]` only (we use
+//! the 12 lower-case hex digits of the MAC as node id), a `device` block with `identifiers` and
+//! `connections`, `via_device` as a string, UTF-8 units valid for the device class, retained.
+//!
+//! Choices:
+//! * **Events** (button presses, kind [`Kind::Event`]) are announced as a plain `sensor` without
+//!   device_class, unit or state_class: it shows the last press. HA's MQTT `event` platform was
+//!   rejected because it needs a closed `event_types` list up front (bleparser's button strings
+//!   vary per model and unknown ones are dropped with a warning) and it would fire again for
+//!   every publish of the merged, retained state topic (and on every HA restart).
+//! * **One temperature and one humidity entity per device**: only the `temperature` and
+//!   `humidity` keys carry those device classes; other fields of the same class (dew point)
+//!   are announced without a device_class (unit kept), so Domoticz, which combines a device's
+//!   temperature and humidity entities into one Temp+Hum device, sees exactly one of each.
+//! * **expire_after**: a state message is published at least every `max_interval` while the
+//!   sensor is heard, plus the wait for its next advert; passive scanning misses adverts, so we
+//!   allow three broadcast intervals: `expire_after = max_interval + 3 × interval(format)`
+//!   (at least 60 s). Intervals per format are in [`broadcast_interval_s`].
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::decode::field::{self, Field, Kind};
+use crate::hci::event::Addr;
+
+/// Topic roots and this gateway's identity.
+#[derive(Clone, Debug)]
+pub struct Topics {
+    /// `base_topic` (default `hci2mqtt`).
+    pub base: String,
+    /// `discovery_prefix` (default `homeassistant`).
+    pub prefix: String,
+    /// This gateway's name, reduced to `[a-zA-Z0-9_-]`.
+    pub gateway: String,
+}
+
+/// What discovery needs to know about one sensor.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceInfo<'a> {
+    pub addr: Addr,
+    pub name: &'a str,
+    pub model: &'a str,
+    pub manufacturer: &'a str,
+    /// Format slug of the last reading (chooses the broadcast interval).
+    pub format: &'a str,
+}
+
+/// Keeps `[a-zA-Z0-9_-]`, replacing anything else by `_` (empty → `gateway`).
+pub fn sanitize_id(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() {
+        "gateway".into()
+    } else {
+        out
+    }
+}
+
+pub fn mac12(a: &Addr) -> String {
+    let h = a.hex12();
+    // hex12 yields ASCII hex digits only.
+    String::from_utf8_lossy(&h).into_owned()
+}
+
+fn mac_colon_lower(a: &Addr) -> String {
+    a.to_string().to_ascii_lowercase()
+}
+
+impl Topics {
+    /// `<base>/status`: availability (LWT `offline`, `online` on connect), retained.
+    pub fn status(&self) -> String {
+        format!("{}/status", self.base)
+    }
+    /// `<prefix>/status`: Home Assistant's birth/will messages.
+    pub fn ha_status(&self) -> String {
+        format!("{}/status", self.prefix)
+    }
+    /// `<base>/<mac12>`: merged JSON state of one sensor (same on every gateway).
+    pub fn state(&self, a: &Addr) -> String {
+        format!("{}/{}", self.base, mac12(a))
+    }
+    /// `<base>/<gateway>/<mac12>/rssi`: this gateway's RSSI for one sensor (room presence).
+    pub fn gateway_rssi(&self, a: &Addr) -> String {
+        format!("{}/{}/{}/rssi", self.base, self.gateway, mac12(a))
+    }
+    /// `<base>/<mac12>/tracker`: `home` / `not_home`.
+    pub fn tracker(&self, a: &Addr) -> String {
+        format!("{}/{}/tracker", self.base, mac12(a))
+    }
+    /// Device identifier of this gateway (the sensors' `via_device`).
+    pub fn gateway_id(&self) -> String {
+        format!("hci2mqtt_{}", self.gateway)
+    }
+}
+
+/// Device identifier of a sensor: the same on every gateway, so several gateways make one device.
+pub fn device_id(a: &Addr) -> String {
+    format!("hci2mqtt_{}", mac12(a))
+}
+
+/// The manufacturer part of bleparser's `firmware` string (`Xiaomi (MiBeacon V5 encrypted)` →
+/// `Xiaomi`).
+pub fn manufacturer(firmware: &str) -> &str {
+    let m = firmware.split(" (").next().unwrap_or("").trim();
+    if m.is_empty() {
+        "unknown"
+    } else {
+        m
+    }
+}
+
+/// Typical longest gap (seconds) between two adverts of a format that carry a given value,
+/// from the devices' documentation and bleparser/HA experience. Unknown formats get 600 s
+/// (stock Xiaomi firmware sends some objects only every 10 minutes).
+pub fn broadcast_interval_s(format: &str) -> u32 {
+    const TABLE: &[(&str, u32)] = &[
+        // Custom thermometer firmware: measurement every 10 s, advert every 2.5 s.
+        ("atc", 10),
+        ("pvvx", 10),
+        // Govee, Inkbird, ThermoPro, SensorPush, SwitchBot, Ruuvi: adverts every 1–10 s.
+        ("govee", 10),
+        ("inkbird", 10),
+        ("thermopro", 10),
+        ("sensorpush", 10),
+        ("switchbot", 30),
+        ("ruuvi", 10),
+        // BTHome devices choose their interval; sleepy ones send about once a minute.
+        ("bthome", 60),
+        ("qingping", 60),
+        // Stock Xiaomi MiBeacon: temperature/humidity every ~1–3 min, battery every ~10 min.
+        ("mibeacon", 600),
+        ("xiaomi-scale", 600),
+    ];
+    TABLE
+        .iter()
+        .find(|(p, _)| format.starts_with(p))
+        .map(|(_, s)| *s)
+        .unwrap_or(600)
+}
+
+/// `expire_after` for a sensor's entities (see the module doc).
+pub fn expire_after_s(format: &str, max_interval_s: f64) -> u32 {
+    let max = if max_interval_s.is_finite() {
+        max_interval_s.clamp(0.0, 86_400.0).ceil() as u32
+    } else {
+        300
+    };
+    (max + 3 * broadcast_interval_s(format)).max(60)
+}
+
+/// Display name of a field: `pm2.5` → `Pm2.5`, `moisture detected` → `Moisture detected`.
+fn display_name(key: &str) -> String {
+    let mut c = key.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn device_block(t: &Topics, d: &DeviceInfo<'_>) -> Json {
+    json!({
+        "identifiers": [device_id(&d.addr)],
+        "connections": [["mac", mac_colon_lower(&d.addr)]],
+        "name": d.name,
+        "model": d.model,
+        "manufacturer": d.manufacturer,
+        "via_device": t.gateway_id(),
+    })
+}
+
+fn origin() -> Json {
+    json!({ "name": "hci2mqtt", "sw_version": env!("CARGO_PKG_VERSION") })
+}
+
+/// HA component for a field.
+pub fn component(f: &Field) -> &'static str {
+    match f.kind {
+        Kind::Binary => "binary_sensor",
+        Kind::Sensor | Kind::Event | Kind::Text => "sensor",
+    }
+}
+
+/// Discovery topic of a field of a device.
+pub fn field_config_topic(t: &Topics, a: &Addr, f: &Field) -> String {
+    let mut oid = String::new();
+    f.object_id(&mut oid);
+    format!("{}/{}/{}/{}/config", t.prefix, component(f), mac12(a), oid)
+}
+
+/// The retained discovery config of one field of one device: `(topic, JSON)`.
+pub fn field_config(
+    t: &Topics,
+    d: &DeviceInfo<'_>,
+    f: &Field,
+    expire_after: u32,
+) -> (String, Vec<u8>) {
+    let mut oid = String::new();
+    f.object_id(&mut oid);
+    let m12 = mac12(&d.addr);
+    let mut c = Map::new();
+    c.insert("name".into(), display_name(f.key).into());
+    c.insert("unique_id".into(), format!("{m12}_{oid}").into());
+    c.insert("state_topic".into(), t.state(&d.addr).into());
+    // Bracket form: keys may hold spaces or dots (`pm2.5`, `moisture detected`). serde_json
+    // quotes the key as a JSON string, which is also a valid Jinja string literal.
+    let key_lit = serde_json::to_string(f.key).unwrap_or_else(|_| "\"\"".into());
+    c.insert(
+        "value_template".into(),
+        format!("{{{{ value_json[{key_lit}] }}}}").into(),
+    );
+    let class_ok = match f.device_class {
+        "" => false,
+        "temperature" => f.key == field::TEMPERATURE.key,
+        "humidity" => f.key == field::HUMIDITY.key,
+        _ => true,
+    };
+    match f.kind {
+        Kind::Binary => {
+            if class_ok {
+                c.insert("device_class".into(), f.device_class.into());
+            }
+            c.insert("payload_on".into(), "1".into());
+            c.insert("payload_off".into(), "0".into());
+            c.insert("expire_after".into(), expire_after.into());
+        }
+        Kind::Sensor => {
+            if class_ok {
+                c.insert("device_class".into(), f.device_class.into());
+            }
+            if !f.unit.is_empty() {
+                c.insert("unit_of_measurement".into(), f.unit.into());
+            }
+            if !f.state_class.is_empty() {
+                c.insert("state_class".into(), f.state_class.into());
+            }
+            c.insert("expire_after".into(), expire_after.into());
+        }
+        Kind::Text => {
+            c.insert("expire_after".into(), expire_after.into());
+        }
+        // The last press stays meaningful: no expiry.
+        Kind::Event => {}
+    }
+    if f.diagnostic {
+        c.insert("entity_category".into(), "diagnostic".into());
+    }
+    c.insert("availability_topic".into(), t.status().into());
+    c.insert("payload_available".into(), "online".into());
+    c.insert("payload_not_available".into(), "offline".into());
+    c.insert("device".into(), device_block(t, d));
+    c.insert("origin".into(), origin());
+    (field_config_topic(t, &d.addr, f), to_vec(&Json::Object(c)))
+}
+
+/// This gateway's own RSSI entity for a sensor (room presence), on the sensor's device.
+pub fn gateway_rssi_config(t: &Topics, d: &DeviceInfo<'_>, expire_after: u32) -> (String, Vec<u8>) {
+    let m12 = mac12(&d.addr);
+    let oid = format!("rssi_{}", t.gateway);
+    let c = json!({
+        "name": format!("RSSI {}", t.gateway),
+        "unique_id": format!("{m12}_{oid}"),
+        "state_topic": t.gateway_rssi(&d.addr),
+        "device_class": "signal_strength",
+        "unit_of_measurement": "dBm",
+        "state_class": "measurement",
+        "entity_category": "diagnostic",
+        "expire_after": expire_after,
+        "availability_topic": t.status(),
+        "device": device_block(t, d),
+        "origin": origin(),
+    });
+    (
+        format!("{}/sensor/{}/{}/config", t.prefix, m12, oid),
+        to_vec(&c),
+    )
+}
+
+/// The gateway's own device (target of the sensors' `via_device`): a connectivity entity fed
+/// by `<base>/status`.
+pub fn gateway_config(t: &Topics) -> (String, Vec<u8>) {
+    let id = t.gateway_id();
+    let c = json!({
+        "name": "Status",
+        "unique_id": format!("{id}_status"),
+        "state_topic": t.status(),
+        "payload_on": "online",
+        "payload_off": "offline",
+        "device_class": "connectivity",
+        "entity_category": "diagnostic",
+        "device": {
+            "identifiers": [id],
+            "name": format!("hci2mqtt {}", t.gateway),
+            "model": "hci2mqtt",
+            "manufacturer": "hci2mqtt",
+            "sw_version": env!("CARGO_PKG_VERSION"),
+        },
+        "origin": origin(),
+    });
+    (
+        format!("{}/binary_sensor/{}/status/config", t.prefix, id),
+        to_vec(&c),
+    )
+}
+
+/// A `[[tracker]]` entry: `device_tracker` fed by `<base>/<mac12>/tracker`.
+pub fn tracker_config(t: &Topics, a: &Addr, name: &str) -> (String, Vec<u8>) {
+    let m12 = mac12(a);
+    let c = json!({
+        "name": Json::Null,
+        "unique_id": format!("{m12}_tracker"),
+        "state_topic": t.tracker(a),
+        "payload_home": "home",
+        "payload_not_home": "not_home",
+        "source_type": "bluetooth_le",
+        "availability_topic": t.status(),
+        "device": {
+            "identifiers": [device_id(a)],
+            "connections": [["mac", mac_colon_lower(a)]],
+            "name": name,
+            "via_device": t.gateway_id(),
+        },
+        "origin": origin(),
+    });
+    (
+        format!("{}/device_tracker/{}/tracker/config", t.prefix, m12),
+        to_vec(&c),
+    )
+}
+
+fn to_vec(v: &Json) -> Vec<u8> {
+    // A Value tree of strings and numbers always serialises.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topics() -> Topics {
+        Topics {
+            base: "hci2mqtt".into(),
+            prefix: "homeassistant".into(),
+            gateway: "attic".into(),
+        }
+    }
+
+    fn dev() -> DeviceInfo<'static> {
+        DeviceInfo {
+            addr: Addr([0xA4, 0xC1, 0x38, 0xB4, 0x94, 0x4C]),
+            name: "Kitchen",
+            model: "LYWSD03MMC",
+            manufacturer: "Xiaomi",
+            format: "atc1441",
+        }
+    }
+
+    fn parse(p: &[u8]) -> Json {
+        serde_json::from_slice(p).unwrap()
+    }
+
+    #[test]
+    fn temperature_config() {
+        let (topic, p) = field_config(&topics(), &dev(), &field::TEMPERATURE, 330);
+        assert_eq!(
+            topic,
+            "homeassistant/sensor/a4c138b4944c/temperature/config"
+        );
+        let c = parse(&p);
+        assert_eq!(c["unique_id"], "a4c138b4944c_temperature");
+        assert_eq!(c["state_topic"], "hci2mqtt/a4c138b4944c");
+        assert_eq!(c["value_template"], "{{ value_json[\"temperature\"] }}");
+        assert_eq!(c["device_class"], "temperature");
+        assert_eq!(c["unit_of_measurement"], "°C");
+        assert_eq!(c["state_class"], "measurement");
+        assert_eq!(c["expire_after"], 330);
+        assert_eq!(c["availability_topic"], "hci2mqtt/status");
+        assert!(c.get("entity_category").is_none());
+        let d = &c["device"];
+        assert_eq!(d["identifiers"][0], "hci2mqtt_a4c138b4944c");
+        assert_eq!(d["connections"][0][1], "a4:c1:38:b4:94:4c");
+        assert_eq!(d["via_device"], "hci2mqtt_attic");
+        assert_eq!(d["model"], "LYWSD03MMC");
+    }
+
+    #[test]
+    fn kinds_and_odd_keys() {
+        let (topic, p) = field_config(&topics(), &dev(), &field::PM25, 100);
+        assert_eq!(topic, "homeassistant/sensor/a4c138b4944c/pm2_5/config");
+        assert_eq!(parse(&p)["value_template"], "{{ value_json[\"pm2.5\"] }}");
+        let (topic, p) = field_config(&topics(), &dev(), &field::MOTION, 100);
+        assert_eq!(
+            topic,
+            "homeassistant/binary_sensor/a4c138b4944c/motion/config"
+        );
+        let c = parse(&p);
+        assert_eq!(
+            (c["payload_on"].as_str(), c["device_class"].as_str()),
+            (Some("1"), Some("motion"))
+        );
+        assert!(c.get("unit_of_measurement").is_none());
+        let c = parse(&field_config(&topics(), &dev(), &field::BUTTON, 100).1);
+        assert!(
+            c.get("device_class").is_none()
+                && c.get("state_class").is_none()
+                && c.get("expire_after").is_none()
+        );
+        let c = parse(&field_config(&topics(), &dev(), &field::VOLTAGE, 100).1);
+        assert_eq!(c["entity_category"], "diagnostic");
+        // a second temperature-class field does not become a second temperature entity
+        let c = parse(&field_config(&topics(), &dev(), &field::DEWPOINT, 100).1);
+        assert!(c.get("device_class").is_none());
+        assert_eq!(c["unit_of_measurement"], "°C");
+    }
+
+    #[test]
+    fn ids_are_restricted() {
+        let t = Topics {
+            gateway: sanitize_id("living room.pi"),
+            ..topics()
+        };
+        assert_eq!(t.gateway, "living_room_pi");
+        for f in field::ALL {
+            let topic = field_config_topic(&t, &dev().addr, f);
+            let parts: Vec<&str> = topic.split('/').collect();
+            assert_eq!(parts.len(), 5, "{topic}");
+            for id in &parts[2..4] {
+                assert!(
+                    id.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+                    "{topic}"
+                );
+            }
+        }
+        let (topic, _) = gateway_rssi_config(&t, &dev(), 100);
+        assert_eq!(
+            topic,
+            "homeassistant/sensor/a4c138b4944c/rssi_living_room_pi/config"
+        );
+    }
+
+    #[test]
+    fn expiry_covers_interval() {
+        assert_eq!(expire_after_s("atc1441", 300.0), 330);
+        assert_eq!(expire_after_s("mibeacon-v5-encrypted", 300.0), 2100);
+        assert_eq!(expire_after_s("whatever", 0.0), 1800);
+        assert_eq!(expire_after_s("pvvx", 0.0), 60);
+        assert_eq!(manufacturer("Xiaomi (MiBeacon V5 encrypted)"), "Xiaomi");
+        assert_eq!(manufacturer(""), "unknown");
+    }
+}

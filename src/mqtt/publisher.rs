@@ -1,0 +1,714 @@
+//! The sans-IO MQTT core: readings in, messages into the [`Outbox`] out.
+//!
+//! No socket and no clock: every call gets the loop's `now` (and, for `last_seen`, the unix time
+//! the caller read). It keeps per device the merged latest value of every field seen, applies
+//! the publish policy, builds discovery configs the first time a field shows up, and tracks
+//! `[[tracker]]` presence. The connection ([`super::conn`]) only moves outbox messages to the
+//! socket and tells the core when a session starts ([`Publisher::on_connected`]) or Home
+//! Assistant comes online ([`Publisher::on_ha_status`]).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::discovery::{self, DeviceInfo, Topics};
+use super::outbox::Outbox;
+use crate::config::{Config, PublishPolicy};
+use crate::decode::field::{self, Field};
+use crate::decode::{Reading, Value, MAX_VALUES};
+use crate::hci::event::Addr;
+
+/// Default bound on devices kept (least recently heard evicted beyond it).
+pub const DEFAULT_MAX_DEVICES: usize = 1024;
+/// Most fields kept per device.
+const MAX_FIELDS: usize = 2 * MAX_VALUES;
+
+/// Everything the core needs from the config file.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub topics: Topics,
+    pub discovery: bool,
+    pub discover_all: bool,
+    pub policy: PublishPolicy,
+    /// `[[sensor]]`: MAC, name, own policy (already merged with the default).
+    pub sensors: Vec<(Addr, Option<String>, PublishPolicy)>,
+    /// `[[tracker]]`: MAC, name, timeout.
+    pub trackers: Vec<(Addr, Option<String>, Duration)>,
+    pub max_devices: usize,
+    /// Outbox bounds.
+    pub outbox_entries: usize,
+    pub outbox_bytes: usize,
+}
+
+impl Settings {
+    /// From the config's `[mqtt]`, `[publish]`, `[[sensor]]` and `[[tracker]]` sections;
+    /// `gateway` is the name to use when `[mqtt] gateway` is unset (the host name).
+    pub fn from_config(cfg: &Config, default_gateway: &str) -> Settings {
+        let m = cfg.mqtt.clone().unwrap_or_else(|| {
+            // Only used by tests that build a core without an [mqtt] section.
+            crate::config::Config::parse("[mqtt]\n", "defaults")
+                .ok()
+                .and_then(|c| c.mqtt)
+                .expect("static default [mqtt] parses")
+        });
+        let gateway = discovery::sanitize_id(m.gateway.as_deref().unwrap_or(default_gateway));
+        Settings {
+            topics: Topics {
+                base: m.base_topic.clone(),
+                prefix: m.discovery_prefix.clone(),
+                gateway,
+            },
+            discovery: m.discovery,
+            discover_all: cfg.discover_all,
+            policy: cfg.publish,
+            sensors: cfg
+                .sensors
+                .iter()
+                .map(|s| (s.mac.0, s.name.clone(), s.publish.or(cfg.publish)))
+                .collect(),
+            trackers: cfg
+                .trackers
+                .iter()
+                .map(|t| {
+                    (
+                        t.mac.0,
+                        t.name.clone(),
+                        Duration::from_secs(t.timeout.unwrap_or(300).max(1)),
+                    )
+                })
+                .collect(),
+            max_devices: DEFAULT_MAX_DEVICES,
+            outbox_entries: 4 * DEFAULT_MAX_DEVICES + 64,
+            outbox_bytes: 4 << 20,
+        }
+    }
+}
+
+/// Counters for tests and the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublisherStats {
+    pub readings: u64,
+    /// Readings ignored because `discover_all = false` and the MAC is not a `[[sensor]]`.
+    pub ignored: u64,
+    pub states: u64,
+    pub configs: u64,
+    pub evicted: u64,
+}
+
+struct Device {
+    name: String,
+    model: &'static str,
+    manufacturer: &'static str,
+    format: &'static str,
+    values: Vec<(&'static Field, Value)>,
+    /// Fields whose discovery config was built.
+    announced: Vec<&'static Field>,
+    rssi: Option<i8>,
+    last_seen_unix: u64,
+    last_heard: Instant,
+    last_pub: Option<Instant>,
+    /// When this device should be published next (something new is waiting).
+    due: Option<Instant>,
+    policy: PublishPolicy,
+}
+
+struct Tracker {
+    addr: Addr,
+    name: String,
+    timeout: Duration,
+    last_seen: Option<Instant>,
+    /// Last published state (`Some(true)` = home).
+    home: Option<bool>,
+}
+
+pub struct Publisher {
+    s: Settings,
+    devices: HashMap<Addr, Device>,
+    trackers: Vec<Tracker>,
+    pub outbox: Outbox,
+    started: Instant,
+    pub stats: PublisherStats,
+    /// The outbox overflowed: re-queue everything once it drains.
+    resync: bool,
+}
+
+/// JSON state of one device: merged fields, then `rssi`, `model`, `last_seen`.
+struct StateJson<'a>(&'a Device);
+
+impl Serialize for StateJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut m = s.serialize_map(None)?;
+        for (f, v) in &d.values {
+            // The reading's RSSI is written below; never the same key twice.
+            if f.key == "rssi" && d.rssi.is_some() {
+                continue;
+            }
+            match v {
+                // JSON has no NaN/inf: publish null rather than fail the whole state.
+                Value::Float(x) if !x.is_finite() => m.serialize_entry(f.key, &())?,
+                _ => m.serialize_entry(f.key, v)?,
+            }
+        }
+        if let Some(r) = d.rssi {
+            m.serialize_entry("rssi", &r)?;
+        }
+        m.serialize_entry("model", d.model)?;
+        m.serialize_entry("last_seen", &d.last_seen_unix)?;
+        m.end()
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(if s.is_finite() {
+        s.clamp(0.0, 1e9)
+    } else {
+        0.0
+    })
+}
+
+impl Publisher {
+    pub fn new(s: Settings, now: Instant) -> Publisher {
+        let trackers = s
+            .trackers
+            .iter()
+            .map(|(a, n, t)| Tracker {
+                addr: *a,
+                name: n
+                    .clone()
+                    .unwrap_or_else(|| format!("Tracker {}", &discovery::mac12(a)[6..])),
+                timeout: *t,
+                last_seen: None,
+                home: None,
+            })
+            .collect();
+        Publisher {
+            outbox: Outbox::new(s.outbox_entries, s.outbox_bytes),
+            devices: HashMap::new(),
+            trackers,
+            started: now,
+            stats: PublisherStats::default(),
+            resync: false,
+            s,
+        }
+    }
+
+    pub fn topics(&self) -> &Topics {
+        &self.s.topics
+    }
+
+    pub fn device_count(&self) -> usize {
+        self.devices.len()
+    }
+
+    fn push(&mut self, topic: &str, payload: Vec<u8>, retain: bool) {
+        if self.outbox.push(topic, payload, retain) == super::outbox::Pushed::Dropped {
+            self.resync = true;
+        }
+    }
+
+    /// A decoded reading. `unix` is the wall-clock time for `last_seen`.
+    pub fn on_reading(&mut self, r: &Reading, now: Instant, unix: u64) {
+        self.on_seen(&r.addr, now);
+        let sensor = self
+            .s
+            .sensors
+            .iter()
+            .find(|(a, _, _)| *a == r.addr)
+            .cloned();
+        if sensor.is_none() && !self.s.discover_all {
+            self.stats.ignored += 1;
+            return;
+        }
+        self.stats.readings += 1;
+        if !self.devices.contains_key(&r.addr) && self.devices.len() >= self.s.max_devices.max(1) {
+            self.evict_one();
+        }
+        let policy = sensor.as_ref().map(|s| s.2).unwrap_or(self.s.policy);
+        let dev = self.devices.entry(r.addr).or_insert_with(|| Device {
+            name: String::new(),
+            model: "",
+            manufacturer: "",
+            format: "",
+            values: Vec::new(),
+            announced: Vec::new(),
+            rssi: None,
+            last_seen_unix: 0,
+            last_heard: now,
+            last_pub: None,
+            due: None,
+            policy,
+        });
+        let mut changed = false;
+        let mut rediscover = false;
+        if dev.model != r.model || dev.format.is_empty() {
+            rediscover = !dev.announced.is_empty() && dev.model != r.model;
+            changed |= dev.model != r.model;
+            dev.model = r.model;
+            dev.manufacturer = discovery::manufacturer(r.firmware);
+            dev.name = match sensor.as_ref().and_then(|s| s.1.clone()) {
+                Some(n) => n,
+                None if r.model.is_empty() => format!("BLE {}", &discovery::mac12(&r.addr)[6..]),
+                None => format!("{} {}", r.model, &discovery::mac12(&r.addr)[6..]),
+            };
+        }
+        dev.format = r.format;
+        for (f, v) in r.values() {
+            let n = dev.values.len();
+            match dev.values.iter_mut().find(|(g, _)| core::ptr::eq(*g, *f)) {
+                Some(slot) if slot.1 != *v => {
+                    slot.1 = *v;
+                    changed = true;
+                }
+                Some(_) => {}
+                None if n < MAX_FIELDS => {
+                    dev.values.push((*f, *v));
+                    changed = true;
+                }
+                None => {}
+            }
+        }
+        if r.rssi.is_some() {
+            dev.rssi = r.rssi;
+        }
+        dev.last_seen_unix = unix;
+        dev.last_heard = now;
+        // When to publish: first time now; a change per on_change/min_interval; otherwise a
+        // refresh (rssi, last_seen) once max_interval has passed since the last publish.
+        let min = secs(dev.policy.min_interval_s());
+        let max = secs(dev.policy.max_interval_s()).max(min);
+        let due = match dev.last_pub {
+            None => now,
+            Some(t) if changed && dev.policy.on_change() => t + min,
+            Some(t) => t + max,
+        };
+        dev.due = Some(dev.due.map_or(due, |d| d.min(due)));
+        if rediscover {
+            dev.announced.clear();
+        }
+        let addr = r.addr;
+        if self.s.discovery {
+            self.announce_new_fields(&addr);
+        }
+        if self
+            .devices
+            .get(&addr)
+            .and_then(|d| d.due)
+            .is_some_and(|d| d <= now)
+        {
+            self.publish_state(&addr, now);
+        }
+    }
+
+    fn evict_one(&mut self) {
+        let oldest = self
+            .devices
+            .iter()
+            .min_by_key(|(_, d)| d.last_heard)
+            .map(|(a, _)| *a);
+        if let Some(a) = oldest {
+            self.devices.remove(&a);
+            self.stats.evicted += 1;
+        }
+    }
+
+    fn info(dev: &Device, addr: Addr) -> DeviceInfo<'_> {
+        DeviceInfo {
+            addr,
+            name: &dev.name,
+            model: dev.model,
+            manufacturer: dev.manufacturer,
+            format: dev.format,
+        }
+    }
+
+    /// Discovery configs for fields not announced yet (and, with the first, rssi entities).
+    fn announce_new_fields(&mut self, addr: &Addr) {
+        let Some(dev) = self.devices.get_mut(addr) else {
+            return;
+        };
+        let mut new: Vec<&'static Field> = Vec::new();
+        if dev.announced.is_empty() && dev.rssi.is_some() {
+            new.push(&field::RSSI);
+        }
+        for (f, _) in &dev.values {
+            if !dev.announced.iter().any(|g| core::ptr::eq(*g, *f)) {
+                new.push(f);
+            }
+        }
+        if new.is_empty() {
+            return;
+        }
+        let first = dev.announced.is_empty();
+        dev.announced.extend(new.iter().copied());
+        let exp = discovery::expire_after_s(dev.format, dev.policy.max_interval_s());
+        let info = Self::info(dev, *addr);
+        let mut msgs = Vec::with_capacity(new.len() + 1);
+        for f in new {
+            msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
+        }
+        if first && dev.rssi.is_some() {
+            msgs.push(discovery::gateway_rssi_config(&self.s.topics, &info, exp));
+        }
+        for (t, p) in msgs {
+            self.stats.configs += 1;
+            self.push(&t, p, true);
+        }
+    }
+
+    /// Every discovery config this gateway is responsible for (gateway, sensors, trackers).
+    fn queue_all_configs(&mut self) {
+        if !self.s.discovery {
+            return;
+        }
+        let mut msgs = vec![discovery::gateway_config(&self.s.topics)];
+        let mut addrs: Vec<Addr> = self.devices.keys().copied().collect();
+        addrs.sort();
+        for a in &addrs {
+            let Some(dev) = self.devices.get(a) else {
+                continue;
+            };
+            let exp = discovery::expire_after_s(dev.format, dev.policy.max_interval_s());
+            let info = Self::info(dev, *a);
+            for f in &dev.announced {
+                msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
+            }
+            if dev.rssi.is_some() && !dev.announced.is_empty() {
+                msgs.push(discovery::gateway_rssi_config(&self.s.topics, &info, exp));
+            }
+        }
+        for t in &self.trackers {
+            msgs.push(discovery::tracker_config(&self.s.topics, &t.addr, &t.name));
+        }
+        for (t, p) in msgs {
+            self.stats.configs += 1;
+            self.push(&t, p, true);
+        }
+    }
+
+    fn publish_state(&mut self, addr: &Addr, now: Instant) {
+        let Some(dev) = self.devices.get_mut(addr) else {
+            return;
+        };
+        dev.due = None;
+        dev.last_pub = Some(now);
+        let payload = serde_json::to_vec(&StateJson(dev)).unwrap_or_default();
+        let rssi = dev.rssi;
+        let topic = self.s.topics.state(addr);
+        self.stats.states += 1;
+        self.push(&topic, payload, true);
+        if let Some(r) = rssi {
+            let t = self.s.topics.gateway_rssi(addr);
+            self.push(&t, r.to_string().into_bytes(), true);
+        }
+    }
+
+    /// Any advertisement from `addr` (decoded or not): tracker presence.
+    pub fn on_seen(&mut self, addr: &Addr, now: Instant) {
+        let Some(i) = self.trackers.iter().position(|t| t.addr == *addr) else {
+            return;
+        };
+        self.trackers[i].last_seen = Some(now);
+        if self.trackers[i].home != Some(true) {
+            self.trackers[i].home = Some(true);
+            let t = self.s.topics.tracker(addr);
+            self.push(&t, b"home".to_vec(), true);
+        }
+    }
+
+    /// Home Assistant's birth/will message on `<prefix>/status`.
+    pub fn on_ha_status(&mut self, payload: &[u8]) {
+        if payload == b"online" {
+            self.queue_all_configs();
+        }
+    }
+
+    /// A message on our own `<base>/status` while connected. Several gateways share it (they
+    /// share the state topics); when another gateway dies its will sets `offline` for all, so
+    /// a live gateway answers `offline` by re-asserting `online`.
+    pub fn on_own_status(&mut self, payload: &[u8]) {
+        if payload == b"offline" {
+            self.push(&self.s.topics.status(), b"online".to_vec(), true);
+        }
+    }
+
+    /// A new MQTT session: availability, every config, every device's current state.
+    pub fn on_connected(&mut self, now: Instant) {
+        self.push(&self.s.topics.status(), b"online".to_vec(), true);
+        self.queue_all_states(now);
+    }
+
+    fn queue_all_states(&mut self, now: Instant) {
+        self.queue_all_configs();
+        let mut addrs: Vec<Addr> = self.devices.keys().copied().collect();
+        addrs.sort();
+        for a in addrs {
+            self.publish_state(&a, now);
+        }
+        for i in 0..self.trackers.len() {
+            if let Some(h) = self.trackers[i].home {
+                let t = self.s.topics.tracker(&self.trackers[i].addr);
+                self.push(
+                    &t,
+                    if h {
+                        b"home".to_vec()
+                    } else {
+                        b"not_home".to_vec()
+                    },
+                    true,
+                );
+            }
+        }
+        self.resync = false;
+    }
+
+    /// When [`Publisher::on_timeout`] has work (pending publishes, tracker timeouts).
+    pub fn deadline(&self) -> Option<Instant> {
+        let d = self.devices.values().filter_map(|d| d.due).min();
+        let t = self
+            .trackers
+            .iter()
+            .filter(|t| t.home != Some(false))
+            .map(|t| t.last_seen.unwrap_or(self.started) + t.timeout)
+            .min();
+        match (d, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn on_timeout(&mut self, now: Instant) {
+        let due: Vec<Addr> = self
+            .devices
+            .iter()
+            .filter(|(_, d)| d.due.is_some_and(|t| t <= now))
+            .map(|(a, _)| *a)
+            .collect();
+        for a in due {
+            self.publish_state(&a, now);
+        }
+        for i in 0..self.trackers.len() {
+            let t = &self.trackers[i];
+            if t.home != Some(false) && t.last_seen.unwrap_or(self.started) + t.timeout <= now {
+                self.trackers[i].home = Some(false);
+                let topic = self.s.topics.tracker(&self.trackers[i].addr);
+                self.push(&topic, b"not_home".to_vec(), true);
+            }
+        }
+        if self.resync && self.outbox.is_empty() {
+            self.queue_all_states(now);
+        }
+    }
+
+    /// After the outbox drained: re-queue everything if something was dropped meanwhile.
+    pub fn after_drain(&mut self, now: Instant) {
+        if self.resync && self.outbox.is_empty() {
+            self.queue_all_states(now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn settings(extra: &str) -> Settings {
+        let cfg = Config::parse(&format!("[mqtt]\ngateway = \"gw1\"\n{extra}"), "t").unwrap();
+        Settings::from_config(&cfg, "host")
+    }
+
+    const A: Addr = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, 0x01]);
+
+    fn reading(addr: Addr, rssi: i8, vals: &[(&'static Field, Value)]) -> Reading {
+        let mut r = Reading::default();
+        r.clear(addr, Some(rssi));
+        r.format = "atc1441";
+        r.firmware = "ATC (Custom)";
+        r.model = "LYWSD03MMC";
+        for (f, v) in vals {
+            r.push(f, *v);
+        }
+        r
+    }
+
+    fn drain(p: &mut Publisher) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        while let Some(m) = p.outbox.pop() {
+            v.push((m.topic, String::from_utf8(m.payload).unwrap()));
+        }
+        v
+    }
+
+    fn state_of(msgs: &[(String, String)], topic: &str) -> Option<serde_json::Value> {
+        msgs.iter()
+            .rev()
+            .find(|(t, _)| t == topic)
+            .map(|(_, p)| serde_json::from_str(p).unwrap())
+    }
+
+    #[test]
+    fn merges_fields_and_publishes_configs_before_state() {
+        let t0 = Instant::now();
+        let mut p = Publisher::new(settings(""), t0);
+        p.on_reading(
+            &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
+            t0,
+            1000,
+        );
+        let m = drain(&mut p);
+        let topics: Vec<&str> = m.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(
+            topics,
+            [
+                "homeassistant/sensor/a4c138000001/rssi/config",
+                "homeassistant/sensor/a4c138000001/temperature/config",
+                "homeassistant/sensor/a4c138000001/rssi_gw1/config",
+                "hci2mqtt/a4c138000001",
+                "hci2mqtt/gw1/a4c138000001/rssi",
+            ]
+        );
+        // humidity in a separate frame (LYWSD02MMC style): merged
+        p.on_reading(
+            &reading(A, -61, &[(&field::HUMIDITY, Value::Int(48))]),
+            t0 + Duration::from_secs(1),
+            1001,
+        );
+        let m = drain(&mut p);
+        assert_eq!(m[0].0, "homeassistant/sensor/a4c138000001/humidity/config");
+        let s = state_of(&m, "hci2mqtt/a4c138000001").unwrap();
+        assert_eq!(s["temperature"], 21.5);
+        assert_eq!(s["humidity"], 48);
+        assert_eq!(s["rssi"], -61);
+        assert_eq!(s["model"], "LYWSD03MMC");
+        assert_eq!(s["last_seen"], 1001);
+        assert_eq!(state_of(&m, "hci2mqtt/gw1/a4c138000001/rssi").unwrap(), -61);
+    }
+
+    #[test]
+    fn unchanged_values_wait_for_max_interval() {
+        let t0 = Instant::now();
+        let mut p = Publisher::new(settings("[publish]\nmax_interval = 60\n"), t0);
+        let r = reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]);
+        p.on_reading(&r, t0, 1);
+        drain(&mut p);
+        for i in 1..59 {
+            p.on_reading(&r, t0 + Duration::from_secs(i), 1 + i);
+        }
+        assert!(p.outbox.is_empty(), "unchanged state republished early");
+        assert_eq!(p.deadline(), Some(t0 + Duration::from_secs(60)));
+        p.on_timeout(t0 + Duration::from_secs(60));
+        let m = drain(&mut p);
+        assert_eq!(
+            state_of(&m, "hci2mqtt/a4c138000001").unwrap()["last_seen"],
+            59
+        );
+        // no readings since: nothing more, ever
+        assert_eq!(p.deadline(), None);
+    }
+
+    #[test]
+    fn min_interval_delays_changes() {
+        let t0 = Instant::now();
+        let mut p = Publisher::new(settings("[publish]\nmin_interval = 10\n"), t0);
+        p.on_reading(
+            &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
+            t0,
+            1,
+        );
+        drain(&mut p);
+        p.on_reading(
+            &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.6))]),
+            t0 + Duration::from_secs(2),
+            3,
+        );
+        p.on_reading(
+            &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.7))]),
+            t0 + Duration::from_secs(3),
+            4,
+        );
+        assert!(p.outbox.is_empty());
+        assert_eq!(p.deadline(), Some(t0 + Duration::from_secs(10)));
+        p.on_timeout(t0 + Duration::from_secs(10));
+        let m = drain(&mut p);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            state_of(&m, "hci2mqtt/a4c138000001").unwrap()["temperature"],
+            21.7
+        );
+    }
+
+    #[test]
+    fn whitelist_trackers_and_reconnect() {
+        let t0 = Instant::now();
+        let extra = "discover_all = false\n[[sensor]]\nmac = \"A4:C1:38:00:00:01\"\nname = \"Kitchen\"\n[[tracker]]\nmac = \"C4:7C:8D:00:00:09\"\ntimeout = 30\n";
+        // top-level keys must precede [mqtt]
+        let cfg = Config::parse(
+            &extra.replace("[[sensor]]", "[mqtt]\ngateway = \"gw1\"\n[[sensor]]"),
+            "t",
+        )
+        .unwrap();
+        let mut p = Publisher::new(Settings::from_config(&cfg, "h"), t0);
+        let other = Addr([1, 2, 3, 4, 5, 6]);
+        p.on_reading(
+            &reading(other, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
+            t0,
+            1,
+        );
+        assert!(p.outbox.is_empty());
+        assert_eq!(p.stats.ignored, 1);
+        p.on_reading(
+            &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
+            t0,
+            1,
+        );
+        let m = drain(&mut p);
+        let c: serde_json::Value = serde_json::from_str(&m[1].1).unwrap();
+        assert_eq!(c["device"]["name"], "Kitchen");
+        let tr = Addr([0xC4, 0x7C, 0x8D, 0, 0, 9]);
+        p.on_seen(&tr, t0 + Duration::from_secs(1));
+        p.on_seen(&tr, t0 + Duration::from_secs(2));
+        let m = drain(&mut p);
+        assert_eq!(
+            m,
+            [(
+                "hci2mqtt/c47c8d000009/tracker".to_string(),
+                "home".to_string()
+            )]
+        );
+        assert_eq!(p.deadline(), Some(t0 + Duration::from_secs(32)));
+        p.on_timeout(t0 + Duration::from_secs(32));
+        assert_eq!(drain(&mut p)[0].1, "not_home");
+        // reconnect: status, all configs (gateway, sensor fields, tracker), states
+        p.on_connected(t0 + Duration::from_secs(40));
+        let m = drain(&mut p);
+        let topics: Vec<&str> = m.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(topics[0], "hci2mqtt/status");
+        assert!(topics.contains(&"homeassistant/binary_sensor/hci2mqtt_gw1/status/config"));
+        assert!(topics.contains(&"homeassistant/device_tracker/c47c8d000009/tracker/config"));
+        assert!(topics.contains(&"homeassistant/sensor/a4c138000001/temperature/config"));
+        assert!(topics.contains(&"hci2mqtt/a4c138000001"));
+        assert!(topics.contains(&"hci2mqtt/c47c8d000009/tracker"));
+        assert!(!topics.contains(&"hci2mqtt/010203040506"));
+    }
+
+    #[test]
+    fn bounded_devices() {
+        let t0 = Instant::now();
+        let mut s = settings("");
+        s.max_devices = 8;
+        let mut p = Publisher::new(s, t0);
+        for i in 0..100u8 {
+            let a = Addr([0, 0, 0, 0, 0, i]);
+            p.on_reading(
+                &reading(a, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
+                t0,
+                1,
+            );
+            drain(&mut p);
+        }
+        assert_eq!(p.device_count(), 8);
+        assert_eq!(p.stats.evicted, 92);
+    }
+}

@@ -1,0 +1,1401 @@
+//! The MQTT service against a real Mosquitto (started by each test on a free loopback port)
+//! and real subscribers (`mosquitto_sub`). The service is driven by a minimal single-threaded
+//! mio loop written here, the way `hci2mqtt run`'s loop drives it.
+//!
+//! Needs `/usr/sbin/mosquitto` and `mosquitto_sub`/`mosquitto_pub`/`mosquitto_passwd`
+//! (`apt-get install -y mosquitto mosquitto-clients`); a test FAILS when they are missing.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hci2mqtt::config::Config;
+use hci2mqtt::decode::field::{self, Field, Kind};
+use hci2mqtt::decode::{Reading, Value};
+use hci2mqtt::hci::event::Addr;
+use hci2mqtt::mqtt::discovery;
+use hci2mqtt::mqtt::MqttService;
+use hci2mqtt::service::{Service, SERVICE_TOKEN_BASE};
+use mio::{Events, Poll, Token};
+use serde_json::Value as Json;
+
+const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+
+fn require_tools() {
+    for t in [
+        MOSQUITTO,
+        "mosquitto_sub",
+        "mosquitto_pub",
+        "mosquitto_passwd",
+    ] {
+        let found = if t.starts_with('/') {
+            Path::new(t).exists()
+        } else {
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {t}"))
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        assert!(found, "{t} is missing: install it with `apt-get install -y mosquitto mosquitto-clients` (these tests need a real broker)");
+    }
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hci2mqtt-mqtt-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A Mosquitto process on 127.0.0.1:port.
+struct Broker {
+    child: Option<Child>,
+    port: u16,
+    conf: PathBuf,
+}
+
+impl Broker {
+    /// `auth`: (password file, ACL file) → anonymous access off.
+    fn start(dir: &Path, auth: Option<(&Path, &Path)>) -> Broker {
+        require_tools();
+        let port = free_port();
+        let mut conf = format!(
+            "listener {port} 127.0.0.1\npersistence false\nlog_dest file {}\nlog_type all\n",
+            dir.join("mosquitto.log").display()
+        );
+        if unsafe { libc::geteuid() } == 0 {
+            // Keep root so the 0600 password/ACL files in our temp dir stay readable.
+            conf.push_str("user root\n");
+        }
+        match auth {
+            Some((pw, acl)) => conf.push_str(&format!(
+                "allow_anonymous false\npassword_file {}\nacl_file {}\n",
+                pw.display(),
+                acl.display()
+            )),
+            None => conf.push_str("allow_anonymous true\n"),
+        }
+        let path = dir.join("mosquitto.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut b = Broker {
+            child: None,
+            port,
+            conf: path,
+        };
+        b.restart();
+        b
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new(MOSQUITTO)
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto");
+        self.child = Some(child);
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "mosquitto did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM and wait.
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Msg {
+    retained: bool,
+    topic: String,
+    payload: String,
+}
+
+fn parse_line(l: &str) -> Option<Msg> {
+    let mut it = l.splitn(3, '\t');
+    let r = it.next()?;
+    let topic = it.next()?.to_string();
+    let payload = it.next().unwrap_or("").to_string();
+    Some(Msg {
+        retained: r == "1",
+        topic,
+        payload,
+    })
+}
+
+fn auth_args(cmd: &mut Command, auth: Option<(&str, &str)>) {
+    if let Some((u, p)) = auth {
+        cmd.args(["-u", u, "-P", p]);
+    }
+}
+
+/// Every retained message under `#` right now.
+fn retained(port: u16, auth: Option<(&str, &str)>) -> Vec<Msg> {
+    let mut cmd = Command::new("mosquitto_sub");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-t",
+        "#",
+        "--retained-only",
+        "-W",
+        "1",
+        "-F",
+        "%r\t%t\t%p",
+    ]);
+    auth_args(&mut cmd, auth);
+    let out = cmd.output().expect("run mosquitto_sub");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(parse_line)
+        .collect()
+}
+
+fn find<'a>(msgs: &'a [Msg], topic: &str) -> Option<&'a Msg> {
+    msgs.iter().rev().find(|m| m.topic == topic)
+}
+
+fn json_of(msgs: &[Msg], topic: &str) -> Json {
+    let m = find(msgs, topic).unwrap_or_else(|| {
+        panic!(
+            "no message on {topic}; have {:?}",
+            msgs.iter().map(|m| &m.topic).collect::<Vec<_>>()
+        )
+    });
+    serde_json::from_str(&m.payload).unwrap_or_else(|e| panic!("{topic}: {e}: {}", m.payload))
+}
+
+fn publish(port: u16, topic: &str, payload: &str, auth: Option<(&str, &str)>) {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-t",
+        topic,
+        "-m",
+        payload,
+    ]);
+    auth_args(&mut cmd, auth);
+    assert!(cmd.status().unwrap().success());
+}
+
+/// A live `mosquitto_sub -t '#'` collecting messages in the background.
+struct Sub {
+    child: Child,
+    msgs: Arc<Mutex<Vec<Msg>>>,
+}
+
+impl Sub {
+    fn start(port: u16, auth: Option<(&str, &str)>) -> Sub {
+        let mut cmd = Command::new("mosquitto_sub");
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "#",
+            "-F",
+            "%r\t%t\t%p",
+        ])
+        .stdout(Stdio::piped());
+        auth_args(&mut cmd, auth);
+        let mut child = cmd.spawn().unwrap();
+        let out = child.stdout.take().unwrap();
+        let msgs = Arc::new(Mutex::new(Vec::new()));
+        let m2 = msgs.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(m) = parse_line(&l) {
+                    m2.lock().unwrap().push(m);
+                }
+            }
+        });
+        let s = Sub { child, msgs };
+        // Subscribed once our own marker comes back.
+        let t0 = Instant::now();
+        loop {
+            publish(port, "test/marker", "x", auth);
+            std::thread::sleep(Duration::from_millis(100));
+            if s.snapshot().iter().any(|m| m.topic == "test/marker") {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "subscriber never subscribed"
+            );
+        }
+        s
+    }
+
+    fn snapshot(&self) -> Vec<Msg> {
+        self.msgs.lock().unwrap().clone()
+    }
+
+    fn clear(&self) {
+        self.msgs.lock().unwrap().clear();
+    }
+}
+
+impl Drop for Sub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Minimal single-threaded mio loop around one service, as `hci2mqtt run` drives it.
+struct Harness {
+    poll: Poll,
+    events: Events,
+    svc: MqttService,
+    log: Arc<Mutex<Vec<String>>>,
+    /// Longest on_event / on_timeout / on_reading call seen.
+    max_call: Duration,
+}
+
+impl Harness {
+    fn new(config: &str) -> Harness {
+        let cfg = Config::parse(config, "test.toml").unwrap();
+        let mut svc = MqttService::from_config(&cfg, Instant::now()).unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l2 = log.clone();
+        svc.set_logger(Box::new(move |m| {
+            eprintln!("service log: {m}");
+            l2.lock().unwrap().push(m.to_string());
+        }));
+        let poll = Poll::new().unwrap();
+        svc.register(poll.registry(), Token(SERVICE_TOKEN_BASE), Instant::now())
+            .unwrap();
+        Harness {
+            poll,
+            events: Events::with_capacity(64),
+            svc,
+            log,
+            max_call: Duration::ZERO,
+        }
+    }
+
+    fn timed<T>(&mut self, f: impl FnOnce(&mut MqttService, &mio::Registry) -> T) -> T {
+        let t = Instant::now();
+        let r = f(&mut self.svc, self.poll.registry());
+        self.max_call = self.max_call.max(t.elapsed());
+        r
+    }
+
+    fn turn(&mut self, max: Duration) {
+        let now = Instant::now();
+        let to = self
+            .svc
+            .deadline()
+            .map(|d| d.saturating_duration_since(now))
+            .unwrap_or(max)
+            .min(max);
+        // EINTR happens (SIGCHLD when a broker child stops or exits): just go round again.
+        if let Err(e) = self.poll.poll(&mut self.events, Some(to)) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+            self.events.clear();
+        }
+        let now = Instant::now();
+        for ev in self.events.iter() {
+            let t = Instant::now();
+            self.svc.on_event(self.poll.registry(), ev, now);
+            self.max_call = self.max_call.max(t.elapsed());
+        }
+        if self.svc.deadline().is_some_and(|d| d <= Instant::now()) {
+            self.timed(|s, r| s.on_timeout(r, Instant::now()));
+        }
+    }
+
+    fn run_for(&mut self, d: Duration) {
+        let end = Instant::now() + d;
+        while Instant::now() < end {
+            self.turn(
+                end.saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(50)),
+            );
+        }
+    }
+
+    fn run_until(&mut self, max: Duration, mut cond: impl FnMut(&MqttService) -> bool) -> bool {
+        let end = Instant::now() + max;
+        while Instant::now() < end {
+            if cond(&self.svc) {
+                return true;
+            }
+            self.turn(Duration::from_millis(20));
+        }
+        cond(&self.svc)
+    }
+
+    fn feed(&mut self, r: &Reading) {
+        self.timed(|s, reg| s.on_reading(reg, r, Instant::now()));
+    }
+
+    fn logs(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+struct Dev {
+    addr: Addr,
+    model: &'static str,
+    format: &'static str,
+    firmware: &'static str,
+}
+
+const D1: Dev = Dev {
+    addr: Addr([0xA4, 0xC1, 0x38, 0, 0, 1]),
+    model: "LYWSD03MMC",
+    format: "atc1441",
+    firmware: "ATC (Custom)",
+};
+const D2: Dev = Dev {
+    addr: Addr([0xC4, 0x7C, 0x8D, 0, 0, 2]),
+    model: "RTCGQ02LM",
+    format: "mibeacon-v5-encrypted",
+    firmware: "Xiaomi (MiBeacon V5 encrypted)",
+};
+const D3: Dev = Dev {
+    addr: Addr([0x58, 0x2D, 0x34, 0, 0, 3]),
+    model: "CGS1",
+    format: "qingping",
+    firmware: "Qingping",
+};
+
+fn reading(d: &Dev, rssi: i8, vals: &[(&'static Field, Value)]) -> Reading {
+    let mut r = Reading::default();
+    r.clear(d.addr, Some(rssi));
+    r.model = d.model;
+    r.format = d.format;
+    r.firmware = d.firmware;
+    for (f, v) in vals {
+        r.push(f, *v);
+    }
+    r
+}
+
+fn config(port: u16, extra_mqtt: &str) -> String {
+    format!("[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\ngateway = \"gw1\"\nkeepalive = 5\n{extra_mqtt}\n")
+}
+
+fn mac12(a: &Addr) -> String {
+    discovery::mac12(a)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Checks one field's retained discovery config against the field table and fixed facts.
+fn check_field_config(msgs: &[Msg], d: &Dev, f: &'static Field) {
+    let mut oid = String::new();
+    f.object_id(&mut oid);
+    let comp = if f.kind == Kind::Binary {
+        "binary_sensor"
+    } else {
+        "sensor"
+    };
+    let m12 = mac12(&d.addr);
+    let topic = format!("homeassistant/{comp}/{m12}/{oid}/config");
+    let m = find(msgs, &topic).unwrap_or_else(|| panic!("no retained config {topic}"));
+    assert!(m.retained, "{topic} not retained");
+    let c: Json = serde_json::from_str(&m.payload).unwrap();
+    assert_eq!(c["unique_id"], format!("{m12}_{oid}"), "{topic}");
+    assert!(c["unique_id"]
+        .as_str()
+        .unwrap()
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+    assert_eq!(c["state_topic"], format!("hci2mqtt/{m12}"), "{topic}");
+    assert_eq!(
+        c["value_template"],
+        format!("{{{{ value_json[\"{}\"] }}}}", f.key),
+        "{topic}"
+    );
+    assert_eq!(c["availability_topic"], "hci2mqtt/status");
+    let dev = &c["device"];
+    assert_eq!(dev["identifiers"][0], format!("hci2mqtt_{m12}"));
+    assert_eq!(dev["connections"][0][0], "mac");
+    assert_eq!(
+        dev["connections"][0][1],
+        d.addr.to_string().to_ascii_lowercase()
+    );
+    assert_eq!(dev["model"], d.model);
+    assert_eq!(dev["via_device"], "hci2mqtt_gw1");
+    assert!(dev["name"].as_str().is_some_and(|n| !n.is_empty()));
+    let class = c.get("device_class").and_then(|v| v.as_str()).unwrap_or("");
+    let unit = c
+        .get("unit_of_measurement")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    let sclass = c.get("state_class").and_then(|v| v.as_str()).unwrap_or("");
+    match f.kind {
+        Kind::Sensor => {
+            assert_eq!(
+                (class, unit, sclass),
+                (f.device_class, f.unit, f.state_class),
+                "{topic}"
+            );
+            let exp = c["expire_after"].as_u64().unwrap();
+            assert!(
+                exp > u64::from(discovery::broadcast_interval_s(d.format)),
+                "{topic}: expire_after {exp}"
+            );
+        }
+        Kind::Binary => {
+            assert_eq!(
+                (class, c["payload_on"].as_str(), c["payload_off"].as_str()),
+                (f.device_class, Some("1"), Some("0"))
+            );
+            assert_eq!(unit, "");
+        }
+        Kind::Event | Kind::Text => assert_eq!((class, unit, sclass), ("", "", "")),
+    }
+    assert_eq!(
+        c.get("entity_category").and_then(|v| v.as_str()) == Some("diagnostic"),
+        f.diagnostic,
+        "{topic}"
+    );
+}
+
+#[test]
+fn state_json_and_retained_discovery() {
+    let dir = tmpdir("state");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, ""));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "never connected: {:?}",
+        h.logs()
+    );
+    let live = Sub::start(broker.port, None);
+
+    // D1 sends temperature and humidity in separate frames (LYWSD02MMC style): merged.
+    h.feed(&reading(
+        &D1,
+        -60,
+        &[
+            (&field::TEMPERATURE, Value::Float(21.5)),
+            (&field::BATTERY, Value::Int(87)),
+        ],
+    ));
+    h.feed(&reading(
+        &D1,
+        -62,
+        &[
+            (&field::HUMIDITY, Value::Float(48.2)),
+            (&field::VOLTAGE, Value::Float(2.951)),
+        ],
+    ));
+    h.feed(&reading(
+        &D2,
+        -70,
+        &[
+            (&field::MOTION, Value::Int(1)),
+            (&field::ILLUMINANCE, Value::Int(120)),
+            (&field::BUTTON, Value::Text("single press")),
+        ],
+    ));
+    h.feed(&reading(
+        &D3,
+        -55,
+        &[
+            (&field::TEMPERATURE, Value::Float(22.1)),
+            (&field::HUMIDITY, Value::Float(40.0)),
+            (&field::PM25, Value::Int(12)),
+            (&field::PM10, Value::Int(20)),
+            (&field::CO2, Value::Int(600)),
+        ],
+    ));
+    assert!(h.run_until(Duration::from_secs(5), |s| s.idle()));
+    h.run_for(Duration::from_millis(300));
+
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
+    let now = unix_now();
+    let s1 = json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)));
+    assert_eq!(s1["temperature"], 21.5);
+    assert_eq!(s1["humidity"], 48.2);
+    assert_eq!(s1["battery"], 87);
+    assert_eq!(s1["voltage"], 2.951);
+    assert_eq!(s1["rssi"], -62);
+    assert_eq!(s1["model"], "LYWSD03MMC");
+    assert!(
+        s1["last_seen"]
+            .as_u64()
+            .is_some_and(|t| t <= now && t + 10 >= now),
+        "{s1}"
+    );
+    let s2 = json_of(&r, &format!("hci2mqtt/{}", mac12(&D2.addr)));
+    assert_eq!(
+        (
+            s2["motion"].as_i64(),
+            s2["illuminance"].as_i64(),
+            s2["button"].as_str()
+        ),
+        (Some(1), Some(120), Some("single press"))
+    );
+    let s3 = json_of(&r, &format!("hci2mqtt/{}", mac12(&D3.addr)));
+    assert_eq!(
+        (
+            s3["pm2.5"].as_i64(),
+            s3["co2"].as_i64(),
+            s3["temperature"].as_f64()
+        ),
+        (Some(12), Some(600), Some(22.1))
+    );
+    assert_eq!(
+        find(&r, &format!("hci2mqtt/gw1/{}/rssi", mac12(&D3.addr))).map(|m| m.payload.as_str()),
+        Some("-55")
+    );
+
+    // Every field's discovery config, retained.
+    for f in [
+        &field::TEMPERATURE,
+        &field::HUMIDITY,
+        &field::BATTERY,
+        &field::VOLTAGE,
+        &field::RSSI,
+    ] {
+        check_field_config(&r, &D1, f);
+    }
+    for f in [
+        &field::MOTION,
+        &field::ILLUMINANCE,
+        &field::BUTTON,
+        &field::RSSI,
+    ] {
+        check_field_config(&r, &D2, f);
+    }
+    for f in [
+        &field::TEMPERATURE,
+        &field::HUMIDITY,
+        &field::PM25,
+        &field::PM10,
+        &field::CO2,
+    ] {
+        check_field_config(&r, &D3, f);
+    }
+    // Fixed facts, independent of the field table.
+    let t = json_of(
+        &r,
+        &format!(
+            "homeassistant/sensor/{}/temperature/config",
+            mac12(&D1.addr)
+        ),
+    );
+    assert_eq!(
+        (
+            t["unit_of_measurement"].as_str(),
+            t["device_class"].as_str()
+        ),
+        (Some("°C"), Some("temperature"))
+    );
+    assert_eq!(t["expire_after"], 330);
+    let v = json_of(
+        &r,
+        &format!("homeassistant/sensor/{}/voltage/config", mac12(&D1.addr)),
+    );
+    assert_eq!(v["entity_category"], "diagnostic");
+    let p = json_of(
+        &r,
+        &format!("homeassistant/sensor/{}/pm2_5/config", mac12(&D3.addr)),
+    );
+    assert_eq!(p["value_template"], "{{ value_json[\"pm2.5\"] }}");
+    let g = json_of(
+        &r,
+        &format!("homeassistant/sensor/{}/rssi_gw1/config", mac12(&D1.addr)),
+    );
+    assert_eq!(
+        g["state_topic"],
+        format!("hci2mqtt/gw1/{}/rssi", mac12(&D1.addr))
+    );
+    let gw = json_of(&r, "homeassistant/binary_sensor/hci2mqtt_gw1/status/config");
+    assert_eq!(gw["device"]["identifiers"][0], "hci2mqtt_gw1");
+    // Exactly one temperature and one humidity entity per device (Domoticz Temp+Hum).
+    for d in [&D1, &D3] {
+        let m12 = mac12(&d.addr);
+        let classes: Vec<String> = r
+            .iter()
+            .filter(|m| m.topic.contains(&format!("/{m12}/")) && m.topic.ends_with("/config"))
+            .filter_map(|m| serde_json::from_str::<Json>(&m.payload).ok())
+            .filter_map(|c| {
+                c.get("device_class")
+                    .and_then(|v| v.as_str())
+                    .map(String::from)
+            })
+            .collect();
+        assert_eq!(
+            classes.iter().filter(|c| *c == "temperature").count(),
+            1,
+            "{m12}: {classes:?}"
+        );
+        assert_eq!(
+            classes.iter().filter(|c| *c == "humidity").count(),
+            1,
+            "{m12}: {classes:?}"
+        );
+    }
+
+    // An unchanged reading (new packet id, same values) is not published again...
+    live.clear();
+    h.feed(&reading(
+        &D1,
+        -61,
+        &[(&field::TEMPERATURE, Value::Float(21.5))],
+    ));
+    h.run_for(Duration::from_millis(500));
+    let state_topic = format!("hci2mqtt/{}", mac12(&D1.addr));
+    assert!(
+        live.snapshot().iter().all(|m| m.topic != state_topic),
+        "unchanged state republished"
+    );
+    // ...a changed one is, once, with the merged state.
+    h.feed(&reading(
+        &D1,
+        -61,
+        &[(&field::TEMPERATURE, Value::Float(21.7))],
+    ));
+    h.run_for(Duration::from_millis(500));
+    let states: Vec<Msg> = live
+        .snapshot()
+        .into_iter()
+        .filter(|m| m.topic == state_topic)
+        .collect();
+    assert_eq!(states.len(), 1, "{states:?}");
+    let s: Json = serde_json::from_str(&states[0].payload).unwrap();
+    assert_eq!(
+        (s["temperature"].as_f64(), s["humidity"].as_f64()),
+        (Some(21.7), Some(48.2))
+    );
+
+    // Home Assistant comes online → every config again.
+    live.clear();
+    publish(broker.port, "homeassistant/status", "online", None);
+    let n_configs = |s: &Sub| {
+        s.snapshot()
+            .iter()
+            .filter(|m| m.topic.ends_with("/config"))
+            .count()
+    };
+    // 5 + 4 + 6 field configs, 3 gateway-RSSI configs (D1..D3), 1 gateway config
+    let want = 5 + 4 + 6 + 3 + 1;
+    let t0 = Instant::now();
+    while n_configs(&live) < want && t0.elapsed() < Duration::from_secs(5) {
+        h.turn(Duration::from_millis(20));
+    }
+    h.run_for(Duration::from_millis(300));
+    assert_eq!(
+        n_configs(&live),
+        want,
+        "{:?}",
+        live.snapshot().iter().map(|m| &m.topic).collect::<Vec<_>>()
+    );
+    assert!(
+        h.logs().iter().all(|l| !l.contains("lost")),
+        "{:?}",
+        h.logs()
+    );
+}
+
+/// Helper process for `lwt_offline_after_kill_9` (runs only when spawned by it).
+#[test]
+#[ignore = "helper process, spawned by lwt_offline_after_kill_9"]
+fn feed_child() {
+    let Ok(conf) = std::env::var("HCI2MQTT_FEED_CHILD_CONFIG") else {
+        return;
+    };
+    let mut h = Harness::new(&conf);
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    h.feed(&reading(
+        &D1,
+        -60,
+        &[(&field::TEMPERATURE, Value::Float(19.0))],
+    ));
+    assert!(h.run_until(Duration::from_secs(5), |s| s.idle()));
+    println!("READY");
+    h.run_for(Duration::from_secs(60));
+}
+
+#[test]
+fn lwt_offline_after_kill_9() {
+    let dir = tmpdir("lwt");
+    let broker = Broker::start(&dir, None);
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args([
+            "--exact",
+            "feed_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("HCI2MQTT_FEED_CHILD_CONFIG", config(broker.port, ""))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut ready = false;
+    for l in BufReader::new(out).lines().map_while(Result::ok) {
+        if l.contains("READY") {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "feed child never got ready");
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)))["temperature"],
+        19.0
+    );
+    let live = Sub::start(broker.port, None);
+    let t_kill = Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let mut offline = None;
+    while t_kill.elapsed() < Duration::from_secs(5) {
+        if live
+            .snapshot()
+            .iter()
+            .any(|m| m.topic == "hci2mqtt/status" && m.payload == "offline")
+        {
+            offline = Some(t_kill.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let d = offline.expect("status never became offline after kill -9");
+    let r = retained(broker.port, None);
+    let m = find(&r, "hci2mqtt/status").expect("no retained status");
+    assert_eq!((m.payload.as_str(), m.retained), ("offline", true));
+    eprintln!(
+        "FIGURE lwt: `offline` reached a subscriber {d:?} after kill -9 of the publisher; retained"
+    );
+}
+
+#[test]
+fn broker_restart_republishes_latest_state_without_blocking() {
+    let dir = tmpdir("restart");
+    let mut broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, ""));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    let devs = [&D1, &D2, &D3];
+    for (i, d) in devs.iter().enumerate() {
+        h.feed(&reading(
+            d,
+            -60,
+            &[
+                (&field::TEMPERATURE, Value::Float(10.0 + i as f64)),
+                (&field::BATTERY, Value::Int(90)),
+            ],
+        ));
+    }
+    assert!(h.run_until(Duration::from_secs(5), |s| s.idle()));
+    h.run_for(Duration::from_millis(200));
+    let connects_before = h.svc.stats.connects;
+
+    // Outage: broker stopped (persistence off: its retained messages are gone too).
+    broker.stop();
+    h.max_call = Duration::ZERO;
+    let outage = Instant::now();
+    let mut calls = Vec::new();
+    let mut k = 0u32;
+    while outage.elapsed() < Duration::from_secs(5) {
+        for (i, d) in devs.iter().enumerate() {
+            k += 1;
+            let r = reading(
+                d,
+                -60,
+                &[(
+                    &field::TEMPERATURE,
+                    Value::Float(20.0 + i as f64 + f64::from(k) / 1000.0),
+                )],
+            );
+            let t = Instant::now();
+            h.svc.on_reading(h.poll.registry(), &r, Instant::now());
+            calls.push(t.elapsed());
+        }
+        h.turn(Duration::from_millis(10));
+    }
+    assert!(!h.svc.is_connected());
+    assert!(
+        h.svc.stats.failures >= 2,
+        "no reconnect attempts during the outage: {:?}",
+        h.svc.stats
+    );
+    let last: Vec<f64> = devs
+        .iter()
+        .enumerate()
+        .map(|(i, _)| 20.0 + i as f64 + f64::from(k - 2 + i as u32) / 1000.0)
+        .collect();
+    calls.sort();
+    let max_reading = *calls.last().unwrap();
+    let p99 = calls[calls.len() * 99 / 100];
+    let max_loop = h.max_call;
+    eprintln!(
+        "FIGURE outage: {} on_reading calls in 5 s outage ({} build): p99 {:?}, max {:?}; max on_timeout/on_event {:?}; outbox {} entries; {} connect failures",
+        calls.len(),
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        p99,
+        max_reading,
+        max_loop,
+        h.svc.core().outbox.len(),
+        h.svc.stats.failures
+    );
+    assert!(
+        // Blocking would show as seconds (connect timeouts); 50 ms leaves room for a busy CPU.
+        max_reading < Duration::from_millis(50) && max_loop < Duration::from_millis(50),
+        "a call blocked: {max_reading:?} {max_loop:?}"
+    );
+    // Memory stays bounded: at most one queued state (+rssi) per device, whatever the length.
+    assert!(
+        h.svc.core().outbox.len() <= 2 * devs.len() + 1,
+        "outbox grew: {}",
+        h.svc.core().outbox.len()
+    );
+
+    let down_for = Instant::now();
+    broker.restart();
+    let restarted = Instant::now();
+    assert!(
+        h.run_until(Duration::from_secs(40), |s| s.is_connected() && s.idle()),
+        "did not reconnect: {:?}",
+        h.logs()
+    );
+    eprintln!(
+        "FIGURE reconnect: republished {:?} after the broker came back (outage {:?}, backoff 1 s doubling to 30 s)",
+        restarted.elapsed(),
+        down_for.duration_since(outage)
+    );
+    h.run_for(Duration::from_millis(300));
+    assert_eq!(h.svc.stats.connects, connects_before + 1);
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
+    for (i, d) in devs.iter().enumerate() {
+        let s = json_of(&r, &format!("hci2mqtt/{}", mac12(&d.addr)));
+        // serde_json's default float parser may be one ULP off: compare with a tolerance.
+        let got = s["temperature"].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (got - last[i]).abs() < 1e-9,
+            "{}: not the latest value {} (k={k}): {s}",
+            d.model,
+            last[i]
+        );
+        assert_eq!(s["battery"], 90, "merged field from before the outage lost");
+        check_field_config(&r, d, &field::TEMPERATURE);
+        check_field_config(&r, d, &field::BATTERY);
+    }
+    // The broker-down error is logged once, not per retry.
+    let n = h.logs().iter().filter(|l| l.contains("refused")).count();
+    assert!(n <= 1, "{:?}", h.logs());
+}
+
+fn write_private(p: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(p, text).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn password_file_acl_and_wrong_password() {
+    let dir = tmpdir("auth");
+    let pw = dir.join("passwd");
+    write_private(&pw, "");
+    for (u, p) in [("hci", "s3cret"), ("reader", "r3ad"), ("limited", "l1m")] {
+        let st = Command::new("mosquitto_passwd")
+            .arg("-b")
+            .arg(&pw)
+            .args([u, p])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let acl = dir.join("acl");
+    write_private(
+        &acl,
+        "user hci\ntopic readwrite hci2mqtt/#\ntopic readwrite homeassistant/#\n\nuser reader\ntopic read #\ntopic write test/#\n\nuser limited\ntopic readwrite hci2mqtt/#\n",
+    );
+    let broker = Broker::start(&dir, Some((&pw, &acl)));
+    let reader = Some(("reader", "r3ad"));
+
+    // Wrong password: a clear error naming the CONNACK code, logged once, retried with backoff.
+    let mut bad = Harness::new(&config(
+        broker.port,
+        "username = \"hci\"\npassword = \"wrong\"\nclient_id = \"bad\"",
+    ));
+    bad.run_for(Duration::from_millis(3500));
+    assert!(!bad.svc.is_connected());
+    assert!(
+        bad.svc.stats.failures >= 3,
+        "not retrying: {:?}",
+        bad.svc.stats
+    );
+    let refused: Vec<String> = bad
+        .logs()
+        .into_iter()
+        .filter(|l| l.contains("CONNACK code"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", bad.logs());
+    assert!(
+        refused[0].contains("not authorized") && refused[0].contains("password"),
+        "{}",
+        refused[0]
+    );
+    assert!(
+        !refused[0].contains("wrong\""),
+        "password echoed: {}",
+        refused[0]
+    );
+    eprintln!(
+        "FIGURE auth: {} attempts in 3.5 s with a wrong password, 1 log line: {}",
+        bad.svc.stats.failures, refused[0]
+    );
+
+    // Password file + ACL: connects and publishes; a read-only user sees it.
+    let pwfile = dir.join("mqtt-password");
+    write_private(&pwfile, "s3cret\n");
+    let mut good = Harness::new(&config(
+        broker.port,
+        &format!(
+            "username = \"hci\"\npassword_file = \"{}\"\nclient_id = \"good\"",
+            pwfile.display()
+        ),
+    ));
+    assert!(
+        good.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        good.logs()
+    );
+    good.feed(&reading(
+        &D1,
+        -60,
+        &[
+            (&field::TEMPERATURE, Value::Float(23.0)),
+            (&field::HUMIDITY, Value::Int(50)),
+        ],
+    ));
+    assert!(good.run_until(Duration::from_secs(5), |s| s.idle()));
+    good.run_for(Duration::from_millis(300));
+    let r = retained(broker.port, reader);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)))["temperature"],
+        23.0
+    );
+    check_field_config(&r, &D1, &field::HUMIDITY);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
+
+    // A user whose ACL forbids discovery topics: state still flows, the broker drops the
+    // configs, the session stays up.
+    let mut lim = Harness::new(&config(
+        broker.port,
+        "username = \"limited\"\npassword = \"l1m\"\nclient_id = \"lim\"\nbase_topic = \"hci2mqtt/lim\"",
+    ));
+    assert!(lim.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    lim.feed(&reading(&D2, -60, &[(&field::MOTION, Value::Int(0))]));
+    assert!(lim.run_until(Duration::from_secs(5), |s| s.idle()));
+    lim.run_for(Duration::from_millis(500));
+    let r = retained(broker.port, reader);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/lim/{}", mac12(&D2.addr)))["motion"],
+        0
+    );
+    let cfg_topic = format!(
+        "homeassistant/binary_sensor/{}/motion/config",
+        mac12(&D2.addr)
+    );
+    assert!(find(&r, &cfg_topic).is_none(), "ACL did not apply");
+    assert!(lim.svc.is_connected());
+    good.run_for(Duration::from_millis(100));
+    assert!(good.svc.is_connected());
+}
+
+#[test]
+fn tracker_home_and_not_home() {
+    let dir = tmpdir("tracker");
+    let broker = Broker::start(&dir, None);
+    let conf = format!(
+        "{}\n[[tracker]]\nmac = \"C4:7C:8D:00:00:09\"\nname = \"Keys\"\ntimeout = 2\n",
+        config(broker.port, "")
+    );
+    let mut h = Harness::new(&conf);
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    let live = Sub::start(broker.port, None);
+    let tr = Addr([0xC4, 0x7C, 0x8D, 0, 0, 9]);
+    let t_seen = Instant::now();
+    h.timed(|s, r| s.on_advert(r, &tr, Some(-70), Instant::now()));
+    h.run_for(Duration::from_millis(300));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, "hci2mqtt/c47c8d000009/tracker").map(|m| m.payload.as_str()),
+        Some("home")
+    );
+    let c = json_of(
+        &r,
+        "homeassistant/device_tracker/c47c8d000009/tracker/config",
+    );
+    assert_eq!(c["state_topic"], "hci2mqtt/c47c8d000009/tracker");
+    assert_eq!(c["device"]["name"], "Keys");
+    assert_eq!(c["source_type"], "bluetooth_le");
+    let t0 = Instant::now();
+    let topic = "hci2mqtt/c47c8d000009/tracker";
+    while t0.elapsed() < Duration::from_secs(5)
+        && !live
+            .snapshot()
+            .iter()
+            .any(|m| m.topic == topic && m.payload == "not_home")
+    {
+        h.turn(Duration::from_millis(50));
+    }
+    let after = t_seen.elapsed();
+    assert!(
+        live.snapshot()
+            .iter()
+            .any(|m| m.topic == topic && m.payload == "not_home"),
+        "never not_home"
+    );
+    assert!(
+        after >= Duration::from_secs(2),
+        "not_home too early: {after:?}"
+    );
+}
+
+#[test]
+fn two_gateways_one_entity_each_own_rssi() {
+    let dir = tmpdir("multi");
+    let broker = Broker::start(&dir, None);
+    let mut g1 = Harness::new(&config(broker.port, "client_id = \"g1\""));
+    let conf2 =
+        config(broker.port, "client_id = \"g2\"").replace("gateway = \"gw1\"", "gateway = \"gw2\"");
+    let mut g2 = Harness::new(&conf2);
+    assert!(g1.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    assert!(g2.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    let live = Sub::start(broker.port, None);
+    g1.feed(&reading(
+        &D1,
+        -60,
+        &[(&field::TEMPERATURE, Value::Float(20.5))],
+    ));
+    assert!(g1.run_until(Duration::from_secs(5), |s| s.idle()));
+    g2.feed(&reading(
+        &D1,
+        -80,
+        &[(&field::TEMPERATURE, Value::Float(20.5))],
+    ));
+    assert!(g2.run_until(Duration::from_secs(5), |s| s.idle()));
+    std::thread::sleep(Duration::from_millis(300));
+    let m12 = mac12(&D1.addr);
+    let msgs = live.snapshot();
+    let cfg_topic = format!("homeassistant/sensor/{m12}/temperature/config");
+    let configs: Vec<Json> = msgs
+        .iter()
+        .filter(|m| m.topic == cfg_topic)
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect();
+    assert_eq!(
+        configs.len(),
+        2,
+        "one config from each gateway on the same topic"
+    );
+    assert_eq!(configs[0]["unique_id"], configs[1]["unique_id"]);
+    assert_eq!(configs[0]["state_topic"], configs[1]["state_topic"]);
+    assert_eq!(
+        configs[0]["device"]["identifiers"],
+        configs[1]["device"]["identifiers"]
+    );
+    let states = msgs
+        .iter()
+        .filter(|m| m.topic == format!("hci2mqtt/{m12}"))
+        .count();
+    assert_eq!(states, 2, "both gateways publish the one state topic");
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, &format!("hci2mqtt/gw1/{m12}/rssi")).map(|m| m.payload.as_str()),
+        Some("-60")
+    );
+    assert_eq!(
+        find(&r, &format!("hci2mqtt/gw2/{m12}/rssi")).map(|m| m.payload.as_str()),
+        Some("-80")
+    );
+    assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw1/config")).is_some());
+    assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw2/config")).is_some());
+    // gw2 dies (socket closed without DISCONNECT): its will sets the shared <base>/status
+    // offline; gw1, still alive, re-asserts online at once.
+    live.clear();
+    drop(g2);
+    let t0 = Instant::now();
+    let seen = |l: &Sub, p: &str| {
+        l.snapshot()
+            .iter()
+            .any(|m| m.topic == "hci2mqtt/status" && m.payload == p)
+    };
+    while !(seen(&live, "offline") && seen(&live, "online"))
+        && t0.elapsed() < Duration::from_secs(5)
+    {
+        g1.turn(Duration::from_millis(20));
+    }
+    assert!(seen(&live, "offline"), "gw2's will never fired");
+    assert!(seen(&live, "online"), "gw1 did not re-assert online");
+    eprintln!(
+        "FIGURE multi-gateway: shared status back to online {:?} after gw2's will",
+        t0.elapsed()
+    );
+    g1.run_for(Duration::from_millis(200));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
+}
+
+#[test]
+fn keepalive_pings_keep_the_session() {
+    let dir = tmpdir("keepalive");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, "").replace("keepalive = 5", "keepalive = 1"));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    h.run_for(Duration::from_millis(4500));
+    assert!(h.svc.is_connected(), "{:?}", h.logs());
+    assert_eq!(
+        (h.svc.stats.connects, h.svc.stats.failures),
+        (1, 0),
+        "{:?}",
+        h.logs()
+    );
+    let log = std::fs::read_to_string(dir.join("mosquitto.log")).unwrap_or_default();
+    let pings = log
+        .lines()
+        .filter(|l| l.contains("Received PINGREQ"))
+        .count();
+    assert!(
+        pings >= 3,
+        "expected a PINGREQ about every second, broker saw {pings}"
+    );
+}
+
+/// A frozen broker (SIGSTOP: TCP stays up, nothing answers) is detected through the missing
+/// PINGRESP, and the loop keeps running meanwhile.
+#[test]
+fn frozen_broker_detected_by_keepalive() {
+    let dir = tmpdir("frozen");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, "").replace("keepalive = 5", "keepalive = 1"));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    let pid = broker.child.as_ref().unwrap().id() as i32;
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let t0 = Instant::now();
+    h.max_call = Duration::ZERO;
+    let mut n = 0;
+    while h.svc.is_connected() && t0.elapsed() < Duration::from_secs(6) {
+        n += 1;
+        h.feed(&reading(
+            &D1,
+            -60,
+            &[(&field::TEMPERATURE, Value::Float(f64::from(n)))],
+        ));
+        h.turn(Duration::from_millis(5));
+    }
+    let detected = t0.elapsed();
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert!(!h.svc.is_connected(), "frozen broker not detected");
+    assert!(
+        h.logs().iter().any(|l| l.contains("PINGRESP")),
+        "{:?}",
+        h.logs()
+    );
+    eprintln!("FIGURE frozen broker: detected after {detected:?} (keepalive 1 s); max call {:?} over {n} readings", h.max_call);
+    assert!(
+        h.max_call < Duration::from_millis(50),
+        "a call blocked: {:?}",
+        h.max_call
+    );
+    assert!(
+        h.run_until(Duration::from_secs(40), |s| s.is_connected() && s.idle()),
+        "no reconnect after SIGCONT"
+    );
+    h.run_for(Duration::from_millis(300));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)))["temperature"].as_f64(),
+        Some(f64::from(n))
+    );
+}
+
+/// `cli::services::build` picks the MQTT service when the config has `[mqtt]`; driven as a
+/// `Box<dyn Service>` it publishes.
+#[test]
+fn services_build_wires_mqtt() {
+    let dir = tmpdir("build");
+    let broker = Broker::start(&dir, None);
+    let missing = Config::parse("[mqtt]\npassword_file = \"/nonexistent/pw\"\n", "t").unwrap();
+    let err = hci2mqtt::cli::services::build(&missing)
+        .err()
+        .expect("missing password file accepted");
+    assert!(err.contains("password_file"), "{err}");
+    let cfg = Config::parse(&config(broker.port, ""), "t").unwrap();
+    let mut services = hci2mqtt::cli::services::build(&cfg).unwrap();
+    assert_eq!(services.len(), 1);
+    let svc = &mut services[0];
+    let mut poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    svc.register(poll.registry(), Token(SERVICE_TOKEN_BASE), Instant::now())
+        .unwrap();
+    let r = reading(&D3, -50, &[(&field::CO2, Value::Int(777))]);
+    let mut fed = false;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(10) {
+        if let Err(e) = poll.poll(&mut events, Some(Duration::from_millis(20))) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "poll: {e}");
+            events.clear();
+        }
+        let now = Instant::now();
+        for ev in events.iter() {
+            svc.on_event(poll.registry(), ev, now);
+        }
+        if svc.deadline().is_some_and(|d| d <= now) {
+            svc.on_timeout(poll.registry(), now);
+        }
+        if !fed && t0.elapsed() > Duration::from_millis(500) {
+            svc.on_reading(poll.registry(), &r, now);
+            fed = true;
+        }
+        if fed && svc.idle() && t0.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+    }
+    svc.shutdown(poll.registry(), Duration::from_secs(1));
+    let r = retained(broker.port, None);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D3.addr)))["co2"],
+        777
+    );
+    // A clean shutdown says offline itself (a DISCONNECT suppresses the will).
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("offline")
+    );
+    let without = Config::parse("", "t").unwrap();
+    assert_eq!(hci2mqtt::cli::services::build(&without).unwrap().len(), 1);
+}
+
+/// Many devices, many changing readings fed as fast as possible while connected: the calls stay
+/// short, and the broker ends with every device's latest value (older ones may coalesce).
+#[test]
+fn burst_of_readings_ends_with_latest_state_for_every_device() {
+    let dir = tmpdir("burst");
+    let broker = Broker::start(&dir, None);
+    let mut h = Harness::new(&config(broker.port, ""));
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    const N: u8 = 200;
+    const ROUNDS: u32 = 25;
+    let mut calls = Vec::with_capacity(usize::from(N) * ROUNDS as usize);
+    let t0 = Instant::now();
+    for round in 0..ROUNDS {
+        for i in 0..N {
+            let d = Dev {
+                addr: Addr([0xA4, 0xC1, 0x38, 0x10, 0x00, i]),
+                ..D1
+            };
+            let r = reading(
+                &d,
+                -60,
+                &[
+                    (&field::TEMPERATURE, Value::Float(f64::from(round))),
+                    (&field::HUMIDITY, Value::Int(i64::from(i))),
+                ],
+            );
+            let t = Instant::now();
+            h.svc.on_reading(h.poll.registry(), &r, Instant::now());
+            calls.push(t.elapsed());
+        }
+        // One loop turn per round, as the radio loop interleaves socket events.
+        h.turn(Duration::ZERO);
+    }
+    let fed = t0.elapsed();
+    assert!(h.run_until(Duration::from_secs(30), |s| s.idle()));
+    let drained = t0.elapsed();
+    h.run_for(Duration::from_millis(500));
+    // The first round announces every device (4 discovery configs each); later rounds only
+    // publish state.
+    let mut first: Vec<Duration> = calls[..usize::from(N)].to_vec();
+    let mut rest: Vec<Duration> = calls[usize::from(N)..].to_vec();
+    first.sort();
+    rest.sort();
+    let q = |v: &[Duration], p: usize| v[(v.len() * p / 100).min(v.len() - 1)];
+    eprintln!(
+        "FIGURE burst ({} build): {} readings ({N} devices) fed in {fed:?}, drained after {drained:?}; on_reading with discovery p50 {:?} p99 {:?} max {:?}; state only p50 {:?} p99 {:?} max {:?}; {} PUBLISH packets, {} coalesced",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        calls.len(),
+        q(&first, 50),
+        q(&first, 99),
+        q(&first, 100),
+        q(&rest, 50),
+        q(&rest, 99),
+        q(&rest, 100),
+        h.svc.stats.publishes,
+        h.svc.core().outbox.coalesced
+    );
+    let r = retained(broker.port, None);
+    for i in 0..N {
+        let a = Addr([0xA4, 0xC1, 0x38, 0x10, 0x00, i]);
+        let s = json_of(&r, &format!("hci2mqtt/{}", mac12(&a)));
+        assert_eq!(
+            (s["temperature"].as_f64(), s["humidity"].as_i64()),
+            (Some(f64::from(ROUNDS - 1)), Some(i64::from(i))),
+            "{s}"
+        );
+    }
+}
