@@ -94,6 +94,9 @@ pub struct Reader<R: BufRead> {
     done: bool,
     /// hcidump: the first line of the next packet, already read.
     pending: Option<String>,
+    /// btsnoop H4 fast path: the packet handed out last is `consume_len` bytes still in the
+    /// BufReader's buffer (record header + data); consumed at the next call.
+    consume_len: usize,
 }
 
 /// Opens and detects a capture file.
@@ -175,6 +178,7 @@ impl<R: BufRead> Reader<R> {
             packets: 0,
             done: false,
             pending: None,
+            consume_len: 0,
         })
     }
 
@@ -191,6 +195,33 @@ impl<R: BufRead> Reader<R> {
     pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         if self.done {
             return None;
+        }
+        if self.consume_len > 0 {
+            self.src.consume(self.consume_len);
+            self.consume_len = 0;
+        }
+        if self.kind == Kind::Btsnoop(DATALINK_H4) {
+            // Zero-copy path: a whole record already in the read buffer is handed out in place.
+            match self.peek_h4_record() {
+                Ok(Some((len, ts, rx))) => {
+                    self.consume_len = btsnoop::RECORD_HEADER_LEN + len;
+                    self.packets += 1;
+                    let b = match self.src.fill_buf() {
+                        Ok(b) => b,
+                        Err(e) => {
+                            self.done = true;
+                            return Some(Err(e.into()));
+                        }
+                    };
+                    let data = &b[btsnoop::RECORD_HEADER_LEN..btsnoop::RECORD_HEADER_LEN + len];
+                    return Some(Ok(Packet { data, ts_us: ts, received: rx }));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
         }
         let r = match self.kind {
             Kind::Btsnoop(dl) => self.next_btsnoop(dl),
@@ -212,6 +243,24 @@ impl<R: BufRead> Reader<R> {
                 Some(Err(e))
             }
         }
+    }
+
+    /// A complete H4 btsnoop record at the front of the read buffer: (data length, timestamp,
+    /// received). `None` when the buffer holds less than a record (the copying path then
+    /// reads across the buffer boundary and reports EOF or truncation).
+    fn peek_h4_record(&mut self) -> Result<Option<(usize, Option<i64>, bool)>, CaptureError> {
+        let b = self.src.fill_buf()?;
+        if b.len() < btsnoop::RECORD_HEADER_LEN {
+            return Ok(None);
+        }
+        let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let incl = be(4) as usize;
+        if b.len() < btsnoop::RECORD_HEADER_LEN + incl {
+            return Ok(None);
+        }
+        let flags = be(8);
+        let ts = i64::from_be_bytes([b[16], b[17], b[18], b[19], b[20], b[21], b[22], b[23]]);
+        Ok(Some((incl, ts.checked_sub(btsnoop::EPOCH_DELTA_US), flags & btsnoop::FLAG_RECEIVED != 0)))
     }
 
     /// Reads exactly `n` bytes into `self.buf[at..]`; `Ok(false)` on a clean EOF at byte 0.

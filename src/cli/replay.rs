@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use crate::capture;
 use crate::config::Config;
 use crate::decode::{KeyStore, Reading};
-use crate::output::write_json_line;
+use crate::output::JsonWriter;
 use crate::pipeline::{Notice, Options, Pipeline, Sink, Stats};
 
 pub const USAGE: &str = "\
@@ -91,13 +91,14 @@ fn redact(arg: &str) -> String {
 struct Out<W: Write> {
     w: W,
     line: Vec<u8>,
+    json: JsonWriter,
     failed: bool,
 }
 
 impl<W: Write> Sink for Out<W> {
     fn reading(&mut self, r: &Reading) {
         self.line.clear();
-        write_json_line(&mut self.line, r);
+        self.json.write_line(&mut self.line, r);
         if !self.failed && self.w.write_all(&self.line).is_err() {
             // stdout closed (e.g. `| head`): keep counting, stop writing.
             self.failed = true;
@@ -161,7 +162,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let opts = Options { filter_duplicates: !args.all_frames, ..Options::default() };
     let mut pipe = Pipeline::new(keys, opts);
     let stdout = std::io::stdout();
-    let mut out = Out { w: BufWriter::with_capacity(64 * 1024, stdout.lock()), line: Vec::with_capacity(512), failed: false };
+    let mut out = Out { w: BufWriter::with_capacity(64 * 1024, stdout.lock()), line: Vec::with_capacity(512), json: JsonWriter::new(), failed: false };
     let mut status = ExitCode::SUCCESS;
     while let Some(p) = reader.next_packet() {
         match p {

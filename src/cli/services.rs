@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::decode::Reading;
-use crate::output::write_json_line;
+use crate::output::JsonWriter;
 use crate::pipeline::Notice;
 use crate::service::Service;
 
@@ -24,6 +24,7 @@ pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, String> {
 #[derive(Default)]
 pub struct StdoutJson {
     buf: Vec<u8>,
+    json: JsonWriter,
 }
 
 impl Service for StdoutJson {
@@ -37,7 +38,7 @@ impl Service for StdoutJson {
     fn on_timeout(&mut self, _r: &mio::Registry, _now: Instant) {}
     fn on_reading(&mut self, _r: &mio::Registry, reading: &Reading, _now: Instant) {
         self.buf.clear();
-        write_json_line(&mut self.buf, reading);
+        self.json.write_line(&mut self.buf, reading);
         let mut out = std::io::stdout().lock();
         // A closed stdout (e.g. `| head`) must not kill the radio loop.
         let _ = out.write_all(&self.buf).and_then(|_| out.flush());
