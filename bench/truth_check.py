@@ -12,6 +12,10 @@ import sys
 from collections import Counter, defaultdict
 
 TOL = 0.011
+# The generator names BTHome object 0x10 (a binary on/off state) "power", as Home Assistant's
+# bthome-ble does; bleparser 3.7.3, whose key names hci2mqtt follows, calls it "switch"
+# (bleparser/bthome_const.py, 0x10: meas_format="switch"). "power" in watts is object 0x0B.
+ALIASES = {"power": "switch"}
 
 
 def main():
@@ -28,7 +32,10 @@ def main():
     rec, missing = 0, Counter()
     for k, (fmt, vals) in truth.items():
         g = got.get(k, {})
-        ok = all(isinstance(g.get(n), (int, float)) and abs(g[n] - v) <= TOL for n, v in vals.items())
+        def has(n, v):
+            x = g.get(n, g.get(ALIASES.get(n, n)))
+            return isinstance(x, (int, float)) and abs(x - v) <= TOL
+        ok = all(has(n, v) for n, v in vals.items())
         if ok:
             rec += 1
         else:

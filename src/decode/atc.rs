@@ -32,7 +32,7 @@ pub const UUID: u16 = 0x181A;
 
 pub static FORMAT: Format = Format {
     name: "atc",
-    matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, &[0x181A], claim),
     decode,
 };
 

@@ -39,7 +39,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
     decode,
 };
 
@@ -187,6 +187,12 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     let (cid, d) = s.manufacturer()?;
     // Apple's iBeacon next to a Govee frame is not ours.
     if cid == 0x004C {
+        return None;
+    }
+    // Cheap reject first: only these lengths (possibly with the 25-byte INTELLI_ROCKS
+    // trailer) are Govee frames (see `classify`).
+    const LENS: [usize; 8] = [6, 7, 8, 9, 14, 17, 20, 24];
+    if !LENS.contains(&d.len()) && !(d.len() > 25 && LENS.contains(&(d.len() - 25))) {
         return None;
     }
     classify(cid, strip_intelli_rocks(d), &Hints::of(adv)).map(|_| s.payload)

@@ -27,7 +27,7 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "ibeacon",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
     decode,
 };
 

@@ -211,7 +211,9 @@ pub enum Matcher {
     /// The first field is the AD type the function looks at (0xFF manufacturer data, 0x16
     /// service data): it is only called for structures of that type, which keeps the cost of
     /// the many unrelated adverts (phones, TVs) at a comparison per format.
-    Custom(u8, for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
+    /// The second field lists the UUIDs / company ids the function can claim (empty: any),
+    /// so it is not even called for the others.
+    Custom(u8, &'static [u16], for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
 }
 
 /// Decoder signature: claimed payload in, reading out.
@@ -262,8 +264,8 @@ fn dispatch() -> &'static Dispatch {
         let mut d = Dispatch { custom_sd: Vec::new(), custom_mfr: Vec::new(), sd: Vec::new(), mfr: Vec::new() };
         for f in FORMATS {
             match f.matcher {
-                Matcher::Custom(SERVICE_DATA16, _) => d.custom_sd.push(*f),
-                Matcher::Custom(MANUFACTURER, _) => d.custom_mfr.push(*f),
+                Matcher::Custom(SERVICE_DATA16, ..) => d.custom_sd.push(*f),
+                Matcher::Custom(MANUFACTURER, ..) => d.custom_mfr.push(*f),
                 Matcher::Custom(..) => {}
                 Matcher::ServiceData16(u) => d.sd.push((u, *f)),
                 Matcher::Manufacturer(c) => d.mfr.push((c, *f)),
@@ -291,7 +293,10 @@ pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&
         _ => return None,
     };
     for f in custom {
-        if let Matcher::Custom(_, m) = f.matcher {
+        if let Matcher::Custom(_, keys, m) = f.matcher {
+            if !keys.is_empty() && !keys.contains(&key) {
+                continue;
+            }
             if let Some(p) = m(s, adv) {
                 return Some((f, p));
             }

@@ -23,7 +23,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, claim),
+    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
     decode,
 };
 
