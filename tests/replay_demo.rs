@@ -112,3 +112,21 @@ fn truncated_capture_keeps_what_was_decoded() {
     assert!(lines.len() > 30, "readings before the cut are printed: {}", lines.len());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn scan_table_of_the_demo_capture() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+        .args(["scan", "--adapter", "replay:demo/flat.btsnoop", "--config", "demo/flat.toml"])
+        .current_dir(DIR)
+        .output()
+        .expect("run hci2mqtt scan");
+    assert_eq!(out.status.code(), Some(0));
+    let t = String::from_utf8_lossy(&out.stdout);
+    let row = |mac: &str| t.lines().find(|l| l.starts_with(mac)).unwrap_or_else(|| panic!("{mac} missing:\n{t}")).to_string();
+    let r = row("A4:C1:38:99:10:42");
+    assert!(r.contains("MHO-C401") && r.contains("needs a key"), "{r}");
+    let r = row("A4:C1:38:1E:52:7B");
+    assert!(r.contains("LYWSD03MMC") && r.contains("key works"), "{r}");
+    assert!(row("8C:79:F5:22:41:0B").contains("[TV] Samsung Q60"));
+    assert!(row("C4:7C:8D:6A:3E:7A").contains("HHCCJCY01"));
+}

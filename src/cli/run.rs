@@ -200,7 +200,7 @@ fn for_each_capture_packet(path: &Path, each: &mut dyn FnMut(&[u8])) -> Result<u
     Ok(r.packets())
 }
 
-fn replay_adapter(
+pub(crate) fn replay_adapter(
     path: &Path,
     pipeline: &mut Pipeline,
     services: &mut [Box<dyn crate::service::Service>],

@@ -240,7 +240,9 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let keys = match super::run::load_config(a.config.as_deref()).and_then(|c| super::run::keys(&c, &a.keys)) {
+    let (cfg, keys) = match super::run::load_config(a.config.as_deref())
+        .and_then(|c| super::run::keys(&c, &a.keys).map(|k| (c, k)))
+    {
         Ok(k) => k,
         Err(e) => {
             eprintln!("hci2mqtt: {e}");
@@ -252,7 +254,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         ..Table::default()
     };
     // `scan` prints the table, not JSON lines: run the loop without the stdout service.
-    let code = match scan_with(a, &mut table) {
+    let code = match scan_with(a, &cfg, &mut table) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("hci2mqtt: {e}");
@@ -263,12 +265,16 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn scan_with(a: super::run::CommonArgs, table: &mut Table) -> Result<i32, String> {
-    let cfg = super::run::load_config(a.config.as_deref())?;
-    let ks = super::run::keys(&cfg, &a.keys)?;
-    let opts = super::run::live_options(&cfg, &a)?;
+fn scan_with(a: super::run::CommonArgs, cfg: &crate::config::Config, table: &mut Table) -> Result<i32, String> {
+    let ks = super::run::keys(cfg, &a.keys)?;
+    let opts = super::run::live_options(cfg, &a)?;
     let mut services: Vec<Box<dyn crate::service::Service>> = Vec::new();
     let mut pipeline = crate::pipeline::Pipeline::new(ks, crate::pipeline::Options::default());
+    // A capture gives the same table, which is handy to look at a recording made elsewhere.
+    if let crate::hci::adapter::AdapterSpec::Replay(path) = &opts.adapter {
+        let path = path.clone();
+        return super::run::replay_adapter(&path, &mut pipeline, &mut services, table);
+    }
     let mut live = crate::event_loop::Live::new(opts, &mut pipeline, &mut services, table)?;
     let code = live.run();
     // A table from an adapter that never answered would look like "no devices": fail instead.
