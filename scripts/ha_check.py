@@ -149,7 +149,7 @@ async def demo_phase(s, base, token, work, mport):
             check(k in DEMO_FIELDS, f"demo: truth field {k!r} of {name} is covered by the check")
             if k in DEMO_FIELDS:
                 expect[f"{m12_of(mac)}_{k}"] = (v, k)
-    binary = f"{ROOT}/target/debug/hci2mqtt"
+    binary = os.environ.get("HCI2MQTT_BIN", f"{ROOT}/target/debug/hci2mqtt")
     t_run = time.monotonic()
     run = subprocess.run([binary, "run", "--adapter", f"replay:{ROOT}/demo/flat.btsnoop", "--config", cfg],
                          capture_output=True, text=True, timeout=120)
