@@ -230,7 +230,8 @@ async def demo_phase(s, base, token, work, mport):
         classes = [states.get(e["entity_id"], {}).get("attributes", {}).get("device_class") for e in mine]
         check(classes.count("temperature") == 1 and classes.count("humidity") <= 1
               and (classes.count("humidity") == 1) == ("humidity" in truth.get(mac, {})),
-              f"{m12}: exactly one temperature and one humidity entity (Domoticz Temp+Hum) ({classes})")
+              f"{m12}: exactly one temperature entity and one humidity entity if it measures humidity "
+              f"(Domoticz Temp+Hum) ({classes})")
         # Numbers as a person would write them: no binary float noise (2.7760000000000002).
         for e in mine:
             sv = states.get(e["entity_id"], {}).get("state", "")
