@@ -58,6 +58,196 @@ EXPECT = {
 }
 
 
+async def snapshot(s, base, token):
+    """HA's MQTT entity registry (unique_id -> entry), device registry (id -> device) and
+    states (entity_id -> state) at one moment."""
+    async with s.ws_connect(f"{base}/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": token})
+        await ws.receive_json()
+        await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
+        ents = (await ws.receive_json())["result"]
+        await ws.send_json({"id": 2, "type": "config/device_registry/list"})
+        devs = {d["id"]: d for d in (await ws.receive_json())["result"]}
+    reg = {e["unique_id"]: e for e in ents if e["platform"] == "mqtt"}
+    async with s.get(f"{base}/api/states", headers={"Authorization": f"Bearer {token}"}) as r:
+        states = {st["entity_id"]: st for st in await r.json()}
+    return reg, devs, states
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_NEIGHBOUR = "A4:C1:38:99:10:42"  # MHO-C401 whose key is not in demo/flat.toml
+# Model per demo MAC (examples/gen_demo.rs simulates these devices; all Xiaomi).
+DEMO_MODELS = {
+    "A4:C1:38:1E:52:7B": "LYWSD03MMC",
+    "A4:C1:38:5C:04:D1": "LYWSD03MMC",
+    "E4:AA:EC:61:22:0C": "LYWSD02MMC",
+    "58:2D:34:10:5A:3C": "LYWSDCGQ",
+    "C4:7C:8D:6A:3E:7A": "HHCCJCY01",
+}
+# field -> (unit, device_class, state_class, entity_category) as HA 2024.3.3 must show them.
+# conductivity has no device_class: HA 2024.3 has none for it (µS/cm came with 2024.7).
+DEMO_FIELDS = {
+    "temperature": ("°C", "temperature", "measurement", None),
+    "humidity": ("%", "humidity", "measurement", None),
+    "battery": ("%", "battery", "measurement", None),
+    "moisture": ("%", "moisture", "measurement", None),
+    "illuminance": ("lx", "illuminance", "measurement", None),
+    "conductivity": ("µS/cm", None, "measurement", None),
+}
+
+
+def m12_of(mac):
+    return mac.replace(":", "").lower()
+
+
+async def wait_for(pred, timeout, s, base, token, step=0.5):
+    """Polls snapshot() until pred(reg, devs, states) holds or timeout; returns the last
+    snapshot and whether pred held."""
+    t0 = time.monotonic()
+    while True:
+        snap = await snapshot(s, base, token)
+        if pred(*snap):
+            return snap, True, time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            return snap, False, time.monotonic() - t0
+        await asyncio.sleep(step)
+
+
+async def demo_phase(s, base, token, work, mport):
+    """`hci2mqtt run --adapter replay:demo/flat.btsnoop` (the real binary, gateway gw2, default
+    topics) against the broker HA listens to; every configured demo sensor must appear in HA
+    with the generator's last value of each field (demo/flat.truth.jsonl)."""
+    import tomllib
+    print("== phase 2: hci2mqtt run --adapter replay:demo/flat.btsnoop")
+    with open(f"{ROOT}/demo/flat.toml", "rb") as f:
+        sensors = tomllib.load(f)["sensor"]
+    toml = f'[mqtt]\nhost = "127.0.0.1"\nport = {mport}\ngateway = "gw2"\n'
+    for sen in sensors:
+        toml += "\n[[sensor]]\n" + "".join(f"{k} = {json.dumps(sen[k])}\n"
+                                           for k in ("mac", "name", "key") if k in sen)
+    cfg = f"{work}/demo.toml"
+    fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds keys
+    with os.fdopen(fd, "w") as f:
+        f.write(toml)
+    # The generator's truth: last value of every field per MAC.
+    truth = {}
+    with open(f"{ROOT}/demo/flat.truth.jsonl") as f:
+        for line in f:
+            rec = json.loads(line)
+            last = truth.setdefault(rec["mac"].upper(), {})
+            for k, v in rec.items():
+                if k not in ("mac", "packet", "t", "needs_key"):
+                    last[k] = v
+    configured = {sen["mac"].upper(): sen["name"] for sen in sensors}
+    check(DEMO_NEIGHBOUR in truth and DEMO_NEIGHBOUR not in configured,
+          f"demo: {DEMO_NEIGHBOUR} is in the capture but has no configured key")
+    expect = {}  # unique_id -> (truth value, field)
+    for mac, name in configured.items():
+        check(mac in truth, f"demo: {name} ({mac}) has truth records")
+        for k, v in truth.get(mac, {}).items():
+            check(k in DEMO_FIELDS, f"demo: truth field {k!r} of {name} is covered by the check")
+            if k in DEMO_FIELDS:
+                expect[f"{m12_of(mac)}_{k}"] = (v, k)
+    binary = os.environ.get("HCI2MQTT_BIN", f"{ROOT}/target/debug/hci2mqtt")
+    t_run = time.monotonic()
+    run = subprocess.run([binary, "run", "--adapter", f"replay:{ROOT}/demo/flat.btsnoop", "--config", cfg],
+                         capture_output=True, text=True, timeout=120)
+    print(f"     hci2mqtt run took {time.monotonic() - t_run:.2f} s, exit {run.returncode}")
+    for l in run.stderr.splitlines():
+        print("     hci2mqtt:", l)
+    check(run.returncode == 0, f"hci2mqtt run --adapter replay: exits 0 ({run.returncode})")
+    check("warning" not in run.stderr, "hci2mqtt run printed no warning")
+
+    # It exited: its last message is `offline` on hci2mqtt/status, so every entity exists but is
+    # unavailable.
+    def all_there(reg, devs, states, want_state=None):
+        for uid, (v, _) in expect.items():
+            e = reg.get(uid)
+            if e is None or e["entity_id"] not in states:
+                return False
+            st = states[e["entity_id"]]["state"]
+            if want_state is not None and st != want_state(v):
+                return False
+        return True
+
+    # The gateway's own Status entity reads hci2mqtt/status without availability: "off" proves
+    # HA received the `offline` (an entity that never got any availability is unavailable too).
+    def gw_status(reg, states):
+        e = reg.get("hci2mqtt_gw2_status")
+        return states.get(e["entity_id"], {}).get("state") if e else None
+
+    (reg, devs, states), ok, dt = await wait_for(
+        lambda r, d, st: all_there(r, d, st, lambda v: "unavailable") and gw_status(r, st) == "off",
+        60, s, base, token)
+    print(f"     entities present and unavailable after {dt:.1f} s")
+    check(gw_status(reg, states) == "off", f"gateway gw2 Status after exit: {gw_status(reg, states)!r} == 'off'")
+    for uid in expect:
+        e = reg.get(uid)
+        st = states.get(e["entity_id"], {}).get("state") if e else None
+        check(st == "unavailable", f"{uid}: after the publisher exited (status offline): {st!r} == 'unavailable'")
+
+    # A gateway that is up: retained `online` on the status topic.
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mport), "-r", "-q", "1",
+                    "-t", "hci2mqtt/status", "-m", "online"], check=True, timeout=30)
+    (reg, devs, states), ok, dt = await wait_for(
+        lambda r, d, st: all_there(r, d, st, lambda v: str(v)), 60, s, base, token)
+    print(f"     states settled {dt:.1f} s after `online` ({'all' if ok else 'NOT all'} as expected)")
+    check(gw_status(reg, states) == "on", f"gateway gw2 Status after `online`: {gw_status(reg, states)!r} == 'on'")
+    for uid, (v, k) in expect.items():
+        e = reg.get(uid)
+        if e is None:
+            check(False, f"{uid}: entity exists")
+            continue
+        st = states.get(e["entity_id"], {})
+        a = st.get("attributes", {})
+        unit, dclass, sclass, cat = DEMO_FIELDS[k]
+        check(st.get("state") == str(v), f"{uid} ({e['entity_id']}): state {st.get('state')!r} == truth {str(v)!r}")
+        check(a.get("unit_of_measurement") == unit, f"{uid}: unit {a.get('unit_of_measurement')!r} == {unit!r}")
+        check(a.get("device_class") == dclass, f"{uid}: device_class {a.get('device_class')!r} == {dclass!r}")
+        check(a.get("state_class") == sclass, f"{uid}: state_class {a.get('state_class')!r} == {sclass!r}")
+        check(e.get("entity_category") == cat, f"{uid}: entity_category {e.get('entity_category')!r} == {cat!r}")
+
+    by_ident = {}
+    for d in devs.values():
+        for dom, ident in d.get("identifiers", []):
+            by_ident[ident] = d
+    gw = by_ident.get("hci2mqtt_gw2")
+    check(gw is not None, "gateway device hci2mqtt_gw2 exists")
+    for mac, name in configured.items():
+        m12 = m12_of(mac)
+        d = by_ident.get(f"hci2mqtt_{m12}")
+        if d is None:
+            check(False, f"{name}: device hci2mqtt_{m12} exists")
+            continue
+        check(d.get("name") == name, f"{m12}: device name {d.get('name')!r} == {name!r}")
+        model = DEMO_MODELS.get(mac)
+        check(d.get("model") == model and d.get("manufacturer") == "Xiaomi",
+              f"{m12}: model/manufacturer {d.get('model')}/{d.get('manufacturer')} == {model}/Xiaomi")
+        check(["mac", mac.lower()] in [list(c) for c in d.get("connections", [])], f"{m12}: connection mac {mac.lower()}")
+        check(gw is not None and d.get("via_device_id") == gw["id"], f"{m12}: via_device = gateway gw2")
+        mine = [e for e in reg.values() if e["device_id"] == d["id"]]
+        classes = [states.get(e["entity_id"], {}).get("attributes", {}).get("device_class") for e in mine]
+        check(classes.count("temperature") == 1 and classes.count("humidity") <= 1
+              and (classes.count("humidity") == 1) == ("humidity" in truth.get(mac, {})),
+              f"{m12}: exactly one temperature entity and one humidity entity if it measures humidity "
+              f"(Domoticz Temp+Hum) ({classes})")
+        # Numbers as a person would write them: no binary float noise (2.7760000000000002).
+        for e in mine:
+            sv = states.get(e["entity_id"], {}).get("state", "")
+            try:
+                float(sv)
+            except ValueError:
+                continue
+            decimals = len(sv.split(".", 1)[1]) if "." in sv and "e" not in sv.lower() else 0
+            check(decimals <= 6, f"{e['unique_id']}: state {sv!r} has at most 6 decimals")
+        print(f"     {m12} ({name}): {len(mine)} entities")
+    nb = m12_of(DEMO_NEIGHBOUR)
+    stray = [u for u in reg if u.startswith(nb)]
+    check(not stray and f"hci2mqtt_{nb}" not in by_ident,
+          f"{DEMO_NEIGHBOUR} (no key configured) has no entities and no device ({stray})")
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -163,17 +353,7 @@ timeout = 2
             t0 = time.monotonic()
             while time.monotonic() - t0 < 60:
                 await asyncio.sleep(1)
-                async with s.ws_connect(f"{base}/api/websocket") as ws:
-                    await ws.receive_json()
-                    await ws.send_json({"type": "auth", "access_token": token})
-                    await ws.receive_json()
-                    await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
-                    ents = (await ws.receive_json())["result"]
-                    await ws.send_json({"id": 2, "type": "config/device_registry/list"})
-                    devs = {d["id"]: d for d in (await ws.receive_json())["result"]}
-                reg = {e["unique_id"]: e for e in ents if e["platform"] == "mqtt"}
-                async with s.get(f"{base}/api/states", headers=h) as r:
-                    states = {st["entity_id"]: st for st in await r.json()}
+                reg, devs, states = await snapshot(s, base, token)
                 ready = all(u in reg and reg[u]["entity_id"] in states
                             and states[reg[u]["entity_id"]]["state"] == exp[0]
                             for u, exp in EXPECT.items())
@@ -253,6 +433,8 @@ timeout = 2
                         ok = True
                         break
             check(ok, "kill -9 of the publisher → entities unavailable (LWT)")
+            # Phase 2: the real binary decodes the demo capture and publishes.
+            await demo_phase(s, base, token, work, mport)
         log = []
         for name in ("ha.log", "ha2.log"):
             if os.path.exists(f"{cfgdir}/{name}"):

@@ -133,6 +133,19 @@ pub struct Publisher {
     resync: bool,
 }
 
+/// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
+/// bleparser's voltage estimate) so the state shows `2.776` in Home Assistant and Domoticz:
+/// nine decimals, more than any sensor resolves. `k / 1e9` is the double nearest to the decimal
+/// `k·10⁻⁹`, whose shortest form is what serde_json writes. Large values are left alone
+/// (`x·1e9` must stay below 2⁵³ to be exact).
+fn tidy_float(x: f64) -> f64 {
+    if x.abs() < 1e6 {
+        (x * 1e9).round() / 1e9
+    } else {
+        x
+    }
+}
+
 /// JSON state of one device: merged fields, then `rssi`, `model`, `last_seen`.
 struct StateJson<'a>(&'a Device);
 
@@ -148,6 +161,7 @@ impl Serialize for StateJson<'_> {
             match v {
                 // JSON has no NaN/inf: publish null rather than fail the whole state.
                 Value::Float(x) if !x.is_finite() => m.serialize_entry(f.key, &())?,
+                Value::Float(x) => m.serialize_entry(f.key, &tidy_float(*x))?,
                 _ => m.serialize_entry(f.key, v)?,
             }
         }
@@ -344,7 +358,15 @@ impl Publisher {
         dev.announced.extend(new.iter().copied());
         let exp = discovery::expire_after_s(dev.format, dev.policy.max_interval_s());
         let info = Self::info(dev, *addr);
-        let mut msgs = Vec::with_capacity(new.len() + 1);
+        let mut msgs = Vec::with_capacity(new.len() + 2);
+        // The gateway's device must exist in Home Assistant before a sensor's first config
+        // names it as `via_device`, or HA leaves the link empty (and an unchanged config is not
+        // re-processed later). Readings can be queued before the connection's own
+        // `queue_all_configs`, so each new device's configs are preceded by the gateway's
+        // (coalesced in the outbox while it is still queued).
+        if first {
+            msgs.push(discovery::gateway_config(&self.s.topics));
+        }
         for f in new {
             msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
         }
@@ -562,6 +584,7 @@ mod tests {
         assert_eq!(
             topics,
             [
+                "homeassistant/binary_sensor/hci2mqtt_gw1/status/config",
                 "homeassistant/sensor/a4c138000001/rssi/config",
                 "homeassistant/sensor/a4c138000001/temperature/config",
                 "homeassistant/sensor/a4c138000001/rssi_gw1/config",
@@ -584,6 +607,71 @@ mod tests {
         assert_eq!(s["model"], "LYWSD03MMC");
         assert_eq!(s["last_seen"], 1001);
         assert_eq!(state_of(&m, "hci2mqtt/gw1/a4c138000001/rssi").unwrap(), -61);
+    }
+
+    #[test]
+    fn gateway_config_precedes_sensor_configs_queued_before_connect() {
+        // Readings heard before the broker answers: their configs are queued first; the
+        // gateway's device (their via_device) must still reach Home Assistant before them.
+        let t0 = Instant::now();
+        let mut p = Publisher::new(settings(""), t0);
+        let b = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, 0x02]);
+        p.on_reading(
+            &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
+            t0,
+            1,
+        );
+        p.on_reading(
+            &reading(b, -70, &[(&field::HUMIDITY, Value::Int(40))]),
+            t0,
+            1,
+        );
+        p.on_connected(t0);
+        let m = drain(&mut p);
+        let gw = "homeassistant/binary_sensor/hci2mqtt_gw1/status/config";
+        let first_gw = m
+            .iter()
+            .position(|(t, _)| t == gw)
+            .expect("gateway config sent");
+        let first_sensor = m
+            .iter()
+            .position(|(t, _)| t.starts_with("homeassistant/sensor/"))
+            .expect("sensor configs sent");
+        assert!(first_gw < first_sensor, "{m:?}");
+        assert_eq!(
+            m.iter().filter(|(t, _)| t == gw).count(),
+            1,
+            "coalesced while queued"
+        );
+    }
+
+    #[test]
+    fn state_floats_carry_no_binary_noise() {
+        let t0 = Instant::now();
+        let mut p = Publisher::new(settings(""), t0);
+        let v = 2.2 + (3.1 - 2.2) * (64.0 / 100.0); // bleparser's voltage estimate
+        assert_eq!(v.to_string(), "2.7760000000000002");
+        let r = reading(
+            A,
+            -60,
+            &[
+                (&field::VOLTAGE, Value::Float(v)),
+                (&field::TEMPERATURE, Value::Float(23.200001)),
+                (&field::HUMIDITY, Value::Float(-0.1 - 0.2)),
+                (&field::PRESSURE, Value::Float(12_345_678.9)),
+            ],
+        );
+        p.on_reading(&r, t0, 1);
+        let m = drain(&mut p);
+        let raw = &m
+            .iter()
+            .find(|(t, _)| t == "hci2mqtt/a4c138000001")
+            .unwrap()
+            .1;
+        assert!(raw.contains("\"voltage\":2.776,"), "{raw}");
+        assert!(raw.contains("\"temperature\":23.200001,"), "{raw}");
+        assert!(raw.contains("\"humidity\":-0.3,"), "{raw}");
+        assert!(raw.contains("\"pressure\":12345678.9,"), "{raw}");
     }
 
     #[test]
