@@ -34,23 +34,45 @@ fn example_parses_as_shipped() {
     assert!(c.discover_all);
     let m = c.mqtt.as_ref().expect("[mqtt] section");
     assert_eq!((m.host.as_str(), m.port), ("localhost", 1883));
-    assert!(m.password.is_none(), "the shipped example must not carry a password");
+    assert!(
+        m.password.is_none(),
+        "the shipped example must not carry a password"
+    );
     assert_eq!(c.sensors.len(), 1);
-    assert_eq!(c.sensors[0].mac.0, Addr::parse("A4:C1:38:00:00:01").unwrap());
-    assert!(c.sensors[0].key.is_none(), "the shipped example must not carry a key");
+    assert_eq!(
+        c.sensors[0].mac.0,
+        Addr::parse("A4:C1:38:00:00:01").unwrap()
+    );
+    assert!(
+        c.sensors[0].key.is_none(),
+        "the shipped example must not carry a key"
+    );
     assert_eq!(c.trackers.len(), 1);
 }
 
 #[test]
 fn example_parses_with_every_option_on() {
     let text = all_on();
-    let n = EXAMPLE.lines().filter(|l| optional_setting(l).is_some()).count();
+    let n = EXAMPLE
+        .lines()
+        .filter(|l| optional_setting(l).is_some())
+        .count();
     assert!(n >= 20, "only {n} optional settings recognised");
     // password and password_file are exclusive: check each alone.
-    let with_password: String =
-        text.lines().filter(|l| !l.starts_with("password_file")).collect::<Vec<_>>().join("\n");
-    let with_file: String = text.lines().filter(|l| !l.starts_with("password =")).collect::<Vec<_>>().join("\n");
-    assert!(Config::parse(&text, "all").is_err(), "password + password_file must be rejected");
+    let with_password: String = text
+        .lines()
+        .filter(|l| !l.starts_with("password_file"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let with_file: String = text
+        .lines()
+        .filter(|l| !l.starts_with("password ="))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        Config::parse(&text, "all").is_err(),
+        "password + password_file must be rejected"
+    );
     for (what, t) in [("password", &with_password), ("password_file", &with_file)] {
         let c = Config::parse(t, what).unwrap_or_else(|e| panic!("{what}: {e}"));
         let m = c.mqtt.as_ref().unwrap();
@@ -96,7 +118,14 @@ fn struct_fields(name: &str) -> Vec<(String, String)> {
 fn example_documents_every_field() {
     let text = all_on();
     let mut missing = Vec::new();
-    for s in ["Config", "MqttConfig", "ScanConfig", "PublishPolicy", "SensorConfig", "TrackerConfig"] {
+    for s in [
+        "Config",
+        "MqttConfig",
+        "ScanConfig",
+        "PublishPolicy",
+        "SensorConfig",
+        "TrackerConfig",
+    ] {
         for (field, attr) in struct_fields(s) {
             if attr.contains("skip") || attr.contains("flatten") {
                 continue; // not in the file / inlined from PublishPolicy
@@ -116,5 +145,8 @@ fn example_documents_every_field() {
             }
         }
     }
-    assert!(missing.is_empty(), "hci2mqtt.example.toml does not show: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "hci2mqtt.example.toml does not show: {missing:?}"
+    );
 }

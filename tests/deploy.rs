@@ -1,0 +1,378 @@
+//! The deployment kit in `deploy/`: the systemd unit passes `systemd-analyze verify`,
+//! `install.sh` installs the right files with the right modes into a temporary root, and
+//! `hci2mqtt-loop` restarts a failing command with a doubling, capped, resetting backoff and
+//! stops cleanly on SIGTERM. Skips say why on stderr; they never pass silently as a check.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hci2mqtt");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hci2mqtt-deploy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+fn is_root() -> bool {
+    // SAFETY: no arguments, no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {cmd}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `systemd-analyze`, installed with apt when missing and possible; `None` with the reason printed.
+fn systemd_analyze() -> Option<&'static str> {
+    if !have("systemd-analyze") && is_root() && have("apt-get") {
+        eprintln!("deploy: installing systemd for systemd-analyze");
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", "systemd"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status();
+    }
+    if have("systemd-analyze") {
+        Some("systemd-analyze")
+    } else {
+        eprintln!("SKIP systemd-analyze verify: systemd-analyze is not installed and could not be installed (not root or no apt-get)");
+        None
+    }
+}
+
+/// Runs `systemd-analyze verify` on `unit` after pointing ExecStart at `exe` (verify checks that
+/// the command exists). Returns (success, all output).
+fn verify(unit_text: &str, exe: &Path, dir: &Path) -> Option<(bool, String)> {
+    let sa = systemd_analyze()?;
+    let unit = dir.join("hci2mqtt.service");
+    let t = unit_text.replace(
+        "ExecStart=/usr/local/bin/hci2mqtt ",
+        &format!("ExecStart={} ", exe.display()),
+    );
+    assert_ne!(t, unit_text, "ExecStart line not found");
+    std::fs::write(&unit, t).unwrap();
+    let o = Command::new(sa).arg("verify").arg(&unit).output().unwrap();
+    Some((o.status.success(), text(&o.stdout) + &text(&o.stderr)))
+}
+
+#[test]
+fn systemd_unit_verifies_clean() {
+    let unit = std::fs::read_to_string(repo().join("deploy/hci2mqtt.service")).unwrap();
+    for needed in [
+        "AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN",
+        "CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN",
+        "RestrictAddressFamilies=AF_BLUETOOTH AF_INET AF_INET6 AF_UNIX",
+        "ProtectSystem=strict",
+        "Restart=on-failure",
+        "User=hci2mqtt",
+    ] {
+        assert!(unit.lines().any(|l| l == needed), "unit lacks {needed}");
+    }
+    // AF_BLUETOOTH exists only in the initial network namespace; capabilities are checked in the
+    // initial user namespace.
+    for forbidden in ["PrivateNetwork=yes", "PrivateUsers=yes"] {
+        assert!(
+            !unit.lines().any(|l| l == forbidden),
+            "unit must not set {forbidden}"
+        );
+    }
+    let dir = tmpdir("verify");
+    let Some((ok, out)) = verify(&unit, Path::new(BIN), &dir) else {
+        return;
+    };
+    assert!(ok && out.trim().is_empty(), "systemd-analyze verify: {out}");
+    // The check can fail: an unknown key and a missing binary are reported.
+    let bad = unit.replace("Restart=on-failure", "Restart=on-failure\nRestartBogus=1");
+    let (_, out) = verify(&bad, Path::new(BIN), &dir).unwrap();
+    assert!(
+        out.contains("RestartBogus"),
+        "verify missed an unknown key: {out}"
+    );
+    let (ok, out) = verify(&unit, &dir.join("no-such-binary"), &dir).unwrap();
+    assert!(
+        !ok && out.contains("no-such-binary"),
+        "verify missed a missing binary: {out}"
+    );
+}
+
+fn install(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(repo().join("deploy/install.sh"));
+    c.args(args).current_dir(std::env::temp_dir());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "install.sh {args:?} failed: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    o
+}
+
+#[test]
+fn install_into_temporary_root() {
+    let root = tmpdir("root");
+    let r = root.to_str().unwrap();
+    let o = install(&["--root", r, "--bin", BIN], &[]);
+    let out = text(&o.stdout);
+
+    let bin = root.join("usr/local/bin/hci2mqtt");
+    assert_eq!(std::fs::read(&bin).unwrap(), std::fs::read(BIN).unwrap());
+    assert_eq!(mode(&bin), 0o755);
+    assert_eq!(mode(&root.join("usr/local/bin/hci2mqtt-loop")), 0o755);
+    let conf = root.join("etc/hci2mqtt.toml");
+    assert_eq!(mode(&conf), 0o600, "config must be 0600");
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        std::fs::read_to_string(repo().join("hci2mqtt.example.toml")).unwrap()
+    );
+    let unit = root.join("etc/systemd/system/hci2mqtt.service");
+    assert_eq!(mode(&unit), 0o644);
+    assert_eq!(
+        std::fs::read_to_string(&unit).unwrap(),
+        std::fs::read_to_string(repo().join("deploy/hci2mqtt.service")).unwrap()
+    );
+    assert_eq!(
+        mode(&root.join("usr/local/share/doc/hci2mqtt/capabilities.md")),
+        0o644
+    );
+    assert!(
+        !root.join("etc/cron.d").exists() && !root.join("etc/supervisor").exists(),
+        "only one launcher"
+    );
+    assert!(
+        out.contains("not created in"),
+        "a temporary root must not get a user: {out}"
+    );
+
+    // File capabilities: set for real when root with setcap, else a clear skip message.
+    if is_root() && have("setcap") && have("getcap") {
+        let g = Command::new("getcap").arg(&bin).output().unwrap();
+        let caps = text(&g.stdout);
+        if out.contains("setcap failed") {
+            eprintln!("SKIP getcap check: the temp dir's file system refused the xattr: {out}");
+        } else {
+            assert!(
+                caps.contains("cap_net_admin,cap_net_raw=ep"),
+                "getcap: {caps} / {out}"
+            );
+        }
+    } else {
+        assert!(out.contains("setcap skipped"), "{out}");
+    }
+
+    // The installed unit, pointed at the installed binary, verifies.
+    let unit_text = std::fs::read_to_string(&unit).unwrap();
+    if let Some((ok, vout)) = verify(&unit_text, &bin, &tmpdir("verify-installed")) {
+        assert!(ok && vout.trim().is_empty(), "{vout}");
+    }
+
+    // Idempotent, and an existing config is never overwritten (nor its mode changed).
+    std::fs::write(&conf, "discover_all = false\n").unwrap();
+    let o = install(&["--root", r, "--bin", BIN], &[]);
+    assert!(text(&o.stdout).contains("kept existing"));
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "discover_all = false\n"
+    );
+    assert_eq!(mode(&conf), 0o600);
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = install(&["--root", r, "--bin", BIN], &[]);
+    assert!(
+        text(&o.stdout).contains("readable by others"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn install_other_launchers_and_destdir() {
+    let root = tmpdir("cron");
+    install(
+        &["--bin", BIN, "--with", "cron"],
+        &[("DESTDIR", root.to_str().unwrap())],
+    );
+    let cron = root.join("etc/cron.d/hci2mqtt");
+    assert_eq!(mode(&cron), 0o644);
+    let line = std::fs::read_to_string(&cron).unwrap();
+    let reboot: Vec<&str> = line.lines().filter(|l| l.starts_with("@reboot")).collect();
+    assert_eq!(reboot.len(), 1, "{line}");
+    // /etc/cron.d format: @reboot USER COMMAND...
+    let f: Vec<&str> = reboot[0].split_whitespace().collect();
+    assert_eq!(f[1], "hci2mqtt");
+    assert_eq!(f.last(), Some(&"/usr/local/bin/hci2mqtt-loop"));
+    assert_eq!(mode(&root.join("var/log/hci2mqtt")), 0o750);
+    assert_eq!(mode(&root.join("etc/hci2mqtt.toml")), 0o600);
+    assert!(!root.join("etc/systemd").exists());
+
+    let root = tmpdir("supervisor");
+    install(
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "--bin",
+            BIN,
+            "--with",
+            "supervisor",
+        ],
+        &[],
+    );
+    let conf = std::fs::read_to_string(root.join("etc/supervisor/conf.d/hci2mqtt.conf")).unwrap();
+    assert!(conf.contains("[program:hci2mqtt]"));
+    assert!(conf.contains("command=/usr/local/bin/hci2mqtt run --config /etc/hci2mqtt.toml"));
+
+    // Bad arguments fail with a message, and install nothing.
+    let o = Command::new(repo().join("deploy/install.sh"))
+        .args(["--with", "upstart"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && text(&o.stderr).contains("upstart"));
+    let empty = tmpdir("nobin");
+    let o = Command::new(repo().join("deploy/install.sh"))
+        .args([
+            "--root",
+            empty.to_str().unwrap(),
+            "--bin",
+            "/nonexistent/hci2mqtt",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && text(&o.stderr).contains("no such file"));
+    assert!(!empty.join("etc").exists());
+}
+
+fn loop_cmd(env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut c = Command::new(repo().join("deploy/hci2mqtt-loop"));
+    c.args(args);
+    for k in [
+        "HCI2MQTT_BACKOFF_MIN_MS",
+        "HCI2MQTT_BACKOFF_MAX_MS",
+        "HCI2MQTT_BACKOFF_RESET_S",
+        "HCI2MQTT_LOOP_MAX_RESTARTS",
+        "HCI2MQTT_LOOP_LOG",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+#[test]
+fn loop_restarts_with_doubling_capped_backoff() {
+    let dir = tmpdir("loop");
+    let count = dir.join("runs");
+    let script = format!("echo run >> {}; exit 7", count.display());
+    let t0 = Instant::now();
+    let o = loop_cmd(
+        &[
+            ("HCI2MQTT_BACKOFF_MIN_MS", "40"),
+            ("HCI2MQTT_BACKOFF_MAX_MS", "100"),
+            ("HCI2MQTT_LOOP_MAX_RESTARTS", "4"),
+        ],
+        &["sh", "-c", &script],
+    )
+    .output()
+    .unwrap();
+    let took = t0.elapsed();
+    let err = text(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "gives up with the command's status: {err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&count).unwrap().lines().count(),
+        5,
+        "1 run + 4 restarts: {err}"
+    );
+    for (i, ms) in [(1, 40), (2, 80), (3, 100), (4, 100)] {
+        assert!(
+            err.contains(&format!("status 7 after 0s; restart {i} in {ms}ms")),
+            "restart {i}: {err}"
+        );
+    }
+    assert!(took >= Duration::from_millis(320), "slept only {took:?}");
+
+    // A run that lasted RESET_S seconds (0 here) resets the delay to the minimum.
+    let o = loop_cmd(
+        &[
+            ("HCI2MQTT_BACKOFF_MIN_MS", "10"),
+            ("HCI2MQTT_BACKOFF_RESET_S", "0"),
+            ("HCI2MQTT_LOOP_MAX_RESTARTS", "3"),
+        ],
+        &["false"],
+    )
+    .output()
+    .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err.matches("in 10ms").count(), 3, "{err}");
+}
+
+#[test]
+fn loop_passes_sigterm_on_and_stops() {
+    let dir = tmpdir("loopterm");
+    let marker = dir.join("got-term");
+    let log = dir.join("loop.log");
+    let script = format!(
+        "trap 'echo term > {}; exit 0' TERM; while :; do sleep 0.05; done",
+        marker.display()
+    );
+    let mut child = loop_cmd(
+        &[("HCI2MQTT_LOOP_LOG", log.to_str().unwrap())],
+        &["sh", "-c", &script],
+    )
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "loop did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap().trim(),
+        "term",
+        "command did not get SIGTERM"
+    );
+    let l = std::fs::read_to_string(&log).unwrap();
+    assert!(l.contains("stopped") && !l.contains("restart"), "{l}");
+}
