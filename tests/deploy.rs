@@ -376,3 +376,124 @@ fn loop_passes_sigterm_on_and_stops() {
     let l = std::fs::read_to_string(&log).unwrap();
     assert!(l.contains("stopped") && !l.contains("restart"), "{l}");
 }
+
+/// `supervisord`, installed with apt when missing and possible; `None` with the reason printed.
+fn supervisord() -> Option<&'static str> {
+    if !have("supervisord") && is_root() && have("apt-get") {
+        eprintln!("deploy: installing supervisor");
+        // policy-rc.d on these machines keeps the package from starting its own daemon; if one
+        // is started anyway it uses /etc/supervisor, not the private config used below.
+        let _ = Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                "supervisor",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status();
+    }
+    if have("supervisord") {
+        Some("supervisord")
+    } else {
+        eprintln!("SKIP supervisord run: supervisor is not installed and could not be installed (not root or no apt-get)");
+        None
+    }
+}
+
+/// Runs the shipped `[program:hci2mqtt]` section under a private supervisord with only the
+/// command (a fake that exits with `code` after 0.3 s), the user (none here), the log path and
+/// startsecs (0, so the short run counts as started) replaced; returns the runs seen.
+fn supervise(code: i32, wait: Duration, until_runs: usize) -> Option<usize> {
+    let sd = supervisord()?;
+    let dir = tmpdir(&format!("supervisor-{code}"));
+    let d = dir.display();
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    let section = std::fs::read_to_string(repo().join("deploy/supervisor-hci2mqtt.conf")).unwrap();
+    let mut replaced = 0;
+    let section: String = section
+        .lines()
+        .map(|l| {
+            let new = if l.starts_with("command=") {
+                format!(
+                    "command=sh -c 'echo run >> {}; sleep 0.3; exit {code}'",
+                    runs.display()
+                )
+            } else if l.starts_with("user=") {
+                ";user removed for the test".to_string()
+            } else if l.starts_with("stdout_logfile=") {
+                format!("stdout_logfile={d}/hci2mqtt.log")
+            } else if l.starts_with("startsecs=") {
+                "startsecs=0".to_string()
+            } else {
+                return l.to_string();
+            };
+            replaced += 1;
+            new
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        replaced, 4,
+        "the section lost command=, user=, stdout_logfile= or startsecs="
+    );
+    std::fs::write(dir.join("conf.d/hci2mqtt.conf"), section + "\n").unwrap();
+    let main = format!(
+        "[supervisord]\nnodaemon=true\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\n\
+         [unix_http_server]\nfile={d}/sock\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         [supervisorctl]\nserverurl=unix://{d}/sock\n\
+         [include]\nfiles = {d}/conf.d/*.conf\n"
+    );
+    let conf = dir.join("supervisord.conf");
+    std::fs::write(&conf, main).unwrap();
+    let mut child = Command::new(sd)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = || {
+        std::fs::read_to_string(&runs)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    // Until `until_runs` runs, or `wait` after the first run (supervisord itself can take
+    // seconds to start on a loaded machine), at most 60 s.
+    let t0 = Instant::now();
+    let mut first: Option<Instant> = None;
+    while t0.elapsed() < Duration::from_secs(60)
+        && count() < until_runs
+        && first.is_none_or(|f| f.elapsed() < wait)
+    {
+        if first.is_none() && count() > 0 {
+            first = Some(Instant::now());
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(dir.join("supervisord.log")).unwrap_or_default();
+            panic!("supervisord exited ({s}): {log}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let n = count();
+    // SAFETY: signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    Some(n)
+}
+
+#[test]
+fn supervisor_section_restarts_on_failure_not_on_usage_error() {
+    // Exit 1 (e.g. a bad config) is unexpected: restarted again and again.
+    let Some(n) = supervise(1, Duration::from_secs(20), 3) else {
+        return;
+    };
+    assert!(n >= 3, "supervisord ran the failing program only {n} times");
+    // Exit 2 (a command-line error) is in exitcodes: run once, not restarted.
+    let n = supervise(2, Duration::from_secs(3), usize::MAX).unwrap();
+    assert_eq!(n, 1, "exit 2 must not be restarted");
+}
