@@ -47,16 +47,24 @@ fn have(cmd: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// `systemd-analyze`, installed with apt when missing and possible; `None` with the reason printed.
-fn systemd_analyze() -> Option<&'static str> {
-    if !have("systemd-analyze") && is_root() && have("apt-get") {
-        eprintln!("deploy: installing systemd for systemd-analyze");
+/// Installs a Debian package when `tool` is missing and that is possible (root, apt-get).
+/// Serialised: the tests run in parallel and dpkg takes one lock.
+fn apt_install_for(tool: &str, package: &str) {
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = APT.lock().unwrap_or_else(|e| e.into_inner());
+    if !have(tool) && is_root() && have("apt-get") {
+        eprintln!("deploy: installing {package} for {tool}");
         let _ = Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends", "systemd"])
+            .args(["install", "-y", "-q", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .stdout(Stdio::null())
             .status();
     }
+}
+
+/// `systemd-analyze`, installed with apt when missing and possible; `None` with the reason printed.
+fn systemd_analyze() -> Option<&'static str> {
+    apt_install_for("systemd-analyze", "systemd");
     if have("systemd-analyze") {
         Some("systemd-analyze")
     } else {
@@ -379,22 +387,9 @@ fn loop_passes_sigterm_on_and_stops() {
 
 /// `supervisord`, installed with apt when missing and possible; `None` with the reason printed.
 fn supervisord() -> Option<&'static str> {
-    if !have("supervisord") && is_root() && have("apt-get") {
-        eprintln!("deploy: installing supervisor");
-        // policy-rc.d on these machines keeps the package from starting its own daemon; if one
-        // is started anyway it uses /etc/supervisor, not the private config used below.
-        let _ = Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                "supervisor",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status();
-    }
+    // If the package starts its own daemon, that one uses /etc/supervisor, not the private
+    // config used below.
+    apt_install_for("supervisord", "supervisor");
     if have("supervisord") {
         Some("supervisord")
     } else {
