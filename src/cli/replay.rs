@@ -145,6 +145,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Replaying a file needs no privilege: drop any file capabilities before reading it.
+    let _ = crate::event_loop::drop_privileges(false);
     let keys = match load_keys(args.config.as_ref(), &args.keys) {
         Ok(k) => k,
         Err(e) => {

@@ -271,6 +271,9 @@ pub(crate) fn replay_adapter(
         )
         .map_err(|e| e.to_string())?;
     }
+    // A capture needs no privilege: give up whatever file capabilities granted (best effort;
+    // failing to drop what we do not have is not an error worth stopping for).
+    let _ = crate::event_loop::drop_privileges(false);
     let mut n = 0u64;
     let result = for_each_capture_packet(path, &mut |pkt| {
         let mut fan = Fan {
