@@ -67,9 +67,10 @@ fn fingerprint(format: &decode::Format, payload: &[u8]) -> u64 {
         let m = ((h ^ w) as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h = (m as u64) ^ ((m >> 64) as u64);
     }
-    let mut last = [0u8; 8];
-    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    let m = ((h ^ u64::from_le_bytes(last)) as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    // The last 0–7 bytes, little-endian, by a shift loop: a `copy_from_slice` into a zeroed
+    // array compiled to a `memcpy` call, ~25 instructions per claimed report.
+    let last = chunks.remainder().iter().rev().fold(0u64, |a, &b| (a << 8) | b as u64);
+    let m = ((h ^ last) as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
     ((m as u64) ^ ((m >> 64) as u64)) | 1
 }
 

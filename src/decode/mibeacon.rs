@@ -87,21 +87,29 @@ impl<'a> Frame<'a> {
         Ok(Frame { buf, payload_at: at })
     }
 
+    #[inline]
+    /// (Accessors are `#[inline]`: `decode` calls them a dozen times per frame and, out of
+    /// line, each call with its bounds checks cost more than the field read.)
     pub fn frame_control(&self) -> u16 {
         u16::from_le_bytes([self.buf[fc::FRCTRL], self.buf[fc::FRCTRL + 1]])
     }
+    #[inline]
     pub fn version(&self) -> u8 {
         (self.frame_control() >> fc::VERSION_SHIFT) as u8
     }
+    #[inline]
     pub fn encrypted(&self) -> bool {
         self.frame_control() & fc::ENCRYPTED != 0
     }
+    #[inline]
     pub fn has_objects(&self) -> bool {
         self.frame_control() & fc::OBJECT != 0
     }
+    #[inline]
     pub fn product_id(&self) -> u16 {
         u16::from_le_bytes([self.buf[fc::PRODUCT], self.buf[fc::PRODUCT + 1]])
     }
+    #[inline]
     pub fn counter(&self) -> u8 {
         self.buf[fc::COUNTER]
     }
