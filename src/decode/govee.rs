@@ -95,6 +95,11 @@ impl Hints<'_> {
     }
     fn has(&self, needle: &str) -> bool {
         let n = needle.as_bytes();
+        // Most adverts have no name: answer before setting up the window search (`classify`
+        // asks up to ~20 names for every manufacturer structure of a plausible length).
+        if self.name.len() < n.len() {
+            return false;
+        }
         self.name.windows(n.len()).any(|w| w == n)
     }
     fn uuid(&self, u: u16) -> bool {
