@@ -179,12 +179,17 @@ impl JsonWriter {
     pub fn write_line(&mut self, out: &mut Vec<u8>, r: &Reading) {
         // One reservation for the usual line, so the copies below rarely grow the buffer.
         out.reserve(256);
-        out.extend_from_slice(b"{\"mac\":\"");
-        out.extend_from_slice(&r.addr.colon());
-        out.push(b'"');
-        if let Some(rssi) = r.rssi {
-            out.extend_from_slice(b",\"rssi\":");
-            let _ = serde_json::to_writer(&mut *out, &rssi);
+        // `{"mac":"AA:BB:CC:DD:EE:FF"` and `,"rssi":` assembled on the stack and appended in
+        // one copy (each `extend_from_slice` is a call plus a `memcpy`, ~40 instructions).
+        const MAC_END: usize = 26;
+        let mut head = *b"{\"mac\":\"AA:BB:CC:DD:EE:FF\",\"rssi\":";
+        head[8..25].copy_from_slice(&r.addr.colon());
+        match r.rssi {
+            Some(rssi) => {
+                out.extend_from_slice(&head);
+                let _ = serde_json::to_writer(&mut *out, &rssi);
+            }
+            None => out.extend_from_slice(&head[..MAC_END]),
         }
         self.put(out, r.format, Role::Format);
         self.put(out, r.firmware, Role::Firmware);
