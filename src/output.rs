@@ -68,7 +68,27 @@ pub struct JsonWriter {
     /// Fragments of the cached strings, back to back.
     arena: Vec<u8>,
     used: usize,
+    /// Whole `,"format":…,"firmware":…,"model":…[,"packet":]` fragments by the three strings
+    /// (a device's never change): one lookup and one copy instead of three.
+    heads: Box<[HeadSlot; HEAD_SLOTS]>,
+    heads_used: usize,
 }
+
+const HEAD_SLOTS: usize = 256;
+const HEAD_MAX: usize = HEAD_SLOTS * 3 / 4;
+
+/// Cache entry of a line head: address and length of format, firmware and model, and whether
+/// `,"packet":` ends the fragment.
+#[derive(Clone, Copy)]
+struct HeadSlot {
+    key: [usize; 6],
+    packet: bool,
+    used: bool,
+    start: u32,
+    end: u32,
+}
+
+const EMPTY_HEAD: HeadSlot = HeadSlot { key: [0; 6], packet: false, used: false, start: 0, end: 0 };
 
 /// Table size (a power of two) and how many strings are cached at most. Only `&'static str`s
 /// of the binary reach the cache, a few hundred at most; past the bound a string is simply
@@ -107,7 +127,13 @@ const EMPTY: Slot = Slot { ptr: 0, len: 0, role: Role::Empty, start: 0, end: 0 }
 
 impl Default for JsonWriter {
     fn default() -> Self {
-        JsonWriter { slots: Box::new([EMPTY; CACHE_SLOTS]), arena: Vec::new(), used: 0 }
+        JsonWriter {
+            slots: Box::new([EMPTY; CACHE_SLOTS]),
+            arena: Vec::new(),
+            used: 0,
+            heads: Box::new([EMPTY_HEAD; HEAD_SLOTS]),
+            heads_used: 0,
+        }
     }
 }
 
@@ -163,6 +189,47 @@ impl JsonWriter {
         }
     }
 
+    /// Appends `,"format":…,"firmware":…,"model":…` and, when the reading has a packet
+    /// counter, `,"packet":` (see [`JsonWriter::heads`]).
+    fn put_head(&mut self, out: &mut Vec<u8>, r: &Reading) {
+        let key = [
+            r.format.as_ptr() as usize,
+            r.format.len(),
+            r.firmware.as_ptr() as usize,
+            r.firmware.len(),
+            r.model.as_ptr() as usize,
+            r.model.len(),
+        ];
+        let packet = r.packet.is_some();
+        let h = key.iter().fold(packet as u64, |h, &k| (h ^ k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut i = (h >> (64 - HEAD_SLOTS.trailing_zeros())) as usize;
+        loop {
+            let e = &self.heads[i];
+            if !e.used {
+                break;
+            }
+            if e.key == key && e.packet == packet {
+                out.extend_from_slice(&self.arena[e.start as usize..e.end as usize]);
+                return;
+            }
+            i = (i + 1) & (HEAD_SLOTS - 1);
+        }
+        // Not cached: write the pieces (each from the string cache) and remember the result.
+        let start = out.len();
+        self.put(out, r.format, Role::Format);
+        self.put(out, r.firmware, Role::Firmware);
+        self.put(out, r.model, Role::Model);
+        if packet {
+            out.extend_from_slice(b",\"packet\":");
+        }
+        let a = self.arena.len();
+        if self.heads_used < HEAD_MAX && a + (out.len() - start) <= u32::MAX as usize {
+            self.arena.extend_from_slice(&out[start..]);
+            self.heads[i] = HeadSlot { key, packet, used: true, start: a as u32, end: self.arena.len() as u32 };
+            self.heads_used += 1;
+        }
+    }
+
     fn put_value(&mut self, out: &mut Vec<u8>, v: &Value) {
         match *v {
             Value::Text(t) => self.put(out, t, Role::Text),
@@ -191,11 +258,8 @@ impl JsonWriter {
             }
             None => out.extend_from_slice(&head[..MAC_END]),
         }
-        self.put(out, r.format, Role::Format);
-        self.put(out, r.firmware, Role::Firmware);
-        self.put(out, r.model, Role::Model);
+        self.put_head(out, r);
         if let Some(p) = r.packet {
-            out.extend_from_slice(b",\"packet\":");
             let _ = serde_json::to_writer(&mut *out, &p);
         }
         for (f, v) in r.values() {
