@@ -252,6 +252,10 @@ pub static FORMATS: &[&Format] = &[
 /// side by side, so trying one costs no pointer chase to its [`Format`] nor a match on
 /// [`Matcher`].
 struct CustomEntry {
+    /// Bit `k % 64` set for every key `k` of `keys` (all bits when `keys` is empty): a
+    /// one-instruction reject before the list search. The search over, e.g., Thermobeacon's
+    /// six company ids for every manufacturer structure cost ~20 instructions a report.
+    mask: u64,
     keys: &'static [u16],
     matches: for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>,
     format: &'static Format,
@@ -274,7 +278,8 @@ fn dispatch() -> &'static Dispatch {
         for f in FORMATS {
             match f.matcher {
                 Matcher::Custom(t @ (SERVICE_DATA16 | MANUFACTURER), keys, matches) => {
-                    let e = CustomEntry { keys, matches, format: f };
+                    let mask = if keys.is_empty() { u64::MAX } else { keys.iter().fold(0, |m, k| m | 1 << (k % 64)) };
+                    let e = CustomEntry { mask, keys, matches, format: f };
                     if t == SERVICE_DATA16 { d.custom_sd.push(e) } else { d.custom_mfr.push(e) }
                 }
                 Matcher::Custom(..) => {}
@@ -303,7 +308,7 @@ pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&
         _ => return None,
     };
     for c in custom {
-        if !c.keys.is_empty() && !c.keys.contains(&key) {
+        if c.mask & (1 << (key % 64)) == 0 || (!c.keys.is_empty() && !c.keys.contains(&key)) {
             continue;
         }
         if let Some(p) = (c.matches)(s, adv) {
