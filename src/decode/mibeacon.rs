@@ -1094,6 +1094,45 @@ mod tests {
         assert_eq!(res, Err(DecodeError::NoKey));
     }
 
+    /// Ciphertexts longer than the small decryption buffer take the full-size one.
+    #[test]
+    fn v5_encrypted_long_payload() {
+        use ccm::aead::KeyInit;
+        let key = [0x42u8; 16];
+        let mac = "A4:C1:38:01:02:03";
+        let addr = Addr::parse(mac).unwrap();
+        // Temperature 23.4, nine objects of an unknown id (skipped), humidity 55.0: 55 bytes.
+        let mut pt = vec![0x04, 0x10, 2, 0xEA, 0x00];
+        for i in 0..9u8 {
+            pt.extend_from_slice(&[0xEE, 0x7E, 2, i, i]);
+        }
+        pt.extend_from_slice(&[0x06, 0x10, 2, 0x26, 0x02]);
+        assert!(pt.len() > 32);
+        let head = [0x48, 0x50, 0x5B, 0x05, 0x07]; // v5, encrypted, objects; LYWSD03MMC; counter 7
+        let ext = [1, 2, 3];
+        let mut nonce = [0u8; 12];
+        nonce[..6].copy_from_slice(&addr.to_le());
+        nonce[6..9].copy_from_slice(&head[2..5]);
+        nonce[9..].copy_from_slice(&ext);
+        let c: ccm::Ccm<Aes128, ccm::consts::U4, ccm::consts::U12> = ccm::Ccm::new_from_slice(&key).unwrap();
+        let mut ct = pt.clone();
+        let mic = c.encrypt_in_place_detached(&nonce.into(), &[0x11], &mut ct).unwrap();
+        let mut sd = head.to_vec();
+        sd.extend_from_slice(&ct);
+        sd.extend_from_slice(&ext);
+        sd.extend_from_slice(&mic);
+        let hex: String = sd.iter().map(|b| format!("{b:02x}")).collect();
+        let (res, r) = run(&hex, mac, Some("42424242424242424242424242424242"));
+        assert_eq!(res, Ok(()));
+        assert_eq!(r.get("temperature"), Some(crate::decode::Value::Float(23.4)));
+        assert_eq!(r.get("humidity"), Some(crate::decode::Value::Float(55.0)));
+        // A flipped ciphertext bit fails authentication on this path too.
+        sd[10] ^= 1;
+        let hex: String = sd.iter().map(|b| format!("{b:02x}")).collect();
+        let (res, _) = run(&hex, mac, Some("42424242424242424242424242424242"));
+        assert_eq!(res, Err(DecodeError::DecryptFailed));
+    }
+
     #[test]
     fn legacy_wrong_key_detected() {
         let sd = "5830b603d28b98c54124f8c3491476757e00000099";
