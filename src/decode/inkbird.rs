@@ -96,7 +96,19 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if !matches!(s.payload.len(), 9 | 12 | 14 | 17 | 18 | 22) {
         return None;
     }
+    // 9-byte frames are recognised by a 3-letter name only ("sps", "tps"): Apple's common
+    // 9-byte "nearby" structure stops here.
+    if s.payload.len() == 9 && adv.hints.name.len() != 3 {
+        return None;
+    }
     s.manufacturer()?;
+    claim_classified(s, adv)
+}
+
+/// The expensive part of [`claim`], out of line so the quick rejects above run without the
+/// register saves of the whole body (the matcher runs for every manufacturer structure).
+#[inline(never)]
+fn claim_classified<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     classify(s.payload, &hints(adv)).map(|_| s.payload)
 }
 
