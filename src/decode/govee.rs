@@ -93,6 +93,7 @@ impl Hints<'_> {
         }
         h
     }
+    #[inline]
     fn has(&self, needle: &str) -> bool {
         let n = needle.as_bytes();
         // Most adverts have no name: answer before setting up the window search (`classify`
@@ -102,6 +103,7 @@ impl Hints<'_> {
         }
         self.name.windows(n.len()).any(|w| w == n)
     }
+    #[inline]
     fn uuid(&self, u: u16) -> bool {
         self.uuids[..self.n].contains(&u)
     }

@@ -293,10 +293,12 @@ impl Addr {
         Addr([b[5], b[4], b[3], b[2], b[1], b[0]])
     }
     /// Little-endian (wire) order, as MiBeacon's nonce uses it.
+    ///
+    /// Spelled out: `reverse()` compiled to a swap loop (MiBeacon builds a nonce per frame).
+    #[inline]
     pub fn to_le(self) -> [u8; 6] {
-        let mut a = self.0;
-        a.reverse();
-        a
+        let a = self.0;
+        [a[5], a[4], a[3], a[2], a[1], a[0]]
     }
     /// Parses `AA:BB:CC:DD:EE:FF`, `AA-BB-…` or 12 bare hex digits.
     pub fn parse(s: &str) -> Option<Addr> {
