@@ -95,16 +95,20 @@ impl core::fmt::Display for AdError {
 
 /// Iterator over the AD structures of a report's data. See the module doc for padding and
 /// overruns.
+///
+/// It keeps the unread rest of the data as a slice (emptied when the walk ends), so each step
+/// is a few compares with no separate "done" flag and no index bounds checks: this loop runs
+/// for every structure of every report heard.
 #[derive(Clone)]
 pub struct AdIter<'a> {
-    data: &'a [u8],
+    rest: &'a [u8],
+    /// Offset of `rest` in the report's data (for [`AdError::Overrun`]).
     off: usize,
-    done: bool,
 }
 
 /// Iterates the AD structures in `data`.
 pub fn structures(data: &[u8]) -> AdIter<'_> {
-    AdIter { data, off: 0, done: false }
+    AdIter { rest: data, off: 0 }
 }
 
 impl<'a> AdIter<'a> {
@@ -118,23 +122,22 @@ impl<'a> Iterator for AdIter<'a> {
     type Item = Result<AdStructure<'a>, AdError>;
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done || self.off >= self.data.len() {
-            return None;
-        }
-        let len = self.data[self.off] as usize;
+        let (&len, tail) = self.rest.split_first()?;
+        let len = len as usize;
         if len == 0 {
             // Zero-length structure: the rest is padding.
-            self.done = true;
+            self.rest = &[];
             return None;
         }
-        let start = self.off + 1;
-        let end = start + len;
-        if end > self.data.len() {
-            self.done = true;
+        if len > tail.len() {
+            self.rest = &[];
             return Some(Err(AdError::Overrun { offset: self.off }));
         }
-        self.off = end;
-        Some(Ok(AdStructure { ad_type: self.data[start], payload: &self.data[start + 1..end] }))
+        let (s, after) = tail.split_at(len);
+        self.rest = after;
+        self.off += 1 + len;
+        let (&ad_type, payload) = s.split_first()?;
+        Some(Ok(AdStructure { ad_type, payload }))
     }
 }
 

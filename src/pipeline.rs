@@ -67,9 +67,10 @@ fn fingerprint(format: &decode::Format, payload: &[u8]) -> u64 {
         let m = ((h ^ w) as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h = (m as u64) ^ ((m >> 64) as u64);
     }
-    let mut last = [0u8; 8];
-    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    let m = ((h ^ u64::from_le_bytes(last)) as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    // The last 0–7 bytes, little-endian, by a shift loop: a `copy_from_slice` into a zeroed
+    // array compiled to a `memcpy` call, ~25 instructions per claimed report.
+    let last = chunks.remainder().iter().rev().fold(0u64, |a, &b| (a << 8) | b as u64);
+    let m = ((h ^ last) as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
     ((m as u64) ^ ((m >> 64) as u64)) | 1
 }
 
@@ -250,11 +251,16 @@ impl Pipeline {
         self.stats.reports += 1;
         // One pass over the AD data: keep the structures (on the stack) and the summary the
         // format matchers use, then let the formats claim a structure.
-        let mut structs = [adv::AdStructure { ad_type: 0, payload: &[] }; MAX_CANDIDATES];
+        // Candidates are kept as the offsets of their length bytes: a zeroed `[u16; 8]` is
+        // one store, where an array of `AdStructure`s (fat pointers) cost ~50 instructions
+        // per report to initialise (callgrind), more than the rest of the AD walk.
+        let mut cand = [0u16; MAX_CANDIDATES];
         let mut n = 0;
         let mut hints = adv::AdSummary::default();
         let mut overrun = false;
-        for s in adv::structures(rep.data) {
+        let data = rep.data;
+        let mut off = 0usize;
+        for s in adv::structures(data) {
             match s {
                 Ok(s) => {
                     hints.add(&s);
@@ -262,9 +268,10 @@ impl Pipeline {
                     if (s.ad_type == adv::ad_type::SERVICE_DATA16 || s.ad_type == adv::ad_type::MANUFACTURER)
                         && n < MAX_CANDIDATES
                     {
-                        structs[n] = s;
+                        cand[n] = off as u16;
                         n += 1;
                     }
+                    off += 2 + s.payload.len();
                 }
                 Err(_) => overrun = true,
             }
@@ -277,8 +284,14 @@ impl Pipeline {
             sink.report(rep, None, None);
             return;
         }
-        let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data: rep.data, hints };
-        let claimed = structs[..n].iter().find_map(|s| decode::claim(s, &advert));
+        let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data, hints };
+        let claimed = cand[..n].iter().find_map(|&o| {
+            // Well-formed (checked by the walk above), so these slices are in bounds.
+            let o = o as usize;
+            let end = o + 1 + *data.get(o)? as usize;
+            let s = adv::AdStructure { ad_type: *data.get(o + 1)?, payload: data.get(o + 2..end)? };
+            decode::claim(&s, &advert)
+        });
         let Some((format, payload)) = claimed else {
             sink.report(rep, None, None);
             return;

@@ -37,11 +37,20 @@ enum Kind {
 
 struct Hints<'a> {
     name: &'a [u8],
-    fff0: bool,
+    /// The advert's 16-bit UUID list, searched for 0xFFF0 only when a rule asks: most
+    /// manufacturer data reaching `claim` is decided on length and name alone.
+    uuid16: &'a [u8],
+}
+
+impl Hints<'_> {
+    fn fff0(&self) -> bool {
+        // Little-endian pairs, as `AdSummary::has_uuid16` reads them.
+        self.uuid16.chunks_exact(2).any(|c| c == [0xF0, 0xFF])
+    }
 }
 
 fn hints<'a>(adv: &Advert<'a>) -> Hints<'a> {
-    Hints { name: adv.hints.name, fff0: adv.hints.has_uuid16(0xFFF0) }
+    Hints { name: adv.hints.name, uuid16: adv.hints.uuid16 }
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -65,7 +74,7 @@ fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
                 return Some(Kind::Eighteen(m));
             }
         }
-        if cid == 0x2449 && h.fff0 && p.ends_with(&[0, 0, 0]) {
+        if cid == 0x2449 && h.fff0() && p.ends_with(&[0, 0, 0]) {
             return Some(Kind::Eighteen("Inkbird 18-byte sensor"));
         }
     }
@@ -75,7 +84,7 @@ fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
     if matches!(len, 12 | 14 | 18 | 22)
         && (contains_ci(n, b"ibbq")
             || contains_ci(n, b"xbbq")
-            || (h.fff0 && (cid == 0 || cid == 1)))
+            || (h.fff0() && (cid == 0 || cid == 1)))
     {
         return Some(Kind::Bbq);
     }
@@ -87,7 +96,19 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if !matches!(s.payload.len(), 9 | 12 | 14 | 17 | 18 | 22) {
         return None;
     }
+    // 9-byte frames are recognised by a 3-letter name only ("sps", "tps"): Apple's common
+    // 9-byte "nearby" structure stops here.
+    if s.payload.len() == 9 && adv.hints.name.len() != 3 {
+        return None;
+    }
     s.manufacturer()?;
+    claim_classified(s, adv)
+}
+
+/// The expensive part of [`claim`], out of line so the quick rejects above run without the
+/// register saves of the whole body (the matcher runs for every manufacturer structure).
+#[inline(never)]
+fn claim_classified<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     classify(s.payload, &hints(adv)).map(|_| s.payload)
 }
 

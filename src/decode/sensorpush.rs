@@ -67,6 +67,13 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if cid == 0x004C {
         return None;
     }
+    claim_kind(s, adv)
+}
+
+/// The expensive part of [`claim`], out of line so the quick rejects above run without the
+/// register saves of the whole body (the matcher runs for every manufacturer structure).
+#[inline(never)]
+fn claim_kind<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     kind(adv).map(|_| s.payload)
 }
 

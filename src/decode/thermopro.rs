@@ -98,6 +98,13 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if !adv.hints.name.starts_with(b"TP") {
         return None;
     }
+    claim_named(s, adv)
+}
+
+/// The expensive part of [`claim`], out of line so the quick reject above runs without the
+/// register saves of the whole body (the matcher runs for every manufacturer structure).
+#[inline(never)]
+fn claim_named<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     s.manufacturer()?;
     model_of(adv)?;
     Some(s.payload)
