@@ -160,8 +160,14 @@ pub fn expire_after_s(format: &str, max_interval_s: f64) -> u32 {
     (max + 3 * broadcast_interval_s(format)).max(60)
 }
 
-/// Display name of a field: `pm2.5` → `Pm2.5`, `moisture detected` → `Moisture detected`.
+/// Display name of a field: `moisture detected` → `Moisture detected`; abbreviations keep
+/// their usual spelling (`rssi` → `RSSI`, `pm2.5` → `PM2.5`, `co2` → `CO2`, `tvoc` → `TVOC`).
 fn display_name(key: &str) -> String {
+    const ABBREV: &[(&str, &str)] =
+        &[("rssi", "RSSI"), ("pm2.5", "PM2.5"), ("pm10", "PM10"), ("pm1", "PM1"), ("pm4", "PM4"), ("co2", "CO2"), ("tvoc", "TVOC"), ("uv index", "UV index")];
+    if let Some((_, n)) = ABBREV.iter().find(|(k, _)| *k == key) {
+        return n.to_string();
+    }
     let mut c = key.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
@@ -346,6 +352,15 @@ fn to_vec(v: &Json) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn display_names_keep_abbreviations() {
+        assert_eq!(display_name("rssi"), "RSSI");
+        assert_eq!(display_name("pm2.5"), "PM2.5");
+        assert_eq!(display_name("moisture detected"), "Moisture detected");
+        assert_eq!(display_name("temperature"), "Temperature");
+    }
+
     use super::*;
 
     fn topics() -> Topics {
