@@ -256,14 +256,17 @@ impl Pipeline {
         // per report to initialise (callgrind), more than the rest of the AD walk.
         let mut cand = [0u16; MAX_CANDIDATES];
         let mut n = 0;
-        let mut hints = adv::AdSummary::default();
-        let mut overrun = false;
+        // The advert is built before the walk and its summary filled in place: building it
+        // after the walk copied the whole `AdSummary` (~22 instructions per report, callgrind).
         let data = rep.data;
+        let mut advert =
+            Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data, hints: adv::AdSummary::default() };
+        let mut overrun = false;
         let mut off = 0usize;
         for s in adv::structures(data) {
             match s {
                 Ok(s) => {
-                    hints.add(&s);
+                    advert.hints.add(&s);
                     // Only service data and manufacturer data carry readings.
                     if (s.ad_type == adv::ad_type::SERVICE_DATA16 || s.ad_type == adv::ad_type::MANUFACTURER)
                         && n < MAX_CANDIDATES
@@ -284,7 +287,6 @@ impl Pipeline {
             sink.report(rep, None, None);
             return;
         }
-        let advert = Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data, hints };
         let claimed = cand[..n].iter().find_map(|&o| {
             // Well-formed (checked by the walk above), so these slices are in bounds.
             let o = o as usize;
