@@ -34,12 +34,21 @@
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, KeyInit};
 use aes::Aes128;
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading, Value};
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading, Value};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
+    // Payload lengths (company id included) of the frames `claim` accepts: 2 + LENS, and
+    // 2 + 25 + LENS with the INTELLI_ROCKS trailer.
+    matcher: Matcher::Filtered(
+        Prefilter {
+            lens: Prefilter::lens(&[8, 9, 10, 11, 16, 19, 22, 26, 33, 34, 35, 36, 41, 44, 47, 51]),
+            apple: false,
+            needs: Needs::Nothing,
+        },
+        claim,
+    ),
     decode,
 };
 
