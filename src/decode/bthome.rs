@@ -444,6 +444,9 @@ struct Objects<'a> {
 
 impl<'a> Iterator for Objects<'a> {
     type Item = Item<'a>;
+    // Inlined into the two passes of `parse_objects`: as a call it cost ~15 of its ~43
+    // instructions per object (callgrind).
+    #[inline(always)]
     fn next(&mut self) -> Option<Item<'a>> {
         loop {
             let p = self.p;
@@ -695,6 +698,7 @@ impl Repeats {
             n: 0,
         }
     }
+    #[inline(always)]
     fn find(&self, key: u8) -> Option<usize> {
         self.keys[..self.n].iter().position(|&k| k == key)
     }
