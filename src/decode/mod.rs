@@ -242,6 +242,8 @@ pub enum Needs {
     Name,
     /// A local name or a 128-bit service UUID list.
     NameOrUuid128,
+    /// A local name, a 16-bit service UUID list, or one of these company ids.
+    NameOrUuid16OrCompany(&'static [u16]),
 }
 
 impl Prefilter {
@@ -303,6 +305,9 @@ pub static FORMATS: &[&Format] = &[
 struct CustomEntry {
     /// The prefilter ([`Prefilter`] accepting everything for [`Matcher::Custom`]).
     pre: Prefilter,
+    /// Bit `k % 64` for every company id `k` of [`Needs::NameOrUuid16OrCompany`] (a quick
+    /// reject before the list search), else 0.
+    company_mask: u64,
     /// Bit `k % 64` set for every key `k` of `keys` (all bits when `keys` is empty): a
     /// one-instruction reject before the list search. The search over, e.g., Thermobeacon's
     /// six company ids for every manufacturer structure cost ~20 instructions a report.
@@ -325,11 +330,13 @@ struct CustomList {
     no_apple: u32,
     needs_name: u32,
     needs_name_or_uuid128: u32,
+    /// Entries with [`Needs::NameOrUuid16OrCompany`].
+    needs_name_uuid16_or_company: u32,
 }
 
 impl CustomList {
     fn new() -> Self {
-        CustomList { entries: Vec::new(), by_len: [0; 64], no_apple: 0, needs_name: 0, needs_name_or_uuid128: 0 }
+        CustomList { entries: Vec::new(), by_len: [0; 64], no_apple: 0, needs_name: 0, needs_name_or_uuid128: 0, needs_name_uuid16_or_company: 0 }
     }
 
     fn push(&mut self, e: CustomEntry) {
@@ -348,6 +355,7 @@ impl CustomList {
             Needs::Nothing => {}
             Needs::Name => self.needs_name |= bit,
             Needs::NameOrUuid128 => self.needs_name_or_uuid128 |= bit,
+            Needs::NameOrUuid16OrCompany(_) => self.needs_name_uuid16_or_company |= bit,
         }
         self.entries.push(e);
     }
@@ -375,12 +383,16 @@ fn dispatch() -> &'static Dispatch {
                 Matcher::Custom(t @ (SERVICE_DATA16 | MANUFACTURER), keys, matches) => {
                     let mask = if keys.is_empty() { u64::MAX } else { keys.iter().fold(0, |m, k| m | 1 << (k % 64)) };
                     let pre = Prefilter { lens: u64::MAX, apple: true, needs: Needs::Nothing };
-                    let e = CustomEntry { pre, mask, keys, matches, format: f };
+                    let e = CustomEntry { pre, company_mask: 0, mask, keys, matches, format: f };
                     if t == SERVICE_DATA16 { d.custom_sd.push(e) } else { d.custom_mfr.push(e) }
                 }
                 Matcher::Custom(..) => {}
                 Matcher::Filtered(pre, matches) => {
-                    d.custom_mfr.push(CustomEntry { pre, mask: u64::MAX, keys: &[], matches, format: f })
+                    let company_mask = match pre.needs {
+                        Needs::NameOrUuid16OrCompany(ids) => ids.iter().fold(0, |m, k| m | 1 << (k % 64)),
+                        _ => 0,
+                    };
+                    d.custom_mfr.push(CustomEntry { pre, company_mask, mask: u64::MAX, keys: &[], matches, format: f })
                 }
                 Matcher::ServiceData16(u) => d.sd.push((u, *f)),
                 Matcher::Manufacturer(c) => d.mfr.push((c, *f)),
@@ -415,6 +427,26 @@ pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&
         todo &= !custom.needs_name;
         if adv.hints.uuid128.is_empty() {
             todo &= !custom.needs_name_or_uuid128;
+        }
+        if adv.hints.uuid16.is_empty() {
+            // Neither name nor UUID: only the listed company ids remain.
+            let mut check = todo & custom.needs_name_uuid16_or_company;
+            while check != 0 {
+                let i = check.trailing_zeros();
+                check &= check - 1;
+                let listed = match custom.entries.get(i as usize) {
+                    Some(c) => match c.pre.needs {
+                        Needs::NameOrUuid16OrCompany(ids) => {
+                            c.company_mask & (1 << (key % 64)) != 0 && ids.contains(&key)
+                        }
+                        _ => true,
+                    },
+                    None => true,
+                };
+                if !listed {
+                    todo &= !(1 << i);
+                }
+            }
         }
     }
     while todo != 0 {
