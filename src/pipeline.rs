@@ -166,6 +166,11 @@ impl Pipeline {
     /// callers driving a controller can look at Command Complete etc.
     pub fn handle_packet(&mut self, pkt: &[u8], sink: &mut dyn Sink) {
         self.stats.packets += 1;
+        // The common case, one legacy report per event, without the general walk.
+        if let Some(rep) = event::single_adv_report(pkt) {
+            self.handle_report(&rep, sink);
+            return;
+        }
         if pkt.first() != Some(&event::H4_EVENT) {
             self.stats.other += 1;
             return;
