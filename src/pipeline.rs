@@ -171,6 +171,10 @@ impl Pipeline {
             self.handle_report(&rep, sink);
             return;
         }
+        if let Some(rep) = event::single_ext_adv_report(pkt) {
+            self.handle_ext_report(&rep, sink);
+            return;
+        }
         if pkt.first() != Some(&event::H4_EVENT) {
             self.stats.other += 1;
             return;

@@ -600,22 +600,44 @@ impl<'a> Iterator for ExtAdvReportIter<'a> {
         }
         self.left -= 1;
         self.rest = &r[total..];
-        let _ = (field::EXT_PERIODIC_INTERVAL, field::EXT_DIRECT_ADDR_TYPE, field::EXT_DIRECT_ADDR);
-        Some(Report {
-            event_type: u16::from_le_bytes([r[field::EXT_EVT_TYPE.start], r[field::EXT_EVT_TYPE.start + 1]]),
-            addr_type: r[field::EXT_ADDR_TYPE],
-            addr: Addr::from_le(&r[field::EXT_ADDR]),
-            rssi: rssi_opt(r[field::EXT_RSSI]),
-            tx_power: rssi_opt(r[field::EXT_TX_POWER]),
-            primary_phy: r[field::EXT_PRIMARY_PHY],
-            secondary_phy: r[field::EXT_SECONDARY_PHY],
-            sid: r[field::EXT_SID],
-            data: &r[field::EXT_DATA..total],
-        })
+        Some(ext_report(r, total))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.left as usize, Some(self.left as usize))
     }
+}
+
+/// The extended report at the start of `r`, `total` bytes long (checked to fit).
+#[inline]
+fn ext_report(r: &[u8], total: usize) -> Report<'_> {
+    let _ = (field::EXT_PERIODIC_INTERVAL, field::EXT_DIRECT_ADDR_TYPE, field::EXT_DIRECT_ADDR);
+    Report {
+        event_type: u16::from_le_bytes([r[field::EXT_EVT_TYPE.start], r[field::EXT_EVT_TYPE.start + 1]]),
+        addr_type: r[field::EXT_ADDR_TYPE],
+        addr: Addr::from_le(&r[field::EXT_ADDR]),
+        rssi: rssi_opt(r[field::EXT_RSSI]),
+        tx_power: rssi_opt(r[field::EXT_TX_POWER]),
+        primary_phy: r[field::EXT_PRIMARY_PHY],
+        secondary_phy: r[field::EXT_SECONDARY_PHY],
+        sid: r[field::EXT_SID],
+        data: &r[field::EXT_DATA..total],
+    }
+}
+
+/// Like [`single_adv_report`] for an LE Extended Advertising Report event carrying one report.
+#[inline]
+pub fn single_ext_adv_report(pkt: &[u8]) -> Option<Report<'_>> {
+    let [H4_EVENT, EVT_LE_META, plen, LE_EXTENDED_ADVERTISING_REPORT, 1, r @ ..] = pkt else {
+        return None;
+    };
+    if *plen as usize != pkt.len() - field::PARAMS {
+        return None;
+    }
+    let total = field::EXT_DATA + *r.get(field::EXT_DATA_LEN)? as usize;
+    if r.len() != total {
+        return None;
+    }
+    Some(ext_report(r, total))
 }
 
 /// Either report kind, for callers that only want reports.
@@ -698,6 +720,53 @@ mod tests {
             agreed += 1;
         }
         assert_eq!(agreed, 20_000);
+        assert!(singles > 1000, "too few valid mutants: {singles}");
+    }
+
+    /// The same for `single_ext_adv_report`.
+    #[test]
+    fn single_ext_report_fast_path_matches_general_path() {
+        fn general(pkt: &[u8]) -> Option<Report<'_>> {
+            match Event::new_checked(pkt).ok()?.kind().ok()? {
+                EventKind::ExtAdvReports(r) if r.len() == 1 => r.iter().next(),
+                _ => None,
+            }
+        }
+        // subevent 0x0D, 1 report: evt type 0x0013, addr type 0, addr, phys 1/0, sid ff,
+        // tx 7f, rssi c4, interval 0, direct addr type 0 + addr, data len 3, data.
+        let base = hex(
+            &"043e1d 0d01 1300 00 112233445566 01 00 ff 7f c4 0000 00 000000000000 03 020106".replace(' ', ""),
+        );
+        let mut seed = 0x0bad_cafe_u32;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            seed >> 8
+        };
+        let mut singles = 0;
+        for n in 0..20_000 {
+            let mut p = base.clone();
+            if n > 0 {
+                for _ in 0..1 + rnd() % 3 {
+                    let i = rnd() as usize % p.len();
+                    p[i] = if rnd() % 2 == 0 { rnd() as u8 } else { p[i] ^ 1 };
+                }
+                if rnd() % 8 == 0 {
+                    p.truncate(rnd() as usize % p.len());
+                }
+            }
+            match (single_ext_adv_report(&p), general(&p)) {
+                (Some(a), Some(b)) => {
+                    assert_eq!(
+                        (a.event_type, a.addr_type, a.addr, a.rssi, a.tx_power, a.data),
+                        (b.event_type, b.addr_type, b.addr, b.rssi, b.tx_power, b.data)
+                    );
+                    assert_eq!((a.primary_phy, a.secondary_phy, a.sid), (b.primary_phy, b.secondary_phy, b.sid));
+                    singles += 1;
+                }
+                (None, None) => {}
+                (f, g) => panic!("fast {:?} vs general {:?} for {p:02x?}", f.is_some(), g.is_some()),
+            }
+        }
         assert!(singles > 1000, "too few valid mutants: {singles}");
     }
 
