@@ -326,6 +326,9 @@ struct CustomList {
     entries: Vec<CustomEntry>,
     /// Entries whose [`Prefilter::lens`] accept a payload of `n` bytes (63: 63 and more).
     by_len: [u32; 64],
+    /// Entries whose key list (see [`CustomEntry::mask`]) may hold a key `k` with `k % 64 == n`:
+    /// service data of other UUIDs skips the keyed matchers without a loop iteration.
+    by_key: [u32; 64],
     /// Entries that decline Apple's company id.
     no_apple: u32,
     needs_name: u32,
@@ -336,7 +339,7 @@ struct CustomList {
 
 impl CustomList {
     fn new() -> Self {
-        CustomList { entries: Vec::new(), by_len: [0; 64], no_apple: 0, needs_name: 0, needs_name_or_uuid128: 0, needs_name_uuid16_or_company: 0 }
+        CustomList { entries: Vec::new(), by_len: [0; 64], by_key: [0; 64], no_apple: 0, needs_name: 0, needs_name_or_uuid128: 0, needs_name_uuid16_or_company: 0 }
     }
 
     fn push(&mut self, e: CustomEntry) {
@@ -345,6 +348,11 @@ impl CustomList {
         let bit = 1u32 << i;
         for (n, m) in self.by_len.iter_mut().enumerate() {
             if e.pre.lens >> n & 1 != 0 {
+                *m |= bit;
+            }
+        }
+        for (n, m) in self.by_key.iter_mut().enumerate() {
+            if e.mask >> n & 1 != 0 {
                 *m |= bit;
             }
         }
@@ -419,7 +427,7 @@ pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&
         _ => return None,
     };
     // The entries whose prefilters this structure passes, in table order.
-    let mut todo = custom.by_len[s.payload.len().min(63)];
+    let mut todo = custom.by_len[s.payload.len().min(63)] & custom.by_key[(key % 64) as usize];
     if key == 0x004C {
         todo &= !custom.no_apple;
     }
@@ -453,7 +461,7 @@ pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&
         let i = todo.trailing_zeros() as usize;
         todo &= todo - 1;
         let Some(c) = custom.entries.get(i) else { break };
-        if c.mask & (1 << (key % 64)) == 0 || (!c.keys.is_empty() && !c.keys.contains(&key)) {
+        if !c.keys.is_empty() && !c.keys.contains(&key) {
             continue;
         }
         if let Some(p) = (c.matches)(s, adv) {
