@@ -296,11 +296,8 @@ impl Pipeline {
         for s in adv::structures(data) {
             match s {
                 Ok(s) => {
-                    advert.hints.add(&s);
                     // Only service data and manufacturer data carry readings.
-                    if (s.ad_type == adv::ad_type::SERVICE_DATA16 || s.ad_type == adv::ad_type::MANUFACTURER)
-                        && n < MAX_CANDIDATES
-                    {
+                    if advert.hints.add(&s) && n < MAX_CANDIDATES {
                         cand[n] = off as u16;
                         n += 1;
                     }
