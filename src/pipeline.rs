@@ -180,7 +180,7 @@ impl Pipeline {
         self.stats.packets += 1;
         // The common case, one legacy report per event, without the general walk.
         if let Some(rep) = event::single_adv_report(pkt) {
-            self.handle_report(&rep, sink);
+            self.report_inline(&rep, sink);
             return;
         }
         if let Some(rep) = event::single_ext_adv_report(pkt) {
@@ -278,6 +278,14 @@ impl Pipeline {
 
     /// Decodes one complete report.
     pub fn handle_report(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
+        self.report_inline(rep, sink)
+    }
+
+    /// [`Pipeline::handle_report`], inlined into the single-report fast path of
+    /// [`Pipeline::handle_packet`]: the call and the second set of register saves cost ~15
+    /// instructions per report (callgrind).
+    #[inline(always)]
+    fn report_inline(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
         self.stats.reports += 1;
         // One pass over the AD data: keep the structures (on the stack) and the summary the
         // format matchers use, then let the formats claim a structure.
