@@ -221,7 +221,7 @@ impl Pipeline {
             self.fragments.iter().position(|f| f.used && f.addr == rep.addr && f.sid == rep.sid)
         };
         match (rep.data_status(), slot) {
-            (DataStatus::Complete, None) => self.handle_report(rep, sink),
+            (DataStatus::Complete, None) => self.report_inline(rep, sink),
             (DataStatus::MoreToCome, _) => {
                 let i = match slot {
                     Some(i) => i,
