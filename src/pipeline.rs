@@ -333,9 +333,7 @@ impl Pipeline {
             sink.report(rep, None, None);
             return;
         };
-        self.reading.clear(rep.addr, rep.rssi);
-        self.reading.format = format.name;
-        let mem = self.devices.get_or_insert(rep.addr);
+        let mem = self.devices.get_or_insert(advert.addr);
         // Sensors re-broadcast each frame several times: identical bytes to the last frame
         // that carried a counter are that frame again. Dropping them here spares the decoder
         // (and AES) most of its work; counted like any other duplicate.
@@ -344,6 +342,9 @@ impl Pipeline {
             self.stats.duplicates += 1;
             return;
         }
+        // After the duplicate check: a dropped frame never reaches the reading.
+        self.reading.clear(advert.addr, advert.rssi);
+        self.reading.format = format.name;
         let result = {
             let mut ctx = Ctx { keys: &self.keys, memory: &mut mem.memory };
             (format.decode)(&mut ctx, &advert, payload, &mut self.reading)
@@ -352,7 +353,7 @@ impl Pipeline {
             Ok(()) => {
                 // The frame may name another address (MAC in frame): dedupe on the sensor.
                 let sensor = self.reading.addr;
-                let same = sensor == rep.addr;
+                let same = sensor == advert.addr;
                 let st = if same { mem } else { self.devices.get_or_insert(sensor) };
                 if let (true, Some(p)) = (self.opts.filter_duplicates, self.reading.packet) {
                     if same {
