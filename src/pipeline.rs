@@ -301,11 +301,17 @@ impl Pipeline {
             Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data, hints: adv::AdSummary::default() };
         let mut overrun = false;
         let mut off = 0usize;
+        let mut first = adv::AdStructure { ad_type: 0, payload: &[] };
         for s in adv::structures(data) {
             match s {
                 Ok(s) => {
                     // Only service data and manufacturer data carry readings.
                     if advert.hints.add(&s) && n < MAX_CANDIDATES {
+                        // The first (usually only) candidate is kept whole, the others
+                        // re-derived from their offsets if it is not claimed.
+                        if n == 0 {
+                            first = s;
+                        }
                         cand[n] = off as u16;
                         n += 1;
                     }
@@ -322,12 +328,14 @@ impl Pipeline {
             sink.report(rep, None, None);
             return;
         }
-        let claimed = cand[..n].iter().find_map(|&o| {
-            // Well-formed (checked by the walk above), so these slices are in bounds.
-            let o = o as usize;
-            let end = o + 1 + *data.get(o)? as usize;
-            let s = adv::AdStructure { ad_type: *data.get(o + 1)?, payload: data.get(o + 2..end)? };
-            decode::claim(&s, &advert)
+        let claimed = decode::claim(&first, &advert).or_else(|| {
+            cand[1..n].iter().find_map(|&o| {
+                // Well-formed (checked by the walk above), so these slices are in bounds.
+                let o = o as usize;
+                let end = o + 1 + *data.get(o)? as usize;
+                let s = adv::AdStructure { ad_type: *data.get(o + 1)?, payload: data.get(o + 2..end)? };
+                decode::claim(&s, &advert)
+            })
         });
         let Some((format, payload)) = claimed else {
             sink.report(rep, None, None);
