@@ -59,6 +59,10 @@ impl<F: FnMut(&Reading)> Sink for F {
 
 /// A 64-bit fingerprint of a claimed payload (never 0, the "nothing seen" value), eight
 /// bytes at a time.
+///
+/// Inlined: it runs for every claimed report, and as a call (once the report path was
+/// inlined into the packet handler) it cost ~8 more instructions each (callgrind).
+#[inline(always)]
 fn fingerprint(format: &decode::Format, payload: &[u8]) -> u64 {
     let mut h = (format as *const decode::Format as u64) ^ (payload.len() as u64).rotate_left(32);
     let mut chunks = payload.chunks_exact(8);

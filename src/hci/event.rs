@@ -292,6 +292,14 @@ impl Addr {
         let b: &[u8; 6] = b[..6].try_into().unwrap_or(&[0; 6]);
         Addr([b[5], b[4], b[3], b[2], b[1], b[0]])
     }
+    /// Like [`Addr::from_le`], given the 6 address bytes followed by 2 more bytes of the same
+    /// buffer: one 8-byte load and a byte swap instead of six byte moves (a legacy report
+    /// always has its data length and RSSI after the address).
+    #[inline]
+    pub fn from_le_padded(b: &[u8; 8]) -> Addr {
+        let be = u64::from_le_bytes(*b).to_be_bytes();
+        Addr([be[2], be[3], be[4], be[5], be[6], be[7]])
+    }
     /// Little-endian (wire) order, as MiBeacon's nonce uses it.
     ///
     /// Spelled out: `reverse()` compiled to a swap loop (MiBeacon builds a nonce per frame).
@@ -508,7 +516,10 @@ fn legacy_report(r: &[u8], len: usize) -> Report<'_> {
     Report {
         event_type: legacy_to_ext(r[field::ADV_EVT_TYPE]),
         addr_type: r[field::ADV_ADDR_TYPE],
-        addr: Addr::from_le(&r[field::ADV_ADDR]),
+        addr: match r.get(field::ADV_ADDR.start..field::ADV_ADDR.end + 2) {
+            Some(&[a, b, c, d, e, f, g, h]) => Addr::from_le_padded(&[a, b, c, d, e, f, g, h]),
+            _ => Addr::from_le(&r[field::ADV_ADDR]),
+        },
         rssi: rssi_opt(r[field::ADV_DATA + len]),
         tx_power: None,
         primary_phy: 1,
@@ -674,6 +685,13 @@ impl<'a> Iterator for ReportIter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addr_from_padded_wire_bytes() {
+        let b = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0xAB, 0xCD];
+        assert_eq!(Addr::from_le_padded(&b), Addr::from_le(&b[..6]));
+        assert_eq!(Addr::from_le_padded(&b), Addr([0x66, 0x55, 0x44, 0x33, 0x22, 0x11]));
+    }
 
     /// `single_adv_report` answers exactly when the general path finds one legacy report,
     /// with the same report, over valid events and byte-level mutations of them.
