@@ -625,7 +625,10 @@ fn ext_report(r: &[u8], total: usize) -> Report<'_> {
     Report {
         event_type: u16::from_le_bytes([r[field::EXT_EVT_TYPE.start], r[field::EXT_EVT_TYPE.start + 1]]),
         addr_type: r[field::EXT_ADDR_TYPE],
-        addr: Addr::from_le(&r[field::EXT_ADDR]),
+        addr: match r.get(field::EXT_ADDR.start..field::EXT_ADDR.end + 2) {
+            Some(&[a, b, c, d, e, f, g, h]) => Addr::from_le_padded(&[a, b, c, d, e, f, g, h]),
+            _ => Addr::from_le(&r[field::EXT_ADDR]),
+        },
         rssi: rssi_opt(r[field::EXT_RSSI]),
         tx_power: rssi_opt(r[field::EXT_TX_POWER]),
         primary_phy: r[field::EXT_PRIMARY_PHY],
