@@ -108,8 +108,14 @@ pub(crate) fn ccm_open(
     let t = GenericArray::from_slice(mic);
     match nonce.len() {
         11 => open!(U11),
-        12 => key.ccm12.decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t).is_ok(),
-        13 => key.ccm13.decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t).is_ok(),
+        12 => key
+            .ccm12
+            .decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
+            .is_ok(),
+        13 => key
+            .ccm13
+            .decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
+            .is_ok(),
         _ => false,
     }
 }
