@@ -184,6 +184,34 @@ mod tests {
     }
 }
 
+/// AD type classes for [`AdSummary::add`].
+mod class {
+    pub const OTHER: u8 = 0;
+    pub const NAME: u8 = 1;
+    pub const UUID16: u8 = 2;
+    pub const UUID128: u8 = 3;
+    pub const SERVICE_DATA16: u8 = 4;
+    /// 32- and 128-bit service data.
+    pub const SERVICE_DATA: u8 = 5;
+    pub const MANUFACTURER: u8 = 6;
+}
+
+/// AD type → class, built at compile time.
+static CLASS: [u8; 256] = {
+    let mut t = [class::OTHER; 256];
+    t[ad_type::SHORT_NAME as usize] = class::NAME;
+    t[ad_type::COMPLETE_NAME as usize] = class::NAME;
+    t[ad_type::INCOMPLETE_UUID16 as usize] = class::UUID16;
+    t[ad_type::COMPLETE_UUID16 as usize] = class::UUID16;
+    t[ad_type::INCOMPLETE_UUID128 as usize] = class::UUID128;
+    t[ad_type::COMPLETE_UUID128 as usize] = class::UUID128;
+    t[ad_type::SERVICE_DATA16 as usize] = class::SERVICE_DATA16;
+    t[ad_type::SERVICE_DATA32 as usize] = class::SERVICE_DATA;
+    t[ad_type::SERVICE_DATA128 as usize] = class::SERVICE_DATA;
+    t[ad_type::MANUFACTURER as usize] = class::MANUFACTURER;
+    t
+};
+
 /// What formats recognise a device by, besides their own structure: its name and advertised
 /// service UUIDs. Computed once per report (one pass over the AD data) so that format
 /// matchers never rescan the advert.
@@ -202,21 +230,32 @@ pub struct AdSummary<'a> {
 }
 
 impl<'a> AdSummary<'a> {
-    /// Adds one structure.
+    /// Adds one structure; true for the structures that can carry readings (16-bit service
+    /// data and manufacturer data).
+    ///
+    /// The type is classified through a table (one load, then a jump table): a `match` on
+    /// the type compiled to a chain of bit tests, and the pipeline runs this for every
+    /// structure heard.
     #[inline]
-    pub fn add(&mut self, s: &AdStructure<'a>) {
-        match s.ad_type {
-            ad_type::SHORT_NAME | ad_type::COMPLETE_NAME => self.name = s.payload,
-            ad_type::INCOMPLETE_UUID16 | ad_type::COMPLETE_UUID16 => self.uuid16 = s.payload,
-            ad_type::INCOMPLETE_UUID128 | ad_type::COMPLETE_UUID128 => self.uuid128 = s.payload,
-            ad_type::SERVICE_DATA16 | ad_type::SERVICE_DATA32 | ad_type::SERVICE_DATA128 => self.service_data = true,
-            ad_type::MANUFACTURER => {
+    pub fn add(&mut self, s: &AdStructure<'a>) -> bool {
+        match CLASS[s.ad_type as usize] {
+            class::NAME => self.name = s.payload,
+            class::UUID16 => self.uuid16 = s.payload,
+            class::UUID128 => self.uuid128 = s.payload,
+            class::SERVICE_DATA16 => {
+                self.service_data = true;
+                return true;
+            }
+            class::SERVICE_DATA => self.service_data = true,
+            class::MANUFACTURER => {
                 if s.payload.len() < 2 || s.payload[..2] != [0x4C, 0x00] {
                     self.non_apple_manufacturer = true;
                 }
+                return true;
             }
             _ => {}
         }
+        false
     }
 
     /// Summary of a whole AD data block (the well-formed structures before any overrun).

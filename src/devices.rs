@@ -99,6 +99,33 @@ impl DeviceTable {
         }
     }
 
+    /// Moves slot `i`, linked and not the head, to the front: `unlink` + `push_front` with
+    /// the cases that cannot occur here (no head, `i` is the head) left out, in one body.
+    /// Sensors interleave, so nearly every claimed report moves its device (callgrind: the
+    /// two calls cost ~45 instructions, a third of the lookup).
+    #[inline]
+    fn move_to_front(&mut self, i: u32) {
+        let (p, n) = {
+            let s = &self.slots[i as usize];
+            (s.prev, s.next)
+        };
+        // Not the head, so it has a predecessor.
+        if let Some(ps) = self.slots.get_mut(p as usize) {
+            ps.next = n;
+        }
+        if n != NIL {
+            self.slots[n as usize].prev = p;
+        } else {
+            self.tail = p;
+        }
+        let h = self.head;
+        let s = &mut self.slots[i as usize];
+        s.prev = NIL;
+        s.next = h;
+        self.slots[h as usize].prev = i;
+        self.head = i;
+    }
+
     /// Looks a device up without creating or touching it.
     pub fn peek(&self, addr: &Addr) -> Option<&DeviceState> {
         self.index.get(addr).map(|&i| &self.slots[i as usize].state)
@@ -110,8 +137,7 @@ impl DeviceTable {
         let i = match self.index.get(&addr) {
             Some(&i) => {
                 if self.head != i {
-                    self.unlink(i);
-                    self.push_front(i);
+                    self.move_to_front(i);
                 }
                 i
             }

@@ -34,12 +34,21 @@
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, KeyInit};
 use aes::Aes128;
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading, Value};
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading, Value};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
+    // Payload lengths (company id included) of the frames `claim` accepts: 2 + LENS, and
+    // 2 + 25 + LENS with the INTELLI_ROCKS trailer.
+    matcher: Matcher::Filtered(
+        Prefilter {
+            lens: Prefilter::lens(&[8, 9, 10, 11, 16, 19, 22, 26, 33, 34, 35, 36, 41, 44, 47, 51]),
+            apple: false,
+            needs: Needs::NameOrUuid16OrCompany(COMPANY_IDS),
+        },
+        claim,
+    ),
     decode,
 };
 
@@ -49,6 +58,13 @@ const MAX_TEMP: f64 = 100.0;
 /// Which button was pressed (H5122/H5125/H5126/H5130), published as the `button` event.
 static BUTTONS: [&str; 6] = [
     "button 0", "button 1", "button 2", "button 3", "button 4", "button 5",
+];
+
+/// Every company id `classify` recognises a frame by; any other frame needs a name or a
+/// 16-bit UUID hint (keep in step with `classify`; the `prefilter_covers_classify` test checks).
+const COMPANY_IDS: &[u16] = &[
+    0xEF88, 0x8803, 0x8843, 0xEC88, 0x0001, 0x8801, 0xF861, 0x388A, 0xEA42, 0xAAA2, 0xD14B, 0x2730, 0x67DD,
+    0xE02F, 0xF79F, 0x1B36, 0x4A32, 0x0332, 0x4C32, 0xAC63, 0x3022, 0xEA1C,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -556,6 +572,31 @@ fn decode_encrypted(d: &[u8], h: &Hints<'_>, out: &mut Reading) -> Result<(), De
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The prefilter's company-id list is complete: without a name or a 16-bit UUID, no
+    /// other company id classifies at any Govee length (else the prefilter would hide it).
+    #[test]
+    fn prefilter_covers_classify() {
+        let none = Hints { name: &[], uuids: [0; 4], n: 0 };
+        for len in [6usize, 7, 8, 9, 14, 17, 20, 24] {
+            let mut frames = vec![vec![0u8; len], vec![0xFFu8; len]];
+            let mut h5127 = vec![0u8; len];
+            h5127[..4.min(len)].copy_from_slice(&[0xEC, 0x00, 0x01, 0x01][..4.min(len)]);
+            frames.push(h5127);
+            for d in &frames {
+                for cid in 0..=u16::MAX {
+                    if classify(cid, d, &none).is_some() {
+                        assert!(COMPANY_IDS.contains(&cid), "{cid:#06x} len {len}");
+                    }
+                }
+            }
+        }
+        // and each listed id does classify somewhere (no stale entries)
+        for &cid in COMPANY_IDS {
+            let hit = [6usize, 7, 8, 9, 14, 17, 20].iter().any(|&l| classify(cid, &vec![0u8; l], &none).is_some());
+            assert!(hit || cid == 0xEF88, "{cid:#06x} classifies nowhere");
+        }
+    }
 
     #[test]
     fn packed_negative_and_outdoor_mac() {

@@ -22,12 +22,13 @@
 //! data and no service data: Govee, SensorPush and others append an iBeacon to their own
 //! frames, and those adverts belong to the sensor's format.
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
 use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "ibeacon",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
+    // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24 and more.
+    matcher: Matcher::Filtered(Prefilter { lens: Prefilter::lens_from(25), apple: true, needs: Needs::Nothing }, claim),
     decode,
 };
 

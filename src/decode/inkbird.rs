@@ -18,12 +18,16 @@
 //!
 //! Corrupt frames (humidity > 100 % or battery > 100 %) are dropped whole, like inkbird-ble.
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "inkbird",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
+    // The lengths `claim` accepts; the first two bytes are data, so any "company id".
+    matcher: Matcher::Filtered(
+        Prefilter { lens: Prefilter::lens(&[9, 12, 14, 17, 18, 22]), apple: true, needs: Needs::Nothing },
+        claim,
+    ),
     decode,
 };
 

@@ -18,12 +18,16 @@
 //! Values are rounded to 2 decimals like the reference parsers.
 
 use super::ruuvi::round;
-use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Needs, Prefilter, Reading};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
+    // `claim` needs the name or 128-bit UUID and declines Apple's company id.
+    matcher: Matcher::Filtered(
+        Prefilter { lens: Prefilter::ANY_LEN, apple: false, needs: Needs::NameOrUuid128 },
+        claim,
+    ),
     decode,
 };
 

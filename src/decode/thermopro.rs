@@ -18,12 +18,13 @@
 //! Probe battery % from mV is ThermoPro-ble's fitted curve
 //! `52.317286·tanh(mV/273.624277936 − 8.76485439394) + 51.06925`, clamped to 0…100.
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
+use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermopro",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[], claim),
+    // `claim` needs a name starting with "TP".
+    matcher: Matcher::Filtered(Prefilter { lens: Prefilter::ANY_LEN, apple: true, needs: Needs::Name }, claim),
     decode,
 };
 
