@@ -891,8 +891,10 @@ fn broker_restart_republishes_latest_state_without_blocking() {
         h.svc.stats.failures
     );
     assert!(
-        // Blocking would show as seconds (connect timeouts); 50 ms leaves room for a busy CPU.
-        max_reading < Duration::from_millis(50) && max_loop < Duration::from_millis(50),
+        // Blocking would show as seconds (connect timeouts); 250 ms leaves room for a busy,
+        // shared CI machine (20 ms was seen with the whole suite running on 2 cores). The
+        // figures themselves are printed above (FIGURE) for the record.
+        max_reading < Duration::from_millis(250) && max_loop < Duration::from_millis(250),
         "a call blocked: {max_reading:?} {max_loop:?}"
     );
     // Memory stays bounded: at most one queued state (+rssi) per device, whatever the length.
@@ -1258,7 +1260,8 @@ fn frozen_broker_detected_by_keepalive() {
     );
     eprintln!("FIGURE frozen broker: detected after {detected:?} (keepalive 1 s); max call {:?} over {n} readings", h.max_call);
     assert!(
-        h.max_call < Duration::from_millis(50),
+        // As above: blocking shows as seconds; 250 ms absorbs a loaded machine.
+        h.max_call < Duration::from_millis(250),
         "a call blocked: {:?}",
         h.max_call
     );
