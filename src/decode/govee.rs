@@ -34,6 +34,7 @@
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, KeyInit};
 use aes::Aes128;
 
+use super::bytes::{i16be, i16le};
 use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading, Value};
 use crate::adv::AdStructure;
 
@@ -242,14 +243,6 @@ fn crc_ok(d: &[u8]) -> bool {
     crc == u16::from_be_bytes([d[22], d[23]])
 }
 
-fn be16(b: &[u8]) -> i16 {
-    i16::from_be_bytes([b[0], b[1]])
-}
-
-fn le16(b: &[u8]) -> i16 {
-    i16::from_le_bytes([b[0], b[1]])
-}
-
 /// Packed `TTTHHH` (3 bytes, big-endian) → (temperature, humidity).
 fn packed(b: &[u8]) -> (f64, f64) {
     let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
@@ -274,7 +267,7 @@ fn packed_thb(out: &mut Reading, b: &[u8], t: &'static Field, h: &'static Field)
 
 /// `<hHB`: temperature/100, humidity/100, battery.
 fn le_thb(out: &mut Reading, b: &[u8]) {
-    out.float(&field::TEMPERATURE, le16(b) as f64 / 100.0);
+    out.float(&field::TEMPERATURE, i16le(b) as f64 / 100.0);
     out.float(
         &field::HUMIDITY,
         u16::from_le_bytes([b[2], b[3]]) as f64 / 100.0,
@@ -424,35 +417,35 @@ fn decode(
         }
         H5181 | H5183 => {
             out.model = if model == H5181 { "H5181" } else { "H5183" };
-            probe_pair(out, 1, be16(&d[8..]), be16(&d[10..]));
+            probe_pair(out, 1, i16be(&d[8..]), i16be(&d[10..]));
         }
         H5182 => {
             out.model = "H5182";
-            probe_pair(out, 1, be16(&d[8..]), be16(&d[10..]));
-            probe_pair(out, 2, be16(&d[13..]), be16(&d[15..]));
+            probe_pair(out, 1, i16be(&d[8..]), i16be(&d[10..]));
+            probe_pair(out, 2, i16be(&d[13..]), i16be(&d[15..]));
         }
         H5184 => {
             out.model = "H5184";
             let n = pair(d[6]).ok_or(DecodeError::Malformed("unknown H5184 sensor id"))?;
-            probe_pair(out, n, be16(&d[8..]), be16(&d[10..]));
-            probe_pair(out, n + 1, be16(&d[13..]), be16(&d[15..]));
+            probe_pair(out, n, i16be(&d[8..]), i16be(&d[10..]));
+            probe_pair(out, n + 1, i16be(&d[13..]), i16be(&d[15..]));
         }
         H5185 => {
             out.model = "H5185";
-            probe_pair(out, 1, be16(&d[8..]), be16(&d[10..]));
-            probe_pair(out, 2, be16(&d[14..]), be16(&d[16..]));
+            probe_pair(out, 1, i16be(&d[8..]), i16be(&d[10..]));
+            probe_pair(out, 2, i16be(&d[14..]), i16be(&d[16..]));
         }
         H5191 => {
             out.model = "H5191";
-            probe_pair(out, 1, be16(&d[8..]), be16(&d[10..]));
-            out.float(&field::TEMPERATURE, be16(&d[14..]) as f64 / 100.0);
+            probe_pair(out, 1, i16be(&d[8..]), i16be(&d[10..]));
+            out.float(&field::TEMPERATURE, i16be(&d[14..]) as f64 / 100.0);
         }
         H5198 => {
             out.model = "H5198";
             let n = pair(d[6]).ok_or(DecodeError::Malformed("unknown H5198 sensor id"))?;
             for (i, off) in [(0, 8), (1, 14)] {
-                probe_pair(out, n + i, be16(&d[off..]), be16(&d[off + 2..]));
-                out.float(LOW_ALARMS[n + i - 1], probe(be16(&d[off + 4..])));
+                probe_pair(out, n + i, i16be(&d[off..]), i16be(&d[off + 2..]));
+                out.float(LOW_ALARMS[n + i - 1], probe(i16be(&d[off + 4..])));
             }
         }
         H5055 => {
@@ -470,9 +463,9 @@ fn decode(
                     continue;
                 }
                 let n = first + i;
-                out.float(PROBES[n - 1], le16(&d[off..]) as f64);
-                let low = le16(&d[off + 2..]);
-                let high = le16(&d[off + 4..]);
+                out.float(PROBES[n - 1], i16le(&d[off..]) as f64);
+                let low = i16le(&d[off + 2..]);
+                let high = i16le(&d[off + 4..]);
                 if high >= 0 {
                     out.float(ALARMS[n - 1], high as f64);
                 }

@@ -18,6 +18,7 @@
 //!
 //! Corrupt frames (humidity > 100 % or battery > 100 %) are dropped whole, like inkbird-ble.
 
+use super::bytes::i16le;
 use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
 use crate::adv::AdStructure;
 
@@ -125,10 +126,6 @@ static PROBES: [&Field; 6] = [
     &field::TEMPERATURE_PROBE_6,
 ];
 
-fn le16(b: &[u8]) -> i16 {
-    i16::from_le_bytes([b[0], b[1]])
-}
-
 fn decode(
     _ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
@@ -144,7 +141,7 @@ fn decode(
     match kind {
         Kind::Nine(model) => {
             out.model = model;
-            let temp = le16(p) as f64 / 100.0;
+            let temp = i16le(p) as f64 / 100.0;
             let hum = u16::from_le_bytes([p[2], p[3]]);
             let batt = p[7];
             let with_hum = model == "IBS-TH" || hum != 0;
@@ -168,7 +165,7 @@ fn decode(
             if hum > 1000 || batt > 100 {
                 return Err(DecodeError::Malformed("implausible humidity or battery"));
             }
-            out.float(&field::TEMPERATURE, le16(&p[6..]) as f64 / 10.0);
+            out.float(&field::TEMPERATURE, i16le(&p[6..]) as f64 / 10.0);
             out.int(&field::BATTERY, batt as i64);
             if hum != 0 {
                 out.float(&field::HUMIDITY, hum as f64 / 10.0);
@@ -198,7 +195,7 @@ fn decode(
                 _ => "iBBQ-6",
             };
             for (i, c) in p[10..].chunks_exact(2).enumerate() {
-                let v = le16(c);
+                let v = i16le(c);
                 if v == -1 || v == -10 {
                     continue; // 0xFFFF / 0xFFF6: probe not plugged in
                 }

@@ -24,6 +24,7 @@ use aes::Aes128;
 use ccm::aead::AeadInPlace;
 
 use super::field::{self, Field, Kind};
+use super::bytes::{i16le, u16le, u24le, u32le};
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
 use crate::hci::event::Addr;
 
@@ -531,18 +532,6 @@ const KNOWN_IDS: &[u16] = &[
     0x6012, 0x605D, 0x6E16,
 ];
 
-fn u16le(d: &[u8]) -> u16 {
-    u16::from_le_bytes([d[0], d[1]])
-}
-fn i16le(d: &[u8]) -> i16 {
-    i16::from_le_bytes([d[0], d[1]])
-}
-fn u24le(d: &[u8]) -> u32 {
-    u32::from_le_bytes([d[0], d[1], d[2], 0])
-}
-fn u32le(d: &[u8]) -> u32 {
-    u32::from_le_bytes([d[0], d[1], d[2], d[3]])
-}
 fn f32le(d: &[u8]) -> f64 {
     f32::from_le_bytes([d[0], d[1], d[2], d[3]]) as f64
 }

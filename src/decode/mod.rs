@@ -4,6 +4,7 @@
 //! Decoders are plain functions over borrowed bytes: no I/O, no clock, no allocation. A decoder
 //! fills a caller-owned [`Reading`] (fixed capacity) and returns a typed [`DecodeError`].
 
+pub mod bytes;
 pub mod field;
 pub mod keys;
 pub mod mibeacon;

@@ -9,6 +9,7 @@
 //!
 //! The advertiser's address is used for the reading (the CGDN1 puts another MAC in its frame).
 
+use super::bytes::u16le;
 use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
 
 pub static FORMAT: Format = Format {
@@ -34,10 +35,6 @@ fn model(id: u8) -> Option<&'static str> {
         0x4F => "CGG3",
         _ => return None,
     })
-}
-
-fn u16le(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b[0], b[1]])
 }
 
 fn decode(
