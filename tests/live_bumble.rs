@@ -18,9 +18,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
 
-/// Decoding (MiBeacon) is on this branch: assert on decoded JSON readings. Set to false to
-/// assert on raw report counts from the `--record` capture only.
-const ASSERT_DECODED: bool = true;
 
 struct Vector {
     mac: String,
@@ -289,16 +286,12 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
         "no scan setup: {}",
         run.stderr()
     );
-    if ASSERT_DECODED {
-        let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
-        assert!(
-            has_all(&rs, &vs),
-            "readings before restart: {rs:?}\nstderr: {}",
-            run.stderr()
-        );
-    } else {
-        std::thread::sleep(Duration::from_secs(3));
-    }
+    let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
+    assert!(
+        has_all(&rs, &vs),
+        "readings before restart: {rs:?}\nstderr: {}",
+        run.stderr()
+    );
 
     // 2. Kill the controller side, restart it on the same port: hci2mqtt reconnects, sets the
     //    scan up again, and readings resume.
@@ -327,16 +320,12 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
         "controller back -> scanning again: {:?} (reconnect backoff)",
         restarted.elapsed()
     );
-    if ASSERT_DECODED {
-        let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
-        assert!(
-            has_all(&rs, &vs),
-            "readings after restart: {rs:?}\nstderr: {}",
-            run.stderr()
-        );
-    } else {
-        std::thread::sleep(Duration::from_secs(3));
-    }
+    let rs = run.readings_until(Duration::from_secs(20), |rs| has_all(rs, &vs));
+    assert!(
+        has_all(&rs, &vs),
+        "readings after restart: {rs:?}\nstderr: {}",
+        run.stderr()
+    );
 
     // 3. SIGTERM: scan disabled, exit 0 within one second.
     let (code, took) = run.terminate();
