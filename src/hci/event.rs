@@ -696,6 +696,51 @@ mod tests {
         assert_eq!(Addr::from_le_padded(&b), Addr([0x66, 0x55, 0x44, 0x33, 0x22, 0x11]));
     }
 
+    /// Feeds `base` and 19,999 byte-level mutations of it to `fast` and `general`: both must
+    /// accept the same packets and yield the same report. Returns how many were accepted.
+    fn fast_path_agrees(
+        base: &[u8],
+        mut seed: u32,
+        fast: for<'a> fn(&'a [u8]) -> Option<Report<'a>>,
+        general: for<'a> fn(&'a [u8]) -> Option<Report<'a>>,
+    ) -> usize {
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            seed >> 8
+        };
+        let mut singles = 0;
+        for n in 0..20_000 {
+            let mut p = base.to_vec();
+            if n > 0 {
+                for _ in 0..1 + rnd() % 3 {
+                    let i = rnd() as usize % p.len();
+                    p[i] = if rnd() % 2 == 0 { rnd() as u8 } else { p[i] ^ 1 };
+                }
+                if rnd() % 8 == 0 {
+                    p.truncate(rnd() as usize % p.len());
+                }
+            }
+            match (fast(&p), general(&p)) {
+                (Some(a), Some(b)) => {
+                    assert_eq!(
+                        (a.event_type, a.addr_type, a.addr, a.rssi, a.tx_power, a.data),
+                        (b.event_type, b.addr_type, b.addr, b.rssi, b.tx_power, b.data),
+                        "{p:02x?}"
+                    );
+                    assert_eq!(
+                        (a.primary_phy, a.secondary_phy, a.sid),
+                        (b.primary_phy, b.secondary_phy, b.sid),
+                        "{p:02x?}"
+                    );
+                    singles += 1;
+                }
+                (None, None) => {}
+                (f, g) => panic!("fast {:?} vs general {:?} for {p:02x?}", f.is_some(), g.is_some()),
+            }
+        }
+        singles
+    }
+
     /// `single_adv_report` answers exactly when the general path finds one legacy report,
     /// with the same report, over valid events and byte-level mutations of them.
     #[test]
@@ -706,41 +751,8 @@ mod tests {
                 _ => None,
             }
         }
-        fn same(a: &Report<'_>, b: &Report<'_>) -> bool {
-            (a.event_type, a.addr_type, a.addr, a.rssi, a.tx_power, a.data)
-                == (b.event_type, b.addr_type, b.addr, b.rssi, b.tx_power, b.data)
-                && (a.primary_phy, a.secondary_phy, a.sid) == (b.primary_phy, b.secondary_phy, b.sid)
-        }
         let base = hex("043e1a02010001112233445566 0e 0201060a0953656e736f72313233 c4".replace(' ', "").as_str());
-        let mut seed = 0x1234_5678_u32;
-        let mut rnd = move || {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            seed >> 8
-        };
-        let (mut agreed, mut singles) = (0, 0);
-        for n in 0..20_000 {
-            let mut p = base.clone();
-            if n > 0 {
-                for _ in 0..1 + rnd() % 3 {
-                    let i = rnd() as usize % p.len();
-                    p[i] = if rnd() % 2 == 0 { rnd() as u8 } else { p[i] ^ 1 };
-                }
-                if rnd() % 8 == 0 {
-                    p.truncate(rnd() as usize % p.len());
-                }
-            }
-            let (f, g) = (single_adv_report(&p), general(&p));
-            match (f, g) {
-                (Some(a), Some(b)) => {
-                    assert!(same(&a, &b), "{p:02x?}");
-                    singles += 1;
-                }
-                (None, None) => {}
-                _ => panic!("fast {:?} vs general {:?} for {p:02x?}", f.is_some(), g.is_some()),
-            }
-            agreed += 1;
-        }
-        assert_eq!(agreed, 20_000);
+        let singles = fast_path_agrees(&base, 0x1234_5678, single_adv_report, general);
         assert!(singles > 1000, "too few valid mutants: {singles}");
     }
 
@@ -758,36 +770,7 @@ mod tests {
         let base = hex(
             &"043e1d 0d01 1300 00 112233445566 01 00 ff 7f c4 0000 00 000000000000 03 020106".replace(' ', ""),
         );
-        let mut seed = 0x0bad_cafe_u32;
-        let mut rnd = move || {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            seed >> 8
-        };
-        let mut singles = 0;
-        for n in 0..20_000 {
-            let mut p = base.clone();
-            if n > 0 {
-                for _ in 0..1 + rnd() % 3 {
-                    let i = rnd() as usize % p.len();
-                    p[i] = if rnd() % 2 == 0 { rnd() as u8 } else { p[i] ^ 1 };
-                }
-                if rnd() % 8 == 0 {
-                    p.truncate(rnd() as usize % p.len());
-                }
-            }
-            match (single_ext_adv_report(&p), general(&p)) {
-                (Some(a), Some(b)) => {
-                    assert_eq!(
-                        (a.event_type, a.addr_type, a.addr, a.rssi, a.tx_power, a.data),
-                        (b.event_type, b.addr_type, b.addr, b.rssi, b.tx_power, b.data)
-                    );
-                    assert_eq!((a.primary_phy, a.secondary_phy, a.sid), (b.primary_phy, b.secondary_phy, b.sid));
-                    singles += 1;
-                }
-                (None, None) => {}
-                (f, g) => panic!("fast {:?} vs general {:?} for {p:02x?}", f.is_some(), g.is_some()),
-            }
-        }
+        let singles = fast_path_agrees(&base, 0x0bad_cafe, single_ext_adv_report, general);
         assert!(singles > 1000, "too few valid mutants: {singles}");
     }
 
