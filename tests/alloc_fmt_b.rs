@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
 use hci2mqtt::hci::event::Addr;
-use serde_json::Value as J;
 
 struct Counting;
 static COUNTING: AtomicBool = AtomicBool::new(false);
@@ -39,17 +38,7 @@ static A: Counting = Counting;
 
 #[test]
 fn claim_and_decode_do_not_allocate() {
-    let ads: Vec<Vec<u8>> = include_str!("data/vectors/fmt-b.jsonl")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<J>(l).ok())
-        .flat_map(|v| {
-            let mut prev = Default::default();
-            match v.get("adv_data_hex").and_then(J::as_str) {
-                Some(h) => vec![harness::unhex(h)],
-                None => harness::build_ads(&v, &v, &mut prev),
-            }
-        })
-        .collect();
+    let ads: Vec<Vec<u8>> = harness::vector_ads();
     let keys = KeyStore::default();
     let mut mem = DeviceMemory::default();
     let mut reading = Reading::default();

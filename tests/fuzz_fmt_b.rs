@@ -11,7 +11,6 @@ mod harness;
 use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading};
 use hci2mqtt::hci::event::Addr;
 use hci2mqtt::pipeline::{Options, Pipeline};
-use serde_json::Value as J;
 
 struct XorShift(u64);
 
@@ -152,17 +151,7 @@ fn random_and_mutated_payloads_never_panic() {
         .unwrap_or(60_000);
     let mut r = XorShift(0x9E37_79B9_7F4A_7C15);
     // Seeds: the AD bytes of every fmt-b vector.
-    let seeds: Vec<Vec<u8>> = include_str!("data/vectors/fmt-b.jsonl")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<J>(l).ok())
-        .flat_map(|v| {
-            let mut prev = Default::default();
-            match v.get("adv_data_hex").and_then(J::as_str) {
-                Some(h) => vec![harness::unhex(h)],
-                None => harness::build_ads(&v, &v, &mut prev),
-            }
-        })
-        .collect();
+    let seeds: Vec<Vec<u8>> = harness::vector_ads();
     assert!(seeds.len() >= 200);
     let mut p = Pipeline::new(KeyStore::default(), Options::default());
     let keys = KeyStore::default();

@@ -30,6 +30,23 @@ use hci2mqtt::hci::event::Addr;
 use hci2mqtt::pipeline::{Options, Pipeline};
 use serde_json::Value as J;
 
+/// The AD bytes of every fmt-b vector (its raw AD data, else the structures built from its
+/// fields): seeds of the fuzz test and the inputs of the allocation test.
+#[allow(dead_code)]
+pub fn vector_ads() -> Vec<Vec<u8>> {
+    include_str!("../data/vectors/fmt-b.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<J>(l).ok())
+        .flat_map(|v| {
+            let mut prev = Default::default();
+            match v.get("adv_data_hex").and_then(J::as_str) {
+                Some(h) => vec![unhex(h)],
+                None => build_ads(&v, &v, &mut prev),
+            }
+        })
+        .collect()
+}
+
 pub fn unhex(s: &str) -> Vec<u8> {
     let s = s.as_bytes();
     let d = |c: u8| match c {
