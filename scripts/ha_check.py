@@ -97,6 +97,11 @@ DEMO_FIELDS = {
 }
 
 
+def devices_by_identifier(devs):
+    """Device registry entries keyed by each of their identifiers."""
+    return {ident: d for d in devs.values() for _dom, ident in d.get("identifiers", [])}
+
+
 def m12_of(mac):
     return mac.replace(":", "").lower()
 
@@ -208,10 +213,7 @@ async def demo_phase(s, base, token, work, mport):
         check(a.get("state_class") == sclass, f"{uid}: state_class {a.get('state_class')!r} == {sclass!r}")
         check(e.get("entity_category") == cat, f"{uid}: entity_category {e.get('entity_category')!r} == {cat!r}")
 
-    by_ident = {}
-    for d in devs.values():
-        for dom, ident in d.get("identifiers", []):
-            by_ident[ident] = d
+    by_ident = devices_by_identifier(devs)
     gw = by_ident.get("hci2mqtt_gw2")
     check(gw is not None, "gateway device hci2mqtt_gw2 exists")
     for mac, name in configured.items():
@@ -372,10 +374,7 @@ timeout = 2
                 check(a.get("device_class") == dclass, f"{uid}: device_class {a.get('device_class')!r} == {dclass!r}")
                 check(e.get("entity_category") == cat, f"{uid}: entity_category {e.get('entity_category')!r} == {cat!r}")
             # Devices: one per sensor, with MAC connection, model, manufacturer, via the gateway.
-            by_ident = {}
-            for d in devs.values():
-                for dom, ident in d.get("identifiers", []):
-                    by_ident[ident] = d
+            by_ident = devices_by_identifier(devs)
             gw = by_ident.get("hci2mqtt_gw1")
             check(gw is not None, "gateway device hci2mqtt_gw1 exists")
             for m12, model, manuf in [("a4c138000001", "LYWSD03MMC", "ATC"), ("c47c8d000002", "RTCGQ02LM", "Xiaomi"),
