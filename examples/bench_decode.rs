@@ -139,9 +139,20 @@ fn main() {
     println!("undecodable        {}", warm.undecodable);
     println!("malformed events   {}", warm.malformed);
     println!("passes timed       {}", passes);
-    println!("reports/s          {:.0}", reports as f64 / dt.as_secs_f64());
-    println!("ns/report          {:.1}", dt.as_nanos() as f64 / reports as f64);
-    println!("allocs/report      {:.6}  ({} allocations in {} reports, steady state)", allocs as f64 / reports as f64, allocs, reports);
+    println!(
+        "reports/s          {:.0}",
+        reports as f64 / dt.as_secs_f64()
+    );
+    println!(
+        "ns/report          {:.1}",
+        dt.as_nanos() as f64 / reports as f64
+    );
+    println!(
+        "allocs/report      {:.6}  ({} allocations in {} reports, steady state)",
+        allocs as f64 / reports as f64,
+        allocs,
+        reports
+    );
     println!("peak RSS kB        {}", peak_rss_kb());
     // Later passes see every frame a second time, so they are duplicates by design.
     println!("duplicates (all)   {}", s.duplicates);

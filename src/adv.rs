@@ -40,7 +40,10 @@ impl<'a> AdStructure<'a> {
     /// 16-bit service data: (UUID, data after the UUID).
     pub fn service_data16(&self) -> Option<(u16, &'a [u8])> {
         if self.ad_type == ad_type::SERVICE_DATA16 && self.payload.len() >= 2 {
-            Some((u16::from_le_bytes([self.payload[0], self.payload[1]]), &self.payload[2..]))
+            Some((
+                u16::from_le_bytes([self.payload[0], self.payload[1]]),
+                &self.payload[2..],
+            ))
         } else {
             None
         }
@@ -48,7 +51,10 @@ impl<'a> AdStructure<'a> {
     /// Manufacturer specific data: (company id, data after the id).
     pub fn manufacturer(&self) -> Option<(u16, &'a [u8])> {
         if self.ad_type == ad_type::MANUFACTURER && self.payload.len() >= 2 {
-            Some((u16::from_le_bytes([self.payload[0], self.payload[1]]), &self.payload[2..]))
+            Some((
+                u16::from_le_bytes([self.payload[0], self.payload[1]]),
+                &self.payload[2..],
+            ))
         } else {
             None
         }
@@ -71,7 +77,9 @@ impl<'a> AdStructure<'a> {
     pub fn uuid16_list(&self) -> Option<impl Iterator<Item = u16> + 'a> {
         match self.ad_type {
             ad_type::INCOMPLETE_UUID16 | ad_type::COMPLETE_UUID16 => Some(
-                self.payload.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])),
+                self.payload
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]])),
             ),
             _ => None,
         }
@@ -88,7 +96,9 @@ pub enum AdError {
 impl core::fmt::Display for AdError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            AdError::Overrun { offset } => write!(f, "AD structure at offset {offset} overruns the data"),
+            AdError::Overrun { offset } => {
+                write!(f, "AD structure at offset {offset} overruns the data")
+            }
         }
     }
 }
@@ -147,7 +157,9 @@ mod tests {
 
     #[test]
     fn walks_structures() {
-        let d = [2, 1, 6, 5, 0x16, 0x95, 0xFE, 0xAA, 0xBB, 3, 0xFF, 0x4C, 0x00];
+        let d = [
+            2, 1, 6, 5, 0x16, 0x95, 0xFE, 0xAA, 0xBB, 3, 0xFF, 0x4C, 0x00,
+        ];
         let v: Vec<_> = structures(&d).collect::<Result<_, _>>().unwrap();
         assert_eq!(v.len(), 3);
         assert_eq!(v[0].flags(), Some(6));
@@ -159,7 +171,13 @@ mod tests {
     fn zero_padding_ends_cleanly() {
         let d = [2, 1, 6, 0, 0, 0, 0];
         let v: Vec<_> = structures(&d).collect();
-        assert_eq!(v, vec![Ok(AdStructure { ad_type: 1, payload: &[6] })]);
+        assert_eq!(
+            v,
+            vec![Ok(AdStructure {
+                ad_type: 1,
+                payload: &[6]
+            })]
+        );
     }
 
     #[test]
@@ -269,7 +287,9 @@ impl<'a> AdSummary<'a> {
 
     /// The 16-bit service UUIDs.
     pub fn uuid16s(&self) -> impl Iterator<Item = u16> + 'a {
-        self.uuid16.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]))
+        self.uuid16
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
     }
 
     pub fn has_uuid16(&self, u: u16) -> bool {

@@ -22,9 +22,11 @@ pub struct Mac(pub Addr);
 impl<'de> Deserialize<'de> for Mac {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Addr::parse(&s)
-            .map(Mac)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid MAC address {s:?}, expected AA:BB:CC:DD:EE:FF")))
+        Addr::parse(&s).map(Mac).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid MAC address {s:?}, expected AA:BB:CC:DD:EE:FF"
+            ))
+        })
     }
 }
 
@@ -41,7 +43,9 @@ impl core::fmt::Debug for Key {
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        DeviceKey::parse_hex("this [[sensor]]", &s).map(Key).map_err(serde::de::Error::custom)
+        DeviceKey::parse_hex("this [[sensor]]", &s)
+            .map(Key)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -225,7 +229,8 @@ impl Config {
     /// Reads and parses a file, adding a warning when it holds secrets and others can read it.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{origin}: cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{origin}: cannot read: {e}")))?;
         let mut cfg = Config::parse(&text, &origin)?;
         cfg.path = Some(path.to_path_buf());
         let has_secrets = cfg.sensors.iter().any(|s| s.key.is_some())
@@ -264,8 +269,12 @@ impl Config {
                     "{origin}: [mqtt]: set either password or password_file, not both"
                 )));
             }
-            for (name, v) in [("base_topic", &m.base_topic), ("discovery_prefix", &m.discovery_prefix)] {
-                if v.is_empty() || v.contains(['+', '#']) || v.starts_with('/') || v.ends_with('/') {
+            for (name, v) in [
+                ("base_topic", &m.base_topic),
+                ("discovery_prefix", &m.discovery_prefix),
+            ] {
+                if v.is_empty() || v.contains(['+', '#']) || v.starts_with('/') || v.ends_with('/')
+                {
                     return Err(ConfigError(format!(
                         "{origin}: [mqtt] {name} = {v:?}: must be a non-empty topic without + # or leading/trailing /"
                     )));
@@ -318,16 +327,23 @@ impl Config {
 /// echo a key or password back into logs).
 fn located(text: &str, origin: &str, e: &toml::de::Error) -> ConfigError {
     let msg = e.message().trim();
-    let Some(span) = e.span() else { return ConfigError(format!("{origin}: {msg}")) };
+    let Some(span) = e.span() else {
+        return ConfigError(format!("{origin}: {msg}"));
+    };
     let start = span.start.min(text.len());
     let before = &text[..start];
     let line_no = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let col = text[line_start..start].chars().count() + 1;
     let line = text[line_start..].lines().next().unwrap_or("");
-    let field = line.split_once('=').map(|(k, _)| k.trim()).filter(|k| !k.is_empty() && !k.starts_with('['));
+    let field = line
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
     match field {
-        Some(f) => ConfigError(format!("{origin}: line {line_no}, column {col}, field `{f}`: {msg}")),
+        Some(f) => ConfigError(format!(
+            "{origin}: line {line_no}, column {col}, field `{f}`: {msg}"
+        )),
         None => ConfigError(format!("{origin}: line {line_no}, column {col}: {msg}")),
     }
 }
@@ -382,7 +398,10 @@ timeout = 120
         let c = Config::parse(GOOD, "t.toml").unwrap();
         assert!(!c.discover_all);
         let m = c.mqtt.as_ref().unwrap();
-        assert_eq!((m.host.as_str(), m.port, m.keepalive), ("127.0.0.1", 1884, 60));
+        assert_eq!(
+            (m.host.as_str(), m.port, m.keepalive),
+            ("127.0.0.1", 1884, 60)
+        );
         assert_eq!(m.base_topic, "hci2mqtt");
         assert_eq!(c.scan.adapter.as_deref(), Some("tcp:127.0.0.1:9000"));
         assert_eq!(c.sensors.len(), 2);
@@ -405,13 +424,18 @@ timeout = 120
         let e = err("[mqtt]\nhost = \"x\"\nprot = 1\n");
         assert!(e.contains("line 3") && e.contains("prot"), "{e}");
         let e = err("[[sensor]]\nmac = \"A4:C1:38:B4:94:4C\"\nkey = \"abc\"\n");
-        assert!(e.contains("line 3") && e.contains("key") && e.contains("expected 32"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("key") && e.contains("expected 32"),
+            "{e}"
+        );
         assert!(!e.contains("\"abc\""), "key material echoed: {e}");
         let e = err("[[sensor]]\nmac = \"A4:C1:38:B4:94\"\n");
         assert!(e.contains("line 2") && e.contains("invalid MAC"), "{e}");
         let e = err("[mqtt]\nport = \"x\"\n");
         assert!(e.contains("line 2") && e.contains("port"), "{e}");
-        let e = err("[[sensor]]\nmac = \"A4:C1:38:B4:94:4C\"\n[[sensor]]\nmac = \"a4:c1:38:b4:94:4c\"\n");
+        let e = err(
+            "[[sensor]]\nmac = \"A4:C1:38:B4:94:4C\"\n[[sensor]]\nmac = \"a4:c1:38:b4:94:4c\"\n",
+        );
         assert!(e.contains("line 3") && e.contains("twice"), "{e}");
         let e = err("[mqtt]\nbase_topic = \"a/#\"\n");
         assert!(e.contains("base_topic"), "{e}");

@@ -143,7 +143,12 @@ impl DeviceTable {
             }
             None => {
                 let i = if self.slots.len() < self.cap {
-                    self.slots.push(Slot { addr, state: DeviceState::default(), prev: NIL, next: NIL });
+                    self.slots.push(Slot {
+                        addr,
+                        state: DeviceState::default(),
+                        prev: NIL,
+                        next: NIL,
+                    });
                     (self.slots.len() - 1) as u32
                 } else {
                     let t = self.tail;

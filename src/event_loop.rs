@@ -194,7 +194,8 @@ impl<'a> Live<'a> {
         mask.add(Signal::SIGTERM);
         mask.add(Signal::SIGHUP);
         // Blocked signals are delivered through the signalfd only (single-threaded process).
-        mask.thread_block().map_err(|e| format!("sigprocmask: {e}"))?;
+        mask.thread_block()
+            .map_err(|e| format!("sigprocmask: {e}"))?;
         let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
             .map_err(|e| format!("signalfd: {e}"))?;
         poll.registry()
@@ -207,7 +208,10 @@ impl<'a> Live<'a> {
         let record = match &opts.record {
             Some(p) => {
                 let f = File::create(p).map_err(|e| format!("--record {}: {e}", p.display()))?;
-                Some(btsnoop::Writer::new(BufWriter::new(f)).map_err(|e| format!("--record {}: {e}", p.display()))?)
+                Some(
+                    btsnoop::Writer::new(BufWriter::new(f))
+                        .map_err(|e| format!("--record {}: {e}", p.display()))?,
+                )
             }
             None => None,
         };
@@ -321,7 +325,9 @@ impl<'a> Live<'a> {
 
     fn watchdog_deadline(&self) -> Option<Instant> {
         match (self.opts.watchdog, self.scan.phase()) {
-            (Some(w), Phase::Scanning) if self.stop_deadline.is_none() => Some(self.last_report + w),
+            (Some(w), Phase::Scanning) if self.stop_deadline.is_none() => {
+                Some(self.last_report + w)
+            }
             _ => None,
         }
     }
@@ -422,7 +428,10 @@ impl<'a> Live<'a> {
         self.link = Link::Up(t);
         self.stats.connects += 1;
         if self.ever_up {
-            log(&format!("{}: connected again; setting the scan up", self.opts.adapter));
+            log(&format!(
+                "{}: connected again; setting the scan up",
+                self.opts.adapter
+            ));
         }
         self.ever_up = true;
         self.last_problem = None;
@@ -471,7 +480,10 @@ impl<'a> Live<'a> {
                     scan::Mode::Extended => "extended",
                     scan::Mode::Legacy => "legacy",
                 };
-                log(&format!("{}: scanning ({m} scan commands, {kind})", self.opts.adapter));
+                log(&format!(
+                    "{}: scanning ({m} scan commands, {kind})",
+                    self.opts.adapter
+                ));
             }
             Transition::Failed(e) => {
                 self.problem(format!("{}: scan setup failed: {e}", self.opts.adapter));
@@ -492,7 +504,9 @@ impl<'a> Live<'a> {
 
     fn send_commands(&mut self, now: Instant) {
         let Link::Up(t) = &mut self.link else { return };
-        let Some(cmd) = self.scan.poll_command(now) else { return };
+        let Some(cmd) = self.scan.poll_command(now) else {
+            return;
+        };
         let pkt = cmd.encode();
         match t.write(pkt.as_bytes()) {
             Ok(n) if n == pkt.as_bytes().len() => {
@@ -524,7 +538,9 @@ impl<'a> Live<'a> {
         if let Link::Connecting(t) = &mut self.link {
             match t.connected() {
                 Ok(true) => {
-                    let Link::Connecting(t) = std::mem::replace(&mut self.link, Link::Down { retry_at: now }) else {
+                    let Link::Connecting(t) =
+                        std::mem::replace(&mut self.link, Link::Down { retry_at: now })
+                    else {
                         return;
                     };
                     self.link_up(t, now);
@@ -550,7 +566,10 @@ impl<'a> Live<'a> {
             let Link::Up(t) = &mut self.link else { return };
             match t.read_into(&mut self.deframer) {
                 Ok(0) => {
-                    let msg = format!("{}: the controller closed the connection", self.opts.adapter);
+                    let msg = format!(
+                        "{}: the controller closed the connection",
+                        self.opts.adapter
+                    );
                     self.link_lost(msg, now);
                     return;
                 }
@@ -801,12 +820,19 @@ mod tests {
             let (_, before) = current_capabilities().unwrap();
             drop_privileges(true).unwrap();
             let (eff, perm) = current_capabilities().unwrap();
-            assert_eq!(perm, before & (1 << CAP_NET_RAW), "only CAP_NET_RAW may survive");
+            assert_eq!(
+                perm,
+                before & (1 << CAP_NET_RAW),
+                "only CAP_NET_RAW may survive"
+            );
             assert_eq!(eff, perm);
             drop_privileges(false).unwrap();
             assert_eq!(current_capabilities().unwrap(), (0, 0));
             // SAFETY: prctl query with no pointers.
-            assert_eq!(unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) }, 1);
+            assert_eq!(
+                unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) },
+                1
+            );
         })
         .join()
         .unwrap();

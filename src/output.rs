@@ -88,7 +88,13 @@ struct HeadSlot {
     end: u32,
 }
 
-const EMPTY_HEAD: HeadSlot = HeadSlot { key: [0; 6], packet: false, used: false, start: 0, end: 0 };
+const EMPTY_HEAD: HeadSlot = HeadSlot {
+    key: [0; 6],
+    packet: false,
+    used: false,
+    start: 0,
+    end: 0,
+};
 
 /// Table size (a power of two) and how many strings are cached at most. Only `&'static str`s
 /// of the binary reach the cache, a few hundred at most; past the bound a string is simply
@@ -123,7 +129,13 @@ struct Slot {
     end: u32,
 }
 
-const EMPTY: Slot = Slot { ptr: 0, len: 0, role: Role::Empty, start: 0, end: 0 };
+const EMPTY: Slot = Slot {
+    ptr: 0,
+    len: 0,
+    role: Role::Empty,
+    start: 0,
+    end: 0,
+};
 
 impl Default for JsonWriter {
     fn default() -> Self {
@@ -146,7 +158,8 @@ impl JsonWriter {
     #[inline]
     fn put(&mut self, out: &mut Vec<u8>, s: &'static str, role: Role) {
         let (ptr, len) = (s.as_ptr() as usize, s.len());
-        let h = ((ptr as u64) ^ ((len as u64) << 40) ^ role as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h =
+            ((ptr as u64) ^ ((len as u64) << 40) ^ role as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut i = (h >> (64 - CACHE_SLOTS.trailing_zeros())) as usize;
         loop {
             let e = &self.slots[i];
@@ -182,7 +195,13 @@ impl JsonWriter {
         out.extend_from_slice(&a[start..]);
         let end = a.len();
         if self.used < CACHE_MAX && end <= u32::MAX as usize {
-            self.slots[i] = Slot { ptr: s.as_ptr() as usize, len: s.len(), role, start: start as u32, end: end as u32 };
+            self.slots[i] = Slot {
+                ptr: s.as_ptr() as usize,
+                len: s.len(),
+                role,
+                start: start as u32,
+                end: end as u32,
+            };
             self.used += 1;
         } else {
             a.truncate(start);
@@ -201,7 +220,9 @@ impl JsonWriter {
             r.model.len(),
         ];
         let packet = r.packet.is_some();
-        let h = key.iter().fold(packet as u64, |h, &k| (h ^ k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let h = key.iter().fold(packet as u64, |h, &k| {
+            (h ^ k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
         let mut i = (h >> (64 - HEAD_SLOTS.trailing_zeros())) as usize;
         loop {
             let e = &self.heads[i];
@@ -225,7 +246,13 @@ impl JsonWriter {
         let a = self.arena.len();
         if self.heads_used < HEAD_MAX && a + (out.len() - start) <= u32::MAX as usize {
             self.arena.extend_from_slice(&out[start..]);
-            self.heads[i] = HeadSlot { key, packet, used: true, start: a as u32, end: self.arena.len() as u32 };
+            self.heads[i] = HeadSlot {
+                key,
+                packet,
+                used: true,
+                start: a as u32,
+                end: self.arena.len() as u32,
+            };
             self.heads_used += 1;
         }
     }
@@ -315,11 +342,22 @@ mod tests {
             rng ^= rng >> 7;
             rng ^= rng << 17;
             let mut r = Reading::default();
-            r.clear(Addr(rng.to_le_bytes()[..6].try_into().unwrap()), if i % 3 == 0 { None } else { Some(rng as i8) });
+            r.clear(
+                Addr(rng.to_le_bytes()[..6].try_into().unwrap()),
+                if i % 3 == 0 { None } else { Some(rng as i8) },
+            );
             r.format = "mibeacon-v5-encrypted";
-            r.firmware = if i % 2 == 0 { "Xiaomi (MiBeacon V5 encrypted)" } else { "tab\tand \"quote\"" };
+            r.firmware = if i % 2 == 0 {
+                "Xiaomi (MiBeacon V5 encrypted)"
+            } else {
+                "tab\tand \"quote\""
+            };
             r.model = "LYWSD03MMC";
-            r.packet = if i % 5 == 0 { None } else { Some((rng >> 8) as u32) };
+            r.packet = if i % 5 == 0 {
+                None
+            } else {
+                Some((rng >> 8) as u32)
+            };
             r.float(&field::TEMPERATURE, (rng as i64 % 100_000) as f64 / 1000.0);
             r.int(&field::BATTERY, (rng >> 20) as i64 % 101);
             r.float(&field::HUMIDITY, f64::from_bits(rng));

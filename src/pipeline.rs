@@ -27,16 +27,27 @@ pub enum Notice {
     /// A configured key does not authenticate this device's frames (reported once per device).
     WrongKey { addr: Addr, format: &'static str },
     /// This device sends encrypted frames and has no key (reported once per device).
-    NeedsKey { addr: Addr, format: &'static str, model: &'static str },
+    NeedsKey {
+        addr: Addr,
+        format: &'static str,
+        model: &'static str,
+    },
 }
 
 impl core::fmt::Display for Notice {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Notice::WrongKey { addr, format } => {
-                write!(f, "{addr}: {format} frame does not decrypt with the configured key (wrong key?)")
+                write!(
+                    f,
+                    "{addr}: {format} frame does not decrypt with the configured key (wrong key?)"
+                )
             }
-            Notice::NeedsKey { addr, format, model } => {
+            Notice::NeedsKey {
+                addr,
+                format,
+                model,
+            } => {
                 write!(f, "{addr}: {model} sends encrypted {format} frames; configure its key to decode them")
             }
         }
@@ -129,7 +140,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { filter_duplicates: true, device_cap: DEFAULT_DEVICE_CAP }
+        Options {
+            filter_duplicates: true,
+            device_cap: DEFAULT_DEVICE_CAP,
+        }
     }
 }
 
@@ -154,7 +168,12 @@ impl Pipeline {
             stats: Stats::default(),
             reading: Reading::default(),
             fragments: (0..FRAGMENT_SLOTS)
-                .map(|_| Fragment { addr: Addr::default(), sid: 0, used: false, data: Vec::with_capacity(MAX_EXT_DATA) })
+                .map(|_| Fragment {
+                    addr: Addr::default(),
+                    sid: 0,
+                    used: false,
+                    data: Vec::with_capacity(MAX_EXT_DATA),
+                })
                 .collect(),
             fragments_used: 0,
         }
@@ -222,7 +241,9 @@ impl Pipeline {
         let slot = if self.fragments_used == 0 {
             None
         } else {
-            self.fragments.iter().position(|f| f.used && f.addr == rep.addr && f.sid == rep.sid)
+            self.fragments
+                .iter()
+                .position(|f| f.used && f.addr == rep.addr && f.sid == rep.sid)
         };
         match (rep.data_status(), slot) {
             (DataStatus::Complete, None) => self.report_inline(rep, sink),
@@ -260,7 +281,10 @@ impl Pipeline {
                 self.fragments_used -= 1;
                 if data.len() + rep.data.len() <= MAX_EXT_DATA {
                     data.extend_from_slice(rep.data);
-                    let whole = Report { data: &data, ..*rep };
+                    let whole = Report {
+                        data: &data,
+                        ..*rep
+                    };
                     self.handle_report(&whole, sink);
                 } else {
                     self.stats.fragments_dropped += 1;
@@ -301,11 +325,19 @@ impl Pipeline {
         // The advert is built before the walk and its summary filled in place: building it
         // after the walk copied the whole `AdSummary` (~22 instructions per report, callgrind).
         let data = rep.data;
-        let mut advert =
-            Advert { addr: rep.addr, addr_type: rep.addr_type, rssi: rep.rssi, data, hints: adv::AdSummary::default() };
+        let mut advert = Advert {
+            addr: rep.addr,
+            addr_type: rep.addr_type,
+            rssi: rep.rssi,
+            data,
+            hints: adv::AdSummary::default(),
+        };
         let mut overrun = false;
         let mut off = 0usize;
-        let mut first = adv::AdStructure { ad_type: 0, payload: &[] };
+        let mut first = adv::AdStructure {
+            ad_type: 0,
+            payload: &[],
+        };
         for s in adv::structures(data) {
             match s {
                 Ok(s) => {
@@ -337,7 +369,10 @@ impl Pipeline {
                 // Well-formed (checked by the walk above), so these slices are in bounds.
                 let o = o as usize;
                 let end = o + 1 + *data.get(o)? as usize;
-                let s = adv::AdStructure { ad_type: *data.get(o + 1)?, payload: data.get(o + 2..end)? };
+                let s = adv::AdStructure {
+                    ad_type: *data.get(o + 1)?,
+                    payload: data.get(o + 2..end)?,
+                };
                 decode::claim(&s, &advert)
             })
         });
@@ -358,7 +393,10 @@ impl Pipeline {
         self.reading.clear(advert.addr, advert.rssi);
         self.reading.format = format.name;
         let result = {
-            let mut ctx = Ctx { keys: &self.keys, memory: &mut mem.memory };
+            let mut ctx = Ctx {
+                keys: &self.keys,
+                memory: &mut mem.memory,
+            };
             (format.decode)(&mut ctx, &advert, payload, &mut self.reading)
         };
         match result {
@@ -366,7 +404,11 @@ impl Pipeline {
                 // The frame may name another address (MAC in frame): dedupe on the sensor.
                 let sensor = self.reading.addr;
                 let same = sensor == advert.addr;
-                let st = if same { mem } else { self.devices.get_or_insert(sensor) };
+                let st = if same {
+                    mem
+                } else {
+                    self.devices.get_or_insert(sensor)
+                };
                 if let (true, Some(p)) = (self.opts.filter_duplicates, self.reading.packet) {
                     if same {
                         st.last_frame = fp;
@@ -397,14 +439,23 @@ impl Pipeline {
                     DecodeError::DecryptFailed => {
                         self.stats.decrypt_failures += 1;
                         let n = self.stats.decrypt_failures_by_mac.len();
-                        if let Some(c) = self.stats.decrypt_failures_by_mac.get_mut(&self.reading.addr) {
+                        if let Some(c) = self
+                            .stats
+                            .decrypt_failures_by_mac
+                            .get_mut(&self.reading.addr)
+                        {
                             *c += 1;
                         } else if n < FAILURE_MAP_CAP {
-                            self.stats.decrypt_failures_by_mac.insert(self.reading.addr, 1);
+                            self.stats
+                                .decrypt_failures_by_mac
+                                .insert(self.reading.addr, 1);
                         }
                         if !mem.decrypt_failure_reported {
                             mem.decrypt_failure_reported = true;
-                            sink.notice(Notice::WrongKey { addr: self.reading.addr, format: self.reading.format });
+                            sink.notice(Notice::WrongKey {
+                                addr: self.reading.addr,
+                                format: self.reading.format,
+                            });
                         }
                     }
                     DecodeError::Replay => self.stats.replays += 1,
@@ -427,27 +478,53 @@ mod tests {
     #[test]
     fn fingerprint_tail_matches_byte_loop() {
         fn reference(format: &decode::Format, payload: &[u8]) -> u64 {
-            let mut h = (format as *const decode::Format as u64) ^ (payload.len() as u64).rotate_left(32);
+            let mut h =
+                (format as *const decode::Format as u64) ^ (payload.len() as u64).rotate_left(32);
             let mut chunks = payload.chunks_exact(8);
             for c in &mut chunks {
                 let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
                 let m = ((h ^ w) as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 h = (m as u64) ^ ((m >> 64) as u64);
             }
-            let last = chunks.remainder().iter().rev().fold(0u64, |a, &b| (a << 8) | b as u64);
+            let last = chunks
+                .remainder()
+                .iter()
+                .rev()
+                .fold(0u64, |a, &b| (a << 8) | b as u64);
             let m = ((h ^ last) as u128).wrapping_mul(0xD6E8_FEB8_6659_FD93);
             ((m as u64) ^ ((m >> 64) as u64)) | 1
         }
-        let bytes: Vec<u8> = (0..64u32).map(|i| (i.wrapping_mul(97) ^ 0x5A) as u8).collect();
+        let bytes: Vec<u8> = (0..64u32)
+            .map(|i| (i.wrapping_mul(97) ^ 0x5A) as u8)
+            .collect();
         let f = decode::FORMATS[0];
         for n in 0..bytes.len() {
-            assert_eq!(fingerprint(f, &bytes[..n]), reference(f, &bytes[..n]), "length {n}");
+            assert_eq!(
+                fingerprint(f, &bytes[..n]),
+                reference(f, &bytes[..n]),
+                "length {n}"
+            );
         }
     }
 
     fn ext_event(addr_last: u8, status: u16, data: &[u8]) -> Vec<u8> {
         let evt = 0x0001u16 | status << 5;
-        let mut r = vec![evt as u8, (evt >> 8) as u8, 0x00, addr_last, 2, 3, 4, 5, 6, 1, 0, 0xFF, 0x7F, 0xC4];
+        let mut r = vec![
+            evt as u8,
+            (evt >> 8) as u8,
+            0x00,
+            addr_last,
+            2,
+            3,
+            4,
+            5,
+            6,
+            1,
+            0,
+            0xFF,
+            0x7F,
+            0xC4,
+        ];
         r.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, data.len() as u8]);
         r.extend_from_slice(data);
         let mut p = vec![0x04, 0x3E, 0, 0x0D, 1];

@@ -13,7 +13,12 @@ pub const SERVICE_TOKEN_BASE: usize = 1 << 16;
 
 pub trait Service {
     /// Registers the service's own sources (sockets) with tokens `>= base`.
-    fn register(&mut self, registry: &mio::Registry, base: mio::Token, now: Instant) -> io::Result<()>;
+    fn register(
+        &mut self,
+        registry: &mio::Registry,
+        base: mio::Token,
+        now: Instant,
+    ) -> io::Result<()>;
     /// A readiness event for one of the service's tokens.
     fn on_event(&mut self, registry: &mio::Registry, event: &mio::event::Event, now: Instant);
     /// When the service next wants [`Service::on_timeout`] (keepalive, retry, publish policy).
@@ -23,7 +28,14 @@ pub trait Service {
     fn on_reading(&mut self, registry: &mio::Registry, reading: &Reading, now: Instant);
     /// Any advertising report (decoded or not): presence for `[[tracker]]`s. The loop calls it
     /// from `Sink::report`; the default ignores it.
-    fn on_advert(&mut self, _registry: &mio::Registry, _addr: &crate::hci::event::Addr, _rssi: Option<i8>, _now: Instant) {}
+    fn on_advert(
+        &mut self,
+        _registry: &mio::Registry,
+        _addr: &crate::hci::event::Addr,
+        _rssi: Option<i8>,
+        _now: Instant,
+    ) {
+    }
     /// A one-off notice (wrong key…); the default ignores it.
     fn on_notice(&mut self, _notice: &Notice, _now: Instant) {}
     /// The loop is stopping: flush without blocking for more than `budget` in total.

@@ -10,7 +10,11 @@ use hci2mqtt::Reading;
 fn vm_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -18,8 +22,8 @@ fn vm_rss_kb() -> u64 {
 fn mibeacon_event(addr: [u8; 6], counter: u8, out: &mut Vec<u8>) {
     // MiBeacon v5, encrypted + object + MAC-less: frame control 0x5858, product 0x055B.
     let svc: [u8; 20] = [
-        0x95, 0xFE, 0x58, 0x58, 0x5B, 0x05, counter, 0xD6, 0x1E, 0x94, 0x6A, 0x1F, 0x00, 0x00, 0x00, 0x3A, 0x3C, 0xA3, 0x0D,
-        0xEE,
+        0x95, 0xFE, 0x58, 0x58, 0x5B, 0x05, counter, 0xD6, 0x1E, 0x94, 0x6A, 0x1F, 0x00, 0x00,
+        0x00, 0x3A, 0x3C, 0xA3, 0x0D, 0xEE,
     ];
     let ad_len = 2 + svc.len(); // len byte + type byte + svc
     out.clear();
@@ -44,7 +48,13 @@ impl hci2mqtt::Sink for Count {
 #[test]
 fn million_random_addresses_stay_bounded() {
     let cap = 4096;
-    let mut p = Pipeline::new(KeyStore::new(), Options { device_cap: cap, ..Options::default() });
+    let mut p = Pipeline::new(
+        KeyStore::new(),
+        Options {
+            device_cap: cap,
+            ..Options::default()
+        },
+    );
     let mut sink = Count::default();
     let mut ev = Vec::with_capacity(64);
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -66,7 +76,11 @@ fn million_random_addresses_stay_bounded() {
     assert_eq!(s.packets, n);
     assert_eq!(s.reports, n, "every event parsed: {s:?}");
     assert_eq!(p.devices().len(), cap);
-    assert!(s.evicted >= n - cap as u64 - 100, "evictions counted: {}", s.evicted);
+    assert!(
+        s.evicted >= n - cap as u64 - 100,
+        "evictions counted: {}",
+        s.evicted
+    );
     let rss_end = vm_rss_kb();
     // After the table filled (well before 100k), memory must not grow with more addresses.
     assert!(

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
 
-
 struct Vector {
     mac: String,
     key: String,
@@ -74,7 +73,10 @@ fn free_port() -> u16 {
 }
 
 /// Lines of a child's pipe, as a channel (and optionally kept in a shared log).
-fn lines<R: std::io::Read + Send + 'static>(r: R, log: Option<Arc<Mutex<String>>>) -> Receiver<String> {
+fn lines<R: std::io::Read + Send + 'static>(
+    r: R,
+    log: Option<Arc<Mutex<String>>>,
+) -> Receiver<String> {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
         for line in BufReader::new(r).lines() {
@@ -99,9 +101,13 @@ struct Bumble {
 
 impl Bumble {
     fn start(port: u16, vs: &[Vector], extra: &[&str]) -> Bumble {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bumble/virtual_controllers.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/bumble/virtual_controllers.py"
+        );
         let mut cmd = Command::new(python());
-        cmd.arg(script).args(["--port", &port.to_string(), "--mac", &vs[0].mac]);
+        cmd.arg(script)
+            .args(["--port", &port.to_string(), "--mac", &vs[0].mac]);
         for v in vs {
             cmd.args(["--frame", &v.frame]);
         }
@@ -217,7 +223,9 @@ fn has_all(rs: &[J], vs: &[Vector]) -> bool {
             r["mac"] == v.mac.as_str()
                 && r["format"] == "mibeacon-v5-encrypted"
                 && r["model"] == "LYWSD02MMC"
-                && r[&v.expect.0].as_f64().is_some_and(|x| (x - v.expect.1).abs() < 1e-6)
+                && r[&v.expect.0]
+                    .as_f64()
+                    .is_some_and(|x| (x - v.expect.1).abs() < 1e-6)
         })
     })
 }
@@ -250,7 +258,9 @@ fn opcode(cmd: &[u8]) -> u16 {
 /// Command Complete for `op` with status 0.
 fn completed_ok(recv: &[Vec<u8>], op: u16) -> usize {
     recv.iter()
-        .filter(|e| e.len() >= 7 && e[1] == 0x0E && u16::from_le_bytes([e[4], e[5]]) == op && e[6] == 0)
+        .filter(|e| {
+            e.len() >= 7 && e[1] == 0x0E && u16::from_le_bytes([e[4], e[5]]) == op && e[6] == 0
+        })
         .count()
 }
 
@@ -343,7 +353,11 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
             2,
             "{op:04x} sent once per connection: {ops:04x?}"
         );
-        assert_eq!(completed_ok(&recv, op), 2, "{op:04x} completed once per connection");
+        assert_eq!(
+            completed_ok(&recv, op),
+            2,
+            "{op:04x} completed once per connection"
+        );
     }
     // Bumble 0.0.236 does not list the extended scan commands in its supported commands, so the
     // kernel's rule picks legacy scanning; it still reports through subevent 0x0D.
@@ -360,7 +374,10 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
     assert_eq!(last[4], 0x00, "the last command disables the scan");
     assert_eq!(last[5], 0x00, "duplicate filtering off");
     assert_eq!(enables[0][5], 0x00, "controller duplicate filtering is off");
-    assert!(completed_ok(&recv, opcode(last)) >= 3, "the disable was confirmed");
+    assert!(
+        completed_ok(&recv, opcode(last)) >= 3,
+        "the disable was confirmed"
+    );
     let n = reports_from(&recv, &vs[0].mac);
     assert!(n >= 10, "reports from the sensor in the record: {n}");
     let ext = recv
@@ -374,18 +391,32 @@ fn scans_decodes_survives_a_controller_restart_and_stops_cleanly() {
     );
     // An independent reader: Wireshark's dissector must see the same commands and reports.
     match Command::new("tshark")
-        .args(["-r", rec.to_str().unwrap(), "-T", "fields", "-e", "bthci_cmd.opcode"])
+        .args([
+            "-r",
+            rec.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "bthci_cmd.opcode",
+        ])
         .output()
     {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
             let ops: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
             assert_eq!(ops.len(), sent.len(), "tshark sees every command: {ops:?}");
-            for op in ["0x0c03", "0x1002", "0x2003", "0x0c01", "0x2001", "0x200b", "0x200c"] {
+            for op in [
+                "0x0c03", "0x1002", "0x2003", "0x0c01", "0x2001", "0x200b", "0x200c",
+            ] {
                 assert!(ops.contains(&op), "{op} in {ops:?}");
             }
             let o = Command::new("tshark")
-                .args(["-r", rec.to_str().unwrap(), "-Y", "bthci_evt.le_meta_subevent == 0x0d"])
+                .args([
+                    "-r",
+                    rec.to_str().unwrap(),
+                    "-Y",
+                    "bthci_evt.le_meta_subevent == 0x0d",
+                ])
                 .output()
                 .unwrap();
             let lines = String::from_utf8_lossy(&o.stdout).lines().count();
@@ -446,7 +477,12 @@ fn sigterm_while_the_controller_is_unreachable_exits_promptly() {
     );
     std::thread::sleep(Duration::from_millis(1500));
     // Logged once, not once per retry.
-    assert_eq!(run.stderr().matches("retrying").count(), 1, "{}", run.stderr());
+    assert_eq!(
+        run.stderr().matches("retrying").count(),
+        1,
+        "{}",
+        run.stderr()
+    );
     let (code, took) = run.terminate();
     assert_eq!(code, Some(0));
     assert!(took < Duration::from_secs(1), "{took:?}");
@@ -470,7 +506,11 @@ fn scan_table_identifies_the_sensor_and_its_key_state() {
             .args(&args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let table = String::from_utf8_lossy(&out.stdout);
         let row = table
             .lines()
@@ -485,7 +525,10 @@ fn scan_table_identifies_the_sensor_and_its_key_state() {
         assert!(row.contains(" -50 "), "Bumble's RSSI: {row}");
         assert!(row.contains(state), "{args:?}: {row}");
         if state.ends_with("key works") {
-            assert!(row.contains("humidity=38") || row.contains("temperature=26.1"), "{row}");
+            assert!(
+                row.contains("humidity=38") || row.contains("temperature=26.1"),
+                "{row}"
+            );
         }
     }
 }
@@ -513,7 +556,11 @@ fn extended_scan_commands_work_against_bumble() {
         rec.to_str().unwrap(),
     ]);
     assert!(
-        run.wait_stderr("scanning (extended scan commands, active)", 1, Duration::from_secs(20)),
+        run.wait_stderr(
+            "scanning (extended scan commands, active)",
+            1,
+            Duration::from_secs(20)
+        ),
         "{}",
         run.stderr()
     );
@@ -528,16 +575,26 @@ fn extended_scan_commands_work_against_bumble() {
         !ops.contains(&0x200B) && !ops.contains(&0x200C),
         "no legacy scan command: {ops:04x?}"
     );
-    let params = sent.iter().find(|c| opcode(c) == 0x2041).expect("ext params sent");
+    let params = sent
+        .iter()
+        .find(|c| opcode(c) == 0x2041)
+        .expect("ext params sent");
     assert_eq!(
         params[4..],
         [0x00, 0x00, 0x01, 0x01, 0x10, 0x00, 0x10, 0x00],
         "own addr, policy, 1M, active, 10 ms/10 ms"
     );
     assert_eq!(completed_ok(&recv, 0x2041), 1);
-    assert_eq!(completed_ok(&recv, 0x2042), 2, "enable and the final disable");
+    assert_eq!(
+        completed_ok(&recv, 0x2042),
+        2,
+        "enable and the final disable"
+    );
     let last = sent.last().unwrap();
-    assert_eq!(last[..], [0x01, 0x42, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+    assert_eq!(
+        last[..],
+        [0x01, 0x42, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+    );
     let _ = std::fs::remove_file(&rec);
 }
 
@@ -560,7 +617,10 @@ fn sighup_reloads_keys_from_the_config() {
     assert!(rs.is_empty(), "{rs:?}");
     std::fs::write(
         &cfg,
-        format!("{base}\n[[sensor]]\nmac = \"{}\"\nkey = \"{}\"\n", vs[0].mac, vs[0].key),
+        format!(
+            "{base}\n[[sensor]]\nmac = \"{}\"\nkey = \"{}\"\n",
+            vs[0].mac, vs[0].key
+        ),
     )
     .unwrap();
     // SAFETY: kill(2) on our own child.
@@ -618,8 +678,14 @@ fn a_scan_left_running_by_a_crashed_run_is_taken_over() {
     let (code, _) = run2.terminate();
     assert_eq!(code, Some(0));
     let (sent, recv) = read_record(&rec);
-    let ops: Vec<(u16, Option<u8>)> = sent.iter().map(|c| (opcode(c), c.get(4).copied())).collect();
-    assert!(!ops.iter().any(|(o, _)| *o == 0x0C03), "no reset: {ops:04x?}");
+    let ops: Vec<(u16, Option<u8>)> = sent
+        .iter()
+        .map(|c| (opcode(c), c.get(4).copied()))
+        .collect();
+    assert!(
+        !ops.iter().any(|(o, _)| *o == 0x0C03),
+        "no reset: {ops:04x?}"
+    );
     let scan_ops: Vec<(u16, Option<u8>)> = ops
         .iter()
         .copied()
@@ -637,7 +703,12 @@ fn a_scan_left_running_by_a_crashed_run_is_taken_over() {
     );
     let disallowed = recv
         .iter()
-        .filter(|e| e.len() >= 7 && e[1] == 0x0E && u16::from_le_bytes([e[4], e[5]]) == 0x200B && e[6] == 0x0C)
+        .filter(|e| {
+            e.len() >= 7
+                && e[1] == 0x0E
+                && u16::from_le_bytes([e[4], e[5]]) == 0x200B
+                && e[6] == 0x0C
+        })
         .count();
     assert_eq!(
         disallowed, 1,

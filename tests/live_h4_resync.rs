@@ -82,8 +82,13 @@ fn garbage_on_the_stream_is_skipped_and_counted() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let mut h = [0u8; 6];
     if s.read_exact(&mut h).is_ok() {
-        assert_eq!(h, [0x01, 0x0C, 0x20, 0x02, 0x00, 0x00], "scan disabled on SIGTERM");
-        s.write_all(&[0x04, 0x0E, 0x04, 0x01, 0x0C, 0x20, 0x00]).unwrap();
+        assert_eq!(
+            h,
+            [0x01, 0x0C, 0x20, 0x02, 0x00, 0x00],
+            "scan disabled on SIGTERM"
+        );
+        s.write_all(&[0x04, 0x0E, 0x04, 0x01, 0x0C, 0x20, 0x00])
+            .unwrap();
     }
     let res = child.wait_with_output().unwrap();
     assert_eq!(res.status.code(), Some(0));

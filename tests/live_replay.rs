@@ -14,7 +14,13 @@ fn run_with_a_replay_adapter_prints_what_replay_prints() {
         .output()
         .unwrap();
     let b = Command::new(bin)
-        .args(["run", "--adapter", &format!("replay:{cap}"), "--config", &cfg])
+        .args([
+            "run",
+            "--adapter",
+            &format!("replay:{cap}"),
+            "--config",
+            &cfg,
+        ])
         .output()
         .unwrap();
     assert!(
@@ -24,7 +30,10 @@ fn run_with_a_replay_adapter_prints_what_replay_prints() {
     );
     let lines = a.stdout.iter().filter(|c| **c == b'\n').count();
     assert!(lines > 10, "the demo capture decodes to readings ({lines})");
-    assert_eq!(String::from_utf8_lossy(&a.stdout), String::from_utf8_lossy(&b.stdout));
+    assert_eq!(
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout)
+    );
 }
 
 #[test]
@@ -62,7 +71,10 @@ fn no_bluetooth_in_this_kernel_is_a_clear_error() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     match exited {
-        Some(st) => assert!(st.code() == Some(1) && err.contains("no Bluetooth sockets"), "{err}"),
+        Some(st) => assert!(
+            st.code() == Some(1) && err.contains("no Bluetooth sockets"),
+            "{err}"
+        ),
         None => assert!(
             err.contains("no Bluetooth adapter hci99") && out.status.code() == Some(0),
             "{err}"

@@ -26,7 +26,13 @@ fn seeds() -> Vec<Vec<u8>> {
     let text = include_str!("data/vectors/mibeacon.jsonl");
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["hci_event_hex"].as_str().map(|h| (0..h.len() / 2).filter_map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok()).collect()))
+        .filter_map(|v| {
+            v["hci_event_hex"].as_str().map(|h| {
+                (0..h.len() / 2)
+                    .filter_map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok())
+                    .collect()
+            })
+        })
         .collect()
 }
 
@@ -49,8 +55,10 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 
 fn keys() -> KeyStore {
     let mut k = KeyStore::new();
-    k.insert_str("5A:58:2D:34:12:5F", "814aac74c4f17b6c1581e1ab87816b99").unwrap();
-    k.insert_str("F8:24:41:C5:98:8B", "b853075158487ca39a5b5ea9").unwrap();
+    k.insert_str("5A:58:2D:34:12:5F", "814aac74c4f17b6c1581e1ab87816b99")
+        .unwrap();
+    k.insert_str("F8:24:41:C5:98:8B", "b853075158487ca39a5b5ea9")
+        .unwrap();
     k
 }
 
@@ -71,10 +79,16 @@ fn exercise_ad(data: &[u8]) {
 }
 
 fn exercise_decoders(payload: &[u8], ks: &KeyStore) {
-    for addr in [Addr::parse("5A:58:2D:34:12:5F").unwrap(), Addr::parse("F8:24:41:C5:98:8B").unwrap()] {
+    for addr in [
+        Addr::parse("5A:58:2D:34:12:5F").unwrap(),
+        Addr::parse("F8:24:41:C5:98:8B").unwrap(),
+    ] {
         for f in decode::FORMATS {
             let mut mem = DeviceMemory::default();
-            let mut ctx = Ctx { keys: ks, memory: &mut mem };
+            let mut ctx = Ctx {
+                keys: ks,
+                memory: &mut mem,
+            };
             let adv = Advert::new(addr, 0, Some(-50), payload);
             let mut r = Reading::default();
             r.clear(addr, Some(-50));
@@ -114,7 +128,13 @@ fn mutated_vectors_never_panic() {
     let ks = keys();
     let seeds = seeds();
     assert!(seeds.len() > 30);
-    let mut pipe = Pipeline::new(keys(), Options { filter_duplicates: false, ..Options::default() });
+    let mut pipe = Pipeline::new(
+        keys(),
+        Options {
+            filter_duplicates: false,
+            ..Options::default()
+        },
+    );
     let mut n = 0u64;
     let mut sink = |_: &Reading| n += 1;
     for _ in 0..100_000 {
@@ -131,14 +151,22 @@ fn mutated_vectors_never_panic() {
     assert_eq!(st.packets, 100_000);
     // Mutations are mostly small: many frames must still decode, many must be rejected.
     assert!(n > 1000, "decoded {n}");
-    assert!(st.malformed + st.decrypt_failures + st.undecodable > 1000, "{st:?}");
+    assert!(
+        st.malformed + st.decrypt_failures + st.undecodable > 1000,
+        "{st:?}"
+    );
 }
 
 #[test]
 fn random_capture_files_never_panic() {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let demo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/flat.btsnoop")).unwrap();
-    let prefixes: [&[u8]; 4] = [b"", b"btsnoop\0\0\0\0\x01\0\0\x03\xea", b"> 04 3E ", b"043E"];
+    let prefixes: [&[u8]; 4] = [
+        b"",
+        b"btsnoop\0\0\0\0\x01\0\0\x03\xea",
+        b"> 04 3E ",
+        b"043E",
+    ];
     for i in 0..3000 {
         let mut b = prefixes[i % 4].to_vec();
         if i % 5 == 0 {

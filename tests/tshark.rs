@@ -19,11 +19,15 @@ fn written_btsnoop_opens_in_tshark_with_the_same_reports() {
     let dir = std::env::temp_dir().join(format!("hci2mqtt-tshark-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("rec.btsnoop");
-    let mut w = Writer::new(std::io::BufWriter::new(std::fs::File::create(&path).unwrap())).unwrap();
+    let mut w = Writer::new(std::io::BufWriter::new(
+        std::fs::File::create(&path).unwrap(),
+    ))
+    .unwrap();
     let mut ours = Vec::new();
     while let Some(p) = r.next_packet() {
         let p = p.expect("packet");
-        w.write_packet(p.data, p.ts_us.unwrap_or(0), p.received).unwrap();
+        w.write_packet(p.data, p.ts_us.unwrap_or(0), p.received)
+            .unwrap();
         if let Ok(ev) = Event::new_checked(p.data) {
             if let Ok(EventKind::AdvReports(reps)) = ev.kind() {
                 for rep in reps.iter() {
@@ -35,14 +39,39 @@ fn written_btsnoop_opens_in_tshark_with_the_same_reports() {
     w.flush().unwrap();
     drop(w);
     let out = Command::new("tshark")
-        .args(["-r", path.to_str().unwrap(), "-Y", "bthci_evt.le_meta_subevent == 0x02", "-T", "fields"])
-        .args(["-e", "bthci_evt.bd_addr", "-e", "bthci_evt.rssi", "-E", "separator=,"])
+        .args([
+            "-r",
+            path.to_str().unwrap(),
+            "-Y",
+            "bthci_evt.le_meta_subevent == 0x02",
+            "-T",
+            "fields",
+        ])
+        .args([
+            "-e",
+            "bthci_evt.bd_addr",
+            "-e",
+            "bthci_evt.rssi",
+            "-E",
+            "separator=,",
+        ])
         .output()
         .expect("run tshark");
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
-    let theirs: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_lowercase()).collect();
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_lowercase())
+        .collect();
     assert!(ours.len() > 3000, "demo capture has {} reports", ours.len());
-    assert_eq!(theirs.len(), ours.len(), "tshark saw a different number of advertising reports");
+    assert_eq!(
+        theirs.len(),
+        ours.len(),
+        "tshark saw a different number of advertising reports"
+    );
     // The demo holds reports whose AD data overruns (as real captures do); tshark's dissector
     // then stops before the RSSI, so for those only the address is compared.
     let mut no_rssi = 0;
@@ -60,6 +89,9 @@ fn written_btsnoop_opens_in_tshark_with_the_same_reports() {
         .take(5)
         .collect();
     assert!(mismatches.is_empty(), "ours vs tshark: {mismatches:?}");
-    assert!(no_rssi < ours.len() / 10, "tshark found no RSSI in {no_rssi} reports");
+    assert!(
+        no_rssi < ours.len() / 10,
+        "tshark found no RSSI in {no_rssi} reports"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

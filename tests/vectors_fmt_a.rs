@@ -233,10 +233,21 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
     // Where the source compared the whole result, we must not publish readings it lacks
     // (besides the reading header and bleparser's `weight unit` companion text).
     if v["expected_is_complete"].as_bool() == Some(true) {
-        const HEADER: &[&str] = &["mac", "rssi", "format", "firmware", "model", "packet", "weight unit"];
+        const HEADER: &[&str] = &[
+            "mac",
+            "rssi",
+            "format",
+            "firmware",
+            "model",
+            "packet",
+            "weight unit",
+        ];
         for k in r.keys() {
             if !HEADER.contains(&k.as_str()) && !seen.iter().any(|s| s == k) {
-                errs.push(format!("{id}: extra key {k} = {} not in the complete expectation", r[k]));
+                errs.push(format!(
+                    "{id}: extra key {k} = {} not in the complete expectation",
+                    r[k]
+                ));
             }
         }
     }

@@ -13,20 +13,42 @@ use serde_json::Value as J;
 
 /// xiaomi-ble SensorUpdate key → our (bleparser) key. Unlisted keys map to themselves with
 /// `_` → ` `.
-const SU_KEYS: &[(&str, &str)] = &[("signal_strength", "rssi"), ("mass", "weight"), ("lock_method", "method")];
+const SU_KEYS: &[(&str, &str)] = &[
+    ("signal_strength", "rssi"),
+    ("mass", "weight"),
+    ("lock_method", "method"),
+];
 
 /// SensorUpdate keys we do not publish, and why.
 const NOT_PRODUCED: &[(&str, &str)] = &[
     ("local_name", "the advertised name is not a measurement"),
-    ("stabilized", "scale frames (0x181B/0x181D) are not MiBeacon; body-composition object gives weight only"),
-    ("impedance_high", "xiaomi-ble-only split of the 0x6E16 impedance"),
-    ("door_left_open", "xiaomi-ble event name; we publish `status` = \"door not closed\""),
-    ("pry_the_door", "xiaomi-ble event name; we publish `door action` = \"pry the door\""),
-    ("device_forcibly_removed", "xiaomi-ble event name; we publish `status` text"),
+    (
+        "stabilized",
+        "scale frames (0x181B/0x181D) are not MiBeacon; body-composition object gives weight only",
+    ),
+    (
+        "impedance_high",
+        "xiaomi-ble-only split of the 0x6E16 impedance",
+    ),
+    (
+        "door_left_open",
+        "xiaomi-ble event name; we publish `status` = \"door not closed\"",
+    ),
+    (
+        "pry_the_door",
+        "xiaomi-ble event name; we publish `door action` = \"pry the door\"",
+    ),
+    (
+        "device_forcibly_removed",
+        "xiaomi-ble event name; we publish `status` text",
+    ),
     ("duration_cleared", "xiaomi-ble-only derived value"),
     ("charging_state", "object not in bleparser's table"),
     ("asleep", "xiaomi-ble name for `sleeping`"),
-    ("key_id", "we publish bleparser's `key id` (text for administrator/unknown operator)"),
+    (
+        "key_id",
+        "we publish bleparser's `key id` (text for administrator/unknown operator)",
+    ),
     ("power", "xiaomi-ble name for `switch`"),
 ];
 
@@ -45,7 +67,11 @@ const DEVIATIONS: &[(&str, &str, &str)] = &[
 ];
 
 fn our_key(k: &str) -> String {
-    SU_KEYS.iter().find(|(a, _)| *a == k).map(|(_, b)| b.to_string()).unwrap_or_else(|| k.replace('_', " "))
+    SU_KEYS
+        .iter()
+        .find(|(a, _)| *a == k)
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_else(|| k.replace('_', " "))
 }
 
 fn check(v: &J) -> Result<(), String> {
@@ -54,7 +80,10 @@ fn check(v: &J) -> Result<(), String> {
     let style = v["expected_style"].as_str().unwrap_or("");
     if !v["expect_error"].is_null() {
         if o.readings > 0 && !o.values.keys().all(|k| k == "rssi") {
-            return Err(format!("{id}: expected an error ({}), got {:?}", v["expect_error"], o.values));
+            return Err(format!(
+                "{id}: expected an error ({}), got {:?}",
+                v["expect_error"], o.values
+            ));
         }
         let s = &o.stats;
         if s.decrypt_failures + s.no_key + s.undecodable + s.malformed + s.ad_overruns == 0 {
@@ -77,7 +106,13 @@ fn check(v: &J) -> Result<(), String> {
                 _ => o.values.get(k.as_str()).is_some_and(|g| same(e, g)),
             };
             if !ok {
-                return Err(format!("{id}: {k}: expected {e}, got {:?} (all: {:?}, model {}, fw {})", o.values.get(k.as_str()), o.values, o.model, o.firmware));
+                return Err(format!(
+                    "{id}: {k}: expected {e}, got {:?} (all: {:?}, model {}, fw {})",
+                    o.values.get(k.as_str()),
+                    o.values,
+                    o.model,
+                    o.firmware
+                ));
             }
         }
         if let Some(J::Array(a)) = v.get("expected_absent") {
@@ -89,7 +124,9 @@ fn check(v: &J) -> Result<(), String> {
         }
         if let Some(J::Array(a)) = v.get("expected_present") {
             for k in a.iter().filter_map(J::as_str) {
-                if !o.values.contains_key(k) && !matches!(k, "firmware" | "type" | "mac" | "packet" | "rssi" | "data") {
+                if !o.values.contains_key(k)
+                    && !matches!(k, "firmware" | "type" | "mac" | "packet" | "rssi" | "data")
+                {
                     return Err(format!("{id}: {k} should be present"));
                 }
             }
@@ -116,11 +153,20 @@ fn check(v: &J) -> Result<(), String> {
         }
         match o.values.get(ours.as_str()) {
             Some(g) if same(e, g) => {}
-            got => return Err(format!("{id}: {k} (ours `{ours}`): expected {e}, got {got:?}; all {:?}", o.values)),
+            got => {
+                return Err(format!(
+                    "{id}: {k} (ours `{ours}`): expected {e}, got {got:?}; all {:?}",
+                    o.values
+                ))
+            }
         }
     }
     if let Some(m) = v["expected_device"]["model"].as_str() {
-        if o.readings > 0 && !o.model.is_empty() && !m.contains(o.model.trim_end_matches("-ENCRYPTED")) && !o.model.contains(m) {
+        if o.readings > 0
+            && !o.model.is_empty()
+            && !m.contains(o.model.trim_end_matches("-ENCRYPTED"))
+            && !o.model.contains(m)
+        {
             // Model names differ in spelling between tables (e.g. "LYWSD02MMC" vs "Temperature/Humidity Sensor"); informative only.
         }
     }
@@ -129,7 +175,10 @@ fn check(v: &J) -> Result<(), String> {
 
 #[test]
 fn mibeacon_corpus_vectors() {
-    let vs = load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors/mibeacon.jsonl"));
+    let vs = load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/mibeacon.jsonl"
+    ));
     assert!(vs.len() >= 100, "vector file lost lines");
     let mut fails = Vec::new();
     for v in &vs {
@@ -140,13 +189,25 @@ fn mibeacon_corpus_vectors() {
     for f in &fails {
         eprintln!("FAIL {f}");
     }
-    eprintln!("mibeacon vectors: {} passed, {} failed", vs.len() - fails.len(), fails.len());
-    assert!(fails.is_empty(), "{} of {} MiBeacon vectors failed", fails.len(), vs.len());
+    eprintln!(
+        "mibeacon vectors: {} passed, {} failed",
+        vs.len() - fails.len(),
+        fails.len()
+    );
+    assert!(
+        fails.is_empty(),
+        "{} of {} MiBeacon vectors failed",
+        fails.len(),
+        vs.len()
+    );
 }
 
 #[test]
 fn mibeacon_derived_negatives_are_errors() {
-    let vs = load(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors/mibeacon-negative.jsonl"));
+    let vs = load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors/mibeacon-negative.jsonl"
+    ));
     assert!(vs.len() >= 20);
     for v in &vs {
         let o = run(v);

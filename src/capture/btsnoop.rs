@@ -74,7 +74,8 @@ mod tests {
     #[test]
     fn writes_header_and_record() {
         let mut w = Writer::new(Vec::new()).unwrap();
-        w.write_packet(&[4, 0x0e, 4, 1, 3, 0x0c, 0], 1_700_000_000_000_000, true).unwrap();
+        w.write_packet(&[4, 0x0e, 4, 1, 3, 0x0c, 0], 1_700_000_000_000_000, true)
+            .unwrap();
         let b = w.into_inner();
         assert_eq!(&b[..8], MAGIC);
         assert_eq!(u32::from_be_bytes(b[12..16].try_into().unwrap()), 1002);

@@ -44,18 +44,28 @@ pub enum CaptureError {
     /// A btsnoop datalink we cannot read.
     UnsupportedDatalink(u32),
     /// The file ends in the middle of a packet (a capture cut short, e.g. by a crash).
-    Truncated { packets: u64 },
+    Truncated {
+        packets: u64,
+    },
     /// A text line that is not hex (line number, 1-based).
-    BadLine { line: u64, reason: &'static str },
+    BadLine {
+        line: u64,
+        reason: &'static str,
+    },
 }
 
 impl core::fmt::Display for CaptureError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             CaptureError::Io(e) => write!(f, "read error: {e}"),
-            CaptureError::UnknownFormat => write!(f, "not a capture format I know; accepted: {ACCEPTED}"),
+            CaptureError::UnknownFormat => {
+                write!(f, "not a capture format I know; accepted: {ACCEPTED}")
+            }
             CaptureError::UnsupportedDatalink(d) => {
-                write!(f, "btsnoop datalink {d} is not supported (1001, 1002 and 2001 are)")
+                write!(
+                    f,
+                    "btsnoop datalink {d} is not supported (1001, 1002 and 2001 are)"
+                )
             }
             CaptureError::Truncated { packets } => {
                 write!(f, "capture is truncated: it ends inside a packet after {packets} complete packets")
@@ -140,7 +150,11 @@ impl<R: BufRead> Reader<R> {
             Kind::Btsnoop(dl)
         } else if head.starts_with(btsnoop::MAGIC) {
             return Err(CaptureError::Truncated { packets: 0 });
-        } else if head.first().is_some_and(|b| matches!(b, 0x01 | 0x02 | 0x04)) && head.len() >= 3 {
+        } else if head
+            .first()
+            .is_some_and(|b| matches!(b, 0x01 | 0x02 | 0x04))
+            && head.len() >= 3
+        {
             Kind::H4Stream
         } else {
             let text = match core::str::from_utf8(head) {
@@ -157,7 +171,10 @@ impl<R: BufRead> Reader<R> {
                 if t.is_empty() || t.starts_with('#') {
                     continue;
                 }
-                if t.starts_with("HCI sniffer") || t.starts_with("device:") || hcidump_start(t).is_some() {
+                if t.starts_with("HCI sniffer")
+                    || t.starts_with("device:")
+                    || hcidump_start(t).is_some()
+                {
                     kind = Some(Kind::Hcidump);
                     break;
                 }
@@ -214,7 +231,11 @@ impl<R: BufRead> Reader<R> {
                         }
                     };
                     let data = &b[btsnoop::RECORD_HEADER_LEN..btsnoop::RECORD_HEADER_LEN + len];
-                    return Some(Ok(Packet { data, ts_us: ts, received: rx }));
+                    return Some(Ok(Packet {
+                        data,
+                        ts_us: ts,
+                        received: rx,
+                    }));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -232,7 +253,11 @@ impl<R: BufRead> Reader<R> {
         match r {
             Ok(Some((ts, rx))) => {
                 self.packets += 1;
-                Some(Ok(Packet { data: &self.buf, ts_us: ts, received: rx }))
+                Some(Ok(Packet {
+                    data: &self.buf,
+                    ts_us: ts,
+                    received: rx,
+                }))
             }
             Ok(None) => {
                 self.done = true;
@@ -260,7 +285,11 @@ impl<R: BufRead> Reader<R> {
         }
         let flags = be(8);
         let ts = i64::from_be_bytes([b[16], b[17], b[18], b[19], b[20], b[21], b[22], b[23]]);
-        Ok(Some((incl, ts.checked_sub(btsnoop::EPOCH_DELTA_US), flags & btsnoop::FLAG_RECEIVED != 0)))
+        Ok(Some((
+            incl,
+            ts.checked_sub(btsnoop::EPOCH_DELTA_US),
+            flags & btsnoop::FLAG_RECEIVED != 0,
+        )))
     }
 
     /// Reads exactly `n` bytes into `self.buf[at..]`; `Ok(false)` on a clean EOF at byte 0.
@@ -270,7 +299,11 @@ impl<R: BufRead> Reader<R> {
         while got < n {
             match self.src.read(&mut self.buf[at + got..at + n]) {
                 Ok(0) if got == 0 => return Ok(false),
-                Ok(0) => return Err(CaptureError::Truncated { packets: self.packets }),
+                Ok(0) => {
+                    return Err(CaptureError::Truncated {
+                        packets: self.packets,
+                    })
+                }
                 Ok(k) => got += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
@@ -290,18 +323,24 @@ impl<R: BufRead> Reader<R> {
             let be = |i: usize| u32::from_be_bytes([hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]]);
             let incl = be(4) as usize;
             let flags = be(8);
-            let ts = i64::from_be_bytes([hdr[16], hdr[17], hdr[18], hdr[19], hdr[20], hdr[21], hdr[22], hdr[23]]);
+            let ts = i64::from_be_bytes([
+                hdr[16], hdr[17], hdr[18], hdr[19], hdr[20], hdr[21], hdr[22], hdr[23],
+            ]);
             let ts = ts.checked_sub(btsnoop::EPOCH_DELTA_US);
             if incl > 65_535 + 8 {
                 // A corrupt length: nothing after it can be trusted.
-                return Err(CaptureError::Truncated { packets: self.packets });
+                return Err(CaptureError::Truncated {
+                    packets: self.packets,
+                });
             }
             // H4 records carry their type byte; the others get one in front.
             let at = if dl == DATALINK_H4 { 0 } else { 1 };
             self.buf.clear();
             self.buf.resize(at, 0);
             if incl > 0 && !self.read_exact_or_eof(at, incl)? {
-                return Err(CaptureError::Truncated { packets: self.packets });
+                return Err(CaptureError::Truncated {
+                    packets: self.packets,
+                });
             }
             match dl {
                 DATALINK_H4 => {
@@ -347,14 +386,23 @@ impl<R: BufRead> Reader<R> {
             0x01 => (3, |h| h[2] as usize),
             0x02 => (4, |h| u16::from_le_bytes([h[2], h[3]]) as usize),
             0x03 => (3, |h| h[2] as usize),
-            _ => return Err(CaptureError::BadLine { line: self.packets + 1, reason: "unknown H4 packet type" }),
+            _ => {
+                return Err(CaptureError::BadLine {
+                    line: self.packets + 1,
+                    reason: "unknown H4 packet type",
+                })
+            }
         };
         if !self.read_exact_or_eof(1, hdr)? {
-            return Err(CaptureError::Truncated { packets: self.packets });
+            return Err(CaptureError::Truncated {
+                packets: self.packets,
+            });
         }
         let n = len_of(&self.buf[1..]);
         if n > 0 && !self.read_exact_or_eof(1 + hdr, n)? {
-            return Err(CaptureError::Truncated { packets: self.packets });
+            return Err(CaptureError::Truncated {
+                packets: self.packets,
+            });
         }
         Ok(Some((None, ty != 0x01)))
     }
@@ -363,7 +411,10 @@ impl<R: BufRead> Reader<R> {
         self.line.clear();
         let n = self.src.read_line(&mut self.line).map_err(|e| {
             if e.kind() == io::ErrorKind::InvalidData {
-                CaptureError::BadLine { line: self.line_no + 1, reason: "not UTF-8 text" }
+                CaptureError::BadLine {
+                    line: self.line_no + 1,
+                    reason: "not UTF-8 text",
+                }
             } else {
                 CaptureError::Io(e)
             }
@@ -407,7 +458,8 @@ impl<R: BufRead> Reader<R> {
             }
             self.buf.clear();
             let line = self.line_no;
-            Self::push_hex(&mut self.buf, t).map_err(|reason| CaptureError::BadLine { line, reason })?;
+            Self::push_hex(&mut self.buf, t)
+                .map_err(|reason| CaptureError::BadLine { line, reason })?;
             let rx = self.buf.first() != Some(&0x01);
             return Ok(Some((None, rx)));
         }
@@ -429,7 +481,8 @@ impl<R: BufRead> Reader<R> {
         let (rx, rest) = hcidump_start(&first).ok_or(CaptureError::UnknownFormat)?;
         self.buf.clear();
         let line = self.line_no;
-        Self::push_hex(&mut self.buf, rest).map_err(|reason| CaptureError::BadLine { line, reason })?;
+        Self::push_hex(&mut self.buf, rest)
+            .map_err(|reason| CaptureError::BadLine { line, reason })?;
         // Continuation lines are indented hex.
         loop {
             if !self.read_line()? {
@@ -444,7 +497,8 @@ impl<R: BufRead> Reader<R> {
                 continue;
             }
             let line = self.line_no;
-            Self::push_hex(&mut self.buf, t).map_err(|reason| CaptureError::BadLine { line, reason })?;
+            Self::push_hex(&mut self.buf, t)
+                .map_err(|reason| CaptureError::BadLine { line, reason })?;
         }
         // hcidump prints the H4 type byte first (`> 04 3E …`).
         Ok(Some((None, rx)))
@@ -525,7 +579,10 @@ mod tests {
 
     #[test]
     fn unknown_formats_say_what_is_accepted() {
-        let e = Reader::new(&b"hello world\n"[..]).err().unwrap().to_string();
+        let e = Reader::new(&b"hello world\n"[..])
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("btsnoop") && e.contains("hcidump"), "{e}");
         assert!(Reader::new(&[0xFFu8, 0xFE, 0x00][..]).is_err());
     }

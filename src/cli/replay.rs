@@ -49,16 +49,26 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, String> {
             Short('h') | Long("help") => return Ok(None),
             Long("key") | Short('k') => {
                 let v = p.value().map_err(|e| e.to_string())?;
-                keys.push(v.into_string().map_err(|v| format!("--key {v:?}: not UTF-8"))?);
+                keys.push(
+                    v.into_string()
+                        .map_err(|v| format!("--key {v:?}: not UTF-8"))?,
+                );
             }
-            Long("config") | Short('c') => config = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
+            Long("config") | Short('c') => {
+                config = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?))
+            }
             Long("all-frames") => all_frames = true,
             Value(v) if file.is_none() => file = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
         }
     }
     let file = file.ok_or("missing FILE")?;
-    Ok(Some(Args { file, keys, config, all_frames }))
+    Ok(Some(Args {
+        file,
+        keys,
+        config,
+        all_frames,
+    }))
 }
 
 /// Keys from `--config` then `--key` (a `--key` overrides the config for the same MAC).
@@ -75,7 +85,8 @@ pub fn load_keys(config: Option<&PathBuf>, keys: &[String]) -> Result<KeyStore, 
         None => KeyStore::new(),
     };
     for k in keys {
-        ks.insert_arg(k).map_err(|e| format!("--key {}: {e}", redact(k)))?;
+        ks.insert_arg(k)
+            .map_err(|e| format!("--key {}: {e}", redact(k)))?;
     }
     Ok(ks)
 }
@@ -161,10 +172,18 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let opts = Options { filter_duplicates: !args.all_frames, ..Options::default() };
+    let opts = Options {
+        filter_duplicates: !args.all_frames,
+        ..Options::default()
+    };
     let mut pipe = Pipeline::new(keys, opts);
     let stdout = std::io::stdout();
-    let mut out = Out { w: BufWriter::with_capacity(64 * 1024, stdout.lock()), line: Vec::with_capacity(512), json: JsonWriter::new(), failed: false };
+    let mut out = Out {
+        w: BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        line: Vec::with_capacity(512),
+        json: JsonWriter::new(),
+        failed: false,
+    };
     let mut status = ExitCode::SUCCESS;
     while let Some(p) = reader.next_packet() {
         match p {
@@ -177,6 +196,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     }
     let _ = out.w.flush();
-    eprintln!("hci2mqtt replay: {} ({}): {}", args.file.display(), reader.kind(), summary(&pipe.stats()));
+    eprintln!(
+        "hci2mqtt replay: {} ({}): {}",
+        args.file.display(),
+        reader.kind(),
+        summary(&pipe.stats())
+    );
     status
 }

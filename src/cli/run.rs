@@ -48,17 +48,29 @@ pub struct CommonArgs {
 }
 
 /// Parses the options; `allow_seconds` for `scan`. `Ok(None)` means `--help`.
-pub fn parse_common(args: Vec<OsString>, allow_seconds: bool) -> Result<Option<CommonArgs>, String> {
+pub fn parse_common(
+    args: Vec<OsString>,
+    allow_seconds: bool,
+) -> Result<Option<CommonArgs>, String> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
     let mut a = CommonArgs::default();
-    let s = |v: OsString, what: &str| v.into_string().map_err(|v| format!("{what} {v:?}: not UTF-8"));
+    let s = |v: OsString, what: &str| {
+        v.into_string()
+            .map_err(|v| format!("{what} {v:?}: not UTF-8"))
+    };
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match arg {
             Short('h') | Long("help") => return Ok(None),
-            Long("config") | Short('c') => a.config = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
-            Long("adapter") | Short('a') => a.adapter = Some(s(p.value().map_err(|e| e.to_string())?, "--adapter")?),
-            Long("key") | Short('k') => a.keys.push(s(p.value().map_err(|e| e.to_string())?, "--key")?),
+            Long("config") | Short('c') => {
+                a.config = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?))
+            }
+            Long("adapter") | Short('a') => {
+                a.adapter = Some(s(p.value().map_err(|e| e.to_string())?, "--adapter")?)
+            }
+            Long("key") | Short('k') => a
+                .keys
+                .push(s(p.value().map_err(|e| e.to_string())?, "--key")?),
             Long("record") => a.record = Some(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
             Long("active") => a.active = true,
             Long("listen-only") => a.listen_only = true,
@@ -109,7 +121,11 @@ pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, String> {
 
 /// Live options from the config and arguments.
 pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, String> {
-    let spec = a.adapter.as_deref().or(cfg.scan.adapter.as_deref()).unwrap_or("hci0");
+    let spec = a
+        .adapter
+        .as_deref()
+        .or(cfg.scan.adapter.as_deref())
+        .unwrap_or("hci0");
     let adapter = AdapterSpec::parse(spec)?;
     let raw = adapter.is_raw_socket();
     let sc = &cfg.scan;
@@ -238,7 +254,12 @@ pub(crate) fn replay_adapter(
     }
 
     /// Lets the services (MQTT) move their sockets and timers; waits at most `max`.
-    fn drive(poll: &mut mio::Poll, events: &mut mio::Events, services: &mut [Box<dyn Service>], max: Duration) {
+    fn drive(
+        poll: &mut mio::Poll,
+        events: &mut mio::Events,
+        services: &mut [Box<dyn Service>],
+        max: Duration,
+    ) {
         let now = Instant::now();
         let reg = poll.registry();
         for s in services.iter_mut() {
@@ -339,7 +360,10 @@ mod tests {
             "run has no --seconds"
         );
         assert_eq!(
-            parse_common(args(&["--seconds", "3"]), true).unwrap().unwrap().seconds,
+            parse_common(args(&["--seconds", "3"]), true)
+                .unwrap()
+                .unwrap()
+                .seconds,
             Some(3.0)
         );
         assert!(parse_common(args(&["--seconds", "-1"]), true).is_err());
@@ -351,8 +375,15 @@ mod tests {
     fn keys_are_validated_and_never_echoed() {
         let cfg = Config::default();
         let e = keys(&cfg, &["A4:C1:38:00:00:01=00112233".into()]).unwrap_err();
-        assert!(e.contains("A4:C1:38:00:00:01=<key>") && !e.contains("00112233"), "{e}");
-        let ks = keys(&cfg, &["A4:C1:38:00:00:01=00112233445566778899aabbccddeeff".into()]).unwrap();
+        assert!(
+            e.contains("A4:C1:38:00:00:01=<key>") && !e.contains("00112233"),
+            "{e}"
+        );
+        let ks = keys(
+            &cfg,
+            &["A4:C1:38:00:00:01=00112233445566778899aabbccddeeff".into()],
+        )
+        .unwrap();
         assert_eq!(ks.len(), 1);
     }
 
@@ -370,7 +401,11 @@ mod tests {
             "H4 controllers are configured by us"
         );
         assert_eq!(
-            (o.scan.params.active, o.scan.params.interval, o.scan.params.window),
+            (
+                o.scan.params.active,
+                o.scan.params.interval,
+                o.scan.params.window
+            ),
             (true, 160, 80)
         );
         assert_eq!(o.watchdog, None);

@@ -71,7 +71,11 @@ impl Table {
         if !self.rows.contains_key(&addr) {
             if self.rows.len() >= MAX_ROWS {
                 // Drop the stalest device.
-                let oldest = self.rows.values().min_by_key(|r| r.last_seen).map(|r| r.addr);
+                let oldest = self
+                    .rows
+                    .values()
+                    .min_by_key(|r| r.last_seen)
+                    .map(|r| r.addr);
                 if let Some(o) = oldest {
                     self.rows.remove(&o);
                 }
@@ -198,7 +202,11 @@ impl Observer for Table {
 
     fn notice(&mut self, n: &Notice) {
         match *n {
-            Notice::NeedsKey { addr, format, model } => {
+            Notice::NeedsKey {
+                addr,
+                format,
+                model,
+            } => {
                 if let Some(row) = self.row(addr) {
                     row.format = format;
                     if !model.is_empty() {
@@ -250,7 +258,9 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     let mut table = Table {
-        refresh: std::io::stdout().is_terminal().then_some(Duration::from_secs(2)),
+        refresh: std::io::stdout()
+            .is_terminal()
+            .then_some(Duration::from_secs(2)),
         ..Table::default()
     };
     // `scan` prints the table, not JSON lines: run the loop without the stdout service.
@@ -265,7 +275,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn scan_with(a: super::run::CommonArgs, cfg: &crate::config::Config, table: &mut Table) -> Result<i32, String> {
+fn scan_with(
+    a: super::run::CommonArgs,
+    cfg: &crate::config::Config,
+    table: &mut Table,
+) -> Result<i32, String> {
     let ks = super::run::keys(cfg, &a.keys)?;
     let opts = super::run::live_options(cfg, &a)?;
     let mut services: Vec<Box<dyn crate::service::Service>> = Vec::new();
@@ -278,7 +292,11 @@ fn scan_with(a: super::run::CommonArgs, cfg: &crate::config::Config, table: &mut
     let mut live = crate::event_loop::Live::new(opts, &mut pipeline, &mut services, table)?;
     let code = live.run();
     // A table from an adapter that never answered would look like "no devices": fail instead.
-    Ok(if code == 0 && live.stats.connects == 0 { 1 } else { code })
+    Ok(if code == 0 && live.stats.connects == 0 {
+        1
+    } else {
+        code
+    })
 }
 
 #[cfg(test)]
@@ -327,10 +345,16 @@ mod tests {
         p.handle_packet(&pkt, &mut Obs(&mut t));
         p.handle_packet(&pkt, &mut Obs(&mut t));
         let row = &t.rows[&Addr::parse("11:22:33:44:55:66").unwrap()];
-        assert_eq!((row.name.as_str(), row.rssi, row.reports), ("Tbl1", Some(-60), 2));
+        assert_eq!(
+            (row.name.as_str(), row.rssi, row.reports),
+            ("Tbl1", Some(-60), 2)
+        );
         let out = t.render(&KeyStore::new());
         assert!(
-            out.lines().nth(1).unwrap().starts_with("11:22:33:44:55:66   -60  Tbl1"),
+            out.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("11:22:33:44:55:66   -60  Tbl1"),
             "{out}"
         );
     }
@@ -346,7 +370,9 @@ mod tests {
         });
         let out = t.render(&KeyStore::new());
         assert!(
-            out.contains("mibeacon-v5-encrypted") && out.contains("LYWSD03MMC") && out.contains("needs a key"),
+            out.contains("mibeacon-v5-encrypted")
+                && out.contains("LYWSD03MMC")
+                && out.contains("needs a key"),
             "{out}"
         );
         t.notice(&Notice::WrongKey {

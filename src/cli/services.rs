@@ -28,7 +28,12 @@ pub struct StdoutJson {
 }
 
 impl Service for StdoutJson {
-    fn register(&mut self, _r: &mio::Registry, _b: mio::Token, _now: Instant) -> std::io::Result<()> {
+    fn register(
+        &mut self,
+        _r: &mio::Registry,
+        _b: mio::Token,
+        _now: Instant,
+    ) -> std::io::Result<()> {
         Ok(())
     }
     fn on_event(&mut self, _r: &mio::Registry, _e: &mio::event::Event, _now: Instant) {}

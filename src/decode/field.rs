@@ -38,7 +38,11 @@ impl Field {
     pub fn object_id(&self, out: &mut String) {
         out.clear();
         for c in self.key.chars() {
-            out.push(if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' });
+            out.push(if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            });
         }
     }
 }
@@ -190,7 +194,11 @@ mod tests {
                 assert_ne!(a.key, b.key);
             }
             a.object_id(&mut s);
-            assert!(s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'), "{s}");
+            assert!(
+                s.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'),
+                "{s}"
+            );
         }
         assert_eq!(by_key("pm2.5").map(|f| f.device_class), Some("pm25"));
     }

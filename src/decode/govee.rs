@@ -35,7 +35,9 @@ use aes::cipher::{generic_array::GenericArray, BlockDecrypt, KeyInit};
 use aes::Aes128;
 
 use super::bytes::{i16be, i16le};
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading, Value};
+use super::{
+    field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading, Value,
+};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
@@ -64,8 +66,8 @@ static BUTTONS: [&str; 6] = [
 /// Every company id `classify` recognises a frame by; any other frame needs a name or a
 /// 16-bit UUID hint (keep in step with `classify`; the `prefilter_covers_classify` test checks).
 const COMPANY_IDS: &[u16] = &[
-    0xEF88, 0x8803, 0x8843, 0xEC88, 0x0001, 0x8801, 0xF861, 0x388A, 0xEA42, 0xAAA2, 0xD14B, 0x2730, 0x67DD,
-    0xE02F, 0xF79F, 0x1B36, 0x4A32, 0x0332, 0x4C32, 0xAC63, 0x3022, 0xEA1C,
+    0xEF88, 0x8803, 0x8843, 0xEC88, 0x0001, 0x8801, 0xF861, 0x388A, 0xEA42, 0xAAA2, 0xD14B, 0x2730,
+    0x67DD, 0xE02F, 0xF79F, 0x1B36, 0x4A32, 0x0332, 0x4C32, 0xAC63, 0x3022, 0xEA1C,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +103,11 @@ struct Hints<'a> {
 
 impl Hints<'_> {
     fn of<'a>(adv: &Advert<'a>) -> Hints<'a> {
-        let mut h = Hints { name: adv.hints.name, uuids: [0; 4], n: 0 };
+        let mut h = Hints {
+            name: adv.hints.name,
+            uuids: [0; 4],
+            n: 0,
+        };
         for u in adv.hints.uuid16s() {
             if h.n < h.uuids.len() {
                 h.uuids[h.n] = u;
@@ -228,7 +234,12 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
 /// structure heard, and with this body inlined its quick rejects paid for the register saves
 /// of the whole function (callgrind).
 #[inline(never)]
-fn claim_classified<'a>(cid: u16, d: &[u8], s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim_classified<'a>(
+    cid: u16,
+    d: &[u8],
+    s: &AdStructure<'a>,
+    adv: &Advert<'a>,
+) -> Option<&'a [u8]> {
     classify(cid, strip_intelli_rocks(d), &Hints::of(adv)).map(|_| s.payload)
 }
 
@@ -570,7 +581,11 @@ mod tests {
     /// other company id classifies at any Govee length (else the prefilter would hide it).
     #[test]
     fn prefilter_covers_classify() {
-        let none = Hints { name: &[], uuids: [0; 4], n: 0 };
+        let none = Hints {
+            name: &[],
+            uuids: [0; 4],
+            n: 0,
+        };
         for len in [6usize, 7, 8, 9, 14, 17, 20, 24] {
             let mut frames = vec![vec![0u8; len], vec![0xFFu8; len]];
             let mut h5127 = vec![0u8; len];
@@ -586,7 +601,9 @@ mod tests {
         }
         // and each listed id does classify somewhere (no stale entries)
         for &cid in COMPANY_IDS {
-            let hit = [6usize, 7, 8, 9, 14, 17, 20].iter().any(|&l| classify(cid, &vec![0u8; l], &none).is_some());
+            let hit = [6usize, 7, 8, 9, 14, 17, 20]
+                .iter()
+                .any(|&l| classify(cid, &vec![0u8; l], &none).is_some());
             assert!(hit || cid == 0xEF88, "{cid:#06x} classifies nowhere");
         }
     }

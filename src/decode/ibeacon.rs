@@ -28,7 +28,14 @@ use crate::adv::{self, AdStructure};
 pub static FORMAT: Format = Format {
     name: "ibeacon",
     // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24 and more.
-    matcher: Matcher::Filtered(Prefilter { lens: Prefilter::lens_from(25), apple: true, needs: Needs::Nothing }, claim),
+    matcher: Matcher::Filtered(
+        Prefilter {
+            lens: Prefilter::lens_from(25),
+            apple: true,
+            needs: Needs::Nothing,
+        },
+        claim,
+    ),
     decode,
 };
 

@@ -26,7 +26,11 @@ pub static FORMAT: Format = Format {
     name: "inkbird",
     // The lengths `claim` accepts; the first two bytes are data, so any "company id".
     matcher: Matcher::Filtered(
-        Prefilter { lens: Prefilter::lens(&[9, 12, 14, 17, 18, 22]), apple: true, needs: Needs::Nothing },
+        Prefilter {
+            lens: Prefilter::lens(&[9, 12, 14, 17, 18, 22]),
+            apple: true,
+            needs: Needs::Nothing,
+        },
         claim,
     ),
     decode,
@@ -55,7 +59,10 @@ impl Hints<'_> {
 }
 
 fn hints<'a>(adv: &Advert<'a>) -> Hints<'a> {
-    Hints { name: adv.hints.name, uuid16: adv.hints.uuid16 }
+    Hints {
+        name: adv.hints.name,
+        uuid16: adv.hints.uuid16,
+    }
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -135,8 +142,7 @@ fn decode(
     if p.len() < 2 {
         return Err(DecodeError::Truncated);
     }
-    let kind =
-        classify(p, &hints(adv)).ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
+    let kind = classify(p, &hints(adv)).ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
     out.firmware = "Inkbird";
     match kind {
         Kind::Nine(model) => {

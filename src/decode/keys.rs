@@ -1,7 +1,6 @@
 //! Per-device encryption keys, with the AES key schedule expanded once at load time so no frame
 //! pays for it.
 
-
 use aes::cipher::KeyInit;
 use aes::Aes128;
 use ccm::consts::{U12, U13, U4};
@@ -42,8 +41,13 @@ impl core::fmt::Debug for DeviceKey {
 pub enum KeyError {
     BadMac(String),
     /// Not 32 hex digits (or 24 for a legacy MiBeacon key).
-    BadKey { mac: String, len: usize },
-    NotHex { mac: String },
+    BadKey {
+        mac: String,
+        len: usize,
+    },
+    NotHex {
+        mac: String,
+    },
 }
 
 impl core::fmt::Display for KeyError {
@@ -68,12 +72,18 @@ impl DeviceKey {
         let hex = hex.trim();
         let n = hex.len();
         if n != 32 && n != 24 {
-            return Err(KeyError::BadKey { mac: mac.to_string(), len: n });
+            return Err(KeyError::BadKey {
+                mac: mac.to_string(),
+                len: n,
+            });
         }
         let mut raw = [0u8; 16];
         for i in 0..n / 2 {
-            raw[i] = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16)
-                .map_err(|_| KeyError::NotHex { mac: mac.to_string() })?;
+            raw[i] = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16).map_err(
+                |_| KeyError::NotHex {
+                    mac: mac.to_string(),
+                },
+            )?;
         }
         let key = if n == 24 {
             let mut k = [0u8; 16];
@@ -151,17 +161,34 @@ mod tests {
     fn legacy_key_expands() {
         let k = DeviceKey::parse_hex("x", "b853075158487ca39a5b5ea9").unwrap();
         assert_eq!(k.configured_len, 12);
-        assert_eq!(k.key, [0xb8, 0x53, 0x07, 0x51, 0x58, 0x48, 0x8d, 0x3d, 0x3c, 0x97, 0x7c, 0xa3, 0x9a, 0x5b, 0x5e, 0xa9]);
+        assert_eq!(
+            k.key,
+            [
+                0xb8, 0x53, 0x07, 0x51, 0x58, 0x48, 0x8d, 0x3d, 0x3c, 0x97, 0x7c, 0xa3, 0x9a, 0x5b,
+                0x5e, 0xa9
+            ]
+        );
     }
 
     #[test]
     fn bad_keys_are_errors() {
         let mut s = KeyStore::new();
-        assert!(matches!(s.insert_arg("A4:C1:38:00:00:01=abcd"), Err(KeyError::BadKey { len: 4, .. })));
-        assert!(matches!(s.insert_arg("A4:C1:38:00:00:01=zz3d3c97b853075158487ca39a5b5ea9"), Err(KeyError::NotHex { .. })));
-        assert!(matches!(s.insert_arg("A4:C1:38:00:00=e85feb8d3d3c97b853075158487ca39a"), Err(KeyError::BadMac(_))));
+        assert!(matches!(
+            s.insert_arg("A4:C1:38:00:00:01=abcd"),
+            Err(KeyError::BadKey { len: 4, .. })
+        ));
+        assert!(matches!(
+            s.insert_arg("A4:C1:38:00:00:01=zz3d3c97b853075158487ca39a5b5ea9"),
+            Err(KeyError::NotHex { .. })
+        ));
+        assert!(matches!(
+            s.insert_arg("A4:C1:38:00:00=e85feb8d3d3c97b853075158487ca39a"),
+            Err(KeyError::BadMac(_))
+        ));
         assert!(matches!(s.insert_arg("nokey"), Err(KeyError::BadMac(_))));
-        assert!(s.insert_arg("A4:C1:38:00:00:01=e85feb8d3d3c97b853075158487ca39a").is_ok());
+        assert!(s
+            .insert_arg("A4:C1:38:00:00:01=e85feb8d3d3c97b853075158487ca39a")
+            .is_ok());
         assert_eq!(s.len(), 1);
         // Debug never shows the key.
         let d = format!("{:?}", s);

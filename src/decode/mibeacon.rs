@@ -23,12 +23,16 @@ use aes::cipher::BlockEncrypt;
 use aes::Aes128;
 use ccm::aead::AeadInPlace;
 
-use super::field::{self, Field, Kind};
 use super::bytes::{i16le, u16le, u24le, u32le};
+use super::field::{self, Field, Kind};
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
 use crate::hci::event::Addr;
 
-pub static FORMAT: Format = Format { name: "mibeacon", matcher: Matcher::ServiceData16(0xFE95), decode };
+pub static FORMAT: Format = Format {
+    name: "mibeacon",
+    matcher: Matcher::ServiceData16(0xFE95),
+    decode,
+};
 
 /// Frame-control bits and header offsets, named in one place.
 mod fc {
@@ -66,7 +70,9 @@ impl<'a> Frame<'a> {
         let f = Frame { buf, payload_at: 0 };
         let ctl = f.frame_control();
         if ctl & fc::MESH != 0 {
-            return Err(DecodeError::Malformed("mesh MiBeacon frames are not supported"));
+            return Err(DecodeError::Malformed(
+                "mesh MiBeacon frames are not supported",
+            ));
         }
         if f.version() < 2 {
             return Err(DecodeError::Malformed("MiBeacon version below 2"));
@@ -85,7 +91,10 @@ impl<'a> Frame<'a> {
         if at > buf.len() {
             return Err(DecodeError::Truncated);
         }
-        Ok(Frame { buf, payload_at: at })
+        Ok(Frame {
+            buf,
+            payload_at: at,
+        })
     }
 
     #[inline]
@@ -127,7 +136,12 @@ impl<'a> Frame<'a> {
         if self.frame_control() & fc::CAPABILITY == 0 {
             return None;
         }
-        let at = fc::HEADER_LEN + if self.frame_control() & fc::MAC != 0 { fc::MAC_LEN } else { 0 };
+        let at = fc::HEADER_LEN
+            + if self.frame_control() & fc::MAC != 0 {
+                fc::MAC_LEN
+            } else {
+                0
+            };
         self.buf.get(at).copied()
     }
     /// Everything after the header: objects (plain) or ciphertext + trailer (encrypted).
@@ -154,7 +168,10 @@ pub struct Objects<'a> {
 }
 
 pub fn objects(buf: &[u8]) -> Objects<'_> {
-    Objects { buf, overran: false }
+    Objects {
+        buf,
+        overran: false,
+    }
 }
 
 impl<'a> Objects<'a> {
@@ -408,11 +425,19 @@ const FIRMWARE: [[&str; 2]; 4] = [
 /// Largest object payload we decrypt (service data fits in one AD structure: ≤ 251 bytes).
 const MAX_PAYLOAD: usize = 255;
 
-
-fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -> Result<(), DecodeError> {
+fn decode(
+    ctx: &mut Ctx<'_>,
+    adv: &Advert<'_>,
+    data: &[u8],
+    out: &mut Reading,
+) -> Result<(), DecodeError> {
     let frame = Frame::new_checked(data)?;
     let addr = match frame.mac() {
-        Some(m) if m != adv.addr => return Err(DecodeError::Malformed("MAC in frame differs from advertiser")),
+        Some(m) if m != adv.addr => {
+            return Err(DecodeError::Malformed(
+                "MAC in frame differs from advertiser",
+            ))
+        }
         Some(m) => m,
         None => adv.addr,
     };
@@ -435,11 +460,17 @@ fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -
             return Err(DecodeError::Truncated);
         }
         decode_objects(payload, model, out);
-        return if out.is_empty() { Err(DecodeError::NoData) } else { Ok(()) };
+        return if out.is_empty() {
+            Err(DecodeError::NoData)
+        } else {
+            Ok(())
+        };
     }
     let key = ctx.keys.get(&addr).ok_or(DecodeError::NoKey)?;
     if frame.payload().len() > MAX_PAYLOAD {
-        return Err(DecodeError::Malformed("encrypted payload longer than any advertisement"));
+        return Err(DecodeError::Malformed(
+            "encrypted payload longer than any advertisement",
+        ));
     }
     // Usual encrypted payloads are a few bytes: they are decrypted in a small buffer, and the
     // full-size one is only zeroed for longer frames (zeroing 255 bytes cost ~25 instructions
@@ -467,7 +498,8 @@ fn decode(ctx: &mut Ctx<'_>, adv: &Advert<'_>, data: &[u8], out: &mut Reading) -
         nonce[9..].copy_from_slice(ext);
         let pt = &mut buf[..ct_len];
         pt.copy_from_slice(ct);
-        key.ccm12.decrypt_in_place_detached(&nonce.into(), &[0x11], pt, mic.into())
+        key.ccm12
+            .decrypt_in_place_detached(&nonce.into(), &[0x11], pt, mic.into())
             .map_err(|_| DecodeError::DecryptFailed)?;
         decode_objects(pt, model, out);
     } else {
@@ -520,16 +552,15 @@ fn ccm_ctr_decrypt(aes: &Aes128, nonce: &[u8; 13], buf: &mut [u8]) {
     }
 }
 
-
 /// Object ids this decoder understands (used to validate legacy plaintext).
 const KNOWN_IDS: &[u16] = &[
-    0x0003, 0x0006, 0x0007, 0x0008, 0x000A, 0x000B, 0x000F, 0x0010, 0x1001, 0x1004, 0x1005, 0x1006, 0x1007,
-    0x1008, 0x1009, 0x100A, 0x100D, 0x100E, 0x1010, 0x1012, 0x1013, 0x1014, 0x1015, 0x1017, 0x1018, 0x1019,
-    0x101B, 0x2000, 0x4801, 0x4802, 0x4803, 0x4804, 0x4805, 0x4806, 0x4808, 0x4810, 0x4811, 0x4818, 0x483C,
-    0x483D, 0x483E, 0x483F, 0x4840, 0x484E, 0x484F, 0x4850, 0x4851, 0x4852, 0x4A01, 0x4A08, 0x4A0C, 0x4A0D,
-    0x4A0E, 0x4A0F, 0x4A12, 0x4A13, 0x4A1A, 0x4A1C, 0x4C01, 0x4C02, 0x4C03, 0x4C08, 0x4C14, 0x4E01, 0x4E1C,
-    0x4E0C, 0x4E0D, 0x4E0E, 0x4E16, 0x4E17, 0x5003, 0x5010, 0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16,
-    0x6012, 0x605D, 0x6E16,
+    0x0003, 0x0006, 0x0007, 0x0008, 0x000A, 0x000B, 0x000F, 0x0010, 0x1001, 0x1004, 0x1005, 0x1006,
+    0x1007, 0x1008, 0x1009, 0x100A, 0x100D, 0x100E, 0x1010, 0x1012, 0x1013, 0x1014, 0x1015, 0x1017,
+    0x1018, 0x1019, 0x101B, 0x2000, 0x4801, 0x4802, 0x4803, 0x4804, 0x4805, 0x4806, 0x4808, 0x4810,
+    0x4811, 0x4818, 0x483C, 0x483D, 0x483E, 0x483F, 0x4840, 0x484E, 0x484F, 0x4850, 0x4851, 0x4852,
+    0x4A01, 0x4A08, 0x4A0C, 0x4A0D, 0x4A0E, 0x4A0F, 0x4A12, 0x4A13, 0x4A1A, 0x4A1C, 0x4C01, 0x4C02,
+    0x4C03, 0x4C08, 0x4C14, 0x4E01, 0x4E1C, 0x4E0C, 0x4E0D, 0x4E0E, 0x4E16, 0x4E17, 0x5003, 0x5010,
+    0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16, 0x6012, 0x605D, 0x6E16,
 ];
 
 fn f32le(d: &[u8]) -> f64 {
@@ -545,7 +576,8 @@ fn f32r(d: &[u8]) -> f64 {
 /// or an unknown id are skipped, like bleparser.
 pub fn decode_objects(payload: &[u8], model: &str, out: &mut Reading) {
     for o in objects(payload) {
-        if o.data.is_empty() && !matches!(o.id, 0x4A0C | 0x4A0D | 0x4A0E | 0x4E0C | 0x4E0D | 0x4E0E) {
+        if o.data.is_empty() && !matches!(o.id, 0x4A0C | 0x4A0D | 0x4A0E | 0x4E0C | 0x4E0D | 0x4E0E)
+        {
             continue;
         }
         decode_object(o.id, o.data, model, out);
@@ -694,7 +726,9 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x2000 if n == 5 => {
             let t1 = i16le(x) as f64;
             let t2 = i16le(&x[2..]) as f64;
-            let body = 3.71934e-11 * (0.69314 * t1 / 100.0).exp() - 1.02801e-8 * (0.53871 * t2 / 100.0).exp() + 36.413;
+            let body = 3.71934e-11 * (0.69314 * t1 / 100.0).exp()
+                - 1.02801e-8 * (0.53871 * t2 / 100.0).exp()
+                + 36.413;
             out.float(&field::TEMPERATURE, body);
             int(out, &field::BATTERY, x[4] as i64);
         }
@@ -998,7 +1032,8 @@ fn button(x: &[u8], model: &str, out: &mut Reading) {
         6 => press_txt = "long press",
         _ => {}
     }
-    let pick = |opts: [&'static str; 9]| -> &'static str { opts.get(bt as usize).copied().unwrap_or("") };
+    let pick =
+        |opts: [&'static str; 9]| -> &'static str { opts.get(bt as usize).copied().unwrap_or("") };
     match model {
         "RTCGQ02LM" | "YLAI003" | "JTYJGD03MI" | "SJWS01LM" => text(out, &field::BUTTON, press_txt),
         "XMMF01JQD" => match bt {
@@ -1018,26 +1053,60 @@ fn button(x: &[u8], model: &str, out: &mut Reading) {
                 _ => None,
             };
             if let Some(b) = binary {
-                let f = if press_txt == "single press" { &mf::REMOTE_SINGLE } else { &mf::REMOTE_LONG };
+                let f = if press_txt == "single press" {
+                    &mf::REMOTE_SINGLE
+                } else {
+                    &mf::REMOTE_LONG
+                };
                 int(out, f, b);
             }
         }
         "YLYK01YL-FANCL" | "YLYK01YL-FANRC" => {
-            let r = pick(["fan toggle", "light toggle", "wind speed", "color temperature", "wind mode", "brightness", "", "", ""]);
+            let r = pick([
+                "fan toggle",
+                "light toggle",
+                "wind speed",
+                "color temperature",
+                "wind mode",
+                "brightness",
+                "",
+                "",
+                "",
+            ]);
             if !r.is_empty() {
                 text(out, &mf::FAN_REMOTE, r);
             }
             text(out, &field::BUTTON, press_txt);
         }
         "YLYK01YL-VENFAN" => {
-            let r = pick(["swing", "power toggle", "timer 60 minutes", "strong wind speed", "timer 30 minutes", "low wind speed", "", "", ""]);
+            let r = pick([
+                "swing",
+                "power toggle",
+                "timer 60 minutes",
+                "strong wind speed",
+                "timer 30 minutes",
+                "low wind speed",
+                "",
+                "",
+                "",
+            ]);
             if !r.is_empty() {
                 text(out, &mf::VENFAN_REMOTE, r);
             }
             text(out, &field::BUTTON, press_txt);
         }
         "YLYB01YL-BHFRC" => {
-            let r = pick(["stop", "air exchange", "fan", "speed +", "speed -", "dry", "light toggle", "swing", "heat"]);
+            let r = pick([
+                "stop",
+                "air exchange",
+                "fan",
+                "speed +",
+                "speed -",
+                "dry",
+                "light toggle",
+                "swing",
+                "heat",
+            ]);
             if !r.is_empty() {
                 text(out, &mf::BATH_REMOTE, r);
             }
@@ -1087,13 +1156,18 @@ mod tests {
     use crate::decode::{DeviceMemory, KeyStore};
 
     fn run(sd_hex: &str, mac: &str, key: Option<&str>) -> (Result<(), DecodeError>, Reading) {
-        let data: Vec<u8> = (0..sd_hex.len() / 2).map(|i| u8::from_str_radix(&sd_hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let data: Vec<u8> = (0..sd_hex.len() / 2)
+            .map(|i| u8::from_str_radix(&sd_hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
         let mut keys = KeyStore::new();
         if let Some(k) = key {
             keys.insert_str(mac, k).unwrap();
         }
         let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx { keys: &keys, memory: &mut mem };
+        let mut ctx = Ctx {
+            keys: &keys,
+            memory: &mut mem,
+        };
         let addr = Addr::parse(mac).unwrap();
         let adv = Advert::new(addr, 0, Some(-60), &[]);
         let mut r = Reading::default();
@@ -1106,12 +1180,23 @@ mod tests {
     fn v5_encrypted_cgg1_and_wrong_key() {
         // bleparser test_Xiaomi_CGG1 (public vector): temperature/humidity encrypted v5.
         let sd = "5858480b685f12342d585a0b1841e2aa000e00a4964fb5";
-        let (res, r) = run(sd, "5A:58:2D:34:12:5F", Some("814aac74c4f17b6c1581e1ab87816b99"));
+        let (res, r) = run(
+            sd,
+            "5A:58:2D:34:12:5F",
+            Some("814aac74c4f17b6c1581e1ab87816b99"),
+        );
         assert_eq!(res, Ok(()));
         assert_eq!(r.format, "mibeacon-v5-encrypted");
         assert_eq!(r.model, "CGG1-ENCRYPTED");
-        assert!(r.get("humidity").is_some() || r.get("temperature").is_some(), "{r:?}");
-        let (res, _) = run(sd, "5A:58:2D:34:12:5F", Some("804aac74c4f17b6c1581e1ab87816b99"));
+        assert!(
+            r.get("humidity").is_some() || r.get("temperature").is_some(),
+            "{r:?}"
+        );
+        let (res, _) = run(
+            sd,
+            "5A:58:2D:34:12:5F",
+            Some("804aac74c4f17b6c1581e1ab87816b99"),
+        );
         assert_eq!(res, Err(DecodeError::DecryptFailed));
         let (res, _) = run(sd, "5A:58:2D:34:12:5F", None);
         assert_eq!(res, Err(DecodeError::NoKey));
@@ -1137,9 +1222,12 @@ mod tests {
         nonce[..6].copy_from_slice(&addr.to_le());
         nonce[6..9].copy_from_slice(&head[2..5]);
         nonce[9..].copy_from_slice(&ext);
-        let c: ccm::Ccm<Aes128, ccm::consts::U4, ccm::consts::U12> = ccm::Ccm::new_from_slice(&key).unwrap();
+        let c: ccm::Ccm<Aes128, ccm::consts::U4, ccm::consts::U12> =
+            ccm::Ccm::new_from_slice(&key).unwrap();
         let mut ct = pt.clone();
-        let mic = c.encrypt_in_place_detached(&nonce.into(), &[0x11], &mut ct).unwrap();
+        let mic = c
+            .encrypt_in_place_detached(&nonce.into(), &[0x11], &mut ct)
+            .unwrap();
         let mut sd = head.to_vec();
         sd.extend_from_slice(&ct);
         sd.extend_from_slice(&ext);
@@ -1147,7 +1235,10 @@ mod tests {
         let hex: String = sd.iter().map(|b| format!("{b:02x}")).collect();
         let (res, r) = run(&hex, mac, Some("42424242424242424242424242424242"));
         assert_eq!(res, Ok(()));
-        assert_eq!(r.get("temperature"), Some(crate::decode::Value::Float(23.4)));
+        assert_eq!(
+            r.get("temperature"),
+            Some(crate::decode::Value::Float(23.4))
+        );
         assert_eq!(r.get("humidity"), Some(crate::decode::Value::Float(55.0)));
         // A flipped ciphertext bit fails authentication on this path too.
         sd[10] ^= 1;
@@ -1161,7 +1252,10 @@ mod tests {
         let sd = "5830b603d28b98c54124f8c3491476757e00000099";
         let (res, r) = run(sd, "F8:24:41:C5:98:8B", Some("b853075158487ca39a5b5ea9"));
         assert_eq!(res, Ok(()));
-        assert_eq!(r.get("button"), Some(crate::decode::Value::Text("short press")));
+        assert_eq!(
+            r.get("button"),
+            Some(crate::decode::Value::Text("short press"))
+        );
         let (res, _) = run(sd, "F8:24:41:C5:98:8B", Some("b853075158487aa39a5b5ea9"));
         assert_eq!(res, Err(DecodeError::DecryptFailed));
     }
@@ -1186,7 +1280,11 @@ mod tests {
     fn truncation_never_panics() {
         let sd = "5858480b685f12342d585a0b1841e2aa000e00a4964fb5";
         for n in 0..sd.len() / 2 {
-            let _ = run(&sd[..2 * n], "5A:58:2D:34:12:5F", Some("814aac74c4f17b6c1581e1ab87816b99"));
+            let _ = run(
+                &sd[..2 * n],
+                "5A:58:2D:34:12:5F",
+                Some("814aac74c4f17b6c1581e1ab87816b99"),
+            );
         }
     }
 }

@@ -4,21 +4,21 @@
 //! Decoders are plain functions over borrowed bytes: no I/O, no clock, no allocation. A decoder
 //! fills a caller-owned [`Reading`] (fixed capacity) and returns a typed [`DecodeError`].
 
-pub mod bytes;
-pub mod field;
-pub mod keys;
-pub mod mibeacon;
 pub mod atc;
 pub mod bthome;
-pub mod qingping;
+pub mod bytes;
+pub mod field;
 pub mod govee;
+pub mod ibeacon;
 pub mod inkbird;
-pub mod switchbot;
-pub mod thermopro;
-pub mod thermobeacon;
+pub mod keys;
+pub mod mibeacon;
+pub mod qingping;
 pub mod ruuvi;
 pub mod sensorpush;
-pub mod ibeacon;
+pub mod switchbot;
+pub mod thermobeacon;
+pub mod thermopro;
 
 use crate::hci::event::Addr;
 pub use field::Field;
@@ -100,7 +100,10 @@ impl Reading {
     /// Adds a value; a later value for the same field replaces the earlier one.
     pub fn push(&mut self, f: &'static Field, v: Value) {
         let n = self.len as usize;
-        if let Some(slot) = self.values[..n].iter_mut().find(|(g, _)| core::ptr::eq(*g, f)) {
+        if let Some(slot) = self.values[..n]
+            .iter_mut()
+            .find(|(g, _)| core::ptr::eq(*g, f))
+        {
             slot.1 = v;
             return;
         }
@@ -125,7 +128,10 @@ impl Reading {
     }
 
     pub fn get(&self, key: &str) -> Option<Value> {
-        self.values().iter().find(|(f, _)| f.key == key).map(|(_, v)| *v)
+        self.values()
+            .iter()
+            .find(|(f, _)| f.key == key)
+            .map(|(_, v)| *v)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -195,7 +201,13 @@ pub struct Advert<'a> {
 impl<'a> Advert<'a> {
     /// An advert over `data`, with its [`crate::adv::AdSummary`] computed.
     pub fn new(addr: Addr, addr_type: u8, rssi: Option<i8>, data: &'a [u8]) -> Self {
-        Advert { addr, addr_type, rssi, data, hints: crate::adv::AdSummary::of(data) }
+        Advert {
+            addr,
+            addr_type,
+            rssi,
+            data,
+            hints: crate::adv::AdSummary::of(data),
+        }
     }
 }
 
@@ -214,12 +226,19 @@ pub enum Matcher {
     /// the many unrelated adverts (phones, TVs) at a comparison per format.
     /// The second field lists the UUIDs / company ids the function can claim (empty: any),
     /// so it is not even called for the others.
-    Custom(u8, &'static [u16], for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
+    Custom(
+        u8,
+        &'static [u16],
+        for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>,
+    ),
     /// Manufacturer data claimed by a function, like `Custom(MANUFACTURER, &[], f)`, behind a
     /// [`Prefilter`] that [`claim`] checks inline before calling it. Most manufacturer data
     /// comes from phones and fails the prefilter of every such format in a few instructions,
     /// where calling the five functions cost ~60 instructions per report (callgrind).
-    Filtered(Prefilter, for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>),
+    Filtered(
+        Prefilter,
+        for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>,
+    ),
 }
 
 /// Necessary conditions for a [`Matcher::Filtered`] function to claim a manufacturer
@@ -340,7 +359,15 @@ struct CustomList {
 
 impl CustomList {
     fn new() -> Self {
-        CustomList { entries: Vec::new(), by_len: [0; 64], by_key: [0; 64], no_apple: 0, needs_name: 0, needs_name_or_uuid128: 0, needs_name_uuid16_or_company: 0 }
+        CustomList {
+            entries: Vec::new(),
+            by_len: [0; 64],
+            by_key: [0; 64],
+            no_apple: 0,
+            needs_name: 0,
+            needs_name_or_uuid128: 0,
+            needs_name_uuid16_or_company: 0,
+        }
     }
 
     fn push(&mut self, e: CustomEntry) {
@@ -390,18 +417,46 @@ fn dispatch() -> &'static Dispatch {
         for f in FORMATS {
             match f.matcher {
                 Matcher::Custom(t @ (SERVICE_DATA16 | MANUFACTURER), keys, matches) => {
-                    let mask = if keys.is_empty() { u64::MAX } else { keys.iter().fold(0, |m, k| m | 1 << (k % 64)) };
-                    let pre = Prefilter { lens: u64::MAX, apple: true, needs: Needs::Nothing };
-                    let e = CustomEntry { pre, company_mask: 0, mask, keys, matches, format: f };
-                    if t == SERVICE_DATA16 { d.custom_sd.push(e) } else { d.custom_mfr.push(e) }
+                    let mask = if keys.is_empty() {
+                        u64::MAX
+                    } else {
+                        keys.iter().fold(0, |m, k| m | 1 << (k % 64))
+                    };
+                    let pre = Prefilter {
+                        lens: u64::MAX,
+                        apple: true,
+                        needs: Needs::Nothing,
+                    };
+                    let e = CustomEntry {
+                        pre,
+                        company_mask: 0,
+                        mask,
+                        keys,
+                        matches,
+                        format: f,
+                    };
+                    if t == SERVICE_DATA16 {
+                        d.custom_sd.push(e)
+                    } else {
+                        d.custom_mfr.push(e)
+                    }
                 }
                 Matcher::Custom(..) => {}
                 Matcher::Filtered(pre, matches) => {
                     let company_mask = match pre.needs {
-                        Needs::NameOrUuid16OrCompany(ids) => ids.iter().fold(0, |m, k| m | 1 << (k % 64)),
+                        Needs::NameOrUuid16OrCompany(ids) => {
+                            ids.iter().fold(0, |m, k| m | 1 << (k % 64))
+                        }
                         _ => 0,
                     };
-                    d.custom_mfr.push(CustomEntry { pre, company_mask, mask: u64::MAX, keys: &[], matches, format: f })
+                    d.custom_mfr.push(CustomEntry {
+                        pre,
+                        company_mask,
+                        mask: u64::MAX,
+                        keys: &[],
+                        matches,
+                        format: f,
+                    })
                 }
                 Matcher::ServiceData16(u) => d.sd.push((u, *f)),
                 Matcher::Manufacturer(c) => d.mfr.push((c, *f)),
@@ -413,7 +468,10 @@ fn dispatch() -> &'static Dispatch {
 
 /// Finds the format claiming one AD structure: custom matchers first (in table order), then
 /// exact UUID / company-id matches.
-pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {
+pub fn claim<'a>(
+    s: &crate::adv::AdStructure<'a>,
+    adv: &Advert<'a>,
+) -> Option<(&'static Format, &'a [u8])> {
     claim_inline(s, adv)
 }
 
@@ -421,7 +479,10 @@ pub fn claim<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&
 /// first candidate. As a call, its register saves and frame cost ~20 instructions a
 /// structure (callgrind).
 #[inline(always)]
-pub fn claim_inline<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Option<(&'static Format, &'a [u8])> {
+pub fn claim_inline<'a>(
+    s: &crate::adv::AdStructure<'a>,
+    adv: &Advert<'a>,
+) -> Option<(&'static Format, &'a [u8])> {
     use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
     let d = dispatch();
     let (custom, exact) = match s.ad_type {
@@ -469,7 +530,9 @@ pub fn claim_inline<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Op
     while todo != 0 {
         let i = todo.trailing_zeros() as usize;
         todo &= todo - 1;
-        let Some(c) = custom.entries.get(i) else { break };
+        let Some(c) = custom.entries.get(i) else {
+            break;
+        };
         if !c.keys.is_empty() && !c.keys.contains(&key) {
             continue;
         }
@@ -477,5 +540,8 @@ pub fn claim_inline<'a>(s: &crate::adv::AdStructure<'a>, adv: &Advert<'a>) -> Op
             return Some((c.format, p));
         }
     }
-    exact.iter().find(|(k, _)| *k == key).map(|(_, f)| (*f, data))
+    exact
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, f)| (*f, data))
 }

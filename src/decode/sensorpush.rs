@@ -25,7 +25,11 @@ pub static FORMAT: Format = Format {
     name: "sensorpush",
     // `claim` needs the name or 128-bit UUID and declines Apple's company id.
     matcher: Matcher::Filtered(
-        Prefilter { lens: Prefilter::ANY_LEN, apple: false, needs: Needs::NameOrUuid128 },
+        Prefilter {
+            lens: Prefilter::ANY_LEN,
+            apple: false,
+            needs: Needs::NameOrUuid128,
+        },
         claim,
     ),
     decode,

@@ -23,7 +23,11 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "switchbot",
-    matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, &[0xFD3D, 0x0D00], claim),
+    matcher: Matcher::Custom(
+        crate::adv::ad_type::SERVICE_DATA16,
+        &[0xFD3D, 0x0D00],
+        claim,
+    ),
     decode,
 };
 

@@ -17,12 +17,18 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermobeacon",
-    matcher: Matcher::Custom(crate::adv::ad_type::MANUFACTURER, &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B], claim),
+    matcher: Matcher::Custom(
+        crate::adv::ad_type::MANUFACTURER,
+        &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B],
+        claim,
+    ),
     decode,
 };
 
 fn is_thermoplus(cid: u16, p: &[u8], adv: &Advert<'_>) -> bool {
-    p.len() == 20 && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B) && adv.hints.has_uuid16(0xFFF0)
+    p.len() == 20
+        && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B)
+        && adv.hints.has_uuid16(0xFFF0)
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {

@@ -24,7 +24,14 @@ use crate::adv::AdStructure;
 pub static FORMAT: Format = Format {
     name: "thermopro",
     // `claim` needs a name starting with "TP".
-    matcher: Matcher::Filtered(Prefilter { lens: Prefilter::ANY_LEN, apple: true, needs: Needs::Name }, claim),
+    matcher: Matcher::Filtered(
+        Prefilter {
+            lens: Prefilter::ANY_LEN,
+            apple: true,
+            needs: Needs::Name,
+        },
+        claim,
+    ),
     decode,
 };
 

@@ -23,7 +23,11 @@ pub enum AdapterSpec {
     /// `tcp:HOST:PORT`: an H4 stream (Bumble `tcp-server`, btproxy, QEMU chardev…).
     Tcp(String),
     /// `serial:/dev/ttyX[@BAUD][,rtscts]`.
-    Serial { path: PathBuf, baud: u32, rtscts: bool },
+    Serial {
+        path: PathBuf,
+        baud: u32,
+        rtscts: bool,
+    },
     /// `replay:FILE`: a capture instead of a radio.
     Replay(PathBuf),
 }
@@ -131,12 +135,17 @@ impl Transport {
         match spec {
             AdapterSpec::Index(i) => HciSocket::open(Which::Index(*i)).map(Transport::Raw),
             AdapterSpec::Mac(a) => HciSocket::open(Which::Mac(*a)).map(Transport::Raw),
-            AdapterSpec::Tcp(hp) => h4::tcp_connect(hp).map(Transport::Tcp).map_err(|e| OpenError {
-                message: format!("tcp:{hp}: {e}"),
-                retry: true,
-            }),
-            AdapterSpec::Serial { path, baud, rtscts } => {
-                Serial::open(path, *baud, *rtscts).map(Transport::Serial).map_err(|e| {
+            AdapterSpec::Tcp(hp) => {
+                h4::tcp_connect(hp)
+                    .map(Transport::Tcp)
+                    .map_err(|e| OpenError {
+                        message: format!("tcp:{hp}: {e}"),
+                        retry: true,
+                    })
+            }
+            AdapterSpec::Serial { path, baud, rtscts } => Serial::open(path, *baud, *rtscts)
+                .map(Transport::Serial)
+                .map_err(|e| {
                     let hint = match e.raw_os_error() {
                         Some(libc::EACCES) => " (add the user to the dialout group)",
                         Some(libc::ENOENT) => " (device not plugged in?)",
@@ -147,8 +156,7 @@ impl Transport {
                         message: format!("{}: {e}{hint}", path.display()),
                         retry: true,
                     }
-                })
-            }
+                }),
             AdapterSpec::Replay(p) => Err(OpenError {
                 message: format!("replay:{} is not a live transport", p.display()),
                 retry: false,
@@ -307,7 +315,8 @@ mod tests {
     fn tcp_transport_connects_and_reports_refusal() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let mut t = Transport::open(&AdapterSpec::parse(&format!("tcp:127.0.0.1:{port}")).unwrap()).expect("connect");
+        let mut t = Transport::open(&AdapterSpec::parse(&format!("tcp:127.0.0.1:{port}")).unwrap())
+            .expect("connect");
         let (mut peer, _) = l.accept().unwrap();
         let mut ok = false;
         for _ in 0..100 {
@@ -318,7 +327,8 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert!(ok);
-        peer.write_all(&[0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00]).unwrap();
+        peer.write_all(&[0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00])
+            .unwrap();
         let mut d = Deframer::new();
         for _ in 0..100 {
             match t.read_into(&mut d) {
@@ -326,11 +336,15 @@ mod tests {
                 _ => std::thread::sleep(std::time::Duration::from_millis(5)),
             }
         }
-        assert_eq!(d.next_packet(), Some(&[0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00][..]));
+        assert_eq!(
+            d.next_packet(),
+            Some(&[0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00][..])
+        );
         drop(peer);
         drop(l);
         // Nobody listens there any more: the refusal shows up on the connect check.
-        let mut t = Transport::open(&AdapterSpec::Tcp(format!("127.0.0.1:{port}"))).expect("connect starts");
+        let mut t = Transport::open(&AdapterSpec::Tcp(format!("127.0.0.1:{port}")))
+            .expect("connect starts");
         let mut refused = false;
         for _ in 0..100 {
             match t.connected() {

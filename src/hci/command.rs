@@ -236,7 +236,9 @@ impl Command {
     pub fn encode(&self) -> Packet {
         let e = Enc::new(self.opcode());
         match *self {
-            Command::Reset | Command::ReadLocalSupportedCommands | Command::LeReadLocalSupportedFeatures => e.done(),
+            Command::Reset
+            | Command::ReadLocalSupportedCommands
+            | Command::LeReadLocalSupportedFeatures => e.done(),
             Command::SetEventMask(m) | Command::LeSetEventMask(m) => e.u64(m).done(),
             Command::LeSetScanParameters(p) => e
                 .u8(p.active as u8)
@@ -254,7 +256,12 @@ impl Command {
                 .u16(p.interval)
                 .u16(p.window)
                 .done(),
-            Command::LeSetExtendedScanEnable(on) => e.u8(on as u8).u8(FILTER_DUPLICATES_OFF).u16(0).u16(0).done(),
+            Command::LeSetExtendedScanEnable(on) => e
+                .u8(on as u8)
+                .u8(FILTER_DUPLICATES_OFF)
+                .u16(0)
+                .u16(0)
+                .done(),
         }
     }
 }
@@ -271,15 +278,27 @@ mod tests {
     fn encodings_match_the_spec_and_aioblescan() {
         // Reference bytes: aioblescan's own encoders (see notes) and Core Vol 4 Part E.
         assert_eq!(hex(Command::Reset.encode()), "01 03 0c 00");
-        assert_eq!(hex(Command::ReadLocalSupportedCommands.encode()), "01 02 10 00");
-        assert_eq!(hex(Command::LeReadLocalSupportedFeatures.encode()), "01 03 20 00");
+        assert_eq!(
+            hex(Command::ReadLocalSupportedCommands.encode()),
+            "01 02 10 00"
+        );
+        assert_eq!(
+            hex(Command::LeReadLocalSupportedFeatures.encode()),
+            "01 03 20 00"
+        );
         let p = ScanParams::default();
         assert_eq!(
             hex(Command::LeSetScanParameters(p).encode()),
             "01 0b 20 07 00 10 00 10 00 00 00"
         );
-        assert_eq!(hex(Command::LeSetScanEnable(true).encode()), "01 0c 20 02 01 00");
-        assert_eq!(hex(Command::LeSetScanEnable(false).encode()), "01 0c 20 02 00 00");
+        assert_eq!(
+            hex(Command::LeSetScanEnable(true).encode()),
+            "01 0c 20 02 01 00"
+        );
+        assert_eq!(
+            hex(Command::LeSetScanEnable(false).encode()),
+            "01 0c 20 02 00 00"
+        );
         assert_eq!(
             hex(Command::LeSetExtendedScanParameters(p).encode()),
             "01 41 20 08 00 00 01 00 10 00 10 00"
@@ -327,7 +346,10 @@ mod tests {
         ] {
             let p = c.encode();
             assert_eq!(p.as_bytes()[3] as usize, p.as_bytes().len() - 4, "{c:?}");
-            assert_eq!(u16::from_le_bytes([p.as_bytes()[1], p.as_bytes()[2]]), c.opcode());
+            assert_eq!(
+                u16::from_le_bytes([p.as_bytes()[1], p.as_bytes()[2]]),
+                c.opcode()
+            );
         }
     }
 
@@ -342,6 +364,9 @@ mod tests {
         assert_eq!((p.active, p.interval, p.window), (true, 160, 160));
         let p = ScanParams::from_ms(false, Some(100.0), Some(50.0));
         assert_eq!((p.interval, p.window), (160, 80));
-        assert_eq!(ScanParams::from_ms(false, None, None), ScanParams::default());
+        assert_eq!(
+            ScanParams::from_ms(false, None, None),
+            ScanParams::default()
+        );
     }
 }

@@ -85,7 +85,10 @@ impl fmt::Display for Error {
             Error::TooShort => write!(f, "HCI event shorter than its 3-byte header"),
             Error::NotAnEvent(t) => write!(f, "H4 packet type {t:#04x} is not an event"),
             Error::LengthMismatch { declared, present } => {
-                write!(f, "HCI event declares {declared} parameter bytes, {present} present")
+                write!(
+                    f,
+                    "HCI event declares {declared} parameter bytes, {present} present"
+                )
             }
             Error::Truncated => write!(f, "HCI event parameters truncated"),
             Error::BadReport => write!(f, "advertising report overruns its event"),
@@ -190,7 +193,10 @@ impl<'a> CommandComplete<'a> {
         self.params[field::CC_NUM_CMDS]
     }
     pub fn opcode(&self) -> u16 {
-        u16::from_le_bytes([self.params[field::CC_OPCODE.start], self.params[field::CC_OPCODE.start + 1]])
+        u16::from_le_bytes([
+            self.params[field::CC_OPCODE.start],
+            self.params[field::CC_OPCODE.start + 1],
+        ])
     }
     /// Return parameters; the first byte is the status for almost every command.
     pub fn return_params(&self) -> &'a [u8] {
@@ -216,7 +222,10 @@ impl<'a> CommandStatus<'a> {
         self.params[field::CS_NUM_CMDS]
     }
     pub fn opcode(&self) -> u16 {
-        u16::from_le_bytes([self.params[field::CS_OPCODE.start], self.params[field::CS_OPCODE.start + 1]])
+        u16::from_le_bytes([
+            self.params[field::CS_OPCODE.start],
+            self.params[field::CS_OPCODE.start + 1],
+        ])
     }
 }
 
@@ -229,7 +238,9 @@ impl core::hash::Hash for Addr {
     /// One `write_u64`, so [`AddrHasher`] hashes an address in a handful of instructions.
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
         let a = self.0;
-        state.write_u64(u64::from_le_bytes([a[0], a[1], a[2], a[3], a[4], a[5], 0, 0]));
+        state.write_u64(u64::from_le_bytes([
+            a[0], a[1], a[2], a[3], a[4], a[5], 0, 0,
+        ]));
     }
 }
 
@@ -249,7 +260,8 @@ impl core::hash::Hasher for AddrHasher {
         }
     }
     fn write_u64(&mut self, x: u64) {
-        let m = ((x ^ self.key ^ self.state) as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_u128 | (self.key as u128) << 64);
+        let m = ((x ^ self.key ^ self.state) as u128)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15_u128 | (self.key as u128) << 64);
         self.state = (m as u64) ^ ((m >> 64) as u64);
     }
     fn finish(&self) -> u64 {
@@ -275,7 +287,10 @@ impl Default for AddrHashBuilder {
 impl core::hash::BuildHasher for AddrHashBuilder {
     type Hasher = AddrHasher;
     fn build_hasher(&self) -> AddrHasher {
-        AddrHasher { state: 0, key: self.key }
+        AddrHasher {
+            state: 0,
+            key: self.key,
+        }
     }
 }
 
@@ -457,7 +472,9 @@ impl<'a> AdvReports<'a> {
         // Walk once to validate every report boundary.
         let mut off = 0usize;
         for _ in 0..count {
-            let len = *reports.get(off + field::ADV_DATA_LEN).ok_or(Error::BadReport)? as usize;
+            let len = *reports
+                .get(off + field::ADV_DATA_LEN)
+                .ok_or(Error::BadReport)? as usize;
             off += field::ADV_FIXED + len;
             if off > reports.len() {
                 return Err(Error::BadReport);
@@ -478,7 +495,10 @@ impl<'a> AdvReports<'a> {
     }
 
     pub fn iter(&self) -> AdvReportIter<'a> {
-        AdvReportIter { left: self.count, rest: self.reports }
+        AdvReportIter {
+            left: self.count,
+            rest: self.reports,
+        }
     }
 }
 
@@ -566,7 +586,9 @@ impl<'a> ExtAdvReports<'a> {
         let reports = &params[field::LE_REPORTS..];
         let mut off = 0usize;
         for _ in 0..count {
-            let len = *reports.get(off + field::EXT_DATA_LEN).ok_or(Error::BadReport)? as usize;
+            let len = *reports
+                .get(off + field::EXT_DATA_LEN)
+                .ok_or(Error::BadReport)? as usize;
             off += field::EXT_DATA + len;
             if off > reports.len() {
                 return Err(Error::BadReport);
@@ -587,7 +609,10 @@ impl<'a> ExtAdvReports<'a> {
     }
 
     pub fn iter(&self) -> ExtAdvReportIter<'a> {
-        ExtAdvReportIter { left: self.count, rest: self.reports }
+        ExtAdvReportIter {
+            left: self.count,
+            rest: self.reports,
+        }
     }
 }
 
@@ -621,9 +646,16 @@ impl<'a> Iterator for ExtAdvReportIter<'a> {
 /// The extended report at the start of `r`, `total` bytes long (checked to fit).
 #[inline]
 fn ext_report(r: &[u8], total: usize) -> Report<'_> {
-    let _ = (field::EXT_PERIODIC_INTERVAL, field::EXT_DIRECT_ADDR_TYPE, field::EXT_DIRECT_ADDR);
+    let _ = (
+        field::EXT_PERIODIC_INTERVAL,
+        field::EXT_DIRECT_ADDR_TYPE,
+        field::EXT_DIRECT_ADDR,
+    );
     Report {
-        event_type: u16::from_le_bytes([r[field::EXT_EVT_TYPE.start], r[field::EXT_EVT_TYPE.start + 1]]),
+        event_type: u16::from_le_bytes([
+            r[field::EXT_EVT_TYPE.start],
+            r[field::EXT_EVT_TYPE.start + 1],
+        ]),
         addr_type: r[field::EXT_ADDR_TYPE],
         addr: match r.get(field::EXT_ADDR.start..field::EXT_ADDR.end + 2) {
             Some(&[a, b, c, d, e, f, g, h]) => Addr::from_le_padded(&[a, b, c, d, e, f, g, h]),
@@ -693,7 +725,10 @@ mod tests {
     fn addr_from_padded_wire_bytes() {
         let b = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0xAB, 0xCD];
         assert_eq!(Addr::from_le_padded(&b), Addr::from_le(&b[..6]));
-        assert_eq!(Addr::from_le_padded(&b), Addr([0x66, 0x55, 0x44, 0x33, 0x22, 0x11]));
+        assert_eq!(
+            Addr::from_le_padded(&b),
+            Addr([0x66, 0x55, 0x44, 0x33, 0x22, 0x11])
+        );
     }
 
     /// Feeds `base` and 19,999 byte-level mutations of it to `fast` and `general`: both must
@@ -714,7 +749,11 @@ mod tests {
             if n > 0 {
                 for _ in 0..1 + rnd() % 3 {
                     let i = rnd() as usize % p.len();
-                    p[i] = if rnd() % 2 == 0 { rnd() as u8 } else { p[i] ^ 1 };
+                    p[i] = if rnd() % 2 == 0 {
+                        rnd() as u8
+                    } else {
+                        p[i] ^ 1
+                    };
                 }
                 if rnd() % 8 == 0 {
                     p.truncate(rnd() as usize % p.len());
@@ -723,8 +762,22 @@ mod tests {
             match (fast(&p), general(&p)) {
                 (Some(a), Some(b)) => {
                     assert_eq!(
-                        (a.event_type, a.addr_type, a.addr, a.rssi, a.tx_power, a.data),
-                        (b.event_type, b.addr_type, b.addr, b.rssi, b.tx_power, b.data),
+                        (
+                            a.event_type,
+                            a.addr_type,
+                            a.addr,
+                            a.rssi,
+                            a.tx_power,
+                            a.data
+                        ),
+                        (
+                            b.event_type,
+                            b.addr_type,
+                            b.addr,
+                            b.rssi,
+                            b.tx_power,
+                            b.data
+                        ),
                         "{p:02x?}"
                     );
                     assert_eq!(
@@ -735,7 +788,11 @@ mod tests {
                     singles += 1;
                 }
                 (None, None) => {}
-                (f, g) => panic!("fast {:?} vs general {:?} for {p:02x?}", f.is_some(), g.is_some()),
+                (f, g) => panic!(
+                    "fast {:?} vs general {:?} for {p:02x?}",
+                    f.is_some(),
+                    g.is_some()
+                ),
             }
         }
         singles
@@ -751,7 +808,11 @@ mod tests {
                 _ => None,
             }
         }
-        let base = hex("043e1a02010001112233445566 0e 0201060a0953656e736f72313233 c4".replace(' ', "").as_str());
+        let base = hex(
+            "043e1a02010001112233445566 0e 0201060a0953656e736f72313233 c4"
+                .replace(' ', "")
+                .as_str(),
+        );
         let singles = fast_path_agrees(&base, 0x1234_5678, single_adv_report, general);
         assert!(singles > 1000, "too few valid mutants: {singles}");
     }
@@ -768,21 +829,27 @@ mod tests {
         // subevent 0x0D, 1 report: evt type 0x0013, addr type 0, addr, phys 1/0, sid ff,
         // tx 7f, rssi c4, interval 0, direct addr type 0 + addr, data len 3, data.
         let base = hex(
-            &"043e1d 0d01 1300 00 112233445566 01 00 ff 7f c4 0000 00 000000000000 03 020106".replace(' ', ""),
+            &"043e1d 0d01 1300 00 112233445566 01 00 ff 7f c4 0000 00 000000000000 03 020106"
+                .replace(' ', ""),
         );
         let singles = fast_path_agrees(&base, 0x0bad_cafe, single_ext_adv_report, general);
         assert!(singles > 1000, "too few valid mutants: {singles}");
     }
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
     fn legacy_single_report() {
         let b = hex("043e22020103013412b69009e01602010612ffc0ac916400160001000000000000000000c2");
         let ev = Event::new_checked(&b).unwrap();
-        let EventKind::AdvReports(r) = ev.kind().unwrap() else { panic!("kind") };
+        let EventKind::AdvReports(r) = ev.kind().unwrap() else {
+            panic!("kind")
+        };
         let v: Vec<_> = r.iter().collect();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].addr.to_string(), "E0:09:90:B6:12:34");
@@ -802,7 +869,9 @@ mod tests {
         let mut b = vec![0x04, 0x3E, p.len() as u8];
         b.extend_from_slice(&p);
         let ev = Event::new_checked(&b).unwrap();
-        let EventKind::AdvReports(r) = ev.kind().unwrap() else { panic!() };
+        let EventKind::AdvReports(r) = ev.kind().unwrap() else {
+            panic!()
+        };
         let v: Vec<_> = r.iter().collect();
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].addr.to_string(), "06:05:04:03:02:01");
@@ -811,22 +880,36 @@ mod tests {
         assert_eq!(v[1].rssi, None);
         assert!(v[1].is_scan_response());
         // one byte short: typed error, not panic
-        assert_eq!(Event::new_checked(&b[..b.len() - 1]).err(), Some(Error::LengthMismatch { declared: b[2] as usize, present: b.len() - 4 }));
+        assert_eq!(
+            Event::new_checked(&b[..b.len() - 1]).err(),
+            Some(Error::LengthMismatch {
+                declared: b[2] as usize,
+                present: b.len() - 4
+            })
+        );
         let mut c = b.clone();
         c.pop();
         c[2] -= 1;
-        assert_eq!(Event::new_checked(&c).unwrap().kind().err(), Some(Error::BadReport));
+        assert_eq!(
+            Event::new_checked(&c).unwrap().kind().err(),
+            Some(Error::BadReport)
+        );
     }
 
     #[test]
     fn extended_report() {
-        let mut rep = vec![0x01, 0x00, 1, 1, 2, 3, 4, 5, 6, 1, 0, 0xFF, 0x7F, 0xCE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 1, 6];
+        let mut rep = vec![
+            0x01, 0x00, 1, 1, 2, 3, 4, 5, 6, 1, 0, 0xFF, 0x7F, 0xCE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3,
+            2, 1, 6,
+        ];
         let mut p = vec![0x0D, 1];
         p.append(&mut rep);
         let mut b = vec![0x04, 0x3E, p.len() as u8];
         b.extend_from_slice(&p);
         let ev = Event::new_checked(&b).unwrap();
-        let EventKind::ExtAdvReports(r) = ev.kind().unwrap() else { panic!() };
+        let EventKind::ExtAdvReports(r) = ev.kind().unwrap() else {
+            panic!()
+        };
         let v: Vec<_> = r.iter().collect();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].rssi, Some(-50));
@@ -840,23 +923,39 @@ mod tests {
     #[test]
     fn command_complete_and_status() {
         let b = hex("040e0401030c00");
-        let EventKind::CommandComplete(cc) = Event::new_checked(&b).unwrap().kind().unwrap() else { panic!() };
+        let EventKind::CommandComplete(cc) = Event::new_checked(&b).unwrap().kind().unwrap() else {
+            panic!()
+        };
         assert_eq!(cc.opcode(), 0x0C03);
         assert_eq!(cc.status(), Some(0));
         let b = hex("040f040c01 0c20".replace(' ', "").as_str());
-        let EventKind::CommandStatus(cs) = Event::new_checked(&b).unwrap().kind().unwrap() else { panic!() };
+        let EventKind::CommandStatus(cs) = Event::new_checked(&b).unwrap().kind().unwrap() else {
+            panic!()
+        };
         assert_eq!(cs.status(), 0x0C);
         assert_eq!(cs.opcode(), 0x200C);
         let b = hex("04100101");
-        assert!(matches!(Event::new_checked(&b).unwrap().kind().unwrap(), EventKind::HardwareError(1)));
+        assert!(matches!(
+            Event::new_checked(&b).unwrap().kind().unwrap(),
+            EventKind::HardwareError(1)
+        ));
     }
 
     #[test]
     fn addr_parse() {
-        assert_eq!(Addr::parse("a4:c1:38:b4:94:4c").unwrap().to_string(), "A4:C1:38:B4:94:4C");
-        assert_eq!(Addr::parse("A4C138B4944C").unwrap().to_string(), "A4:C1:38:B4:94:4C");
+        assert_eq!(
+            Addr::parse("a4:c1:38:b4:94:4c").unwrap().to_string(),
+            "A4:C1:38:B4:94:4C"
+        );
+        assert_eq!(
+            Addr::parse("A4C138B4944C").unwrap().to_string(),
+            "A4:C1:38:B4:94:4C"
+        );
         assert!(Addr::parse("A4C138B4944").is_none());
         assert!(Addr::parse("zz:c1:38:b4:94:4c").is_none());
-        assert_eq!(&Addr::parse("A4C138B4944C").unwrap().hex12(), b"a4c138b4944c");
+        assert_eq!(
+            &Addr::parse("A4C138B4944C").unwrap().hex12(),
+            b"a4c138b4944c"
+        );
     }
 }

@@ -63,7 +63,9 @@ enum Header {
 /// Controller-to-host types only (a controller never sends commands); after garbage only
 /// events, the one type whose body can be checked.
 fn header(b: &[u8], in_garbage: bool) -> Header {
-    let Some(&t) = b.first() else { return Header::Partial };
+    let Some(&t) = b.first() else {
+        return Header::Partial;
+    };
     let hdr = match t {
         H4_EVENT => 2,
         _ if in_garbage => return Header::Bad,
@@ -177,7 +179,9 @@ impl Deframer {
                     // After garbage, demand more than a plausible header: the event must parse
                     // (lengths of every report consistent), else keep skipping.
                     if self.in_garbage && avail[0] == H4_EVENT {
-                        let ok = Event::new_checked(&avail[..len]).and_then(|e| e.kind()).is_ok();
+                        let ok = Event::new_checked(&avail[..len])
+                            .and_then(|e| e.kind())
+                            .is_ok();
                         if !ok {
                             self.skip(1);
                             continue;
@@ -211,10 +215,9 @@ pub fn fill_from<R: Read>(d: &mut Deframer, r: &mut R) -> io::Result<usize> {
 /// done here, synchronously (it is a local name or an address in practice).
 pub fn tcp_connect(hostport: &str) -> io::Result<mio::net::TcpStream> {
     use std::net::ToSocketAddrs;
-    let addr = hostport
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{hostport}: no address")))?;
+    let addr = hostport.to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("{hostport}: no address"))
+    })?;
     let s = mio::net::TcpStream::connect(addr)?;
     // Commands are a few bytes each: do not let Nagle hold them back.
     s.set_nodelay(true)?;
@@ -241,8 +244,12 @@ impl Serial {
             Mode::empty(),
         )
         .map_err(io::Error::from)?;
-        let speed = baud_rate(baud)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("unsupported baud rate {baud}")))?;
+        let speed = baud_rate(baud).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unsupported baud rate {baud}"),
+            )
+        })?;
         let mut t = termios::tcgetattr(fd.as_fd()).map_err(|e| {
             io::Error::new(
                 io::Error::from(e).kind(),
@@ -353,7 +360,10 @@ mod tests {
             d.push(&[*b]);
             got.extend(drain(&mut d));
         }
-        assert_eq!(got, vec![hex(CC_RESET), hex(ADV), hex("02 01 20 03 00 aa bb cc")]);
+        assert_eq!(
+            got,
+            vec![hex(CC_RESET), hex(ADV), hex("02 01 20 03 00 aa bb cc")]
+        );
         assert_eq!(
             d.stats,
             FramerStats {
@@ -446,7 +456,9 @@ mod tests {
         let path = nix::unistd::ttyname(pty.slave.as_fd()).expect("ttyname");
         let mut port = Serial::open(&path, 1_000_000, true).expect("open pty as serial");
         let t = nix::sys::termios::tcgetattr(pty.slave.as_fd()).unwrap();
-        assert!(t.control_flags.contains(nix::sys::termios::ControlFlags::CRTSCTS));
+        assert!(t
+            .control_flags
+            .contains(nix::sys::termios::ControlFlags::CRTSCTS));
         assert_eq!(
             nix::sys::termios::cfgetospeed(&t),
             nix::sys::termios::BaudRate::B1000000

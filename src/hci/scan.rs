@@ -106,7 +106,11 @@ impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = opcode::name(self.opcode);
         match self.status {
-            None => write!(f, "{name} (0x{:04x}): no reply from the controller", self.opcode)?,
+            None => write!(
+                f,
+                "{name} (0x{:04x}): no reply from the controller",
+                self.opcode
+            )?,
             Some(s) => write!(
                 f,
                 "{name} (0x{:04x}) failed: {} (0x{s:02x})",
@@ -226,7 +230,8 @@ impl ScanSetup {
     /// Disables the scan for shutdown. Returns `Some(Stopped)` when nothing needs sending.
     pub fn stop(&mut self) -> Option<Transition> {
         let scan_may_run = matches!(self.phase, Phase::Scanning)
-            || (self.phase == Phase::Configuring && matches!(self.step, Some(Step::Enable | Step::DisableThenEnable)));
+            || (self.phase == Phase::Configuring
+                && matches!(self.step, Some(Step::Enable | Step::DisableThenEnable)));
         if self.opts.listen_only || !scan_may_run {
             self.phase = Phase::Stopped;
             self.step = None;
@@ -279,7 +284,11 @@ impl ScanSetup {
     /// raw socket other programs' Command Completes arrive too).
     pub fn handle_event(&mut self, ev: &EventKind<'_>) -> Option<Transition> {
         let (op, st, rp): (u16, u8, &[u8]) = match ev {
-            EventKind::CommandComplete(cc) => (cc.opcode(), cc.status().unwrap_or(status::SUCCESS), cc.return_params()),
+            EventKind::CommandComplete(cc) => (
+                cc.opcode(),
+                cc.status().unwrap_or(status::SUCCESS),
+                cc.return_params(),
+            ),
             EventKind::CommandStatus(cs) => {
                 if cs.status() == status::SUCCESS {
                     // A pending command: its Command Complete follows (none of ours do this).
@@ -324,7 +333,9 @@ impl ScanSetup {
             Step::DisableThenParams | Step::DisableThenEnable | Step::Stop if ext => {
                 Command::LeSetExtendedScanEnable(false)
             }
-            Step::DisableThenParams | Step::DisableThenEnable | Step::Stop => Command::LeSetScanEnable(false),
+            Step::DisableThenParams | Step::DisableThenEnable | Step::Stop => {
+                Command::LeSetScanEnable(false)
+            }
         }
     }
 
@@ -356,7 +367,11 @@ impl ScanSetup {
     }
 
     fn choose_mode(&mut self) {
-        let ext = self.opts.force_extended || self.ext_by_commands.or(self.ext_by_features).unwrap_or(false);
+        let ext = self.opts.force_extended
+            || self
+                .ext_by_commands
+                .or(self.ext_by_features)
+                .unwrap_or(false);
         self.mode = if ext && self.opts.allow_extended && !self.ext_refused {
             Mode::Extended
         } else {
@@ -375,7 +390,9 @@ impl ScanSetup {
 
     /// An extended command answered "unknown": use legacy and set parameters again.
     fn ext_fallback(&mut self, st: u8) -> Option<Option<Transition>> {
-        if self.mode == Mode::Extended && matches!(st, status::UNKNOWN_COMMAND | status::UNSUPPORTED_FEATURE) {
+        if self.mode == Mode::Extended
+            && matches!(st, status::UNKNOWN_COMMAND | status::UNSUPPORTED_FEATURE)
+        {
             self.ext_refused = true;
             self.mode = Mode::Legacy;
             return Some(self.go(Step::Params));
@@ -406,11 +423,17 @@ impl ScanSetup {
             }
             Step::ReadFeatures => {
                 if st == status::UNKNOWN_COMMAND {
-                    return Some(self.fail(op, Some(st), "this controller has no Bluetooth Low Energy support"));
+                    return Some(self.fail(
+                        op,
+                        Some(st),
+                        "this controller has no Bluetooth Low Energy support",
+                    ));
                 }
                 let octet = 1 + command::LE_FEATURE_EXT_ADV_OCTET;
                 self.ext_by_features = match rp.get(octet) {
-                    Some(b) if st == status::SUCCESS => Some(b & command::LE_FEATURE_EXT_ADV_BIT != 0),
+                    Some(b) if st == status::SUCCESS => {
+                        Some(b & command::LE_FEATURE_EXT_ADV_BIT != 0)
+                    }
                     _ => None,
                 };
                 self.after_features()
@@ -515,7 +538,10 @@ mod tests {
 
     /// Runs the setup against a scripted controller: for each command sent, `reply` gives the
     /// controller's answer. Returns the opcodes sent and the last transition.
-    fn run(s: &mut ScanSetup, mut reply: impl FnMut(&Command) -> Vec<u8>) -> (Vec<Command>, Option<Transition>) {
+    fn run(
+        s: &mut ScanSetup,
+        mut reply: impl FnMut(&Command) -> Vec<u8>,
+    ) -> (Vec<Command>, Option<Transition>) {
         let now = Instant::now();
         let mut sent = Vec::new();
         let mut last = None;
@@ -575,7 +601,10 @@ mod tests {
         let mut s = ScanSetup::new(Options::default());
         s.start();
         let (sent, last) = run(&mut s, controller(false));
-        assert_eq!(&ops(&sent)[5..], [LE_SET_SCAN_PARAMETERS, LE_SET_SCAN_ENABLE]);
+        assert_eq!(
+            &ops(&sent)[5..],
+            [LE_SET_SCAN_PARAMETERS, LE_SET_SCAN_ENABLE]
+        );
         assert_eq!(last, Some(Transition::Scanning(Mode::Legacy)));
         assert_eq!(sent[6], Command::LeSetScanEnable(true));
     }
@@ -645,7 +674,9 @@ mod tests {
         });
         s.start();
         let (_, last) = run(&mut s, |c| match c {
-            Command::LeSetExtendedScanParameters(_) => cc(LE_SET_EXTENDED_SCAN_PARAMETERS, &[status::UNKNOWN_COMMAND]),
+            Command::LeSetExtendedScanParameters(_) => {
+                cc(LE_SET_EXTENDED_SCAN_PARAMETERS, &[status::UNKNOWN_COMMAND])
+            }
             c => controller(false)(c),
         });
         assert_eq!(last, Some(Transition::Scanning(Mode::Legacy)));
@@ -687,7 +718,9 @@ mod tests {
         let mut s = ScanSetup::new(Options::default());
         s.start();
         let (_, last) = run(&mut s, |c| match c {
-            Command::ReadLocalSupportedCommands => cc(READ_LOCAL_SUPPORTED_COMMANDS, &[status::UNKNOWN_COMMAND]),
+            Command::ReadLocalSupportedCommands => {
+                cc(READ_LOCAL_SUPPORTED_COMMANDS, &[status::UNKNOWN_COMMAND])
+            }
             Command::LeReadLocalSupportedFeatures => features_reply(true),
             c => ok(c.opcode()),
         });
@@ -703,11 +736,17 @@ mod tests {
         });
         s.start();
         let (sent, _) = run(&mut s, controller(false));
-        assert_eq!(format!("{:?}", sent[5].encode()), "01 0b 20 07 01 a0 00 50 00 00 00");
+        assert_eq!(
+            format!("{:?}", sent[5].encode()),
+            "01 0b 20 07 01 a0 00 50 00 00 00"
+        );
         let mut s = ScanSetup::new(Options::default());
         s.start();
         let (sent, _) = run(&mut s, controller(true));
-        assert_eq!(format!("{:?}", sent[5].encode()), "01 41 20 08 00 00 01 00 10 00 10 00");
+        assert_eq!(
+            format!("{:?}", sent[5].encode()),
+            "01 41 20 08 00 00 01 00 10 00 10 00"
+        );
     }
 
     #[test]
@@ -720,7 +759,11 @@ mod tests {
                 enables += 1;
                 cc(
                     LE_SET_SCAN_ENABLE,
-                    &[if enables == 1 { status::COMMAND_DISALLOWED } else { 0 }],
+                    &[if enables == 1 {
+                        status::COMMAND_DISALLOWED
+                    } else {
+                        0
+                    }],
                 )
             }
             c => controller(false)(c),
@@ -747,10 +790,16 @@ mod tests {
                 enables += 1;
                 cc(
                     LE_SET_EXTENDED_SCAN_ENABLE,
-                    &[if enables == 1 { status::COMMAND_DISALLOWED } else { 0 }],
+                    &[if enables == 1 {
+                        status::COMMAND_DISALLOWED
+                    } else {
+                        0
+                    }],
                 )
             }
-            Command::LeSetExtendedScanEnable(false) => cc(LE_SET_EXTENDED_SCAN_ENABLE, &[status::COMMAND_DISALLOWED]),
+            Command::LeSetExtendedScanEnable(false) => {
+                cc(LE_SET_EXTENDED_SCAN_ENABLE, &[status::COMMAND_DISALLOWED])
+            }
             c => controller(true)(c),
         });
         assert_eq!(sent.len(), 9);
@@ -772,7 +821,9 @@ mod tests {
         assert_eq!(e.status, Some(status::COMMAND_DISALLOWED));
         let msg = e.to_string();
         assert!(
-            msg.contains("LE Set Scan Enable") && msg.contains("Command Disallowed") && msg.contains("bluetoothd"),
+            msg.contains("LE Set Scan Enable")
+                && msg.contains("Command Disallowed")
+                && msg.contains("bluetoothd"),
             "{msg}"
         );
         assert_eq!(s.phase(), Phase::Failed);
@@ -786,7 +837,9 @@ mod tests {
         s.start();
         let mut scanning = true;
         let (sent, last) = run(&mut s, |c| match c {
-            Command::LeSetScanParameters(_) if scanning => cc(LE_SET_SCAN_PARAMETERS, &[status::COMMAND_DISALLOWED]),
+            Command::LeSetScanParameters(_) if scanning => {
+                cc(LE_SET_SCAN_PARAMETERS, &[status::COMMAND_DISALLOWED])
+            }
             Command::LeSetScanEnable(false) => {
                 scanning = false;
                 ok(LE_SET_SCAN_ENABLE)
@@ -812,7 +865,9 @@ mod tests {
         let mut s = ScanSetup::new(Options::default());
         s.start();
         let (sent, last) = run(&mut s, |c| match c {
-            Command::LeSetExtendedScanParameters(_) => cc(LE_SET_EXTENDED_SCAN_PARAMETERS, &[status::UNKNOWN_COMMAND]),
+            Command::LeSetExtendedScanParameters(_) => {
+                cc(LE_SET_EXTENDED_SCAN_PARAMETERS, &[status::UNKNOWN_COMMAND])
+            }
             c => controller(true)(c),
         });
         assert_eq!(
@@ -851,16 +906,23 @@ mod tests {
             let Some(Transition::Failed(e)) = last else {
                 panic!("{bad:04x}: {last:?}")
             };
-            assert_eq!((e.opcode, e.status), (bad, Some(status::INVALID_PARAMETERS)));
+            assert_eq!(
+                (e.opcode, e.status),
+                (bad, Some(status::INVALID_PARAMETERS))
+            );
         }
         // No LE at all.
         let mut s = ScanSetup::new(Options::default());
         s.start();
         let (_, last) = run(&mut s, |c| match c {
-            Command::LeReadLocalSupportedFeatures => cc(LE_READ_LOCAL_SUPPORTED_FEATURES, &[status::UNKNOWN_COMMAND]),
+            Command::LeReadLocalSupportedFeatures => {
+                cc(LE_READ_LOCAL_SUPPORTED_FEATURES, &[status::UNKNOWN_COMMAND])
+            }
             c => controller(false)(c),
         });
-        let Some(Transition::Failed(e)) = last else { panic!() };
+        let Some(Transition::Failed(e)) = last else {
+            panic!()
+        };
         assert!(e.to_string().contains("Low Energy"));
     }
 
@@ -872,13 +934,28 @@ mod tests {
         });
         s.start();
         let now = Instant::now();
-        assert_eq!(s.poll_command(now), Some(Command::ReadLocalSupportedCommands));
+        assert_eq!(
+            s.poll_command(now),
+            Some(Command::ReadLocalSupportedCommands)
+        );
         assert_eq!(feed(&mut s, &cs(READ_LOCAL_SUPPORTED_COMMANDS, 0)), None);
-        assert!(s.poll_command(now).is_none(), "still waiting for the Command Complete");
-        let t = feed(&mut s, &cs(READ_LOCAL_SUPPORTED_COMMANDS, status::UNKNOWN_COMMAND));
+        assert!(
+            s.poll_command(now).is_none(),
+            "still waiting for the Command Complete"
+        );
+        let t = feed(
+            &mut s,
+            &cs(READ_LOCAL_SUPPORTED_COMMANDS, status::UNKNOWN_COMMAND),
+        );
         assert_eq!(t, None, "unreadable commands are not fatal");
-        assert_eq!(s.poll_command(now), Some(Command::LeReadLocalSupportedFeatures));
-        let t = feed(&mut s, &cs(LE_READ_LOCAL_SUPPORTED_FEATURES, status::UNKNOWN_COMMAND));
+        assert_eq!(
+            s.poll_command(now),
+            Some(Command::LeReadLocalSupportedFeatures)
+        );
+        let t = feed(
+            &mut s,
+            &cs(LE_READ_LOCAL_SUPPORTED_FEATURES, status::UNKNOWN_COMMAND),
+        );
         assert!(matches!(t, Some(Transition::Failed(_))));
     }
 
@@ -895,9 +972,14 @@ mod tests {
         assert_eq!(feed(&mut s, &cc(0x0000, &[])), None);
         assert!(s.poll_command(now).is_none());
         assert_eq!(feed(&mut s, &ok(RESET)), None);
-        assert_eq!(s.poll_command(now), Some(Command::ReadLocalSupportedCommands));
+        assert_eq!(
+            s.poll_command(now),
+            Some(Command::ReadLocalSupportedCommands)
+        );
         // An advertising report changes nothing.
-        let adv = [0x04, 0x3E, 0x0C, 0x02, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 0x00, 0xC4];
+        let adv = [
+            0x04, 0x3E, 0x0C, 0x02, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 0x00, 0xC4,
+        ];
         assert_eq!(feed(&mut s, &adv), None);
     }
 

@@ -17,7 +17,9 @@ use std::io;
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::event::{Addr, EVT_COMMAND_COMPLETE, EVT_COMMAND_STATUS, EVT_HARDWARE_ERROR, EVT_LE_META};
+use super::event::{
+    Addr, EVT_COMMAND_COMPLETE, EVT_COMMAND_STATUS, EVT_HARDWARE_ERROR, EVT_LE_META,
+};
 
 pub const BTPROTO_HCI: libc::c_int = 1;
 pub const SOL_HCI: libc::c_int = 0;
@@ -105,7 +107,11 @@ impl HciDevInfo {
         Addr::from_le(&self.bdaddr)
     }
     pub fn name(&self) -> String {
-        let end = self.name.iter().position(|b| *b == 0).unwrap_or(self.name.len());
+        let end = self
+            .name
+            .iter()
+            .position(|b| *b == 0)
+            .unwrap_or(self.name.len());
         String::from_utf8_lossy(&self.name[..end]).into_owned()
     }
 }
@@ -232,8 +238,12 @@ pub fn explain_io_error(name: &str, e: &io::Error) -> String {
             "{name}: the kernel refused an LE command (missing CAP_NET_RAW); run `{}`",
             setcap_hint()
         ),
-        Some(libc::ENETDOWN) => format!("{name} is down (powered off by bluetoothd, hciconfig or rfkill)"),
-        Some(libc::EPIPE) | Some(libc::EBADFD) | Some(libc::ENODEV) => format!("{name} was removed"),
+        Some(libc::ENETDOWN) => {
+            format!("{name} is down (powered off by bluetoothd, hciconfig or rfkill)")
+        }
+        Some(libc::EPIPE) | Some(libc::EBADFD) | Some(libc::ENODEV) => {
+            format!("{name} was removed")
+        }
         _ => format!("{name}: {e}"),
     }
 }
@@ -285,8 +295,14 @@ pub fn list_adapters() -> Result<Vec<HciDevInfo>, OpenError> {
         ..HciDevListReq::default()
     };
     // SAFETY: the kernel writes at most dev_num entries into dev_req, which has room for them.
-    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), HCIGETDEVLIST as _, &mut req as *mut HciDevListReq) })
-        .map_err(|e| err(format!("cannot list Bluetooth adapters: {e}"), true))?;
+    cvt(unsafe {
+        libc::ioctl(
+            fd.as_raw_fd(),
+            HCIGETDEVLIST as _,
+            &mut req as *mut HciDevListReq,
+        )
+    })
+    .map_err(|e| err(format!("cannot list Bluetooth adapters: {e}"), true))?;
     let n = (req.dev_num as usize).min(HCI_MAX_DEV);
     Ok(req.dev_req[..n]
         .iter()
@@ -298,7 +314,10 @@ fn describe(list: &[HciDevInfo]) -> String {
     if list.is_empty() {
         return "no adapters found".into();
     }
-    let v: Vec<String> = list.iter().map(|d| format!("{} {}", d.name(), d.addr())).collect();
+    let v: Vec<String> = list
+        .iter()
+        .map(|d| format!("{} {}", d.name(), d.addr()))
+        .collect();
     format!("adapters: {}", v.join(", "))
 }
 
@@ -322,7 +341,10 @@ impl HciSocket {
                 let list = list_adapters()?;
                 *list.iter().find(|d| d.addr() == a).ok_or_else(|| {
                     err(
-                        format!("no Bluetooth adapter with address {a} ({})", describe(&list)),
+                        format!(
+                            "no Bluetooth adapter with address {a} ({})",
+                            describe(&list)
+                        ),
                         true,
                     )
                 })?
@@ -331,7 +353,9 @@ impl HciSocket {
         let name = format!("hci{}", info.dev_id);
         if !info.is_up() {
             // SAFETY: HCIDEVUP takes the device id as its integer argument.
-            if let Err(e) = cvt(unsafe { libc::ioctl(raw, HCIDEVUP as _, info.dev_id as libc::c_ulong) }) {
+            if let Err(e) =
+                cvt(unsafe { libc::ioctl(raw, HCIDEVUP as _, info.dev_id as libc::c_ulong) })
+            {
                 if e.raw_os_error() != Some(libc::EALREADY) {
                     return Err(explain_devup_error(&name, &e));
                 }
@@ -375,7 +399,12 @@ impl HciSocket {
                 &mut len,
             )
         })
-        .map_err(|e| err(format!("{name}: cannot read the HCI filter back: {e}"), false))?;
+        .map_err(|e| {
+            err(
+                format!("{name}: cannot read the HCI filter back: {e}"),
+                false,
+            )
+        })?;
         // SAFETY: zero-initialised and possibly filled by the kernel; every bit pattern is valid.
         let got = unsafe { got.assume_init() };
         if !passes_le_meta(&got) {
@@ -391,7 +420,14 @@ impl HciSocket {
     /// One datagram = one H4 packet (type byte first).
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: buf is valid for writes of its length.
-        let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0) };
+        let n = unsafe {
+            libc::recv(
+                self.fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                0,
+            )
+        };
         if n < 0 {
             Err(io::Error::last_os_error())
         } else {
@@ -402,7 +438,14 @@ impl HciSocket {
     /// Sends one H4 packet (a command).
     pub fn send(&self, pkt: &[u8]) -> io::Result<usize> {
         // SAFETY: pkt is valid for reads of its length.
-        let n = unsafe { libc::send(self.fd.as_raw_fd(), pkt.as_ptr() as *const libc::c_void, pkt.len(), 0) };
+        let n = unsafe {
+            libc::send(
+                self.fd.as_raw_fd(),
+                pkt.as_ptr() as *const libc::c_void,
+                pkt.len(),
+                0,
+            )
+        };
         if n < 0 {
             Err(io::Error::last_os_error())
         } else {
@@ -426,7 +469,13 @@ mod tests {
     fn structures_have_the_kernel_layouts() {
         // include/net/bluetooth/hci_sock.h and hci.h.
         assert_eq!(size_of::<SockaddrHci>(), 6);
-        assert_eq!((offset_of!(SockaddrHci, dev), offset_of!(SockaddrHci, channel)), (2, 4));
+        assert_eq!(
+            (
+                offset_of!(SockaddrHci, dev),
+                offset_of!(SockaddrHci, channel)
+            ),
+            (2, 4)
+        );
         assert_eq!(size_of::<HciFilter>(), 16);
         assert_eq!(
             (
@@ -456,9 +505,18 @@ mod tests {
     #[test]
     fn ioctl_numbers_match_the_kernel_macros() {
         let int = size_of::<libc::c_int>();
-        assert_eq!(HCIDEVUP, nix::request_code_write!(b'H', 201, int) as libc::c_ulong);
-        assert_eq!(HCIGETDEVLIST, nix::request_code_read!(b'H', 210, int) as libc::c_ulong);
-        assert_eq!(HCIGETDEVINFO, nix::request_code_read!(b'H', 211, int) as libc::c_ulong);
+        assert_eq!(
+            HCIDEVUP,
+            nix::request_code_write!(b'H', 201, int) as libc::c_ulong
+        );
+        assert_eq!(
+            HCIGETDEVLIST,
+            nix::request_code_read!(b'H', 210, int) as libc::c_ulong
+        );
+        assert_eq!(
+            HCIGETDEVINFO,
+            nix::request_code_read!(b'H', 211, int) as libc::c_ulong
+        );
     }
 
     #[test]
@@ -488,9 +546,15 @@ mod tests {
     fn errors_become_sentences() {
         let e = io::Error::from_raw_os_error(libc::EAFNOSUPPORT);
         let o = explain_socket_error(&e);
-        assert!(!o.retry && o.message.contains("no Bluetooth sockets"), "{o}");
+        assert!(
+            !o.retry && o.message.contains("no Bluetooth sockets"),
+            "{o}"
+        );
         let o = explain_devup_error("hci0", &io::Error::from_raw_os_error(libc::ERFKILL));
-        assert!(o.retry && o.message.contains("rfkill unblock bluetooth"), "{o}");
+        assert!(
+            o.retry && o.message.contains("rfkill unblock bluetooth"),
+            "{o}"
+        );
         let o = explain_devup_error("hci0", &io::Error::from_raw_os_error(libc::EPERM));
         assert!(
             !o.retry && o.message.contains("setcap cap_net_raw,cap_net_admin+ep"),
@@ -499,11 +563,20 @@ mod tests {
         let o = explain_devup_error("hci0", &io::Error::from_raw_os_error(libc::EBUSY));
         assert!(o.message.contains("busy"), "{o}");
         let o = explain_bind_error("hci3", &io::Error::from_raw_os_error(libc::ENODEV));
-        assert!(o.retry && o.message.contains("no Bluetooth adapter hci3"), "{o}");
+        assert!(
+            o.retry && o.message.contains("no Bluetooth adapter hci3"),
+            "{o}"
+        );
         let m = explain_io_error("hci0", &io::Error::from_raw_os_error(libc::EPERM));
         assert!(m.contains("CAP_NET_RAW") && m.contains("setcap"), "{m}");
-        assert!(explain_io_error("hci0", &io::Error::from_raw_os_error(libc::ENETDOWN)).contains("down"));
-        assert!(explain_io_error("hci0", &io::Error::from_raw_os_error(libc::EPIPE)).contains("removed"));
+        assert!(
+            explain_io_error("hci0", &io::Error::from_raw_os_error(libc::ENETDOWN))
+                .contains("down")
+        );
+        assert!(
+            explain_io_error("hci0", &io::Error::from_raw_os_error(libc::EPIPE))
+                .contains("removed")
+        );
     }
 
     #[test]
@@ -512,7 +585,8 @@ mod tests {
         match HciSocket::open(Which::Index(99)) {
             Ok(_) => panic!("hci99 should not exist"),
             Err(e) => assert!(
-                e.message.contains("no Bluetooth sockets") || e.message.contains("no Bluetooth adapter hci99"),
+                e.message.contains("no Bluetooth sockets")
+                    || e.message.contains("no Bluetooth adapter hci99"),
                 "{e}"
             ),
         }

@@ -163,8 +163,16 @@ pub fn expire_after_s(format: &str, max_interval_s: f64) -> u32 {
 /// Display name of a field: `moisture detected` → `Moisture detected`; abbreviations keep
 /// their usual spelling (`rssi` → `RSSI`, `pm2.5` → `PM2.5`, `co2` → `CO2`, `tvoc` → `TVOC`).
 fn display_name(key: &str) -> String {
-    const ABBREV: &[(&str, &str)] =
-        &[("rssi", "RSSI"), ("pm2.5", "PM2.5"), ("pm10", "PM10"), ("pm1", "PM1"), ("pm4", "PM4"), ("co2", "CO2"), ("tvoc", "TVOC"), ("uv index", "UV index")];
+    const ABBREV: &[(&str, &str)] = &[
+        ("rssi", "RSSI"),
+        ("pm2.5", "PM2.5"),
+        ("pm10", "PM10"),
+        ("pm1", "PM1"),
+        ("pm4", "PM4"),
+        ("co2", "CO2"),
+        ("tvoc", "TVOC"),
+        ("uv index", "UV index"),
+    ];
     if let Some((_, n)) = ABBREV.iter().find(|(k, _)| *k == key) {
         return n.to_string();
     }

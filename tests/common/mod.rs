@@ -10,12 +10,17 @@ use hci2mqtt::pipeline::{Options, Pipeline, Sink, Stats};
 use serde_json::Value as J;
 
 pub fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
 pub fn load(path: &str) -> Vec<J> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("jsonl")).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("jsonl"))
+        .collect()
 }
 
 /// AD bytes for one input (service data / manufacturer data / name / UUID list).
@@ -68,7 +73,9 @@ pub fn event(mac: &str, rssi: i8, ad: &[u8]) -> Vec<u8> {
     } else {
         let mut p = vec![0x04, 0x3E, 0, 0x0D, 0x01, 0x13, 0x00, 0x00];
         p.extend_from_slice(&addr.to_le());
-        p.extend_from_slice(&[0x01, 0x00, 0xFF, 0x7F, rssi as u8, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&[
+            0x01, 0x00, 0xFF, 0x7F, rssi as u8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
         p.push(ad.len() as u8);
         p.extend_from_slice(ad);
         p[2] = (p.len() - 3) as u8;
@@ -80,7 +87,10 @@ fn sd_list(obj: Option<&J>) -> Vec<(u16, Vec<u8>)> {
     let mut v = Vec::new();
     if let Some(J::Object(m)) = obj {
         for (k, d) in m {
-            if let (Ok(u), Some(h)) = (u16::from_str_radix(k.trim_start_matches("0000").get(..4).unwrap_or(k), 16), d.as_str()) {
+            if let (Ok(u), Some(h)) = (
+                u16::from_str_radix(k.trim_start_matches("0000").get(..4).unwrap_or(k), 16),
+                d.as_str(),
+            ) {
                 v.push((u, hex(h)));
             }
         }
@@ -156,13 +166,19 @@ pub fn packets(v: &J) -> Vec<Vec<u8>> {
     } else {
         let mut sd = sd_list(v.get("service_data_all"));
         if sd.is_empty() {
-            if let (Some(u), Some(h)) = (v["service_uuid"].as_str(), v["service_data_hex"].as_str()) {
+            if let (Some(u), Some(h)) = (v["service_uuid"].as_str(), v["service_data_hex"].as_str())
+            {
                 if let Ok(u) = u16::from_str_radix(u, 16) {
                     sd.push((u, hex(h)));
                 }
             }
         }
-        ad_from_parts(v["local_name"].as_str(), &sd, &mfr_list(v.get("manufacturer_data")), &uuid_list(v.get("service_uuids")))
+        ad_from_parts(
+            v["local_name"].as_str(),
+            &sd,
+            &mfr_list(v.get("manufacturer_data")),
+            &uuid_list(v.get("service_uuids")),
+        )
     };
     out.push(event(mac, rssi, &ad));
     out
@@ -225,7 +241,11 @@ pub fn same(expected: &J, got: &Value) -> bool {
             _ => false,
         },
         (J::String(s), Value::Text(t)) => s == t,
-        (J::Object(o), v) => match (o.get("approx").and_then(J::as_f64), o.get("abs").and_then(J::as_f64), v.as_f64()) {
+        (J::Object(o), v) => match (
+            o.get("approx").and_then(J::as_f64),
+            o.get("abs").and_then(J::as_f64),
+            v.as_f64(),
+        ) {
             (Some(a), Some(tol), Some(b)) => (a - b).abs() <= tol,
             _ => false,
         },
