@@ -71,32 +71,14 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, String> {
     }))
 }
 
-/// Keys from `--config` then `--key` (a `--key` overrides the config for the same MAC).
-/// Errors name the argument or the config line.
+/// Keys from `--config` (only when given: a replay does not read `/etc/hci2mqtt.toml`) then
+/// `--key` (which wins for the same MAC); shared with `run`, so errors read the same.
 pub fn load_keys(config: Option<&PathBuf>, keys: &[String]) -> Result<KeyStore, String> {
-    let mut ks = match config {
-        Some(path) => {
-            let cfg = Config::load(path).map_err(|e| e.to_string())?;
-            for w in &cfg.warnings {
-                eprintln!("hci2mqtt: warning: {w}");
-            }
-            cfg.keystore()
-        }
-        None => KeyStore::new(),
+    let cfg = match config {
+        Some(path) => super::run::load_config(Some(path))?,
+        None => Config::default(),
     };
-    for k in keys {
-        ks.insert_arg(k)
-            .map_err(|e| format!("--key {}: {e}", redact(k)))?;
-    }
-    Ok(ks)
-}
-
-/// `MAC=…` with the key part hidden (keys are never echoed).
-fn redact(arg: &str) -> String {
-    match arg.split_once('=') {
-        Some((m, _)) => format!("{m}=<key>"),
-        None => arg.to_string(),
-    }
+    super::run::keys(&cfg, keys)
 }
 
 struct Out<W: Write> {

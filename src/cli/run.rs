@@ -111,12 +111,18 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
 pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, String> {
     let mut ks = cfg.keystore();
     for k in args {
-        ks.insert_arg(k).map_err(|e| {
-            let mac = k.split_once('=').map(|(m, _)| m).unwrap_or(k);
-            format!("--key {mac}=<key>: {e}")
-        })?;
+        ks.insert_arg(k)
+            .map_err(|e| format!("--key {}: {e}", redact(k)))?;
     }
     Ok(ks)
+}
+
+/// `MAC=…` with the key part hidden (keys are never echoed).
+fn redact(arg: &str) -> String {
+    match arg.split_once('=') {
+        Some((m, _)) => format!("{m}=<key>"),
+        None => arg.to_string(),
+    }
 }
 
 /// Live options from the config and arguments.
