@@ -23,6 +23,30 @@ pub const RECORD_HEADER_LEN: usize = 24;
 pub const FLAG_RECEIVED: u32 = 1;
 pub const FLAG_CMD_EVT: u32 = 2;
 
+/// The fields of a record header that readers use. `h` holds at least
+/// [`RECORD_HEADER_LEN`] bytes (callers check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Bytes of packet data stored in the record.
+    pub incl_len: usize,
+    pub flags: u32,
+    /// Microseconds since the Unix epoch (`None` if the stored time is before it can be
+    /// represented).
+    pub unix_us: Option<i64>,
+}
+
+impl RecordHeader {
+    pub fn parse(h: &[u8]) -> RecordHeader {
+        let be = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        let ts = i64::from_be_bytes([h[16], h[17], h[18], h[19], h[20], h[21], h[22], h[23]]);
+        RecordHeader {
+            incl_len: be(4) as usize,
+            flags: be(8),
+            unix_us: ts.checked_sub(EPOCH_DELTA_US),
+        }
+    }
+}
+
 /// Streaming btsnoop writer, datalink 1002 (H4), which Wireshark/tshark open.
 pub struct Writer<W: Write> {
     out: W,

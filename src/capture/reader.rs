@@ -278,17 +278,14 @@ impl<R: BufRead> Reader<R> {
         if b.len() < btsnoop::RECORD_HEADER_LEN {
             return Ok(None);
         }
-        let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let incl = be(4) as usize;
-        if b.len() < btsnoop::RECORD_HEADER_LEN + incl {
+        let h = btsnoop::RecordHeader::parse(b);
+        if b.len() < btsnoop::RECORD_HEADER_LEN + h.incl_len {
             return Ok(None);
         }
-        let flags = be(8);
-        let ts = i64::from_be_bytes([b[16], b[17], b[18], b[19], b[20], b[21], b[22], b[23]]);
         Ok(Some((
-            incl,
-            ts.checked_sub(btsnoop::EPOCH_DELTA_US),
-            flags & btsnoop::FLAG_RECEIVED != 0,
+            h.incl_len,
+            h.unix_us,
+            h.flags & btsnoop::FLAG_RECEIVED != 0,
         )))
     }
 
@@ -314,19 +311,15 @@ impl<R: BufRead> Reader<R> {
 
     fn next_btsnoop(&mut self, dl: u32) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
         loop {
-            let mut hdr = [0u8; btsnoop::RECORD_HEADER_LEN];
             self.buf.clear();
             if !self.read_exact_or_eof(0, btsnoop::RECORD_HEADER_LEN)? {
                 return Ok(None);
             }
-            hdr.copy_from_slice(&self.buf[..btsnoop::RECORD_HEADER_LEN]);
-            let be = |i: usize| u32::from_be_bytes([hdr[i], hdr[i + 1], hdr[i + 2], hdr[i + 3]]);
-            let incl = be(4) as usize;
-            let flags = be(8);
-            let ts = i64::from_be_bytes([
-                hdr[16], hdr[17], hdr[18], hdr[19], hdr[20], hdr[21], hdr[22], hdr[23],
-            ]);
-            let ts = ts.checked_sub(btsnoop::EPOCH_DELTA_US);
+            let btsnoop::RecordHeader {
+                incl_len: incl,
+                flags,
+                unix_us: ts,
+            } = btsnoop::RecordHeader::parse(&self.buf);
             if incl > 65_535 + 8 {
                 // A corrupt length: nothing after it can be trusted.
                 return Err(CaptureError::Truncated {
