@@ -125,12 +125,13 @@ fn unix_us() -> i64 {
         .unwrap_or(0)
 }
 
-/// Fans pipeline output out to the services and the observer.
-struct Fanout<'a> {
-    services: &'a mut [Box<dyn Service>],
-    observer: &'a mut dyn Observer,
-    registry: &'a mio::Registry,
-    now: Instant,
+/// Fans pipeline output out to the services and the observer (the live loop and the
+/// `replay:FILE` adapter both use it).
+pub(crate) struct Fanout<'a> {
+    pub(crate) services: &'a mut [Box<dyn Service>],
+    pub(crate) observer: &'a mut dyn Observer,
+    pub(crate) registry: &'a mio::Registry,
+    pub(crate) now: Instant,
 }
 
 impl Sink for Fanout<'_> {

@@ -228,36 +228,8 @@ pub(crate) fn replay_adapter(
     services: &mut [Box<dyn crate::service::Service>],
     observer: &mut dyn Observer,
 ) -> Result<i32, String> {
-    use crate::decode::{DecodeError, Reading};
-    use crate::hci::event::Report;
-    use crate::pipeline::{Notice, Sink};
+    use crate::event_loop::Fanout;
     use crate::service::Service;
-
-    struct Fan<'a> {
-        services: &'a mut [Box<dyn Service>],
-        observer: &'a mut dyn Observer,
-        reg: &'a mio::Registry,
-        now: Instant,
-    }
-    impl Sink for Fan<'_> {
-        fn reading(&mut self, r: &Reading) {
-            for s in self.services.iter_mut() {
-                s.on_reading(self.reg, r, self.now);
-            }
-        }
-        fn notice(&mut self, n: Notice) {
-            for s in self.services.iter_mut() {
-                s.on_notice(&n, self.now);
-            }
-            self.observer.notice(&n);
-        }
-        fn report(&mut self, r: &Report<'_>, d: Option<&Reading>, e: Option<DecodeError>) {
-            for s in self.services.iter_mut() {
-                s.on_advert(self.reg, &r.addr, r.rssi, self.now);
-            }
-            self.observer.report(r, d, e);
-        }
-    }
 
     /// Lets the services (MQTT) move their sockets and timers; waits at most `max`.
     fn drive(
@@ -303,10 +275,10 @@ pub(crate) fn replay_adapter(
     let _ = crate::event_loop::drop_privileges(false);
     let mut n = 0u64;
     let result = for_each_capture_packet(path, &mut |pkt| {
-        let mut fan = Fan {
+        let mut fan = Fanout {
             services: &mut *services,
             observer: &mut *observer,
-            reg: poll.registry(),
+            registry: poll.registry(),
             now: Instant::now(),
         };
         pipeline.handle_packet(pkt, &mut fan);
