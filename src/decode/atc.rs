@@ -22,7 +22,6 @@
 //! with the advertiser's own MAC is not an encrypted pvvx frame either and is not claimed.
 //! No replay check: the 1-byte counter wraps every 256 frames.
 
-use super::bthome::ccm_open;
 use super::field;
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
 use crate::adv::AdStructure;
@@ -127,7 +126,7 @@ fn decode(
             let mut buf = [0u8; 6];
             let buf = &mut buf[..n - 5];
             buf.copy_from_slice(&d[1..n - 4]);
-            if !ccm_open(key, &nonce, &[0x11], buf, &d[n - 4..]) {
+            if !key.ccm_open(&nonce, &[0x11], buf, &d[n - 4..]) {
                 return Err(DecodeError::DecryptFailed);
             }
             out.packet = Some(counter as u32);

@@ -45,12 +45,6 @@ use super::field::{self, Field, Kind};
 use super::{Advert, Ctx, DecodeError, DeviceKey, DeviceMemory, Format, Matcher, Reading, Value};
 use crate::hci::event::Addr;
 
-use aes::Aes128;
-use ccm::aead::generic_array::GenericArray;
-use ccm::aead::AeadInPlace;
-use ccm::consts::{U11, U4};
-use ccm::Ccm;
-
 pub static FORMAT_V2: Format = Format {
     name: "bthome-v2",
     matcher: Matcher::ServiceData16(0xFCD2),
@@ -75,50 +69,6 @@ pub const REPS: usize = 8;
 const MAX_CIPHERTEXT: usize = 255;
 
 const MODEL: &str = "BTHome";
-
-// ---------------------------------------------------------------------------------------------
-// AES-CCM helper (shared with atc.rs): 4-byte MIC, decrypts `buf` in place, no allocation.
-
-/// Verifies and decrypts `buf` in place with a 4-byte MIC; `nonce` is 11, 12 or 13 bytes.
-pub(crate) fn ccm_open(
-    key: &DeviceKey,
-    nonce: &[u8],
-    aad: &[u8],
-    buf: &mut [u8],
-    mic: &[u8],
-) -> bool {
-    macro_rules! open {
-        ($n:ty) => {{
-            let cipher: Ccm<Aes128, U4, $n> = Ccm::from(key.aes.clone());
-            cipher
-                .decrypt_in_place_detached(
-                    GenericArray::from_slice(nonce),
-                    aad,
-                    buf,
-                    GenericArray::from_slice(mic),
-                )
-                .is_ok()
-        }};
-    }
-    if mic.len() != 4 {
-        return false;
-    }
-    // 12- and 13-byte nonces use the key's prebuilt CCM instances: building one per frame
-    // copies the 176-byte AES schedule (~250 instructions a frame, callgrind).
-    let t = GenericArray::from_slice(mic);
-    match nonce.len() {
-        11 => open!(U11),
-        12 => key
-            .ccm12
-            .decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
-            .is_ok(),
-        13 => key
-            .ccm13
-            .decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
-            .is_ok(),
-        _ => false,
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fields used only here.
@@ -879,14 +829,14 @@ fn decrypt_and_parse(
             nonce[..6].copy_from_slice(&sensor.0);
             nonce[6..9].copy_from_slice(&[0xD2, 0xFC, info]);
             nonce[9..].copy_from_slice(&counter);
-            ccm_open(key, &nonce, &[], buf, mic)
+            key.ccm_open(&nonce, &[], buf, mic)
         }
         Ver::V1 => {
             let mut nonce = [0u8; 12];
             nonce[..6].copy_from_slice(&sensor.0);
             nonce[6..8].copy_from_slice(&[0x1E, 0x18]);
             nonce[8..].copy_from_slice(&counter);
-            ccm_open(key, &nonce, &[0x11], buf, mic)
+            key.ccm_open(&nonce, &[0x11], buf, mic)
         }
     };
     if !ok {

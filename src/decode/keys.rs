@@ -3,7 +3,9 @@
 
 use aes::cipher::KeyInit;
 use aes::Aes128;
-use ccm::consts::{U12, U13, U4};
+use ccm::aead::generic_array::GenericArray;
+use ccm::aead::AeadInPlace;
+use ccm::consts::{U11, U12, U13, U4};
 use ccm::Ccm;
 
 use crate::hci::event::{Addr, AddrMap};
@@ -66,6 +68,33 @@ impl core::fmt::Display for KeyError {
 impl std::error::Error for KeyError {}
 
 impl DeviceKey {
+    /// AES-CCM with a 4-byte MIC (the `ccm` crate): verifies and decrypts `buf` in place;
+    /// `nonce` is 11, 12 or 13 bytes. False on any mismatch. 12- and 13-byte nonces use the
+    /// prebuilt instances: building one per frame copies the 176-byte AES schedule
+    /// (~250 instructions a frame, callgrind).
+    pub fn ccm_open(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], mic: &[u8]) -> bool {
+        if mic.len() != 4 {
+            return false;
+        }
+        let t = GenericArray::from_slice(mic);
+        match nonce.len() {
+            11 => {
+                let c: Ccm<Aes128, U4, U11> = Ccm::from(self.aes.clone());
+                c.decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
+                    .is_ok()
+            }
+            12 => self
+                .ccm12
+                .decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
+                .is_ok(),
+            13 => self
+                .ccm13
+                .decrypt_in_place_detached(GenericArray::from_slice(nonce), aad, buf, t)
+                .is_ok(),
+            _ => false,
+        }
+    }
+
     /// Parses 32 hex digits, or 24 for a legacy MiBeacon key (expanded with the filler).
     /// `mac` is only used in error messages.
     pub fn parse_hex(mac: &str, hex: &str) -> Result<DeviceKey, KeyError> {
