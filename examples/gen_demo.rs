@@ -14,6 +14,7 @@
 //! - plenty of unrelated adverts: phones with rotating random addresses (Apple, Google Fast
 //!   Pair, Microsoft), a TV, headphones, and a few malformed reports;
 //! - the scan-setup commands and their Command Complete events at the start.
+//!
 //! Each sensor re-broadcasts the same frame (same counter) several times, as real ones do.
 
 use std::fs::File;
@@ -83,7 +84,7 @@ fn mac_str(m: &[u8; 6]) -> String {
 fn mibeacon_v5(s: &mut Sensor, objects: &[u8]) -> Vec<u8> {
     let mut f = Vec::new();
     let enc = s.key.is_some();
-    let frctrl: u16 = 0x5000 | 0x0040 | 0x0010 | 0x0008 * enc as u16 | 0x0100;
+    let frctrl: u16 = 0x5000 | 0x0040 | 0x0010 | (0x0008 * enc as u16) | 0x0100;
     f.extend_from_slice(&frctrl.to_le_bytes());
     f.extend_from_slice(&s.pid.to_le_bytes());
     f.push(s.counter);

@@ -24,7 +24,8 @@ impl<'de> Deserialize<'de> for Mac {
         let s = String::deserialize(d)?;
         Addr::parse(&s).map(Mac).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "invalid MAC address {s:?}, expected AA:BB:CC:DD:EE:FF"
+                "invalid MAC address {}, expected AA:BB:CC:DD:EE:FF",
+                crate::decode::keys::mac_for_message(&s)
             ))
         })
     }
@@ -247,6 +248,20 @@ impl Config {
                 }
             }
         }
+        if let Some(f) = cfg.mqtt.as_ref().and_then(|m| m.password_file.as_ref()) {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(md) = std::fs::metadata(f) {
+                let mode = md.permissions().mode();
+                if mode & 0o077 != 0 {
+                    cfg.warnings.push(format!(
+                        "[mqtt] password_file {} is readable by others (mode {:o}); run: chmod 600 {}",
+                        f.display(),
+                        mode & 0o777,
+                        f.display()
+                    ));
+                }
+            }
+        }
         Ok(cfg)
     }
 
@@ -340,12 +355,43 @@ fn located(text: &str, origin: &str, e: &toml::de::Error) -> ConfigError {
         .split_once('=')
         .map(|(k, _)| k.trim())
         .filter(|k| !k.is_empty() && !k.starts_with('['));
+    // serde quotes the offending value (`invalid type: integer `31415926535``); for a secret
+    // field that value is the secret, so only the kind of mistake is kept.
+    let scrubbed;
+    let msg = match field {
+        Some(f) if SECRET_FIELDS.contains(&f) => {
+            scrubbed = scrub_values(msg);
+            scrubbed.as_str()
+        }
+        _ => msg,
+    };
     match field {
         Some(f) => ConfigError(format!(
             "{origin}: line {line_no}, column {col}, field `{f}`: {msg}"
         )),
         None => ConfigError(format!("{origin}: line {line_no}, column {col}: {msg}")),
     }
+}
+
+/// Fields whose value is never repeated in an error.
+const SECRET_FIELDS: &[&str] = &["password", "key", "username"];
+
+/// `msg` with every backtick- or double-quoted part replaced by `…`.
+fn scrub_values(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut inside: Option<char> = None;
+    for c in msg.chars() {
+        match inside {
+            Some(q) if c == q => inside = None,
+            Some(_) => {}
+            None if c == '`' || c == '"' => {
+                inside = Some(c);
+                out.push_str("(value not shown)");
+            }
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// Line (1-based) of the `n`-th `[[table]]` header, for errors serde cannot locate.
@@ -392,6 +438,51 @@ key = "b853075158487ca39a5b5ea9"
 mac = "C4:7C:8D:00:00:01"
 timeout = 120
 "#;
+
+    #[test]
+    fn world_readable_password_file_warns() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hci2mqtt-pwfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pw = dir.join("pw");
+        std::fs::write(&pw, "secret\n").unwrap();
+        let cfg_path = dir.join("c.toml");
+        std::fs::write(
+            &cfg_path,
+            format!("[mqtt]\npassword_file = {:?}\n", pw.display().to_string()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cfg_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cfg = Config::load(&cfg_path).unwrap();
+        assert!(
+            cfg.warnings
+                .iter()
+                .any(|w| w.contains("password_file") && w.contains("chmod 600")),
+            "{:?}",
+            cfg.warnings
+        );
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let cfg = Config::load(&cfg_path).unwrap();
+        assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+        assert!(!format!("{:?}", cfg.warnings).contains("secret"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn secrets_not_echoed_in_errors() {
+        // An unquoted numeric password is a type error whose serde message quotes the value.
+        let e = err("[mqtt]\nhost = \"h\"\npassword = 31415926535\n");
+        assert!(e.contains("line 3") && e.contains("password"), "{e}");
+        assert!(!e.contains("31415926535"), "password echoed: {e}");
+        // A key pasted into a mac field.
+        let e = err("[[sensor]]\nmac = \"0c7a9f3e5b2d4c6a8e1f0b9d7c5a3e21\"\n");
+        assert!(e.contains("line 2") && e.contains("mac"), "{e}");
+        assert!(!e.contains("0c7a9f3e"), "key echoed: {e}");
+        // A mistyped MAC is still shown, so the user can find it.
+        let e = err("[[sensor]]\nmac = \"A4:C1:38:B4:94\"\n");
+        assert!(e.contains("A4:C1:38:B4:94"), "{e}");
+    }
 
     #[test]
     fn parses_full_file() {

@@ -412,7 +412,7 @@ impl<'a> Live<'a> {
                     return;
                 }
                 let mut msg = e.message;
-                if self.privileges_dropped && msg.contains("CAP_NET_ADMIN") {
+                if self.privileges_dropped && e.needs_net_admin {
                     msg.push_str(
                         " [capabilities were dropped after start-up, so hci2mqtt cannot bring it up itself: \
                          `bluetoothctl power on` or `hciconfig hciN up` does; hci2mqtt keeps retrying]",

@@ -145,6 +145,22 @@ fn bad_arguments_name_the_argument() {
     ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("MAC"), "{err}");
+    // Mistyped separators: the argument may be all key, so none of it is echoed.
+    let key = "0c7a9f3e5b2d4c6a8e1f0b9d7c5a3e21";
+    for arg in [
+        key.to_string(),
+        format!("E4:AA:EC:61:22:0C:{key}"),
+        format!("E4:AA:EC:61:22:0C {key}"),
+        format!("{key}=E4:AA:EC:61:22:0C"),
+    ] {
+        let (_, err, code) = replay(&["demo/flat.btsnoop", "--key", &arg]);
+        assert_eq!(code, Some(2), "{arg}: {err}");
+        assert!(err.contains("MAC"), "{arg}: {err}");
+        assert!(
+            !err.contains(&key[4..12]),
+            "key material echoed for {arg}: {err}"
+        );
+    }
     let (_, err, code) = replay(&["Cargo.toml"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("btsnoop") && err.contains("hcidump"), "{err}");

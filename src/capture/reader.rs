@@ -7,7 +7,7 @@
 //! byte first (0x01 command, 0x02 ACL, 0x04 event…), as the raw socket and H4 deliver them.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::btsnoop::{self, DATALINK_H1, DATALINK_H4, DATALINK_MONITOR};
@@ -94,6 +94,14 @@ pub struct Packet<'a> {
 }
 
 /// A streaming capture reader.
+/// Longest text line accepted (a hex HCI packet of the largest event, with spaces and a
+/// comment, is under 2 KB).
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// Largest packet an hcidump record may assemble from continuation lines: H4 type, ACL header
+/// and a 16-bit length.
+const MAX_PACKET: usize = 1 + 4 + 65535;
+
 pub struct Reader<R: BufRead> {
     src: R,
     kind: Kind,
@@ -400,22 +408,29 @@ impl<R: BufRead> Reader<R> {
         Ok(Some((None, ty != 0x01)))
     }
 
+    /// Reads one text line of at most [`MAX_LINE`] bytes; a longer one is a malformed line
+    /// (a hex file without newlines must not grow memory without bound).
     fn read_line(&mut self) -> Result<bool, CaptureError> {
-        self.line.clear();
-        let n = self.src.read_line(&mut self.line).map_err(|e| {
-            if e.kind() == io::ErrorKind::InvalidData {
-                CaptureError::BadLine {
-                    line: self.line_no + 1,
-                    reason: "not UTF-8 text",
-                }
-            } else {
-                CaptureError::Io(e)
-            }
-        })?;
-        if n > 0 {
-            self.line_no += 1;
+        let mut bytes = std::mem::take(&mut self.line).into_bytes();
+        bytes.clear();
+        let n = <&mut R as Read>::take(&mut self.src, MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut bytes)?;
+        if n == 0 {
+            return Ok(false);
         }
-        Ok(n > 0)
+        self.line_no += 1;
+        let line = self.line_no;
+        if n > MAX_LINE {
+            return Err(CaptureError::BadLine {
+                line,
+                reason: "line longer than 16384 bytes",
+            });
+        }
+        self.line = String::from_utf8(bytes).map_err(|_| CaptureError::BadLine {
+            line,
+            reason: "not UTF-8 text",
+        })?;
+        Ok(true)
     }
 
     /// Appends the hex bytes of `s` to `buf`.
@@ -492,6 +507,12 @@ impl<R: BufRead> Reader<R> {
             let line = self.line_no;
             Self::push_hex(&mut self.buf, t)
                 .map_err(|reason| CaptureError::BadLine { line, reason })?;
+            if self.buf.len() > MAX_PACKET {
+                return Err(CaptureError::BadLine {
+                    line,
+                    reason: "packet longer than any HCI packet",
+                });
+            }
         }
         // hcidump prints the H4 type byte first (`> 04 3E …`).
         Ok(Some((None, rx)))
@@ -553,6 +574,34 @@ mod tests {
             assert_eq!(v[0], EV.to_vec());
             assert_eq!(v.len(), if dl == 1001 { 2 } else { 1 });
         }
+    }
+
+    /// An endless source of `pattern` repeated.
+    struct Cycle(&'static [u8], usize);
+    impl io::Read for Cycle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            for b in out.iter_mut() {
+                *b = self.0[self.1 % self.0.len()];
+                self.1 += 1;
+            }
+            Ok(out.len())
+        }
+    }
+
+    #[test]
+    fn endless_text_is_bounded() {
+        // A hex "line" that never ends: one malformed-line error, not unbounded memory.
+        let mut r = Reader::new(BufReader::new(io::repeat(b'a'))).unwrap();
+        assert_eq!(r.kind(), Kind::HexLines);
+        let e = r.next_packet().unwrap().unwrap_err().to_string();
+        assert!(e.contains(&MAX_LINE.to_string()), "{e}");
+        assert!(r.next_packet().is_none());
+        // hcidump continuation lines that never end: stopped at the largest HCI packet.
+        let src = io::Cursor::new(b"> 04 3E 0C\n".to_vec()).chain(Cycle(b"  00 01 02 03\n", 0));
+        let mut r = Reader::new(BufReader::new(src)).unwrap();
+        assert_eq!(r.kind(), Kind::Hcidump);
+        let e = r.next_packet().unwrap().unwrap_err().to_string();
+        assert!(e.contains("longer than any HCI packet"), "{e}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::decode::KeyStore;
 use crate::event_loop::{Live, LiveOptions, NoObserver, Observer};
 use crate::hci::adapter::AdapterSpec;
 use crate::hci::command::ScanParams;
+use crate::hci::event::Addr;
 use crate::hci::scan;
 use crate::pipeline::{Options, Pipeline};
 
@@ -117,11 +118,12 @@ pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, String> {
     Ok(ks)
 }
 
-/// `MAC=…` with the key part hidden (keys are never echoed).
+/// `MAC=<key>` with the key part hidden (keys are never echoed); an argument whose MAC part
+/// could be key material (no `=`, or `MAC:KEY`) is not shown at all.
 fn redact(arg: &str) -> String {
     match arg.split_once('=') {
-        Some((m, _)) => format!("{m}=<key>"),
-        None => arg.to_string(),
+        Some((m, _)) if Addr::parse(m.trim()).is_some() => format!("{}=<key>", m.trim()),
+        _ => "<argument>".to_string(),
     }
 }
 

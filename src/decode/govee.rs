@@ -224,7 +224,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     // LENS = [6, 7, 8, 9, 14, 17, 20, 24] as a bit set.
     const LENS: u32 = 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 14 | 1 << 17 | 1 << 20 | 1 << 24;
     let govee_len = |n: usize| n < 32 && LENS >> n & 1 != 0;
-    if !govee_len(d.len()) && !(d.len() > 25 && govee_len(d.len() - 25)) {
+    if !(govee_len(d.len()) || d.len() > 25 && govee_len(d.len() - 25)) {
         return None;
     }
     claim_classified(cid, d, s, adv)

@@ -41,7 +41,11 @@ impl core::fmt::Debug for DeviceKey {
 /// Why a key string was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyError {
+    /// The MAC part is not an address; holds the text only when it cannot be key material
+    /// (see [`mac_for_message`]).
     BadMac(String),
+    /// A `--key` argument without `=` (the whole argument may be a key, so it is not kept).
+    NoSeparator,
     /// Not 32 hex digits (or 24 for a legacy MiBeacon key).
     BadKey {
         mac: String,
@@ -55,7 +59,10 @@ pub enum KeyError {
 impl core::fmt::Display for KeyError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            KeyError::BadMac(m) => write!(f, "invalid MAC address {m:?} (expected AA:BB:CC:DD:EE:FF)"),
+            KeyError::BadMac(m) => write!(f, "invalid MAC address {m} (expected AA:BB:CC:DD:EE:FF)"),
+            KeyError::NoSeparator => f.write_str(
+                "expected MAC=HEX, e.g. A4:C1:38:00:00:01=<32 hex digits> (the argument is not shown: it may hold a key)",
+            ),
             KeyError::BadKey { mac, len } => write!(
                 f,
                 "key for {mac} has {len} hex digits; expected 32 (or 24 for a legacy MiBeacon v2/v3 key)"
@@ -66,6 +73,24 @@ impl core::fmt::Display for KeyError {
 }
 
 impl std::error::Error for KeyError {}
+
+/// How a MAC text that failed to parse is shown in an error: quoted when it is short and made of
+/// hex digits and separators (a mistyped address), otherwise only its length, because users
+/// paste keys into MAC fields and `MAC:KEY` / `MAC KEY` for `MAC=KEY`.
+pub fn mac_for_message(text: &str) -> String {
+    let t = text.trim();
+    let mac_like = t.len() <= 17
+        && t.chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '-');
+    if mac_like {
+        format!("{t:?}")
+    } else {
+        format!(
+            "({} characters, not shown: it may hold a key)",
+            t.chars().count()
+        )
+    }
+}
 
 impl DeviceKey {
     /// AES-CCM with a 4-byte MIC (the `ccm` crate): verifies and decrypts `buf` in place;
@@ -107,8 +132,8 @@ impl DeviceKey {
             });
         }
         let mut raw = [0u8; 16];
-        for i in 0..n / 2 {
-            raw[i] = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16).map_err(
+        for (i, b) in raw.iter_mut().enumerate().take(n / 2) {
+            *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16).map_err(
                 |_| KeyError::NotHex {
                     mac: mac.to_string(),
                 },
@@ -147,7 +172,7 @@ impl KeyStore {
 
     /// Adds `MAC=HEX` style input; errors name the offending part.
     pub fn insert_str(&mut self, mac: &str, hex: &str) -> Result<(), KeyError> {
-        let addr = Addr::parse(mac.trim()).ok_or_else(|| KeyError::BadMac(mac.to_string()))?;
+        let addr = Addr::parse(mac.trim()).ok_or_else(|| KeyError::BadMac(mac_for_message(mac)))?;
         let k = DeviceKey::parse_hex(mac, hex)?;
         self.map.insert(addr, k);
         Ok(())
@@ -157,7 +182,7 @@ impl KeyStore {
     pub fn insert_arg(&mut self, arg: &str) -> Result<(), KeyError> {
         match arg.split_once('=') {
             Some((m, k)) => self.insert_str(m, k),
-            None => Err(KeyError::BadMac(arg.to_string())),
+            None => Err(KeyError::NoSeparator),
         }
     }
 

@@ -726,6 +726,9 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x2000 if n == 5 => {
             let t1 = i16le(x) as f64;
             let t2 = i16le(&x[2..]) as f64;
+            // The thermometer's own formula with its truncated ln 2, as both reference parsers
+            // write it (std's LN_2 would shift the last digits of the reading).
+            #[allow(clippy::approx_constant)]
             let body = 3.71934e-11 * (0.69314 * t1 / 100.0).exp()
                 - 1.02801e-8 * (0.53871 * t2 / 100.0).exp()
                 + 36.413;
@@ -782,7 +785,7 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             int(out, &mf::MOTION_TIMER, 1);
             out.float(&field::ILLUMINANCE, f32r(x));
         }
-        0x4A0C | 0x4A0D | 0x4A0E if model != "XMWXKG01LM" => {
+        0x4A0C..=0x4A0E if model != "XMWXKG01LM" => {
             text(out, &mf::ONE_BTN, "toggle");
             text(
                 out,

@@ -309,6 +309,17 @@ fn decode_url(
     Ok(())
 }
 
+/// Total acceleration in mG as bleparser reports Ruuvi's (BTHome's `acceleration` is m/s²,
+/// declared in its own file); same key, so one device never carries both.
+static ACCELERATION_MG: field::Field = field::Field {
+    key: "acceleration",
+    unit: "mG",
+    device_class: "",
+    state_class: "measurement",
+    kind: field::Kind::Sensor,
+    diagnostic: false,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,14 +332,3 @@ mod tests {
         assert_eq!(round(-163.84, 2), -163.84);
     }
 }
-
-/// Total acceleration in mG as bleparser reports Ruuvi's (BTHome's `acceleration` is m/s²,
-/// declared in its own file); same key, so one device never carries both.
-static ACCELERATION_MG: field::Field = field::Field {
-    key: "acceleration",
-    unit: "mG",
-    device_class: "",
-    state_class: "measurement",
-    kind: field::Kind::Sensor,
-    diagnostic: false,
-};

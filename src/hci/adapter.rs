@@ -135,14 +135,9 @@ impl Transport {
         match spec {
             AdapterSpec::Index(i) => HciSocket::open(Which::Index(*i)).map(Transport::Raw),
             AdapterSpec::Mac(a) => HciSocket::open(Which::Mac(*a)).map(Transport::Raw),
-            AdapterSpec::Tcp(hp) => {
-                h4::tcp_connect(hp)
-                    .map(Transport::Tcp)
-                    .map_err(|e| OpenError {
-                        message: format!("tcp:{hp}: {e}"),
-                        retry: true,
-                    })
-            }
+            AdapterSpec::Tcp(hp) => h4::tcp_connect(hp)
+                .map(Transport::Tcp)
+                .map_err(|e| OpenError::new(format!("tcp:{hp}: {e}"), true)),
             AdapterSpec::Serial { path, baud, rtscts } => Serial::open(path, *baud, *rtscts)
                 .map(Transport::Serial)
                 .map_err(|e| {
@@ -152,15 +147,12 @@ impl Transport {
                         Some(libc::EBUSY) => " (used by another program)",
                         _ => "",
                     };
-                    OpenError {
-                        message: format!("{}: {e}{hint}", path.display()),
-                        retry: true,
-                    }
+                    OpenError::new(format!("{}: {e}{hint}", path.display()), true)
                 }),
-            AdapterSpec::Replay(p) => Err(OpenError {
-                message: format!("replay:{} is not a live transport", p.display()),
-                retry: false,
-            }),
+            AdapterSpec::Replay(p) => Err(OpenError::new(
+                format!("replay:{} is not a live transport", p.display()),
+                false,
+            )),
         }
     }
 

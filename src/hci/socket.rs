@@ -163,6 +163,19 @@ pub enum Which {
 pub struct OpenError {
     pub message: String,
     pub retry: bool,
+    /// The adapter is down and bringing it up was refused for want of CAP_NET_ADMIN (the loop
+    /// adds what to do when it has already dropped that capability).
+    pub needs_net_admin: bool,
+}
+
+impl OpenError {
+    pub fn new(message: String, retry: bool) -> OpenError {
+        OpenError {
+            message,
+            retry,
+            needs_net_admin: false,
+        }
+    }
 }
 
 impl std::fmt::Display for OpenError {
@@ -172,7 +185,7 @@ impl std::fmt::Display for OpenError {
 }
 
 fn err(message: String, retry: bool) -> OpenError {
-    OpenError { message, retry }
+    OpenError::new(message, retry)
 }
 
 /// Maps `socket()` errors.
@@ -193,10 +206,13 @@ pub fn explain_socket_error(e: &io::Error) -> OpenError {
 /// Maps `HCIDEVUP` errors.
 pub fn explain_devup_error(name: &str, e: &io::Error) -> OpenError {
     match e.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) => err(
-            format!("{name} is down and bringing it up needs CAP_NET_ADMIN; run `{}` (or `sudo hciconfig {name} up`)", setcap_hint()),
-            false,
-        ),
+        Some(libc::EPERM) | Some(libc::EACCES) => OpenError {
+            needs_net_admin: true,
+            ..err(
+                format!("{name} is down and bringing it up needs CAP_NET_ADMIN; run `{}` (or `sudo hciconfig {name} up`)", setcap_hint()),
+                false,
+            )
+        },
         Some(libc::ERFKILL) => {
             err(format!("{name} is blocked by rfkill; run `rfkill unblock bluetooth`"), true)
         }
