@@ -408,7 +408,11 @@ impl<'a> Live<'a> {
             Err(e) => {
                 if !e.retry && !self.ever_up {
                     log(&e.message);
-                    self.exit = Some(1);
+                    self.exit = Some(if e.no_privilege {
+                        crate::cli::exit::NO_PERMISSION
+                    } else {
+                        crate::cli::exit::UNAVAILABLE
+                    });
                     return;
                 }
                 let mut msg = e.message;

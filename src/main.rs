@@ -22,13 +22,21 @@ COMMANDS:
 OPTIONS:
     -h, --help       Print this help (or `hci2mqtt COMMAND --help`)
     -V, --version    Print version, git commit and target
+
+EXIT STATUS:
+    0   clean stop (SIGINT/SIGTERM, --seconds, end of a capture)
+    1   failure while running (truncated or malformed capture, I/O error)
+    2   command-line error (not worth restarting)
+    69  Bluetooth or the transport is unavailable (worth retrying later)
+    77  a capability is missing: the message names the setcap line
+    78  config file missing, unreadable or invalid (not worth restarting)
 ";
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let Some(cmd) = args.next() else {
         eprint!("{USAGE}");
-        return ExitCode::from(2);
+        return ExitCode::from(hci2mqtt::cli::exit::USAGE as u8);
     };
     let rest: Vec<std::ffi::OsString> = args.collect();
     match cmd.to_str() {
@@ -45,7 +53,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!("hci2mqtt: unknown command {cmd:?}\n\n{USAGE}");
-            ExitCode::from(2)
+            ExitCode::from(hci2mqtt::cli::exit::USAGE as u8)
         }
     }
 }

@@ -487,7 +487,7 @@ fn supervise(code: i32, wait: Duration, until_runs: usize) -> Option<usize> {
 
 #[test]
 fn supervisor_section_restarts_on_failure_not_on_usage_error() {
-    // Exit 1 (e.g. a bad config) is unexpected: restarted again and again.
+    // Exit 1 (a runtime failure) is unexpected: restarted again and again.
     let Some(n) = supervise(1, Duration::from_secs(20), 3) else {
         return;
     };
@@ -495,4 +495,7 @@ fn supervisor_section_restarts_on_failure_not_on_usage_error() {
     // Exit 2 (a command-line error) is in exitcodes: run once, not restarted.
     let n = supervise(2, Duration::from_secs(3), usize::MAX).unwrap();
     assert_eq!(n, 1, "exit 2 must not be restarted");
+    // Exit 78 (a config error) is not restarted either.
+    let n = supervise(78, Duration::from_secs(3), usize::MAX).unwrap();
+    assert_eq!(n, 1, "exit 78 must not be restarted");
 }

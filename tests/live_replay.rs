@@ -42,7 +42,7 @@ fn bad_adapter_specs_are_usage_errors_with_the_accepted_forms() {
         .args(["run", "--adapter", "tcp:nohost"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "usage error");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("missing :PORT") && err.contains("serial:/dev/ttyX"),
@@ -52,7 +52,7 @@ fn bad_adapter_specs_are_usage_errors_with_the_accepted_forms() {
 
 #[test]
 fn no_bluetooth_in_this_kernel_is_a_clear_error() {
-    // Here AF_BLUETOOTH does not exist: exit 1 with the reason. Where it exists, hci99 does not:
+    // Here AF_BLUETOOTH does not exist: exit 69 (unavailable, worth retrying) with the reason. Where it exists, hci99 does not:
     // the adapter may still appear (boot order), so it keeps retrying; stop it after a moment.
     let mut child = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
         .args(["run", "--adapter", "hci99"])
@@ -72,7 +72,7 @@ fn no_bluetooth_in_this_kernel_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     match exited {
         Some(st) => assert!(
-            st.code() == Some(1) && err.contains("no Bluetooth sockets"),
+            st.code() == Some(69) && err.contains("no Bluetooth sockets"),
             "{err}"
         ),
         None => assert!(
@@ -80,4 +80,46 @@ fn no_bluetooth_in_this_kernel_is_a_clear_error() {
             "{err}"
         ),
     }
+}
+
+/// Exit statuses a supervisor can act on: config errors (78) and transports that can never
+/// work (69) end at once instead of being retried forever.
+#[test]
+fn exit_statuses_tell_config_errors_from_unavailable_transports() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let dir = std::env::temp_dir().join(format!("hci2mqtt-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[scan]\nactiv = true\n").unwrap();
+    let (code, err) = run(&["run", "--config", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(78), "{err}");
+    assert!(err.contains("line 2") && err.contains("activ"), "{err}");
+    let (code, err) = run(&["run", "--config", "/nonexistent/hci2mqtt.toml"]);
+    assert_eq!(code, Some(78), "{err}");
+    let (code, err) = run(&[
+        "replay",
+        "demo/flat.btsnoop",
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(78), "{err}");
+    let adapter = dir.join("adapter.toml");
+    std::fs::write(&adapter, "[scan]\nadapter = \"tcp:nohost\"\n").unwrap();
+    let (code, err) = run(&["run", "--config", adapter.to_str().unwrap()]);
+    assert_eq!(code, Some(78), "{err}");
+    assert!(err.contains("[scan] adapter"), "{err}");
+    for never in ["serial:/dev/null", &format!("serial:{}", dir.display())] {
+        let (code, err) = run(&["run", "--adapter", never]);
+        assert_eq!(code, Some(69), "{never}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -73,7 +73,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Option<Args>, String> {
 
 /// Keys from `--config` (only when given: a replay does not read `/etc/hci2mqtt.toml`) then
 /// `--key` (which wins for the same MAC); shared with `run`, so errors read the same.
-pub fn load_keys(config: Option<&PathBuf>, keys: &[String]) -> Result<KeyStore, String> {
+pub fn load_keys(config: Option<&PathBuf>, keys: &[String]) -> Result<KeyStore, super::Failure> {
     let cfg = match config {
         Some(path) => super::run::load_config(Some(path))?,
         None => Config::default(),
@@ -144,7 +144,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(k) => k,
         Err(e) => {
             eprintln!("hci2mqtt replay: {e}");
-            return ExitCode::from(2);
+            return e.exit_code();
         }
     };
     let mut reader = match capture::open(&args.file) {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use super::{exit, Failure};
 use crate::config::{self, Config};
 use crate::decode::KeyStore;
 use crate::event_loop::{Live, LiveOptions, NoObserver, Observer};
@@ -90,7 +91,7 @@ pub fn parse_common(
 }
 
 /// The config: `--config`, else the default file when it exists, else an empty config.
-pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     let p = match path {
         Some(p) => p.to_path_buf(),
         None => {
@@ -101,7 +102,7 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
             d
         }
     };
-    let cfg = Config::load(&p).map_err(|e| e.to_string())?;
+    let cfg = Config::load(&p).map_err(|e| Failure::config(e.to_string()))?;
     for w in &cfg.warnings {
         eprintln!("hci2mqtt: warning: {w}");
     }
@@ -109,11 +110,11 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
 }
 
 /// Keys from the config, then `--key` arguments (which win for the same MAC).
-pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, String> {
+pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, Failure> {
     let mut ks = cfg.keystore();
     for k in args {
         ks.insert_arg(k)
-            .map_err(|e| format!("--key {}: {e}", redact(k)))?;
+            .map_err(|e| Failure::usage(format!("--key {}: {e}", redact(k))))?;
     }
     Ok(ks)
 }
@@ -128,13 +129,14 @@ fn redact(arg: &str) -> String {
 }
 
 /// Live options from the config and arguments.
-pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, String> {
-    let spec = a
-        .adapter
-        .as_deref()
-        .or(cfg.scan.adapter.as_deref())
-        .unwrap_or("hci0");
-    let adapter = AdapterSpec::parse(spec)?;
+pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, Failure> {
+    let adapter = match (&a.adapter, &cfg.scan.adapter) {
+        (Some(spec), _) => AdapterSpec::parse(spec).map_err(Failure::usage)?,
+        (None, Some(spec)) => {
+            AdapterSpec::parse(spec).map_err(|e| Failure::config(format!("[scan] adapter: {e}")))?
+        }
+        (None, None) => AdapterSpec::parse("hci0")?,
+    };
     let raw = adapter.is_raw_socket();
     let sc = &cfg.scan;
     let scan = scan::Options {
@@ -158,7 +160,7 @@ pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, String>
                 Some(p) => Config::load(p).map_err(|e| e.to_string())?,
                 None => Config::default(),
             };
-            keys(&cfg, &cli_keys)
+            keys(&cfg, &cli_keys).map_err(|e| e.message)
         }) as crate::event_loop::KeyReloader
     };
     Ok(LiveOptions {
@@ -173,15 +175,20 @@ pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, String>
 }
 
 /// Runs the loop (or a replay) with `observer`; returns the exit code.
-pub fn run_with(a: CommonArgs, observer: &mut dyn Observer) -> Result<i32, String> {
+pub fn run_with(a: CommonArgs, observer: &mut dyn Observer) -> Result<i32, Failure> {
     let cfg = load_config(a.config.as_deref())?;
     let ks = keys(&cfg, &a.keys)?;
     let opts = live_options(&cfg, &a)?;
-    let mut services = super::services::build(&cfg)?;
+    let mut services = super::services::build(&cfg).map_err(Failure::config)?;
     let mut pipeline = Pipeline::new(ks, Options::default());
     if let AdapterSpec::Replay(path) = &opts.adapter {
         let path = path.clone();
-        return replay_adapter(&path, &mut pipeline, &mut services, observer);
+        return Ok(replay_adapter(
+            &path,
+            &mut pipeline,
+            &mut services,
+            observer,
+        )?);
     }
     let mut live = Live::new(opts, &mut pipeline, &mut services, observer)?;
     Ok(live.run())
@@ -196,14 +203,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("hci2mqtt run: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
+            return ExitCode::from(exit::USAGE as u8);
         }
     };
     match run_with(a, &mut NoObserver) {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
             eprintln!("hci2mqtt: {e}");
-            ExitCode::from(1)
+            e.exit_code()
         }
     }
 }
@@ -355,6 +362,8 @@ mod tests {
     fn keys_are_validated_and_never_echoed() {
         let cfg = Config::default();
         let e = keys(&cfg, &["A4:C1:38:00:00:01=00112233".into()]).unwrap_err();
+        assert_eq!(e.status, exit::USAGE);
+        let e = e.message;
         assert!(
             e.contains("A4:C1:38:00:00:01=<key>") && !e.contains("00112233"),
             "{e}"

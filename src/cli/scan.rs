@@ -254,7 +254,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(k) => k,
         Err(e) => {
             eprintln!("hci2mqtt: {e}");
-            return ExitCode::from(1);
+            return e.exit_code();
         }
     };
     let mut table = Table {
@@ -268,7 +268,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("hci2mqtt: {e}");
-            return ExitCode::from(1);
+            return e.exit_code();
         }
     };
     print!("{}", table.render(&keys));
@@ -279,7 +279,7 @@ fn scan_with(
     a: super::run::CommonArgs,
     cfg: &crate::config::Config,
     table: &mut Table,
-) -> Result<i32, String> {
+) -> Result<i32, super::Failure> {
     let ks = super::run::keys(cfg, &a.keys)?;
     let opts = super::run::live_options(cfg, &a)?;
     let mut services: Vec<Box<dyn crate::service::Service>> = Vec::new();
@@ -287,7 +287,12 @@ fn scan_with(
     // A capture gives the same table, which is handy to look at a recording made elsewhere.
     if let crate::hci::adapter::AdapterSpec::Replay(path) = &opts.adapter {
         let path = path.clone();
-        return super::run::replay_adapter(&path, &mut pipeline, &mut services, table);
+        return Ok(super::run::replay_adapter(
+            &path,
+            &mut pipeline,
+            &mut services,
+            table,
+        )?);
     }
     let mut live = crate::event_loop::Live::new(opts, &mut pipeline, &mut services, table)?;
     let code = live.run();

@@ -147,7 +147,11 @@ impl Transport {
                         Some(libc::EBUSY) => " (used by another program)",
                         _ => "",
                     };
-                    OpenError::new(format!("{}: {e}{hint}", path.display()), true)
+                    // A directory, a non-tty or an impossible baud rate never starts working;
+                    // a missing, busy or forbidden tty may (plugged in, freed, group added).
+                    let never = e.kind() == std::io::ErrorKind::InvalidInput
+                        || e.raw_os_error() == Some(libc::EISDIR);
+                    OpenError::new(format!("{}: {e}{hint}", path.display()), !never)
                 }),
             AdapterSpec::Replay(p) => Err(OpenError::new(
                 format!("replay:{} is not a live transport", p.display()),

@@ -250,10 +250,11 @@ impl Serial {
                 format!("unsupported baud rate {baud}"),
             )
         })?;
+        // InvalidInput: this path can never work (a file, /dev/null), unlike a tty not yet there.
         let mut t = termios::tcgetattr(fd.as_fd()).map_err(|e| {
             io::Error::new(
-                io::Error::from(e).kind(),
-                format!("{}: not a serial port ({e})", path.display()),
+                io::ErrorKind::InvalidInput,
+                format!("not a serial port ({e})"),
             )
         })?;
         termios::cfmakeraw(&mut t);

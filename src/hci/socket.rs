@@ -166,6 +166,9 @@ pub struct OpenError {
     /// The adapter is down and bringing it up was refused for want of CAP_NET_ADMIN (the loop
     /// adds what to do when it has already dropped that capability).
     pub needs_net_admin: bool,
+    /// A capability is missing (the message names the `setcap` line): exit status
+    /// [`crate::cli::exit::NO_PERMISSION`] rather than "adapter unavailable".
+    pub no_privilege: bool,
 }
 
 impl OpenError {
@@ -174,6 +177,7 @@ impl OpenError {
             message,
             retry,
             needs_net_admin: false,
+            no_privilege: false,
         }
     }
 }
@@ -208,6 +212,7 @@ pub fn explain_devup_error(name: &str, e: &io::Error) -> OpenError {
     match e.raw_os_error() {
         Some(libc::EPERM) | Some(libc::EACCES) => OpenError {
             needs_net_admin: true,
+            no_privilege: true,
             ..err(
                 format!("{name} is down and bringing it up needs CAP_NET_ADMIN; run `{}` (or `sudo hciconfig {name} up`)", setcap_hint()),
                 false,
@@ -424,7 +429,10 @@ impl HciSocket {
         // SAFETY: zero-initialised and possibly filled by the kernel; every bit pattern is valid.
         let got = unsafe { got.assume_init() };
         if !passes_le_meta(&got) {
-            return Err(err(filter_stripped_message(&name), false));
+            return Err(OpenError {
+                no_privilege: true,
+                ..err(filter_stripped_message(&name), false)
+            });
         }
         Ok(HciSocket {
             fd,
