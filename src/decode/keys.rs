@@ -239,7 +239,7 @@ mod tests {
             s.insert_arg("A4:C1:38:00:00=e85feb8d3d3c97b853075158487ca39a"),
             Err(KeyError::BadMac(_))
         ));
-        assert!(matches!(s.insert_arg("nokey"), Err(KeyError::BadMac(_))));
+        assert!(matches!(s.insert_arg("nokey"), Err(KeyError::NoSeparator)));
         assert!(s
             .insert_arg("A4:C1:38:00:00:01=e85feb8d3d3c97b853075158487ca39a")
             .is_ok());
