@@ -194,6 +194,10 @@ impl<'a> Live<'a> {
         mask.add(Signal::SIGINT);
         mask.add(Signal::SIGTERM);
         mask.add(Signal::SIGHUP);
+        // SIGUSR1 prints a status dump; SIGUSR2 is taken too, so a stray `kill -USR2` does not
+        // kill the gateway without its clean offline message.
+        mask.add(Signal::SIGUSR1);
+        mask.add(Signal::SIGUSR2);
         // Blocked signals are delivered through the signalfd only (single-threaded process).
         mask.thread_block()
             .map_err(|e| format!("sigprocmask: {e}"))?;
@@ -646,6 +650,8 @@ impl<'a> Live<'a> {
                         }
                     }
                     Ok(Signal::SIGHUP) => self.reload_keys(),
+                    Ok(Signal::SIGUSR1) => log(&format!("status: {}", self.status_line())),
+                    Ok(Signal::SIGUSR2) => log("SIGUSR2 ignored (SIGUSR1 prints the status)"),
                     _ => {}
                 },
                 Ok(None) => return,
@@ -696,28 +702,41 @@ impl<'a> Live<'a> {
         }
     }
 
-    fn finish(&mut self, code: i32) -> i32 {
-        let reg = self.poll.registry();
-        for s in self.services.iter_mut() {
-            s.shutdown(reg, SERVICE_SHUTDOWN_BUDGET);
-        }
-        self.flush_record();
+    /// Counters, devices and link state: the exit summary and the SIGUSR1 dump.
+    fn status_line(&self) -> String {
         let s = self.pipeline.stats();
         let f = self.deframer.stats;
-        log(&format!(
-            "exit: {} reports, {} readings, {} duplicates, {} without key, {} decrypt failures; link: {} connects, {} losses, {} scan setups, {} watchdog restarts; H4: {} garbage bytes, {} resyncs",
+        let link = match &self.link {
+            Link::Down { .. } => "down",
+            Link::Connecting(_) => "connecting",
+            Link::Up(_) => "up",
+        };
+        format!(
+            "{} reports, {} readings, {} duplicates, {} without key, {} decrypt failures; {} devices; link {} ({}): {} connects, {} losses, {} scan setups, {} watchdog restarts; H4: {} garbage bytes, {} resyncs",
             self.stats.reports,
             s.decoded,
             s.duplicates,
             s.no_key,
             s.decrypt_failures,
+            self.pipeline.devices().len(),
+            self.opts.adapter,
+            link,
             self.stats.connects,
             self.stats.link_losses,
             self.stats.scan_setups_completed,
             self.stats.watchdog_restarts,
             f.garbage_bytes,
             f.resyncs
-        ));
+        )
+    }
+
+    fn finish(&mut self, code: i32) -> i32 {
+        let reg = self.poll.registry();
+        for s in self.services.iter_mut() {
+            s.shutdown(reg, SERVICE_SHUTDOWN_BUDGET);
+        }
+        self.flush_record();
+        log(&format!("exit: {}", self.status_line()));
         code
     }
 }

@@ -78,6 +78,15 @@ fn garbage_on_the_stream_is_skipped_and_counted() {
         serde_json::from_slice(&got[..got.iter().position(|b| *b == b'\n').unwrap()]).unwrap();
     assert_eq!(line["mac"], "A4:C1:38:0E:FD:78");
     assert_eq!(line["temperature"], 26.1);
+    // SIGUSR2 must not kill the gateway; SIGUSR1 dumps the status to stderr.
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR2) };
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGUSR1/SIGUSR2 ended the process"
+    );
     // SAFETY: kill(2) on our own child; the peer answers the final disable.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let mut h = [0u8; 6];
@@ -96,4 +105,13 @@ fn garbage_on_the_stream_is_skipped_and_counted() {
     let want = format!("H4: {junk_sent} garbage bytes");
     assert!(err.contains(&want), "expected {want:?} in: {err}");
     assert!(!err.contains(" 0 resyncs"), "{err}");
+    assert!(err.contains("SIGUSR2 ignored"), "{err}");
+    let status = err
+        .lines()
+        .find(|l| l.contains("status: "))
+        .unwrap_or_else(|| panic!("no SIGUSR1 status line: {err}"));
+    assert!(
+        status.contains("1 readings") && status.contains("1 devices") && status.contains("(up)"),
+        "{status}"
+    );
 }
