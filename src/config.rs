@@ -237,29 +237,19 @@ impl Config {
         let has_secrets = cfg.sensors.iter().any(|s| s.key.is_some())
             || cfg.mqtt.as_ref().is_some_and(|m| m.password.is_some());
         if has_secrets {
-            use std::os::unix::fs::PermissionsExt;
-            if let Ok(md) = std::fs::metadata(path) {
-                let mode = md.permissions().mode();
-                if mode & 0o077 != 0 {
-                    cfg.warnings.push(format!(
-                        "{origin} holds keys or passwords and is readable by others (mode {:o}); run: chmod 600 {origin}",
-                        mode & 0o777
-                    ));
-                }
+            if let Some(mode) = readable_by_others(path) {
+                cfg.warnings.push(format!(
+                    "{origin} holds keys or passwords and is readable by others (mode {mode:o}); run: chmod 600 {origin}"
+                ));
             }
         }
         if let Some(f) = cfg.mqtt.as_ref().and_then(|m| m.password_file.as_ref()) {
-            use std::os::unix::fs::PermissionsExt;
-            if let Ok(md) = std::fs::metadata(f) {
-                let mode = md.permissions().mode();
-                if mode & 0o077 != 0 {
-                    cfg.warnings.push(format!(
-                        "[mqtt] password_file {} is readable by others (mode {:o}); run: chmod 600 {}",
-                        f.display(),
-                        mode & 0o777,
-                        f.display()
-                    ));
-                }
+            if let Some(mode) = readable_by_others(f) {
+                cfg.warnings.push(format!(
+                    "[mqtt] password_file {} is readable by others (mode {mode:o}); run: chmod 600 {}",
+                    f.display(),
+                    f.display()
+                ));
             }
         }
         Ok(cfg)
@@ -373,10 +363,17 @@ fn located(text: &str, origin: &str, e: &toml::de::Error) -> ConfigError {
     }
 }
 
+/// The permission bits of `path` when group or others may access it (secrets must be 0600).
+fn readable_by_others(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
 /// Fields whose value is never repeated in an error.
 const SECRET_FIELDS: &[&str] = &["password", "key", "username"];
 
-/// `msg` with every backtick- or double-quoted part replaced by `…`.
+/// `msg` with every backtick- or double-quoted part replaced by `(value not shown)`.
 fn scrub_values(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut inside: Option<char> = None;

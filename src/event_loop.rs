@@ -412,7 +412,7 @@ impl<'a> Live<'a> {
             Err(e) => {
                 if !e.retry && !self.ever_up {
                     log(&e.message);
-                    self.exit = Some(if e.no_privilege {
+                    self.exit = Some(if e.missing.is_some() {
                         crate::cli::exit::NO_PERMISSION
                     } else {
                         crate::cli::exit::UNAVAILABLE
@@ -420,7 +420,9 @@ impl<'a> Live<'a> {
                     return;
                 }
                 let mut msg = e.message;
-                if self.privileges_dropped && e.needs_net_admin {
+                if self.privileges_dropped
+                    && e.missing == Some(crate::hci::socket::Capability::NetAdmin)
+                {
                     msg.push_str(
                         " [capabilities were dropped after start-up, so hci2mqtt cannot bring it up itself: \
                          `bluetoothctl power on` or `hciconfig hciN up` does; hci2mqtt keeps retrying]",

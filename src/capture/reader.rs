@@ -93,7 +93,6 @@ pub struct Packet<'a> {
     pub received: bool,
 }
 
-/// A streaming capture reader.
 /// Longest text line accepted (a hex HCI packet of the largest event, with spaces and a
 /// comment, is under 2 KB).
 pub const MAX_LINE: usize = 16 * 1024;
@@ -102,6 +101,7 @@ pub const MAX_LINE: usize = 16 * 1024;
 /// and a 16-bit length.
 const MAX_PACKET: usize = 1 + 4 + 65535;
 
+/// A streaming capture reader.
 pub struct Reader<R: BufRead> {
     src: R,
     kind: Kind,

@@ -3,6 +3,22 @@
 
 pub mod replay;
 
+pub mod services;
+
+/// `hci2mqtt 0.1.0 (commit abc1234, target x86_64-unknown-linux-musl)`.
+pub fn version_line() -> String {
+    format!(
+        "hci2mqtt {} (commit {}, target {})",
+        env!("CARGO_PKG_VERSION"),
+        option_env!("HCI2MQTT_GIT_COMMIT").unwrap_or("unknown"),
+        option_env!("HCI2MQTT_TARGET").unwrap_or(std::env::consts::ARCH),
+    )
+}
+
+// Live capture subcommands.
+pub mod run;
+pub mod scan;
+
 /// Exit statuses, so that a supervisor can tell "fix the setup" from "try again". Documented in
 /// `hci2mqtt --help` and the README; the systemd unit does not restart on USAGE, CONFIG or
 /// NO_PERMISSION (`RestartPreventExitStatus`).
@@ -63,18 +79,3 @@ impl core::fmt::Display for Failure {
         f.write_str(&self.message)
     }
 }
-pub mod services;
-
-/// `hci2mqtt 0.1.0 (commit abc1234, target x86_64-unknown-linux-musl)`.
-pub fn version_line() -> String {
-    format!(
-        "hci2mqtt {} (commit {}, target {})",
-        env!("CARGO_PKG_VERSION"),
-        option_env!("HCI2MQTT_GIT_COMMIT").unwrap_or("unknown"),
-        option_env!("HCI2MQTT_TARGET").unwrap_or(std::env::consts::ARCH),
-    )
-}
-
-// Live capture subcommands.
-pub mod run;
-pub mod scan;

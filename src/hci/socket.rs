@@ -163,12 +163,19 @@ pub enum Which {
 pub struct OpenError {
     pub message: String,
     pub retry: bool,
-    /// The adapter is down and bringing it up was refused for want of CAP_NET_ADMIN (the loop
-    /// adds what to do when it has already dropped that capability).
-    pub needs_net_admin: bool,
-    /// A capability is missing (the message names the `setcap` line): exit status
-    /// [`crate::cli::exit::NO_PERMISSION`] rather than "adapter unavailable".
-    pub no_privilege: bool,
+    /// The capability whose absence caused this (the message names the `setcap` line): exit
+    /// status [`crate::cli::exit::NO_PERMISSION`] rather than "adapter unavailable", and for
+    /// CAP_NET_ADMIN the loop adds what to do once it has dropped that capability.
+    pub missing: Option<Capability>,
+}
+
+/// A capability the raw socket path may lack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capability {
+    /// LE commands and LE Meta events in the socket filter.
+    NetRaw,
+    /// Bringing a down adapter up (HCIDEVUP).
+    NetAdmin,
 }
 
 impl OpenError {
@@ -176,8 +183,7 @@ impl OpenError {
         OpenError {
             message,
             retry,
-            needs_net_admin: false,
-            no_privilege: false,
+            missing: None,
         }
     }
 }
@@ -211,8 +217,7 @@ pub fn explain_socket_error(e: &io::Error) -> OpenError {
 pub fn explain_devup_error(name: &str, e: &io::Error) -> OpenError {
     match e.raw_os_error() {
         Some(libc::EPERM) | Some(libc::EACCES) => OpenError {
-            needs_net_admin: true,
-            no_privilege: true,
+            missing: Some(Capability::NetAdmin),
             ..err(
                 format!("{name} is down and bringing it up needs CAP_NET_ADMIN; run `{}` (or `sudo hciconfig {name} up`)", setcap_hint()),
                 false,
@@ -430,7 +435,7 @@ impl HciSocket {
         let got = unsafe { got.assume_init() };
         if !passes_le_meta(&got) {
             return Err(OpenError {
-                no_privilege: true,
+                missing: Some(Capability::NetRaw),
                 ..err(filter_stripped_message(&name), false)
             });
         }
