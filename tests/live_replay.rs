@@ -123,3 +123,29 @@ fn exit_statuses_tell_config_errors_from_unavailable_transports() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A serial port that may be plugged in later is retried with backoff, and its error is
+/// logged once, not once per attempt; SIGTERM still ends it cleanly (exit 0).
+#[test]
+fn an_absent_tty_is_retried_and_logged_once() {
+    let tty = format!("/dev/ttyhci2mqtt-absent-{}", std::process::id());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+        .args(["run", "--adapter", &format!("serial:{tty}")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Backoff starts small, so three seconds cover several attempts.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "still retrying");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let mentions = err
+        .lines()
+        .filter(|l| l.contains(&tty) && !l.contains("exit:"))
+        .count();
+    assert_eq!(mentions, 1, "logged once: {err}");
+    assert!(err.contains("not plugged in"), "{err}");
+}
