@@ -3,9 +3,14 @@
 //! through the pipeline; the device table stays at its cap, evictions are counted, and the
 //! process's resident memory does not grow with the number of addresses.
 
+mod support;
+
 use hci2mqtt::decode::KeyStore;
+use hci2mqtt::hci::event::Addr;
 use hci2mqtt::pipeline::{Options, Pipeline};
 use hci2mqtt::Reading;
+use support::ad;
+use support::rng::Rng;
 
 fn vm_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -18,23 +23,16 @@ fn vm_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// A legacy LE Advertising Report event carrying an (encrypted, v5) MiBeacon frame from `addr`.
-fn mibeacon_event(addr: [u8; 6], counter: u8, out: &mut Vec<u8>) {
+/// An ADV_IND from `addr` (random address) carrying an encrypted MiBeacon v5 frame.
+fn mibeacon_event(addr: Addr, counter: u8) -> Vec<u8> {
     // MiBeacon v5, encrypted + object + MAC-less: frame control 0x5858, product 0x055B.
-    let svc: [u8; 20] = [
-        0x95, 0xFE, 0x58, 0x58, 0x5B, 0x05, counter, 0xD6, 0x1E, 0x94, 0x6A, 0x1F, 0x00, 0x00,
-        0x00, 0x3A, 0x3C, 0xA3, 0x0D, 0xEE,
+    let frame: [u8; 18] = [
+        0x58, 0x58, 0x5B, 0x05, counter, 0xD6, 0x1E, 0x94, 0x6A, 0x1F, 0x00, 0x00, 0x00, 0x3A,
+        0x3C, 0xA3, 0x0D, 0xEE,
     ];
-    let ad_len = 2 + svc.len(); // len byte + type byte + svc
-    out.clear();
-    out.extend_from_slice(&[0x04, 0x3E, 0, 0x02, 1, 0x00, 0x01]);
-    out.extend(addr.iter().rev());
-    out.push(ad_len as u8);
-    out.push(svc.len() as u8 + 1);
-    out.push(0x16);
-    out.extend_from_slice(&svc);
-    out.push(0xC0); // rssi -64
-    out[2] = (out.len() - 3) as u8;
+    let mut data = Vec::with_capacity(22);
+    ad::service_data16(&mut data, 0xFE95, &frame);
+    ad::event_typed(addr, 0x01, 0x00, -64, &data)
 }
 
 #[derive(Default)]
@@ -56,17 +54,14 @@ fn million_random_addresses_stay_bounded() {
         },
     );
     let mut sink = Count::default();
-    let mut ev = Vec::with_capacity(64);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let mut rss_at_100k = 0;
     let n = 1_000_000u64;
     for i in 0..n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let b = x.to_le_bytes();
-        let addr = [b[0] | 0xC0, b[1], b[2], b[3], b[4], b[5]]; // static random address
-        mibeacon_event(addr, i as u8, &mut ev);
+        let b = rng.next().to_le_bytes();
+        // A static random address: the two most significant bits set.
+        let addr = Addr([b[0] | 0xC0, b[1], b[2], b[3], b[4], b[5]]);
+        let ev = mibeacon_event(addr, i as u8);
         p.handle_packet(&ev, &mut sink);
         if i == 100_000 {
             rss_at_100k = vm_rss_kb();

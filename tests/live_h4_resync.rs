@@ -12,11 +12,9 @@ use std::time::{Duration, Instant};
 const BUMBLE_REPORT: &str =
     "043e340d0101000078fd0e38c1a401010000ce0000000000000000001a020106161695fe4858422529202d8c7a76b756a82a0078b8224e";
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
+mod support;
+
+use support::hex::hex;
 
 #[test]
 fn garbage_on_the_stream_is_skipped_and_counted() {

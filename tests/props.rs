@@ -8,31 +8,17 @@ use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
 use hci2mqtt::hci::event::{Addr, Event, EventKind};
 use hci2mqtt::pipeline::{Options, Pipeline};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let n = (self.next() % (max as u64 + 1)) as usize;
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+mod support;
 
+use support::rng::Rng;
+use support::vectors;
+
+/// Every H4 packet of every corpus vector (given events and the ones built from fields).
 fn seeds() -> Vec<Vec<u8>> {
-    let text = include_str!("data/vectors/mibeacon.jsonl");
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            v["hci_event_hex"].as_str().map(|h| {
-                (0..h.len() / 2)
-                    .filter_map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok())
-                    .collect()
-            })
-        })
+    ["mibeacon.jsonl", "bthome-atc.jsonl", "brands.jsonl"]
+        .iter()
+        .flat_map(|f| vectors::load(f))
+        .flat_map(|v| vectors::packets(&v))
         .collect()
 }
 
@@ -99,7 +85,7 @@ fn exercise_decoders(payload: &[u8], ks: &KeyStore) {
 
 #[test]
 fn random_bytes_never_panic() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let ks = keys();
     let mut pipe = Pipeline::new(keys(), Options::default());
     let mut sink = |_: &Reading| {};
@@ -124,7 +110,7 @@ fn random_bytes_never_panic() {
 
 #[test]
 fn mutated_vectors_never_panic() {
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut rng = Rng::new(0xD1B5_4A32_D192_ED03);
     let ks = keys();
     let seeds = seeds();
     assert!(seeds.len() > 30);
@@ -159,7 +145,7 @@ fn mutated_vectors_never_panic() {
 
 #[test]
 fn random_capture_files_never_panic() {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     let demo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/flat.btsnoop")).unwrap();
     let prefixes: [&[u8]; 4] = [
         b"",

@@ -99,7 +99,7 @@ fields! {
     BUTTON = "button", "", "", "", Event, false;
     // Diagnostics in seconds.
     NO_MOTION_TIME = "no motion time", "s", "duration", "measurement", Sensor, false;
-    // BTHome (fmt-a): binary states, bleparser/ble_monitor key names, HA binary_sensor classes.
+    // BTHome: binary states, bleparser/ble_monitor key names, HA binary_sensor classes.
     BINARY = "binary", "", "", "", Binary, false;
     BATTERY_CHARGING = "battery charging", "", "battery_charging", "", Binary, false;
     CARBON_MONOXIDE = "carbon monoxide", "", "carbon_monoxide", "", Binary, false;
@@ -118,10 +118,10 @@ fields! {
     TAMPER = "tamper", "", "tamper", "", Binary, false;
     VIBRATION = "vibration", "", "vibration", "", Binary, false;
     WINDOW = "window", "", "window", "", Binary, false;
-    // BTHome (fmt-a): events.
+    // BTHome: events.
     DIMMER = "dimmer", "", "", "", Event, false;
     STEPS = "steps", "", "", "", Sensor, false;
-    // BTHome (fmt-a): measurements (HA device_class/unit/state_class combinations HA accepts).
+    // BTHome: measurements (HA device_class/unit/state_class combinations HA accepts).
     ROTATION = "rotation", "°", "", "measurement", Sensor, false;
     DISTANCE_MM = "distance mm", "mm", "distance", "measurement", Sensor, false;
     DISTANCE = "distance", "m", "distance", "measurement", Sensor, false;
@@ -142,7 +142,7 @@ fields! {
     CHANNEL = "channel", "", "", "", Sensor, false;
     ROTATIONAL_SPEED = "rotational speed", "rpm", "", "measurement", Sensor, false;
     LIGHT_LEVEL = "light level", "", "", "measurement", Sensor, false;
-    // fmt-b formats (Qingping, Govee, Inkbird, SwitchBot, ThermoPro, Ruuvi, SensorPush...).
+    // Brand formats (Qingping, Govee, Inkbird, SwitchBot, ThermoPro, Ruuvi, SensorPush...).
     DOOR_LEFT_OPEN = "door left open", "", "problem", "", Binary, false;
     TEMPERATURE_PROBE_1 = "temperature probe 1", "°C", "temperature", "measurement", Sensor, false;
     TEMPERATURE_PROBE_2 = "temperature probe 2", "°C", "temperature", "measurement", Sensor, false;

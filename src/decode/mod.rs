@@ -306,7 +306,7 @@ pub static FORMATS: &[&Format] = &[
     &bthome::FORMAT_V1,
     &bthome::FORMAT_V1_ENCRYPTED,
     &qingping::FORMAT,
-    // fmt-b: formats keyed on a local name go before Govee, whose matcher is the most permissive.
+    // Formats keyed on a local name go before Govee, whose matcher is the most permissive.
     &inkbird::FORMAT,
     &switchbot::FORMAT,
     &thermopro::FORMAT,
@@ -315,7 +315,7 @@ pub static FORMATS: &[&Format] = &[
     &ruuvi::FORMAT,
     &ruuvi::FORMAT_URL,
     &govee::FORMAT,
-    // fmt-b: keep last (its Custom matcher declines adverts that belong to a sensor format).
+    // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
 ];
 

@@ -420,6 +420,77 @@ impl<'a> Report<'a> {
     }
 }
 
+impl Report<'_> {
+    /// The largest AD data a legacy report carries (Core Vol 6 Part B 2.3.1).
+    pub const LEGACY_MAX_DATA: usize = 31;
+
+    /// Appends this report as one whole H4 event, through the same field offsets the views
+    /// read: a legacy LE Advertising Report when the report is legacy and its data fits one,
+    /// otherwise an LE Extended Advertising Report. For tests and generators, which then
+    /// build packets with the code that parses them. Data longer than an event holds (255
+    /// bytes of parameters) is cut to fit.
+    pub fn emit(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        let rssi = self.rssi.unwrap_or(RSSI_UNAVAILABLE) as u8;
+        let legacy = self.is_legacy() && self.data.len() <= Self::LEGACY_MAX_DATA;
+        // Header bytes before the data, and all bytes besides it (a legacy report ends in RSSI).
+        let (subevent, header, fixed) = if legacy {
+            (LE_ADVERTISING_REPORT, field::ADV_DATA, field::ADV_FIXED)
+        } else {
+            (
+                LE_EXTENDED_ADVERTISING_REPORT,
+                field::EXT_DATA,
+                field::EXT_DATA,
+            )
+        };
+        let room = 255 - field::LE_REPORTS - fixed;
+        let data = &self.data[..self.data.len().min(room)];
+        out.extend_from_slice(&[H4_EVENT, EVT_LE_META, 0, subevent, 1]);
+        let r = out.len();
+        out.resize(r + header, 0);
+        let rep = &mut out[r..];
+        if legacy {
+            rep[field::ADV_EVT_TYPE] = ext_to_legacy(self.event_type);
+            rep[field::ADV_ADDR_TYPE] = self.addr_type;
+            rep[field::ADV_ADDR].copy_from_slice(&self.addr.to_le());
+            rep[field::ADV_DATA_LEN] = data.len() as u8;
+            out.extend_from_slice(data);
+            out.push(rssi);
+        } else {
+            rep[field::EXT_EVT_TYPE].copy_from_slice(&self.event_type.to_le_bytes());
+            rep[field::EXT_ADDR_TYPE] = self.addr_type;
+            rep[field::EXT_ADDR].copy_from_slice(&self.addr.to_le());
+            rep[field::EXT_PRIMARY_PHY] = self.primary_phy;
+            rep[field::EXT_SECONDARY_PHY] = self.secondary_phy;
+            rep[field::EXT_SID] = self.sid;
+            rep[field::EXT_TX_POWER] = self.tx_power.unwrap_or(RSSI_UNAVAILABLE) as u8;
+            rep[field::EXT_RSSI] = rssi;
+            rep[field::EXT_DIRECT_ADDR_TYPE] = 0;
+            rep[field::EXT_DATA_LEN] = data.len() as u8;
+            out.extend_from_slice(data);
+        }
+        out[start + field::PARAM_LEN] = (out.len() - start - field::PARAMS) as u8;
+    }
+}
+
+/// A received report with defaults for what tests rarely care about: legacy ADV_IND
+/// (connectable, scannable, undirected), public address, 1M PHY, no TX power.
+impl<'a> Report<'a> {
+    pub fn adv_ind(addr: Addr, rssi: i8, data: &'a [u8]) -> Report<'a> {
+        Report {
+            event_type: legacy_to_ext(0x00),
+            addr_type: 0,
+            addr,
+            rssi: Some(rssi),
+            tx_power: None,
+            primary_phy: 1,
+            secondary_phy: 0,
+            sid: 0xFF,
+            data,
+        }
+    }
+}
+
 /// Extended advertising report event-type bits (Core Vol 4 Part E 7.7.65.13).
 pub mod ext_evt {
     pub const CONNECTABLE: u16 = 1 << 0;
@@ -439,6 +510,18 @@ pub fn legacy_to_ext(t: u8) -> u16 {
         0x03 => 0x0010,
         0x04 => 0x001B,
         _ => ext_evt::LEGACY,
+    }
+}
+
+/// The legacy event type of extended event-type bits: the inverse of [`legacy_to_ext`] on
+/// the five legacy PDUs (anything else reads as ADV_IND).
+pub fn ext_to_legacy(t: u16) -> u8 {
+    match t | ext_evt::LEGACY {
+        0x0015 => 0x01,
+        0x0012 => 0x02,
+        0x0010 => 0x03,
+        0x001B | 0x001A => 0x04,
+        _ => 0x00,
     }
 }
 
@@ -841,6 +924,43 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn emit_then_parse_gives_the_report_back() {
+        // Re-emitting a parsed real event gives its bytes back.
+        let real =
+            hex("043e22020103013412b69009e01602010612ffc0ac916400160001000000000000000000c2");
+        let r = single_adv_report(&real).unwrap();
+        let mut out = Vec::new();
+        r.emit(&mut out);
+        assert_eq!(out, real);
+        let long = [0x5Au8; 200];
+        for legacy_type in 0u8..=4 {
+            for data in [&long[..0], &long[..31], &long[..32], &long[..]] {
+                let mut r = Report::adv_ind(Addr([1, 2, 3, 4, 5, 6]), -70, data);
+                r.event_type = legacy_to_ext(legacy_type);
+                r.tx_power = (data.len() > 31).then_some(-4);
+                let mut out = Vec::new();
+                r.emit(&mut out);
+                let ev = Event::new_checked(&out).unwrap();
+                let back: Vec<Report<'_>> = match ev.kind().unwrap() {
+                    EventKind::AdvReports(x) => x.iter().collect(),
+                    EventKind::ExtAdvReports(x) => x.iter().collect(),
+                    _ => panic!("not a report: {out:02x?}"),
+                };
+                assert_eq!(back.len(), 1);
+                let b = back[0];
+                assert_eq!(
+                    (b.event_type, b.addr, b.rssi, b.tx_power, b.data),
+                    (r.event_type, r.addr, r.rssi, r.tx_power, data),
+                    "type {legacy_type}, {} bytes",
+                    data.len()
+                );
+                assert!(b.is_legacy());
+                assert_eq!(out[3] == LE_ADVERTISING_REPORT, data.len() <= 31);
+            }
+        }
     }
 
     #[test]

@@ -1,72 +1,30 @@
-//! Seeded-random robustness test for the ATC/pvvx and BTHome decoders (helper fmt-a), plus a
+//! Seeded-random robustness test for the ATC/pvvx and BTHome decoders, plus a
 //! no-allocation check.
 //!
 //! * Random byte strings and mutated vector payloads (bit flips, byte overwrites, truncation,
-//!   extension, object-id swaps) go into every fmt-a decoder, with and without a key, and
+//!   extension, object-id swaps) go into every ATC/BTHome decoder, with and without a key, and
 //!   through the pipeline as service data. Nothing may panic; every produced reading must
 //!   render as a JSON object and carry only finite numbers.
 //! * A counting global allocator checks that decoding (all vector payloads, both with and
 //!   without keys) performs zero heap allocations.
 
-#[path = "common/fmt_a_harness.rs"]
-mod harness;
+mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-use harness::*;
 use hci2mqtt::decode::{atc, bthome, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading, Value};
 use hci2mqtt::hci::event::Addr;
 use hci2mqtt::output::write_json_line;
 use hci2mqtt::pipeline::{Options, Pipeline};
 use serde_json::Value as Json;
+use support::alloc::{allocations_in, Counting};
+use support::rng::Rng;
+use support::{ad, vectors};
 
-// ---- counting allocator (per thread, so parallel tests do not interfere) -------------------
-
-struct Counting;
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        System.alloc(l)
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        System.dealloc(p, l)
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        System.realloc(p, l, n)
-    }
-}
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocs() -> u64 {
-    ALLOCS.with(|c| c.get())
-}
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const KEY: &str = "231d39c1d7cc1ab1aee224cd096db932";
 
-/// (format, UUID) of every fmt-a decoder.
+/// (format, UUID) of every ATC/BTHome decoder.
 fn formats() -> [(&'static Format, &'static str); 4] {
     [
         (&atc::FORMAT, "181a"),
@@ -86,32 +44,28 @@ fn uuid_format(uuid: &str) -> Option<&'static Format> {
 /// (uuid, payload, advertiser MAC) of every vector with service data of our UUIDs.
 fn vector_payloads() -> Vec<(String, Vec<u8>, [u8; 6])> {
     let mut out = Vec::new();
-    for path in [
-        "tests/data/vectors/fmt-a.jsonl",
-        "tests/data/vectors/fmt-a-negative.jsonl",
-    ] {
-        for v in load_jsonl(&format!("{}/{}", env!("CARGO_MANIFEST_DIR"), path)) {
-            let mac = mac_bytes(v["mac"].as_str().unwrap_or("00:00:00:00:00:00"));
-            let ad = if let Some(h) = v["adv_data_hex"].as_str() {
-                hex(h)
-            } else {
-                ad_from_fields(&v)
-            };
-            // Walk AD structures; keep 16-bit service data of our UUIDs.
-            let mut i = 0;
-            while i < ad.len() {
-                let len = ad[i] as usize;
-                if len == 0 || i + 1 + len > ad.len() {
-                    break;
-                }
-                let s = &ad[i + 1..i + 1 + len];
-                if s[0] == 0x16 && s.len() >= 3 {
-                    let uuid = format!("{:02x}{:02x}", s[2], s[1]);
-                    if uuid_format(&uuid).is_some() {
-                        out.push((uuid, s[3..].to_vec(), mac));
+    for file in ["bthome-atc.jsonl", "bthome-atc-negative.jsonl"] {
+        for v in vectors::load(file) {
+            let mac = Addr::parse(v["mac"].as_str().unwrap_or("00:00:00:00:00:00"))
+                .expect("vector mac")
+                .0;
+            for ad in vectors::ads(&v) {
+                // Walk AD structures; keep 16-bit service data of our UUIDs.
+                let mut i = 0;
+                while i < ad.len() {
+                    let len = ad[i] as usize;
+                    if len == 0 || i + 1 + len > ad.len() {
+                        break;
                     }
+                    let s = &ad[i + 1..i + 1 + len];
+                    if s[0] == 0x16 && s.len() >= 3 {
+                        let uuid = format!("{:02x}{:02x}", s[2], s[1]);
+                        if uuid_format(&uuid).is_some() {
+                            out.push((uuid, s[3..].to_vec(), mac));
+                        }
+                    }
+                    i += 1 + len;
                 }
-                i += 1 + len;
             }
         }
     }
@@ -146,7 +100,7 @@ fn decode_direct(
 
 #[test]
 fn random_and_mutated_payloads_never_panic() {
-    let mut rng = XorShift(0x5EED_F0A7_1234_9876);
+    let mut rng = Rng::new(0x5EED_F0A7_1234_9876);
     let payloads = vector_payloads();
     assert!(payloads.len() > 100, "{}", payloads.len());
     let mut r = Reading::default();
@@ -233,9 +187,9 @@ fn random_and_mutated_payloads_never_panic() {
             let n = rng.below(pl.len() + 1);
             pl.truncate(n);
         }
-        let mut ad = Vec::new();
-        push_service_data(&mut ad, uuid, &pl);
-        let ev = legacy_event(*mac, 0, &ad, -40);
+        let mut data = Vec::new();
+        ad::service_data16(&mut data, ad::uuid16(uuid).expect("uuid"), &pl);
+        let ev = ad::event(Addr(*mac), -40, &data);
         p.handle_packet(&ev, &mut |r: &Reading| {
             check_reading(r);
             n_readings += 1;
@@ -261,27 +215,25 @@ fn decoders_do_not_allocate() {
     let mut r = Reading::default();
     let mut mems: Vec<DeviceMemory> = vec![DeviceMemory::default(); payloads.len()];
     let mut ok = 0;
-    let before = allocs();
-    for round in 0..3 {
-        for (i, (uuid, p, mac)) in payloads.iter().enumerate() {
-            let f = uuid_format(uuid).expect("uuid");
-            let keys = if round == 1 { &none } else { &with_key };
-            if decode_direct(f, keys, &mut mems[i], Addr(*mac), p, &mut r) {
-                ok += 1;
+    let ((), allocations) = allocations_in(|| {
+        for round in 0..3 {
+            for (i, (uuid, p, mac)) in payloads.iter().enumerate() {
+                let f = uuid_format(uuid).expect("uuid");
+                let keys = if round == 1 { &none } else { &with_key };
+                if decode_direct(f, keys, &mut mems[i], Addr(*mac), p, &mut r) {
+                    ok += 1;
+                }
             }
         }
-    }
-    let after = allocs();
+    });
     assert!(ok > 100, "{ok}");
     assert_eq!(
-        after - before,
+        allocations,
         0,
-        "decoders allocated {} times over {} decodes",
-        after - before,
+        "decoders allocated {allocations} times over {} decodes",
         3 * payloads.len()
     );
     // The counter works (guards against a vacuous pass).
-    let b = allocs();
-    let v = std::hint::black_box(Vec::<u8>::with_capacity(10));
-    assert!(allocs() > b && v.capacity() >= 10);
+    let (v, n) = allocations_in(|| std::hint::black_box(Vec::<u8>::with_capacity(10)));
+    assert!(n > 0 && v.capacity() >= 10);
 }

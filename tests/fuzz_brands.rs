@@ -1,35 +1,18 @@
-//! Seeded-random robustness test for the fmt-b decoders: random and mutated payloads must never
+//! Seeded-random robustness test for the brand decoders (Qingping, Govee, Inkbird, SwitchBot,
+//! ThermoPro, Thermobeacon, Ruuvi, SensorPush, beacons): random and mutated payloads must never
 //! panic, neither through the pipeline (matchers + decoders) nor when a decoder is called
 //! directly with bytes its matcher would have refused.
 //!
 //! Deterministic (xorshift64, fixed seed) so a failure is reproducible; the iteration count
-//! can be raised with `FUZZ_FMT_B_ITERS`.
+//! can be raised with `FUZZ_BRANDS_ITERS`.
 
-#[path = "common/fmt_b_harness.rs"]
-mod harness;
+mod support;
 
 use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading};
 use hci2mqtt::hci::event::Addr;
 use hci2mqtt::pipeline::{Options, Pipeline};
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
+use support::rng::Rng;
+use support::{ad, vectors};
 
 static OURS: &[&Format] = &[
     &decode::qingping::FORMAT,
@@ -75,7 +58,7 @@ const CIDS: &[u16] = &[
     0x004C, 0xAC63, 0x3022, 0x1B36, 0xF182,
 ];
 
-fn random_ad(r: &mut XorShift) -> Vec<u8> {
+fn random_ad(r: &mut Rng) -> Vec<u8> {
     let mut ad = Vec::new();
     for _ in 0..1 + r.below(4) {
         let mut payload = Vec::new();
@@ -120,7 +103,7 @@ fn random_ad(r: &mut XorShift) -> Vec<u8> {
     ad
 }
 
-fn mutate(r: &mut XorShift, ad: &mut Vec<u8>) {
+fn mutate(r: &mut Rng, ad: &mut Vec<u8>) {
     for _ in 0..1 + r.below(4) {
         match r.below(5) {
             0 if !ad.is_empty() => {
@@ -145,13 +128,16 @@ fn mutate(r: &mut XorShift, ad: &mut Vec<u8>) {
 
 #[test]
 fn random_and_mutated_payloads_never_panic() {
-    let iters: usize = std::env::var("FUZZ_FMT_B_ITERS")
+    let iters: usize = std::env::var("FUZZ_BRANDS_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60_000);
-    let mut r = XorShift(0x9E37_79B9_7F4A_7C15);
-    // Seeds: the AD bytes of every fmt-b vector.
-    let seeds: Vec<Vec<u8>> = harness::vector_ads();
+    let mut r = Rng::new(0x9E37_79B9_7F4A_7C15);
+    // Seeds: the AD bytes of every brand vector.
+    let seeds: Vec<Vec<u8>> = vectors::load("brands.jsonl")
+        .iter()
+        .flat_map(vectors::ads)
+        .collect();
     assert!(seeds.len() >= 200);
     let mut p = Pipeline::new(KeyStore::default(), Options::default());
     let keys = KeyStore::default();
@@ -166,7 +152,7 @@ fn random_and_mutated_payloads_never_panic() {
         mutate(&mut r, &mut ad);
         ad.truncate(240);
         let addr = Addr([r.byte(), r.byte(), r.byte(), r.byte(), r.byte(), r.byte()]);
-        let ev = harness::adv_event(addr, -50, &ad);
+        let ev = ad::event(addr, -50, &ad);
         p.handle_packet(&ev, &mut |_: &Reading| decoded += 1);
         // Direct calls: every decoder, the raw payload of a random structure (or random bytes).
         let payload: Vec<u8> = if r.below(2) == 0 {

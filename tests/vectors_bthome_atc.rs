@@ -1,8 +1,8 @@
-//! Table-driven vector test for the ATC/pvvx and BTHome decoders (helper fmt-a).
+//! Table-driven vector test for the ATC/pvvx and BTHome decoders.
 //!
 //! Every corpus vector whose `format` is atc1441, pvvx, pvvx-encrypted, bthome-v1,
-//! bthome-v1-encrypted, bthome-v2 or bthome-v2-encrypted (tests/data/vectors/fmt-a.jsonl, copied
-//! verbatim) and the matching derived negatives (fmt-a-negative.jsonl) go through the whole
+//! bthome-v1-encrypted, bthome-v2 or bthome-v2-encrypted (tests/data/vectors/bthome-atc.jsonl,
+//! copied verbatim) and the matching derived negatives (bthome-atc-negative.jsonl) go through the whole
 //! path: HCI event (given, or a synthetic legacy advertising report built from the vector's
 //! service data) → `Pipeline::handle_packet` → `Reading` → JSON line. The JSON line is what is
 //! compared.
@@ -31,14 +31,14 @@
 //! | theengs `tempc`/`hum`/`batt`/`volt` | `temperature`/`humidity`/`battery`/`voltage` |
 //! | bleparser `type` / `firmware` / `mac` | `model` / `firmware` / `mac` (colons removed) |
 //!
-//! Booleans compare as 0/1. Numbers compare with 1e-6 relative tolerance.
+//! Values compare by `support::compare::matches`.
 
-#[path = "common/fmt_a_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use hci2mqtt::decode::DecodeError;
 use serde_json::{Map, Value};
+use support::compare::{matches, Got};
+use support::vectors::{load, run};
 
 /// What a deviation allows. Anything not allowed still fails the test.
 enum Allow {
@@ -167,7 +167,7 @@ fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<Stri
     macro_rules! check {
         ($k:expr, $want:expr, $got:expr) => {{
             let (k, want, got): (&str, &Value, Option<&Value>) = ($k, $want, $got);
-            if !got.is_some_and(|g| value_matches(g, want)) {
+            if matches(want, got.and_then(Got::json)).is_err() {
                 errs.push(format!("{id}: {k}: want {want}, got {got:?}"));
             }
         }};
@@ -288,14 +288,14 @@ fn expected_error(reason: &str) -> Option<DecodeError> {
 }
 
 fn run_file(path: &str) -> (usize, usize, usize) {
-    let vectors = load_jsonl(path);
+    let vectors = load(path);
     assert!(!vectors.is_empty());
     let mut errs = Vec::new();
     let (mut pos, mut neg, mut dev) = (0, 0, 0);
     let mut used = std::collections::HashSet::new();
     for v in &vectors {
         let id = v["id"].as_str().unwrap_or("?").to_string();
-        let out = run_vector(v);
+        let out = run(v);
         let d = deviation(&id);
         if d.is_some() {
             used.insert(id.clone());
@@ -303,10 +303,10 @@ fn run_file(path: &str) -> (usize, usize, usize) {
         }
         if let Some(reason) = v.get("expect_error").and_then(Value::as_str) {
             neg += 1;
-            if !out.readings.is_empty() {
+            if !out.json.is_empty() {
                 errs.push(format!(
                     "{id}: expected failure ({reason}), got {:?}",
-                    out.readings
+                    out.json
                 ));
             }
             if let Some(e) = expected_error(reason) {
@@ -325,11 +325,8 @@ fn run_file(path: &str) -> (usize, usize, usize) {
         pos += 1;
         match d.map(|d| &d.allow) {
             Some(Allow::NoReading(e)) => {
-                if !out.readings.is_empty() {
-                    errs.push(format!(
-                        "{id}: stale deviation: now decodes {:?}",
-                        out.readings
-                    ));
+                if !out.json.is_empty() {
+                    errs.push(format!("{id}: stale deviation: now decodes {:?}", out.json));
                 }
                 if let Some(e) = e {
                     if !out.errors.contains(e) {
@@ -341,15 +338,15 @@ fn run_file(path: &str) -> (usize, usize, usize) {
                 }
             }
             allow => {
-                if out.readings.len() != 1 {
+                if out.json.len() != 1 {
                     errs.push(format!(
                         "{id}: expected 1 reading, got {} (errors {:?})",
-                        out.readings.len(),
+                        out.json.len(),
                         out.errors
                     ));
                     continue;
                 }
-                let r = &out.readings[0];
+                let r = &out.json[0];
                 let skip: &[&str] = match allow {
                     Some(Allow::Keys { skip, ours, absent }) => {
                         for (k, json) in *ours {
@@ -393,20 +390,14 @@ fn run_file(path: &str) -> (usize, usize, usize) {
 
 #[test]
 fn corpus_vectors() {
-    let (pos, neg, dev) = run_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/vectors/fmt-a.jsonl"
-    ));
-    eprintln!("fmt-a corpus: {pos} positive, {neg} failure vectors, {dev} known deviations");
+    let (pos, neg, dev) = run_file("bthome-atc.jsonl");
+    eprintln!("ATC/BTHome corpus: {pos} positive, {neg} failure vectors, {dev} known deviations");
     assert!(pos >= 140 && neg >= 10, "{pos} {neg}");
     // Every deviation entry names a vector of this file (no stale ids).
-    let ids: Vec<String> = load_jsonl(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/vectors/fmt-a.jsonl"
-    ))
-    .iter()
-    .map(|v| v["id"].as_str().unwrap_or("").to_string())
-    .collect();
+    let ids: Vec<String> = load("bthome-atc.jsonl")
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or("").to_string())
+        .collect();
     for d in DEVIATIONS {
         assert!(
             ids.iter().any(|i| i == d.id),
@@ -419,10 +410,7 @@ fn corpus_vectors() {
 
 #[test]
 fn derived_negative_vectors() {
-    let (pos, neg, _) = run_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/vectors/fmt-a-negative.jsonl"
-    ));
+    let (pos, neg, _) = run_file("bthome-atc-negative.jsonl");
     assert_eq!(pos, 0);
     assert_eq!(neg, 16);
 }

@@ -6,12 +6,14 @@
 //! v2 nonce = MAC (display order) + `d2 fc` + device-info + counter LE; v1 nonce = MAC +
 //! `1e 18` + counter, AAD 0x11.
 
-#[path = "common/fmt_a_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use hci2mqtt::decode::{DecodeError, KeyStore};
+use hci2mqtt::hci::event::Addr;
 use hci2mqtt::pipeline::{Options, Pipeline};
+use support::ad;
+use support::hex::hex;
+use support::vectors::{feed as feed_packet, Outcome};
 
 const KEY: &str = "231d39c1d7cc1ab1aee224cd096db932";
 const DEV: &str = "A4:C1:38:00:00:01";
@@ -37,15 +39,15 @@ fn pipeline(key_for: Option<&str>) -> Pipeline {
 }
 
 fn feed(p: &mut Pipeline, adv_mac: &str, uuid: &str, payload_hex: &str) -> Outcome {
-    let mut ad = Vec::new();
-    push_service_data(&mut ad, uuid, &hex(payload_hex));
-    let mut sink = Capture::default();
-    p.handle_packet(&legacy_event(mac_bytes(adv_mac), 0, &ad, -50), &mut sink);
-    sink.out
+    let mut data = Vec::new();
+    let uuid = ad::uuid16(uuid).expect("uuid");
+    ad::service_data16(&mut data, uuid, &hex(payload_hex));
+    let addr = Addr::parse(adv_mac).expect("mac");
+    feed_packet(p, &ad::event(addr, -50, &data))
 }
 
 fn temp(o: &Outcome) -> Option<f64> {
-    o.readings.first()?.get("temperature")?.as_f64()
+    o.json.first()?.get("temperature")?.as_f64()
 }
 
 #[test]
@@ -54,7 +56,7 @@ fn fresh_device_accepted_and_nonce_uses_real_device_info() {
     let o = feed(&mut p, DEV, "fcd2", V2_C1000_TRIGGER);
     assert_eq!(o.errors, vec![]);
     assert_eq!(temp(&o), Some(25.06));
-    let r = &o.readings[0];
+    let r = &o.json[0];
     assert_eq!(r["packet"], 1000);
     assert_eq!(r["humidity"], 50.55);
     assert_eq!(r["format"], "bthome-v2-encrypted");
@@ -71,11 +73,11 @@ fn counter_backwards_rejected_equal_is_duplicate() {
     assert_eq!(temp(&feed(&mut p, DEV, "fcd2", V2_C1001)), Some(25.06));
     // Same frame again: not a replay, dropped by the duplicate filter.
     let o = feed(&mut p, DEV, "fcd2", V2_C1001);
-    assert!(o.readings.is_empty() && o.errors.is_empty(), "{o:?}");
+    assert!(o.json.is_empty() && o.errors.is_empty(), "{o:?}");
     assert_eq!(p.stats().duplicates, 1);
     // Authentic but older frame: replay.
     let o = feed(&mut p, DEV, "fcd2", V2_C999);
-    assert!(o.readings.is_empty());
+    assert!(o.json.is_empty());
     assert_eq!(o.errors, vec![DecodeError::Replay]);
     assert_eq!(p.stats().replays, 1);
     // The rejected frame did not move the reference: 1002 still accepted.
@@ -90,7 +92,7 @@ fn counter_backwards_rejected_v1() {
     assert_eq!(temp(&feed(&mut p, DEV, "181e", V1_C500)), Some(25.06));
     let o = feed(&mut p, DEV, "181e", V1_C400);
     assert_eq!(o.errors, vec![DecodeError::Replay]);
-    assert!(o.readings.is_empty());
+    assert!(o.json.is_empty());
     // A device that never sent 500 accepts 400 (fresh device).
     let mut p = pipeline(Some(DEV));
     assert_eq!(temp(&feed(&mut p, DEV, "181e", V1_C400)), Some(25.06));
@@ -107,7 +109,7 @@ fn plaintext_after_encrypted_rejected() {
     );
     let o = feed(&mut p, DEV, "fcd2", V2_PLAIN);
     assert_eq!(o.errors, vec![DecodeError::Replay]);
-    assert!(o.readings.is_empty());
+    assert!(o.json.is_empty());
     let o = feed(&mut p, DEV, "181c", "2302ca09");
     assert_eq!(o.errors, vec![DecodeError::Replay]);
 
@@ -123,7 +125,7 @@ fn plaintext_after_encrypted_rejected() {
     let adv = "C0:11:22:33:44:55";
     let o = feed(&mut p, adv, "fcd2", V2_MAC_IN_FRAME);
     assert_eq!(temp(&o), Some(25.06));
-    assert_eq!(o.readings[0]["mac"], "11:22:33:44:55:66");
+    assert_eq!(o.json[0]["mac"], "11:22:33:44:55:66");
     let o = feed(&mut p, adv, "fcd2", V2_PLAIN);
     assert_eq!(o.errors, vec![DecodeError::Replay]);
 }
@@ -133,8 +135,8 @@ fn fresh_device_plaintext_accepted() {
     let mut p = pipeline(None);
     let o = feed(&mut p, DEV, "fcd2", V2_PLAIN);
     assert_eq!(temp(&o), Some(25.06));
-    assert_eq!(o.readings[0]["format"], "bthome-v2");
-    assert!(o.readings[0].get("packet").is_none());
+    assert_eq!(o.json[0]["format"], "bthome-v2");
+    assert!(o.json[0].get("packet").is_none());
 }
 
 #[test]
