@@ -11,9 +11,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use hci2mqtt::decode::KeyStore;
-use hci2mqtt::pipeline::{Options, Pipeline};
-use hci2mqtt::Reading;
+use hci2mqtt_core::decode::KeyStore;
+use hci2mqtt_core::pipeline::{Options, Pipeline};
+use hci2mqtt_core::Reading;
 
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
@@ -56,7 +56,7 @@ struct Count {
     values: u64,
 }
 
-impl hci2mqtt::Sink for Count {
+impl hci2mqtt_core::Sink for Count {
     fn reading(&mut self, r: &Reading) {
         self.readings += 1;
         self.values += r.values().len() as u64;

@@ -12,10 +12,10 @@ use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use hci2mqtt::config::Config;
-use hci2mqtt::decode::{field, Reading, Value};
-use hci2mqtt::hci::event::Addr;
 use hci2mqtt::mqtt::MqttService;
 use hci2mqtt::service::{Service, SERVICE_TOKEN_BASE};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{field, Reading, Value};
 use mio::{Events, Poll, Token};
 
 /// Readings hold `&'static str`; a feeder tool may intern (leak) the few distinct strings.

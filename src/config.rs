@@ -6,11 +6,13 @@
 //! passwords never appear in an error or in `Debug` output.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::decode::{DeviceKey, KeyStore};
-use crate::hci::event::Addr;
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{DeviceKey, KeyStore};
+use hci2mqtt_core::publish::{self, Settings};
 
 /// Default location of the config file.
 pub const DEFAULT_PATH: &str = "/etc/hci2mqtt.toml";
@@ -25,7 +27,7 @@ impl<'de> Deserialize<'de> for Mac {
         Addr::parse(&s).map(Mac).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "invalid MAC address {}, expected AA:BB:CC:DD:EE:FF",
-                crate::decode::keys::mac_for_message(&s)
+                hci2mqtt_core::decode::keys::mac_for_message(&s)
             ))
         })
     }
@@ -61,37 +63,7 @@ impl core::fmt::Debug for Secret {
     }
 }
 
-/// When a device's state is published.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PublishPolicy {
-    /// Publish as soon as a value changes (default true).
-    pub on_change: Option<bool>,
-    /// Never publish a device more often than this (seconds; default 0).
-    pub min_interval: Option<f64>,
-    /// Re-publish unchanged state at least this often (seconds; default 300).
-    pub max_interval: Option<f64>,
-}
-
-impl PublishPolicy {
-    /// Fills unset fields from `base`.
-    pub fn or(self, base: PublishPolicy) -> PublishPolicy {
-        PublishPolicy {
-            on_change: self.on_change.or(base.on_change),
-            min_interval: self.min_interval.or(base.min_interval),
-            max_interval: self.max_interval.or(base.max_interval),
-        }
-    }
-    pub fn on_change(&self) -> bool {
-        self.on_change.unwrap_or(true)
-    }
-    pub fn min_interval_s(&self) -> f64 {
-        self.min_interval.unwrap_or(0.0).max(0.0)
-    }
-    pub fn max_interval_s(&self) -> f64 {
-        self.max_interval.unwrap_or(300.0).max(0.0)
-    }
-}
+pub use hci2mqtt_core::publish::PublishPolicy;
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -129,10 +101,10 @@ fn default_keepalive() -> u16 {
     60
 }
 fn default_base_topic() -> String {
-    "hci2mqtt".into()
+    publish::DEFAULT_BASE_TOPIC.into()
 }
 fn default_discovery_prefix() -> String {
-    "homeassistant".into()
+    publish::DEFAULT_DISCOVERY_PREFIX.into()
 }
 fn default_true() -> bool {
     true
@@ -399,6 +371,50 @@ fn nth_table_line(text: &str, table: &str, n: usize) -> Option<usize> {
         .filter(|(_, l)| l.trim_start().starts_with(&header))
         .nth(n)
         .map(|(i, _)| i + 1)
+}
+
+impl Config {
+    /// From the config's `[mqtt]`, `[publish]`, `[[sensor]]` and `[[tracker]]` sections;
+    /// `gateway` is the name to use when `[mqtt] gateway` is unset (the host name).
+    pub fn publish_settings(&self, default_gateway: &str) -> Settings {
+        let cfg = self;
+        let Some(m) = cfg.mqtt.as_ref() else {
+            return Settings {
+                discover_all: cfg.discover_all,
+                policy: cfg.publish,
+                ..Settings::new(default_gateway)
+            };
+        };
+        let gateway =
+            publish::discovery::sanitize_id(m.gateway.as_deref().unwrap_or(default_gateway));
+        Settings {
+            topics: publish::discovery::Topics {
+                base: m.base_topic.clone(),
+                prefix: m.discovery_prefix.clone(),
+                gateway,
+            },
+            discovery: m.discovery,
+            discover_all: cfg.discover_all,
+            policy: cfg.publish,
+            sensors: cfg
+                .sensors
+                .iter()
+                .map(|s| (s.mac.0, s.name.clone(), s.publish.or(cfg.publish)))
+                .collect(),
+            trackers: cfg
+                .trackers
+                .iter()
+                .map(|t| {
+                    (
+                        t.mac.0,
+                        t.name.clone(),
+                        Duration::from_secs(t.timeout.unwrap_or(300).max(1)),
+                    )
+                })
+                .collect(),
+            ..Settings::new(default_gateway)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,27 +1,20 @@
-//! hci2mqtt: Bluetooth LE sensor advertisements → MQTT.
+//! hci2mqtt, the binary's library: everything that touches the OS around the sans-IO
+//! [`hci2mqtt_core`].
 //!
-//! Stages, each a module named after what it is:
-//! * [`hci`]: HCI wire views (events, reports), commands, transports.
-//! * [`adv`]: AD structures inside a report.
-//! * [`decode`]: sensor formats, one file each, behind one table.
-//! * [`pipeline`]: the sans-IO core tying them together (bytes in → readings out).
-//! * [`devices`]: bounded per-device state.
-//! * [`output`]: JSON lines.
+//! * [`transport`]: the raw HCI socket, H4 over serial and TCP, adapter specs.
+//! * [`sys`]: capabilities (raise, drop, report).
+//! * [`event_loop`]: the single-threaded mio loop that moves bytes and time into the core.
+//! * [`mqtt`]: the broker session carrying the core's publish actions.
+//! * [`service`]: what the event loop drives besides the adapter (the MQTT session).
 //! * [`capture`]: btsnoop / hcidump / hex-text replay and btsnoop recording.
 //! * [`config`]: the TOML config file.
+//! * [`cli`]: the `run`, `replay` and `scan` commands.
 
-pub mod adv;
 pub mod capture;
 pub mod cli;
 pub mod config;
-pub mod decode;
-pub mod devices;
-pub mod hci;
-pub mod mqtt;
-pub mod output;
-pub mod pipeline;
-pub mod service;
-
-pub use decode::Reading;
-pub use pipeline::{Pipeline, Sink, Stats};
 pub mod event_loop;
+pub mod mqtt;
+pub mod service;
+pub mod sys;
+pub mod transport;

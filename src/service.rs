@@ -5,8 +5,8 @@
 use std::io;
 use std::time::Instant;
 
-use crate::decode::Reading;
-use crate::pipeline::Notice;
+use hci2mqtt_core::decode::Reading;
+use hci2mqtt_core::pipeline::Notice;
 
 /// Tokens at or above this value belong to services; the loop keeps the ones below.
 pub const SERVICE_TOKEN_BASE: usize = 1 << 16;
@@ -31,7 +31,7 @@ pub trait Service {
     fn on_advert(
         &mut self,
         _registry: &mio::Registry,
-        _addr: &crate::hci::event::Addr,
+        _addr: &hci2mqtt_core::addr::Addr,
         _rssi: Option<i8>,
         _now: Instant,
     ) {

@@ -4,8 +4,8 @@
 
 mod support;
 
-use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
-use hci2mqtt::hci::event::Addr;
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
 use support::alloc::{allocations_in, Counting};
 use support::vectors;
 
@@ -35,7 +35,7 @@ fn claim_and_decode_do_not_allocate() {
     // per report).
     if let Some(ad) = ads.first() {
         let adv = Advert::new(addr, 0, Some(-60), ad);
-        for s in hci2mqtt::adv::structures(ad).valid() {
+        for s in hci2mqtt_core::adv::structures(ad).valid() {
             let _ = decode::claim(&s, &adv);
         }
     }
@@ -43,7 +43,7 @@ fn claim_and_decode_do_not_allocate() {
         for _ in 0..1000 {
             for ad in &ads {
                 let adv = Advert::new(addr, 0, Some(-60), ad);
-                for s in hci2mqtt::adv::structures(ad).valid() {
+                for s in hci2mqtt_core::adv::structures(ad).valid() {
                     if let Some((f, payload)) = decode::claim(&s, &adv) {
                         reading.clear(addr, adv.rssi);
                         let mut ctx = Ctx {

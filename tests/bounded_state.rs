@@ -5,10 +5,10 @@
 
 mod support;
 
-use hci2mqtt::decode::KeyStore;
-use hci2mqtt::hci::event::Addr;
-use hci2mqtt::pipeline::{Options, Pipeline};
-use hci2mqtt::Reading;
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::KeyStore;
+use hci2mqtt_core::pipeline::{Options, Pipeline};
+use hci2mqtt_core::Reading;
 use support::ad;
 use support::rng::Rng;
 
@@ -37,7 +37,7 @@ fn mibeacon_event(addr: Addr, counter: u8) -> Vec<u8> {
 
 #[derive(Default)]
 struct Count(u64);
-impl hci2mqtt::Sink for Count {
+impl hci2mqtt_core::Sink for Count {
     fn reading(&mut self, _r: &Reading) {
         self.0 += 1;
     }

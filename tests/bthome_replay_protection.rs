@@ -8,9 +8,9 @@
 
 mod support;
 
-use hci2mqtt::decode::{DecodeError, KeyStore};
-use hci2mqtt::hci::event::Addr;
-use hci2mqtt::pipeline::{Options, Pipeline};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{DecodeError, KeyStore};
+use hci2mqtt_core::pipeline::{Options, Pipeline};
 use support::ad;
 use support::hex::hex;
 use support::vectors::{feed as feed_packet, Outcome};

@@ -8,9 +8,9 @@
 
 mod support;
 
-use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading};
-use hci2mqtt::hci::event::Addr;
-use hci2mqtt::pipeline::{Options, Pipeline};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{self, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading};
+use hci2mqtt_core::pipeline::{Options, Pipeline};
 use support::rng::Rng;
 use support::{ad, vectors};
 
@@ -156,7 +156,7 @@ fn random_and_mutated_payloads_never_panic() {
         p.handle_packet(&ev, &mut |_: &Reading| decoded += 1);
         // Direct calls: every decoder, the raw payload of a random structure (or random bytes).
         let payload: Vec<u8> = if r.below(2) == 0 {
-            hci2mqtt::adv::structures(&ad)
+            hci2mqtt_core::adv::structures(&ad)
                 .valid()
                 .nth(r.below(4))
                 .map(|s| {

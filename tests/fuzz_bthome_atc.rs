@@ -10,10 +10,12 @@
 
 mod support;
 
-use hci2mqtt::decode::{atc, bthome, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading, Value};
-use hci2mqtt::hci::event::Addr;
-use hci2mqtt::output::write_json_line;
-use hci2mqtt::pipeline::{Options, Pipeline};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{
+    atc, bthome, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading, Value,
+};
+use hci2mqtt_core::output::write_json_line;
+use hci2mqtt_core::pipeline::{Options, Pipeline};
 use serde_json::Value as Json;
 use support::alloc::{allocations_in, Counting};
 use support::rng::Rng;
@@ -161,7 +163,7 @@ fn random_and_mutated_payloads_never_panic() {
         if round % 2 == 0 {
             keys.insert(
                 addr,
-                hci2mqtt::decode::DeviceKey::parse_hex("k", KEY).unwrap(),
+                hci2mqtt_core::decode::DeviceKey::parse_hex("k", KEY).unwrap(),
             );
         }
         let mut mem = DeviceMemory::default();
@@ -209,7 +211,7 @@ fn decoders_do_not_allocate() {
     for (_, _, mac) in &payloads {
         with_key.insert(
             Addr(*mac),
-            hci2mqtt::decode::DeviceKey::parse_hex("k", KEY).unwrap(),
+            hci2mqtt_core::decode::DeviceKey::parse_hex("k", KEY).unwrap(),
         );
     }
     let mut r = Reading::default();

@@ -3,8 +3,9 @@
 
 mod support;
 
-use hci2mqtt::adv;
-use hci2mqtt::hci::event::{single_adv_report, single_ext_adv_report, Addr};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::adv;
+use hci2mqtt_core::hci::event::{single_adv_report, single_ext_adv_report};
 use serde_json::Value as J;
 use support::ad;
 use support::compare::{matches, Got};

@@ -265,7 +265,7 @@ fn completed_ok(recv: &[Vec<u8>], op: u16) -> usize {
 }
 
 fn reports_from(recv: &[Vec<u8>], mac: &str) -> usize {
-    let a = hci2mqtt::hci::event::Addr::parse(mac).unwrap().to_le();
+    let a = hci2mqtt_core::addr::Addr::parse(mac).unwrap().to_le();
     recv.iter()
         .filter(|e| e.len() > 12 && e[1] == 0x3E && e.windows(6).any(|w| w == a))
         .count()

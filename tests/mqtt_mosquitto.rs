@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hci2mqtt::config::Config;
-use hci2mqtt::decode::field::{self, Field, Kind};
-use hci2mqtt::decode::{Reading, Value};
-use hci2mqtt::hci::event::Addr;
-use hci2mqtt::mqtt::discovery;
 use hci2mqtt::mqtt::MqttService;
 use hci2mqtt::service::{Service, SERVICE_TOKEN_BASE};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::field::{self, Field, Kind};
+use hci2mqtt_core::decode::{Reading, Value};
+use hci2mqtt_core::publish::discovery;
 use mio::{Events, Poll, Token};
 use serde_json::Value as Json;
 

@@ -2,11 +2,12 @@
 //! the AD iterator, every decoder in the format table, the whole pipeline and the capture
 //! readers. Nothing may panic or read out of bounds. `fuzz/` has the coverage-guided versions.
 
-use hci2mqtt::adv;
 use hci2mqtt::capture::Reader;
-use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
-use hci2mqtt::hci::event::{Addr, Event, EventKind};
-use hci2mqtt::pipeline::{Options, Pipeline};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::adv;
+use hci2mqtt_core::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
+use hci2mqtt_core::hci::event::{Event, EventKind};
+use hci2mqtt_core::pipeline::{Options, Pipeline};
 
 mod support;
 

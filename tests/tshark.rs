@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use hci2mqtt::capture::{self, btsnoop::Writer};
-use hci2mqtt::hci::event::{Event, EventKind};
+use hci2mqtt_core::hci::event::{Event, EventKind};
 
 #[test]
 fn written_btsnoop_opens_in_tshark_with_the_same_reports() {

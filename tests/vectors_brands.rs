@@ -2,7 +2,7 @@
 //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon),
 //! copied verbatim into `tests/data/vectors/brands.jsonl`.
 //!
-//! Each vector runs through the whole [`hci2mqtt::Pipeline`] (see `support/vectors.rs`
+//! Each vector runs through the whole [`hci2mqtt_core::Pipeline`] (see `support/vectors.rs`
 //! for how inputs become HCI events and how results are accumulated). Key names are mapped
 //! with [`KEY_MAP`] / [`NOT_PUBLISHED`]; the rule for the rest is
 //! "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
@@ -17,7 +17,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use hci2mqtt::decode::Value;
+use hci2mqtt_core::decode::Value;
 use serde_json::Value as J;
 use support::compare::{matches, Got};
 use support::vectors::{run, Outcome};
@@ -203,7 +203,7 @@ fn brand_vectors() {
             }
         }
         let out = run(&v);
-        let bad = check_vector(&v, &out, hci2mqtt::decode::ibeacon::beacon_uuid);
+        let bad = check_vector(&v, &out, hci2mqtt_core::decode::ibeacon::beacon_uuid);
         let mut real = Vec::new();
         let mut deviated = false;
         for (k, why) in bad {

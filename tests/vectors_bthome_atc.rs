@@ -35,7 +35,7 @@
 
 mod support;
 
-use hci2mqtt::decode::DecodeError;
+use hci2mqtt_core::decode::DecodeError;
 use serde_json::{Map, Value};
 use support::compare::{matches, Got};
 use support::vectors::{load, run};

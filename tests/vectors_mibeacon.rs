@@ -12,7 +12,7 @@ use serde_json::Value as J;
 use support::compare::{matches, Got};
 use support::vectors::{load, run, Outcome};
 
-fn same(expected: &J, got: &hci2mqtt::decode::Value) -> bool {
+fn same(expected: &J, got: &hci2mqtt_core::decode::Value) -> bool {
     matches(expected, Some(Got::from(got))).is_ok()
 }
 

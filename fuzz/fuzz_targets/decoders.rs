@@ -1,8 +1,8 @@
 //! Any payload into every decoder of the format table, with keys configured so the
 //! decryption paths run too. A new format is covered as soon as it is in `FORMATS`.
 #![no_main]
-use hci2mqtt::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
-use hci2mqtt::hci::event::Addr;
+use hci2mqtt_core::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
+use hci2mqtt_core::addr::Addr;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Any bytes into the HCI event view and the AD iterator of every report.
 #![no_main]
-use hci2mqtt::adv;
-use hci2mqtt::hci::event::{Event, EventKind};
+use hci2mqtt_core::adv;
+use hci2mqtt_core::hci::event::{Event, EventKind};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! A stream of packets (split on a length prefix) through the whole pipeline.
 #![no_main]
-use hci2mqtt::decode::{KeyStore, Reading};
-use hci2mqtt::pipeline::{Options, Pipeline};
+use hci2mqtt_core::decode::{KeyStore, Reading};
+use hci2mqtt_core::pipeline::{Options, Pipeline};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -12,9 +12,9 @@ use std::process::ExitCode;
 
 use crate::capture;
 use crate::config::Config;
-use crate::decode::{KeyStore, Reading};
-use crate::output::JsonWriter;
-use crate::pipeline::{Notice, Options, Pipeline, Sink, Stats};
+use hci2mqtt_core::decode::{KeyStore, Reading};
+use hci2mqtt_core::output::JsonWriter;
+use hci2mqtt_core::pipeline::{Notice, Options, Pipeline, Sink, Stats};
 
 pub const USAGE: &str = "\
 hci2mqtt replay FILE [--key MAC=HEX]... [--config FILE] [--all-frames]
@@ -139,7 +139,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     // Replaying a file needs no privilege: drop any file capabilities before reading it.
-    let _ = crate::event_loop::drop_privileges(false);
+    let _ = crate::sys::caps::drop_privileges(false);
     let keys = match load_keys(args.config.as_ref(), &args.keys) {
         Ok(k) => k,
         Err(e) => {
@@ -156,6 +156,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     };
     let opts = Options {
         filter_duplicates: !args.all_frames,
+        hash_key: crate::sys::hash_key(),
         ..Options::default()
     };
     let mut pipe = Pipeline::new(keys, opts);

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use super::{exit, Failure};
 use crate::config::{self, Config};
-use crate::decode::KeyStore;
 use crate::event_loop::{Live, LiveOptions, NoObserver, Observer};
-use crate::hci::adapter::AdapterSpec;
-use crate::hci::command::ScanParams;
-use crate::hci::event::Addr;
-use crate::hci::scan;
-use crate::pipeline::{Options, Pipeline};
+use crate::transport::adapter::AdapterSpec;
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::KeyStore;
+use hci2mqtt_core::hci::command::ScanParams;
+use hci2mqtt_core::hci::scan;
+use hci2mqtt_core::pipeline::{Options, Pipeline};
 
 pub const USAGE: &str = "\
 hci2mqtt run [--config FILE] [--adapter SPEC] [--key MAC=HEX]... [--record FILE]
@@ -180,7 +180,13 @@ pub fn run_with(a: CommonArgs, observer: &mut dyn Observer) -> Result<i32, Failu
     let ks = keys(&cfg, &a.keys)?;
     let opts = live_options(&cfg, &a)?;
     let mut services = super::services::build(&cfg).map_err(Failure::config)?;
-    let mut pipeline = Pipeline::new(ks, Options::default());
+    let mut pipeline = Pipeline::new(
+        ks,
+        Options {
+            hash_key: crate::sys::hash_key(),
+            ..Options::default()
+        },
+    );
     if let AdapterSpec::Replay(path) = &opts.adapter {
         let path = path.clone();
         return Ok(replay_adapter(
@@ -281,7 +287,7 @@ pub(crate) fn replay_adapter(
     }
     // A capture needs no privilege: give up whatever file capabilities granted (best effort;
     // failing to drop what we do not have is not an error worth stopping for).
-    let _ = crate::event_loop::drop_privileges(false);
+    let _ = crate::sys::caps::drop_privileges(false);
     let mut n = 0u64;
     let result = for_each_capture_packet(path, &mut |pkt| {
         let mut fan = Fanout {

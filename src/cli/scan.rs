@@ -12,11 +12,12 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::adv;
-use crate::decode::{self, Advert, DecodeError, KeyStore, Reading};
 use crate::event_loop::Observer;
-use crate::hci::event::{Addr, Report};
-use crate::pipeline::Notice;
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::adv;
+use hci2mqtt_core::decode::{self, Advert, DecodeError, KeyStore, Reading};
+use hci2mqtt_core::hci::event::Report;
+use hci2mqtt_core::pipeline::Notice;
 
 pub const USAGE: &str = "\
 hci2mqtt scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]... [--active]
@@ -283,9 +284,15 @@ fn scan_with(
     let ks = super::run::keys(cfg, &a.keys)?;
     let opts = super::run::live_options(cfg, &a)?;
     let mut services: Vec<Box<dyn crate::service::Service>> = Vec::new();
-    let mut pipeline = crate::pipeline::Pipeline::new(ks, crate::pipeline::Options::default());
+    let mut pipeline = hci2mqtt_core::pipeline::Pipeline::new(
+        ks,
+        hci2mqtt_core::pipeline::Options {
+            hash_key: crate::sys::hash_key(),
+            ..Default::default()
+        },
+    );
     // A capture gives the same table, which is handy to look at a recording made elsewhere.
-    if let crate::hci::adapter::AdapterSpec::Replay(path) = &opts.adapter {
+    if let crate::transport::adapter::AdapterSpec::Replay(path) = &opts.adapter {
         let path = path.clone();
         return Ok(super::run::replay_adapter(
             &path,
@@ -307,8 +314,8 @@ fn scan_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hci::event::Event;
-    use crate::pipeline::{Options, Pipeline, Sink};
+    use hci2mqtt_core::hci::event::Event;
+    use hci2mqtt_core::pipeline::{Options, Pipeline, Sink};
 
     struct Obs<'a>(&'a mut Table);
     impl Sink for Obs<'_> {

@@ -5,10 +5,10 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::decode::Reading;
-use crate::output::JsonWriter;
-use crate::pipeline::Notice;
 use crate::service::Service;
+use hci2mqtt_core::decode::Reading;
+use hci2mqtt_core::output::JsonWriter;
+use hci2mqtt_core::pipeline::Notice;
 
 /// The services for this configuration.
 pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, String> {

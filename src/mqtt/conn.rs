@@ -45,11 +45,11 @@ use rumqttc::mqttbytes::v4::{
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
 use rumqttc::{MqttState, Request, StateError};
 
-use super::publisher::{Publisher, Settings};
 use crate::config::Config;
-use crate::decode::Reading;
-use crate::hci::event::Addr;
 use crate::service::Service;
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::Reading;
+use hci2mqtt_core::publish::{Publisher, Settings};
 
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -166,7 +166,10 @@ impl MqttService {
         };
         let password = cfg.mqtt_password().map_err(|e| e.to_string())?;
         let host = hostname();
-        let settings = Settings::from_config(cfg, &host);
+        let settings = Settings {
+            hash_key: crate::sys::hash_key(),
+            ..cfg.publish_settings(&host)
+        };
         let cs = ConnSettings {
             host: m.host.clone(),
             port: m.port,
@@ -671,7 +674,7 @@ impl Service for MqttService {
         self.advert_seen(registry, addr, now);
     }
 
-    fn on_notice(&mut self, notice: &crate::pipeline::Notice, _now: Instant) {
+    fn on_notice(&mut self, notice: &hci2mqtt_core::pipeline::Notice, _now: Instant) {
         // With MQTT there is no stdout writer: decoder notices (wrong/missing key) go to the log.
         (self.log)(&notice.to_string());
     }

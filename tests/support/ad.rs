@@ -1,6 +1,7 @@
 //! AD structures (Core Supplement Part A) and the advertising-report events that carry them.
 
-use hci2mqtt::hci::event::{legacy_to_ext, Addr, Report};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::hci::event::{legacy_to_ext, Report};
 
 pub const FLAGS: u8 = 0x01;
 pub const UUID16_COMPLETE: u8 = 0x03;

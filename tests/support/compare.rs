@@ -1,9 +1,9 @@
 //! One rule for "our value matches the expected one", for every vector test.
 
-use hci2mqtt::decode::Value;
+use hci2mqtt_core::decode::Value;
 use serde_json::Value as J;
 
-/// A value we produced, whether read from a [`hci2mqtt::Reading`] or from the JSON we print.
+/// A value we produced, whether read from a [`hci2mqtt_core::Reading`] or from the JSON we print.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Got<'a> {
     Num(f64),

@@ -26,10 +26,11 @@
 
 use std::collections::BTreeMap;
 
-use hci2mqtt::decode::{DecodeError, KeyStore, Reading, Value};
-use hci2mqtt::hci::event::{Addr, Report};
-use hci2mqtt::output::write_json_line;
-use hci2mqtt::pipeline::{Notice, Options, Pipeline, Sink, Stats};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::decode::{DecodeError, KeyStore, Reading, Value};
+use hci2mqtt_core::hci::event::Report;
+use hci2mqtt_core::output::write_json_line;
+use hci2mqtt_core::pipeline::{Notice, Options, Pipeline, Sink, Stats};
 use serde_json::{Map, Value as J};
 
 use super::ad;
@@ -65,7 +66,7 @@ fn base_ad(input: &J) -> Vec<u8> {
     let name = input.get("local_name").and_then(J::as_str).unwrap_or("");
     if let Some(raw) = input.get("adv_data_hex").and_then(J::as_str) {
         let mut out = hex(raw);
-        let named = hci2mqtt::adv::structures(&out)
+        let named = hci2mqtt_core::adv::structures(&out)
             .valid()
             .any(|s| s.name().is_some());
         if !name.is_empty() && !named {
@@ -212,12 +213,12 @@ pub fn ads(v: &J) -> Vec<Vec<u8>> {
     packets(v)
         .iter()
         .filter_map(|p| {
-            let ev = hci2mqtt::hci::event::Event::new_checked(p).ok()?;
+            let ev = hci2mqtt_core::hci::event::Event::new_checked(p).ok()?;
             match ev.kind().ok()? {
-                hci2mqtt::hci::event::EventKind::AdvReports(r) => {
+                hci2mqtt_core::hci::event::EventKind::AdvReports(r) => {
                     r.iter().next().map(|r| r.data.to_vec())
                 }
-                hci2mqtt::hci::event::EventKind::ExtAdvReports(r) => {
+                hci2mqtt_core::hci::event::EventKind::ExtAdvReports(r) => {
                     r.iter().next().map(|r| r.data.to_vec())
                 }
                 _ => None,

@@ -8,7 +8,7 @@ use ccm::aead::AeadInPlace;
 use ccm::consts::{U11, U12, U13, U4};
 use ccm::Ccm;
 
-use crate::hci::event::{Addr, AddrMap};
+use crate::addr::{Addr, AddrMap};
 
 /// Bytes MiBeacon v2/v3 legacy keys need inserted after byte 6 to make the 16-byte AES key.
 /// bleparser takes 12-byte keys; xiaomi-ble prints the 16-byte form with these bytes in.

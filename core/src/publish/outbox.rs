@@ -6,7 +6,7 @@
 //! payload. A broker outage therefore costs only values that were superseded, and memory is
 //! bounded by the number of distinct topics, not by the length of the outage.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// One message waiting to be sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum Pushed {
 #[derive(Debug)]
 pub struct Outbox {
     order: VecDeque<String>,
-    slots: HashMap<String, (Vec<u8>, bool)>,
+    slots: BTreeMap<String, (Vec<u8>, bool)>,
     bytes: usize,
     max_entries: usize,
     max_bytes: usize,
@@ -44,7 +44,7 @@ impl Outbox {
     pub fn new(max_entries: usize, max_bytes: usize) -> Outbox {
         Outbox {
             order: VecDeque::new(),
-            slots: HashMap::new(),
+            slots: BTreeMap::new(),
             bytes: 0,
             max_entries: max_entries.max(1),
             max_bytes,

@@ -300,8 +300,8 @@ impl JsonWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addr::Addr;
     use crate::decode::field;
-    use crate::hci::event::Addr;
 
     #[test]
     fn renders_bleparser_style() {

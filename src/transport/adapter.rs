@@ -6,9 +6,11 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use super::event::Addr;
-use super::h4::{self, Deframer, Serial};
-use super::socket::{self, HciSocket, OpenError, Which};
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::hci::h4::Deframer;
+
+use super::h4::{self, Serial};
+use super::raw_socket::{self as socket, HciSocket, OpenError, Which};
 
 /// Default serial speed (Zephyr hci_uart and most HCI UART firmwares).
 pub const DEFAULT_BAUD: u32 = 1_000_000;

@@ -24,8 +24,8 @@
 
 use super::field;
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use crate::addr::Addr;
 use crate::adv::AdStructure;
-use crate::hci::event::Addr;
 
 pub const UUID: u16 = 0x181A;
 

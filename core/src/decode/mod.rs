@@ -20,7 +20,7 @@ pub mod switchbot;
 pub mod thermobeacon;
 pub mod thermopro;
 
-use crate::hci::event::Addr;
+use crate::addr::Addr;
 pub use field::Field;
 pub use keys::{DeviceKey, KeyError, KeyStore};
 

@@ -96,8 +96,8 @@ fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addr::Addr;
     use crate::decode::{DeviceMemory, KeyStore};
-    use crate::hci::event::Addr;
 
     #[test]
     fn overrunning_object_stops_walk() {

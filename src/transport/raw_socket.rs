@@ -17,8 +17,9 @@ use std::io;
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::event::{
-    Addr, EVT_COMMAND_COMPLETE, EVT_COMMAND_STATUS, EVT_HARDWARE_ERROR, EVT_LE_META,
+use hci2mqtt_core::addr::Addr;
+use hci2mqtt_core::hci::event::{
+    EVT_COMMAND_COMPLETE, EVT_COMMAND_STATUS, EVT_HARDWARE_ERROR, EVT_LE_META,
 };
 
 pub const BTPROTO_HCI: libc::c_int = 1;
@@ -117,7 +118,7 @@ impl HciDevInfo {
 }
 
 /// H4 type bit for events in `type_mask`.
-const TYPE_EVENT: u32 = 1 << super::h4::H4_EVENT;
+const TYPE_EVENT: u32 = 1 << hci2mqtt_core::hci::h4::H4_EVENT;
 
 /// The filter hci2mqtt sets: events only, and only the ones used: Command Complete, Command
 /// Status, Hardware Error, LE Meta.

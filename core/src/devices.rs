@@ -5,8 +5,8 @@
 //! slab), so sensors that keep sending stay in while one-off addresses fall out. Memory is
 //! allocated once, at construction: no allocation per report.
 
+use crate::addr::{Addr, AddrHashBuilder, AddrMap};
 use crate::decode::DeviceMemory;
-use crate::hci::event::{Addr, AddrMap};
 
 const NIL: u32 = u32::MAX;
 
@@ -46,10 +46,10 @@ pub struct DeviceTable {
 }
 
 impl DeviceTable {
-    pub fn with_capacity(cap: usize) -> Self {
+    pub fn with_capacity(cap: usize, hash_key: u64) -> Self {
         let cap = cap.max(1);
         DeviceTable {
-            index: AddrMap::with_capacity_and_hasher(cap + 1, Default::default()),
+            index: AddrMap::with_capacity_and_hasher(cap + 1, AddrHashBuilder::with_key(hash_key)),
             slots: Vec::with_capacity(cap),
             head: NIL,
             tail: NIL,
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used() {
-        let mut t = DeviceTable::with_capacity(3);
+        let mut t = DeviceTable::with_capacity(3, 1);
         for n in 0..3 {
             t.get_or_insert(a(n)).last_packet = Some((n, "x"));
         }
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn stays_bounded_under_churn() {
-        let mut t = DeviceTable::with_capacity(100);
+        let mut t = DeviceTable::with_capacity(100, 1);
         for n in 0..10_000 {
             t.get_or_insert(a(n));
             if n % 7 == 0 {

@@ -26,7 +26,7 @@ use ccm::aead::AeadInPlace;
 use super::bytes::{i16le, u16le, u24le, u32le};
 use super::field::{self, Field, Kind};
 use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
-use crate::hci::event::Addr;
+use crate::addr::Addr;
 
 pub static FORMAT: Format = Format {
     name: "mibeacon",

@@ -7,17 +7,16 @@
 //! socket and tells the core when a session starts ([`Publisher::on_connected`]) or Home
 //! Assistant comes online ([`Publisher::on_ha_status`]).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::discovery::{self, DeviceInfo, Topics};
 use super::outbox::Outbox;
-use crate::config::{Config, PublishPolicy};
+use super::{PublishPolicy, DEFAULT_BASE_TOPIC, DEFAULT_DISCOVERY_PREFIX};
+use crate::addr::{Addr, AddrHashBuilder, AddrMap};
 use crate::decode::field::{self, Field};
 use crate::decode::{Reading, Value, MAX_VALUES};
-use crate::hci::event::Addr;
 
 /// Default bound on devices kept (least recently heard evicted beyond it).
 pub const DEFAULT_MAX_DEVICES: usize = 1024;
@@ -39,48 +38,29 @@ pub struct Settings {
     /// Outbox bounds.
     pub outbox_entries: usize,
     pub outbox_bytes: usize,
+    /// Key of the device map's address hash (addresses come from the air: the binary passes a
+    /// per-process random key).
+    pub hash_key: u64,
 }
 
 impl Settings {
-    /// From the config's `[mqtt]`, `[publish]`, `[[sensor]]` and `[[tracker]]` sections;
-    /// `gateway` is the name to use when `[mqtt] gateway` is unset (the host name).
-    pub fn from_config(cfg: &Config, default_gateway: &str) -> Settings {
-        let m = cfg.mqtt.clone().unwrap_or_else(|| {
-            // Only used by tests that build a core without an [mqtt] section.
-            crate::config::Config::parse("[mqtt]\n", "defaults")
-                .ok()
-                .and_then(|c| c.mqtt)
-                .expect("static default [mqtt] parses")
-        });
-        let gateway = discovery::sanitize_id(m.gateway.as_deref().unwrap_or(default_gateway));
+    /// The defaults of an empty config file (`[mqtt]` with nothing set), for `gateway`.
+    pub fn new(gateway: &str) -> Settings {
         Settings {
             topics: Topics {
-                base: m.base_topic.clone(),
-                prefix: m.discovery_prefix.clone(),
-                gateway,
+                base: DEFAULT_BASE_TOPIC.to_string(),
+                prefix: DEFAULT_DISCOVERY_PREFIX.to_string(),
+                gateway: discovery::sanitize_id(gateway),
             },
-            discovery: m.discovery,
-            discover_all: cfg.discover_all,
-            policy: cfg.publish,
-            sensors: cfg
-                .sensors
-                .iter()
-                .map(|s| (s.mac.0, s.name.clone(), s.publish.or(cfg.publish)))
-                .collect(),
-            trackers: cfg
-                .trackers
-                .iter()
-                .map(|t| {
-                    (
-                        t.mac.0,
-                        t.name.clone(),
-                        Duration::from_secs(t.timeout.unwrap_or(300).max(1)),
-                    )
-                })
-                .collect(),
+            discovery: true,
+            discover_all: true,
+            policy: PublishPolicy::default(),
+            sensors: Vec::new(),
+            trackers: Vec::new(),
             max_devices: DEFAULT_MAX_DEVICES,
             outbox_entries: 4 * DEFAULT_MAX_DEVICES + 64,
             outbox_bytes: 4 << 20,
+            hash_key: crate::addr::FIXED_HASH_KEY,
         }
     }
 }
@@ -124,7 +104,7 @@ struct Tracker {
 
 pub struct Publisher {
     s: Settings,
-    devices: HashMap<Addr, Device>,
+    devices: AddrMap<Device>,
     trackers: Vec<Tracker>,
     pub outbox: Outbox,
     started: Instant,
@@ -199,7 +179,7 @@ impl Publisher {
             .collect();
         Publisher {
             outbox: Outbox::new(s.outbox_entries, s.outbox_bytes),
-            devices: HashMap::new(),
+            devices: AddrMap::with_hasher(AddrHashBuilder::with_key(s.hash_key)),
             trackers,
             started: now,
             stats: PublisherStats::default(),
@@ -534,11 +514,12 @@ impl Publisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
-    fn settings(extra: &str) -> Settings {
-        let cfg = Config::parse(&format!("[mqtt]\ngateway = \"gw1\"\n{extra}"), "t").unwrap();
-        Settings::from_config(&cfg, "host")
+    fn settings(policy: PublishPolicy) -> Settings {
+        Settings {
+            policy,
+            ..Settings::new("gw1")
+        }
     }
 
     const A: Addr = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, 0x01]);
@@ -573,7 +554,7 @@ mod tests {
     #[test]
     fn merges_fields_and_publishes_configs_before_state() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings(""), t0);
+        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
         p.on_reading(
             &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
             t0,
@@ -614,7 +595,7 @@ mod tests {
         // Readings heard before the broker answers: their configs are queued first; the
         // gateway's device (their via_device) must still reach Home Assistant before them.
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings(""), t0);
+        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
         let b = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, 0x02]);
         p.on_reading(
             &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
@@ -648,7 +629,7 @@ mod tests {
     #[test]
     fn state_floats_carry_no_binary_noise() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings(""), t0);
+        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
         let v = 2.2 + (3.1 - 2.2) * (64.0 / 100.0); // bleparser's voltage estimate
         assert_eq!(v.to_string(), "2.7760000000000002");
         let r = reading(
@@ -677,7 +658,13 @@ mod tests {
     #[test]
     fn unchanged_values_wait_for_max_interval() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings("[publish]\nmax_interval = 60\n"), t0);
+        let mut p = Publisher::new(
+            settings(PublishPolicy {
+                max_interval: Some(60.0),
+                ..PublishPolicy::default()
+            }),
+            t0,
+        );
         let r = reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]);
         p.on_reading(&r, t0, 1);
         drain(&mut p);
@@ -699,7 +686,13 @@ mod tests {
     #[test]
     fn min_interval_delays_changes() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings("[publish]\nmin_interval = 10\n"), t0);
+        let mut p = Publisher::new(
+            settings(PublishPolicy {
+                min_interval: Some(10.0),
+                ..PublishPolicy::default()
+            }),
+            t0,
+        );
         p.on_reading(
             &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
             t0,
@@ -730,14 +723,18 @@ mod tests {
     #[test]
     fn whitelist_trackers_and_reconnect() {
         let t0 = Instant::now();
-        let extra = "discover_all = false\n[[sensor]]\nmac = \"A4:C1:38:00:00:01\"\nname = \"Kitchen\"\n[[tracker]]\nmac = \"C4:7C:8D:00:00:09\"\ntimeout = 30\n";
-        // top-level keys must precede [mqtt]
-        let cfg = Config::parse(
-            &extra.replace("[[sensor]]", "[mqtt]\ngateway = \"gw1\"\n[[sensor]]"),
-            "t",
-        )
-        .unwrap();
-        let mut p = Publisher::new(Settings::from_config(&cfg, "h"), t0);
+        // discover_all = false, [[sensor]] A4:C1:38:00:00:01 "Kitchen", [[tracker]] timeout 30.
+        let s = Settings {
+            discover_all: false,
+            sensors: vec![(A, Some("Kitchen".into()), PublishPolicy::default())],
+            trackers: vec![(
+                Addr([0xC4, 0x7C, 0x8D, 0, 0, 9]),
+                None,
+                Duration::from_secs(30),
+            )],
+            ..Settings::new("gw1")
+        };
+        let mut p = Publisher::new(s, t0);
         let other = Addr([1, 2, 3, 4, 5, 6]);
         p.on_reading(
             &reading(other, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
@@ -784,7 +781,7 @@ mod tests {
     #[test]
     fn bounded_devices() {
         let t0 = Instant::now();
-        let mut s = settings("");
+        let mut s = settings(PublishPolicy::default());
         s.max_devices = 8;
         let mut p = Publisher::new(s, t0);
         for i in 0..100u8 {

@@ -43,7 +43,7 @@
 
 use super::field::{self, Field, Kind};
 use super::{Advert, Ctx, DecodeError, DeviceKey, DeviceMemory, Format, Matcher, Reading, Value};
-use crate::hci::event::Addr;
+use crate::addr::Addr;
 
 pub static FORMAT_V2: Format = Format {
     name: "bthome-v2",

@@ -499,13 +499,13 @@ fn decode(
     Ok(())
 }
 
-fn addr_plus_one(a: crate::hci::event::Addr) -> crate::hci::event::Addr {
+fn addr_plus_one(a: crate::addr::Addr) -> crate::addr::Addr {
     let mut b = [0u8; 8];
     b[2..].copy_from_slice(&a.0);
     let v = u64::from_be_bytes(b).wrapping_add(1) & 0xFFFF_FFFF_FFFF;
     let mut out = [0u8; 6];
     out.copy_from_slice(&v.to_be_bytes()[2..]);
-    crate::hci::event::Addr(out)
+    crate::addr::Addr(out)
 }
 
 fn decode_encrypted(d: &[u8], h: &Hints<'_>, out: &mut Reading) -> Result<(), DecodeError> {
@@ -611,7 +611,7 @@ mod tests {
     #[test]
     fn packed_negative_and_outdoor_mac() {
         assert_eq!(packed(&[0x82, 0xF7, 0xFD]), (-19.4, 55.7));
-        let a = crate::hci::event::Addr([0xA4, 0xC1, 0x38, 0xDF, 0xC5, 0xFF]);
+        let a = crate::addr::Addr([0xA4, 0xC1, 0x38, 0xDF, 0xC5, 0xFF]);
         assert_eq!(addr_plus_one(a).0, [0xA4, 0xC1, 0x38, 0xDF, 0xC6, 0x00]);
     }
 }

@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::addr::Addr;
 use crate::adv;
 use crate::decode::{self, Advert, Ctx, DecodeError, KeyStore, Reading};
 use crate::devices::DeviceTable;
-use crate::hci::event::{self, Addr, DataStatus, Event, EventKind, Report};
+use crate::hci::event::{self, DataStatus, Event, EventKind, Report};
 
 /// Default bound on per-device state.
 pub const DEFAULT_DEVICE_CAP: usize = 4096;
@@ -136,6 +137,9 @@ pub struct Options {
     /// Drop a frame whose counter equals the last one from the same device and format.
     pub filter_duplicates: bool,
     pub device_cap: usize,
+    /// Key of the device table's address hash. Anyone nearby chooses the addresses, so the
+    /// binary passes a per-process random key; the default is fixed (tests, fuzzing).
+    pub hash_key: u64,
 }
 
 impl Default for Options {
@@ -143,6 +147,7 @@ impl Default for Options {
         Options {
             filter_duplicates: true,
             device_cap: DEFAULT_DEVICE_CAP,
+            hash_key: crate::addr::FIXED_HASH_KEY,
         }
     }
 }
@@ -163,7 +168,7 @@ impl Pipeline {
     pub fn new(keys: KeyStore, opts: Options) -> Self {
         Pipeline {
             keys,
-            devices: DeviceTable::with_capacity(opts.device_cap),
+            devices: DeviceTable::with_capacity(opts.device_cap, opts.hash_key),
             opts,
             stats: Stats::default(),
             reading: Reading::default(),

@@ -24,8 +24,8 @@
 
 use serde_json::{json, Map, Value as Json};
 
+use crate::addr::Addr;
 use crate::decode::field::{self, Field, Kind};
-use crate::hci::event::Addr;
 
 /// Topic roots and this gateway's identity.
 #[derive(Clone, Debug)]

@@ -116,8 +116,8 @@ mod tests {
     /// Brifit T201 (no public vector): a frame laid out as bleparser's `>HhHB` at `data[12:19]`.
     #[test]
     fn brifit_t201_layout() {
+        use crate::addr::Addr;
         use crate::decode::{DeviceMemory, KeyStore, Value};
-        use crate::hci::event::Addr;
         let mac = [0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6];
         let mut p = vec![0x55, 0xAA, 0x00, 0x00];
         p.extend_from_slice(&mac);
