@@ -158,6 +158,45 @@ pub fn hostname() -> String {
     }
 }
 
+/// The next complete packet from the broker in `rbuf` (consumed), `None` until one is whole.
+/// Sans-IO, so the fuzz target `mqtt_incoming` drives exactly what the socket path does.
+pub fn next_incoming(rbuf: &mut BytesMut) -> Result<Option<Packet>, String> {
+    match Packet::read(rbuf, MAX_INCOMING) {
+        Ok(p) => Ok(Some(p)),
+        Err(CodecError::InsufficientBytes(_)) => Ok(None),
+        Err(e) => Err(format!("bad packet from the broker: {e}")),
+    }
+}
+
+/// One packet of an established session: HA's and our own status to `core`, the rest to
+/// `state` (acks, PINGRESP), whose reply is encoded into `wbuf`. `Ok(true)`: a reply was queued.
+pub fn handle_incoming(
+    core: &mut Publisher,
+    state: &mut MqttState,
+    wbuf: &mut BytesMut,
+    p: Packet,
+) -> Result<bool, String> {
+    if let Packet::Publish(ref p) = p {
+        if p.topic == core.topics().ha_status() {
+            core.on_ha_status(&p.payload);
+        } else if p.topic == core.topics().status() {
+            core.on_own_status(&p.payload);
+        }
+    }
+    let out = state.handle_incoming_packet(p);
+    state.events.clear();
+    match out {
+        Ok(Some(reply)) => {
+            reply
+                .write(wbuf, MAX_OUTGOING)
+                .map_err(|e| format!("cannot encode: {e}"))?;
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(e) => Err(format!("MQTT state error: {e}")),
+    }
+}
+
 impl MqttService {
     /// From a config with an `[mqtt]` section (reads `password_file`).
     pub fn from_config(cfg: &Config, now: Instant) -> Result<MqttService, String> {
@@ -410,10 +449,8 @@ impl MqttService {
                 let Some(c) = self.conn.as_mut() else {
                     return Ok(());
                 };
-                let p = match Packet::read(&mut c.rbuf, MAX_INCOMING) {
-                    Ok(p) => p,
-                    Err(CodecError::InsufficientBytes(_)) => break,
-                    Err(e) => return Err(format!("bad packet from the broker: {e}")),
+                let Some(p) = next_incoming(&mut c.rbuf)? else {
+                    break;
                 };
                 self.incoming(registry, now, p)?;
             }
@@ -430,32 +467,16 @@ impl MqttService {
                 other => Err(format!("expected CONNACK, got {other:?}")),
             };
         }
-        if let Packet::Publish(ref p) = p {
-            if p.topic == self.core.topics().ha_status() {
-                self.core.on_ha_status(&p.payload);
-            } else if p.topic == self.core.topics().status() {
-                self.core.on_own_status(&p.payload);
-            }
-        }
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
         if let Packet::PingResp = p {
             c.ping_sent = None;
         }
-        let out = c.state.handle_incoming_packet(p);
-        c.state.events.clear();
-        match out {
-            Ok(Some(reply)) => {
-                reply
-                    .write(&mut c.wbuf, MAX_OUTGOING)
-                    .map_err(|e| format!("cannot encode: {e}"))?;
-                c.last_out = now;
-                Ok(())
-            }
-            Ok(None) => Ok(()),
-            Err(e) => Err(format!("MQTT state error: {e}")),
+        if handle_incoming(&mut self.core, &mut c.state, &mut c.wbuf, p)? {
+            c.last_out = now;
         }
+        Ok(())
     }
 
     /// Moves outbox messages to the staging buffer (while connected) and writes what the
