@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = Config::parse(text, "fuzz.toml") {
         let msg = e.to_string();
         // A value that also stands elsewhere in the file may be echoed as that other field's.
-        for s in secrets(text).into_iter().filter(|s| text.matches(s).count() == 1) {
+        for s in secrets(text)
+            .into_iter()
+            .filter(|s| text.matches(s).count() == 1)
+        {
             assert!(!msg.contains(s), "secret {s:?} in error: {msg}");
         }
     }
