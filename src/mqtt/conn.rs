@@ -705,3 +705,33 @@ impl Service for MqttService {
         self.core.outbox.is_empty() && self.staged() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_bytes_split_anywhere_decode_and_a_qos1_publish_is_acked() {
+        let cfg = Config::parse("[mqtt]\n", "test").expect("minimal config");
+        let mut core = Publisher::new(Settings::from_config(&cfg, "gw"), Instant::now());
+        let mut state = MqttState::new(100, false);
+        let mut rbuf = BytesMut::new();
+        let mut wbuf = BytesMut::new();
+        // PUBLISH QoS 1, packet id 7, topic "a/b", payload "1", fed one byte at a time.
+        let publish = [0x32, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, b'1'];
+        let mut got = Vec::new();
+        for b in publish {
+            rbuf.extend_from_slice(&[b]);
+            if let Some(p) = next_incoming(&mut rbuf).expect("valid bytes") {
+                got.push(p);
+            }
+        }
+        assert_eq!(got.len(), 1);
+        let queued = handle_incoming(&mut core, &mut state, &mut wbuf, got.remove(0));
+        assert_eq!(queued, Ok(true));
+        assert_eq!(&wbuf[..], &[0x40, 0x02, 0x00, 0x07], "PUBACK for id 7");
+        // A reserved packet type is an error, not a panic or a wait.
+        rbuf.extend_from_slice(&[0xF0, 0x00]);
+        assert!(next_incoming(&mut rbuf).is_err());
+    }
+}
