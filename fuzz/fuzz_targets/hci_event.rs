@@ -7,8 +7,12 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(ev) = Event::new_checked(data) {
         match ev.kind() {
-            Ok(EventKind::AdvReports(r)) => r.iter().for_each(|rep| adv::structures(rep.data).for_each(drop)),
-            Ok(EventKind::ExtAdvReports(r)) => r.iter().for_each(|rep| adv::structures(rep.data).for_each(drop)),
+            Ok(EventKind::AdvReports(r)) => r
+                .iter()
+                .for_each(|rep| adv::structures(rep.data).for_each(drop)),
+            Ok(EventKind::ExtAdvReports(r)) => r
+                .iter()
+                .for_each(|rep| adv::structures(rep.data).for_each(drop)),
             _ => {}
         }
     }

@@ -5,7 +5,13 @@ use hci2mqtt_core::pipeline::{Options, Pipeline};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut p = Pipeline::new(KeyStore::new(), Options { device_cap: 8, ..Options::default() });
+    let mut p = Pipeline::new(
+        KeyStore::new(),
+        Options {
+            device_cap: 8,
+            ..Options::default()
+        },
+    );
     let mut sink = |_: &Reading| {};
     let mut rest = data;
     while let Some((&n, tail)) = rest.split_first() {

@@ -16,7 +16,7 @@
 //!
 //! This module only moves bytes: connect (non-blocking), read what is readable, write what
 //! the socket takes, and keep the rest in a small staging buffer plus the coalescing outbox of
-//! the sans-IO core ([`super::publisher`]). Nothing here sleeps or waits, except
+//! the sans-IO core ([`hci2mqtt_core::publish::publisher`]). Nothing here sleeps or waits, except
 //! [`crate::service::Service::shutdown`] within its budget.
 //!
 //! CONNACK is checked here (MqttState treats it as an unexpected packet); a refusal is logged
@@ -155,6 +155,45 @@ pub fn hostname() -> String {
         "gateway".into()
     } else {
         s
+    }
+}
+
+/// The next complete packet from the broker in `rbuf` (consumed), `None` until one is whole.
+/// Sans-IO, so the fuzz target `mqtt_incoming` drives exactly what the socket path does.
+pub fn next_incoming(rbuf: &mut BytesMut) -> Result<Option<Packet>, String> {
+    match Packet::read(rbuf, MAX_INCOMING) {
+        Ok(p) => Ok(Some(p)),
+        Err(CodecError::InsufficientBytes(_)) => Ok(None),
+        Err(e) => Err(format!("bad packet from the broker: {e}")),
+    }
+}
+
+/// One packet of an established session: HA's and our own status to `core`, the rest to
+/// `state` (acks, PINGRESP), whose reply is encoded into `wbuf`. `Ok(true)`: a reply was queued.
+pub fn handle_incoming(
+    core: &mut Publisher,
+    state: &mut MqttState,
+    wbuf: &mut BytesMut,
+    p: Packet,
+) -> Result<bool, String> {
+    if let Packet::Publish(ref p) = p {
+        if p.topic == core.topics().ha_status() {
+            core.on_ha_status(&p.payload);
+        } else if p.topic == core.topics().status() {
+            core.on_own_status(&p.payload);
+        }
+    }
+    let out = state.handle_incoming_packet(p);
+    state.events.clear();
+    match out {
+        Ok(Some(reply)) => {
+            reply
+                .write(wbuf, MAX_OUTGOING)
+                .map_err(|e| format!("cannot encode: {e}"))?;
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(e) => Err(format!("MQTT state error: {e}")),
     }
 }
 
@@ -413,10 +452,8 @@ impl MqttService {
                 let Some(c) = self.conn.as_mut() else {
                     return Ok(());
                 };
-                let p = match Packet::read(&mut c.rbuf, MAX_INCOMING) {
-                    Ok(p) => p,
-                    Err(CodecError::InsufficientBytes(_)) => break,
-                    Err(e) => return Err(format!("bad packet from the broker: {e}")),
+                let Some(p) = next_incoming(&mut c.rbuf)? else {
+                    break;
                 };
                 self.incoming(registry, now, p)?;
             }
@@ -433,32 +470,16 @@ impl MqttService {
                 other => Err(format!("expected CONNACK, got {other:?}")),
             };
         }
-        if let Packet::Publish(ref p) = p {
-            if p.topic == self.core.topics().ha_status() {
-                self.core.on_ha_status(&p.payload);
-            } else if p.topic == self.core.topics().status() {
-                self.core.on_own_status(&p.payload);
-            }
-        }
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
         if let Packet::PingResp = p {
             c.ping_sent = None;
         }
-        let out = c.state.handle_incoming_packet(p);
-        c.state.events.clear();
-        match out {
-            Ok(Some(reply)) => {
-                reply
-                    .write(&mut c.wbuf, MAX_OUTGOING)
-                    .map_err(|e| format!("cannot encode: {e}"))?;
-                c.last_out = now;
-                Ok(())
-            }
-            Ok(None) => Ok(()),
-            Err(e) => Err(format!("MQTT state error: {e}")),
+        if handle_incoming(&mut self.core, &mut c.state, &mut c.wbuf, p)? {
+            c.last_out = now;
         }
+        Ok(())
     }
 
     /// Moves outbox messages to the staging buffer (while connected) and writes what the
@@ -685,5 +706,35 @@ impl Service for MqttService {
 
     fn idle(&self) -> bool {
         self.core.outbox.is_empty() && self.staged() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_bytes_split_anywhere_decode_and_a_qos1_publish_is_acked() {
+        let cfg = Config::parse("[mqtt]\n", "test").expect("minimal config");
+        let mut core = Publisher::new(cfg.publish_settings("gw"), Instant::now());
+        let mut state = MqttState::new(100, false);
+        let mut rbuf = BytesMut::new();
+        let mut wbuf = BytesMut::new();
+        // PUBLISH QoS 1, packet id 7, topic "a/b", payload "1", fed one byte at a time.
+        let publish = [0x32, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, b'1'];
+        let mut got = Vec::new();
+        for b in publish {
+            rbuf.extend_from_slice(&[b]);
+            if let Some(p) = next_incoming(&mut rbuf).expect("valid bytes") {
+                got.push(p);
+            }
+        }
+        assert_eq!(got.len(), 1);
+        let queued = handle_incoming(&mut core, &mut state, &mut wbuf, got.remove(0));
+        assert_eq!(queued, Ok(true));
+        assert_eq!(&wbuf[..], &[0x40, 0x02, 0x00, 0x07], "PUBACK for id 7");
+        // A reserved packet type is an error, not a panic or a wait.
+        rbuf.extend_from_slice(&[0xF0, 0x00]);
+        assert!(next_incoming(&mut rbuf).is_err());
     }
 }
