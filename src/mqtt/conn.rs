@@ -128,7 +128,8 @@ pub struct MqttService {
     addrs: Vec<SocketAddr>,
     addr_next: usize,
     resolved_at: Option<Instant>,
-    last_error: Option<String>,
+    /// The failure logged last (cleared by a successful CONNACK).
+    last_error: Option<SessionError>,
     log: LogFn,
     pub stats: ConnStats,
 }
@@ -158,13 +159,96 @@ pub fn hostname() -> String {
     }
 }
 
+/// Why the session to the broker failed; the service logs it once and retries with backoff.
+#[derive(Debug)]
+pub enum SessionError {
+    Resolve(io::Error),
+    NoAddress,
+    Connect(SocketAddr, io::Error),
+    /// The non-blocking connect finished with an error.
+    Connecting(io::Error),
+    Register(io::Error),
+    Timeout,
+    Encode(CodecError),
+    BadPacket(CodecError),
+    /// Something other than CONNACK came first.
+    NoConnAck,
+    Refused(ConnectReturnCode),
+    NoPingResp,
+    State(StateError),
+    Closed,
+    Read(io::Error),
+    Write(io::Error),
+}
+
+impl SessionError {
+    /// Same failure as `other` for the log (the same variant and, for I/O, the same kind):
+    /// a broker that stays down is reported once, not at every retry.
+    fn same_as(&self, other: &SessionError) -> bool {
+        use SessionError::*;
+        match (self, other) {
+            (Resolve(a), Resolve(b))
+            | (Connect(_, a), Connect(_, b))
+            | (Connecting(a), Connecting(b))
+            | (Register(a), Register(b))
+            | (Read(a), Read(b))
+            | (Write(a), Write(b)) => a.kind() == b.kind(),
+            (Refused(a), Refused(b)) => a == b,
+            _ => core::mem::discriminant(self) == core::mem::discriminant(other),
+        }
+    }
+}
+
+impl core::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use SessionError::*;
+        match self {
+            Resolve(e) => write!(f, "cannot resolve the host name: {e}"),
+            NoAddress => f.write_str("the host name has no address"),
+            Connect(a, e) => write!(f, "cannot connect to {a}: {e}"),
+            Connecting(e) => write!(f, "cannot connect: {e}"),
+            Register(e) => write!(f, "cannot register the socket: {e}"),
+            Timeout => f.write_str("timed out connecting to the broker"),
+            Encode(e) => write!(f, "cannot encode: {e}"),
+            BadPacket(e) => write!(f, "bad packet from the broker: {e}"),
+            NoConnAck => f.write_str("the broker sent something other than CONNACK first"),
+            Refused(code) => {
+                let why = match code {
+                    ConnectReturnCode::Success => "CONNACK code 0",
+                    ConnectReturnCode::RefusedProtocolVersion => {
+                        "unacceptable protocol version (CONNACK code 1)"
+                    }
+                    ConnectReturnCode::BadClientId => {
+                        "client id rejected (CONNACK code 2); set [mqtt] client_id"
+                    }
+                    ConnectReturnCode::ServiceUnavailable => "server unavailable (CONNACK code 3)",
+                    ConnectReturnCode::BadUserNamePassword => {
+                        "bad user name or password (CONNACK code 4); check [mqtt] username and password/password_file"
+                    }
+                    ConnectReturnCode::NotAuthorized => {
+                        "not authorized (CONNACK code 5): wrong user name or password, or the user may not connect; check [mqtt] username and password/password_file"
+                    }
+                };
+                write!(f, "broker refused the connection: {why}")
+            }
+            NoPingResp => f.write_str("no PINGRESP within the keepalive; broker unreachable"),
+            State(e) => write!(f, "MQTT state error: {e}"),
+            Closed => f.write_str("broker closed the connection"),
+            Read(e) => write!(f, "read: {e}"),
+            Write(e) => write!(f, "write: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
 /// The next complete packet from the broker in `rbuf` (consumed), `None` until one is whole.
 /// Sans-IO, so the fuzz target `mqtt_incoming` drives exactly what the socket path does.
-pub fn next_incoming(rbuf: &mut BytesMut) -> Result<Option<Packet>, String> {
+pub fn next_incoming(rbuf: &mut BytesMut) -> Result<Option<Packet>, SessionError> {
     match Packet::read(rbuf, MAX_INCOMING) {
         Ok(p) => Ok(Some(p)),
         Err(CodecError::InsufficientBytes(_)) => Ok(None),
-        Err(e) => Err(format!("bad packet from the broker: {e}")),
+        Err(e) => Err(SessionError::BadPacket(e)),
     }
 }
 
@@ -175,7 +259,7 @@ pub fn handle_incoming(
     state: &mut MqttState,
     wbuf: &mut BytesMut,
     p: Packet,
-) -> Result<bool, String> {
+) -> Result<bool, SessionError> {
     if let Packet::Publish(ref p) = p {
         if p.topic == core.topics().ha_status() {
             core.on_ha_status(&p.payload);
@@ -189,11 +273,11 @@ pub fn handle_incoming(
         Ok(Some(reply)) => {
             reply
                 .write(wbuf, MAX_OUTGOING)
-                .map_err(|e| format!("cannot encode: {e}"))?;
+                .map_err(SessionError::Encode)?;
             Ok(true)
         }
         Ok(None) => Ok(false),
-        Err(e) => Err(format!("MQTT state error: {e}")),
+        Err(e) => Err(SessionError::State(e)),
     }
 }
 
@@ -258,8 +342,8 @@ impl MqttService {
     }
 
     /// The last connection error (cleared by a successful session).
-    pub fn last_error(&self) -> Option<&str> {
-        self.last_error.as_deref()
+    pub fn last_error(&self) -> Option<&SessionError> {
+        self.last_error.as_ref()
     }
 
     /// Bytes staged for the socket and not yet written.
@@ -267,7 +351,7 @@ impl MqttService {
         self.conn.as_ref().map_or(0, |c| c.wbuf.len())
     }
 
-    fn resolve(&mut self, now: Instant) -> Result<SocketAddr, String> {
+    fn resolve(&mut self, now: Instant) -> Result<SocketAddr, SessionError> {
         if let Ok(ip) = self.cs.host.parse::<IpAddr>() {
             return Ok(SocketAddr::new(ip, self.cs.port));
         }
@@ -281,11 +365,11 @@ impl MqttService {
                     self.resolved_at = Some(now);
                     self.addr_next = 0;
                 }
-                Err(e) => return Err(format!("cannot resolve {}: {e}", self.cs.host)),
+                Err(e) => return Err(SessionError::Resolve(e)),
             }
         }
         if self.addrs.is_empty() {
-            return Err(format!("{} has no address", self.cs.host));
+            return Err(SessionError::NoAddress);
         }
         let a = self.addrs[self.addr_next % self.addrs.len()];
         self.addr_next = self.addr_next.wrapping_add(1);
@@ -315,19 +399,19 @@ impl MqttService {
         };
         let mut stream = match TcpStream::connect(addr) {
             Ok(s) => s,
-            Err(e) => return self.fail(registry, now, format!("cannot connect to {addr}: {e}")),
+            Err(e) => return self.fail(registry, now, SessionError::Connect(addr, e)),
         };
         if let Err(e) = registry.register(
             &mut stream,
             self.token,
             Interest::READABLE | Interest::WRITABLE,
         ) {
-            return self.fail(registry, now, format!("cannot register the socket: {e}"));
+            return self.fail(registry, now, SessionError::Register(e));
         }
         let _ = stream.set_nodelay(true);
         let mut wbuf = BytesMut::with_capacity(4096);
         if let Err(e) = Packet::Connect(self.connect_packet()).write(&mut wbuf, MAX_OUTGOING) {
-            return self.fail(registry, now, format!("cannot encode CONNECT: {e}"));
+            return self.fail(registry, now, SessionError::Encode(e));
         }
         self.conn = Some(Conn {
             stream,
@@ -343,8 +427,8 @@ impl MqttService {
         };
     }
 
-    /// Drops the connection, logs `msg` if it differs from the last one, schedules a retry.
-    fn fail(&mut self, registry: &Registry, now: Instant, msg: String) {
+    /// Drops the connection, logs `e` unless it is the failure logged last, schedules a retry.
+    fn fail(&mut self, registry: &Registry, now: Instant, e: SessionError) {
         let was_up = matches!(self.phase, Phase::Up);
         if let Some(mut c) = self.conn.take() {
             let _ = registry.deregister(&mut c.stream);
@@ -355,24 +439,30 @@ impl MqttService {
             retry_at: now + retry,
         };
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
-        let line = if was_up {
-            format!("connection to the broker lost: {msg}")
-        } else {
-            msg
-        };
-        if self.last_error.as_deref() != Some(line.as_str()) {
-            (self.log)(&format!(
-                "{}:{}: {line}; retrying (every {}–{} s)",
-                self.cs.host,
-                self.cs.port,
-                BACKOFF_MIN.as_secs(),
-                BACKOFF_MAX.as_secs()
-            ));
-            self.last_error = Some(line);
+        if self.last_error.as_ref().is_some_and(|l| l.same_as(&e)) {
+            return;
         }
+        let lost = if was_up {
+            "connection to the broker lost: "
+        } else {
+            ""
+        };
+        (self.log)(&format!(
+            "{}:{}: {lost}{e}; retrying (every {}–{} s)",
+            self.cs.host,
+            self.cs.port,
+            BACKOFF_MIN.as_secs(),
+            BACKOFF_MAX.as_secs()
+        ));
+        self.last_error = Some(e);
     }
 
-    fn connack(&mut self, registry: &Registry, now: Instant, ack: ConnAck) -> Result<(), String> {
+    fn connack(
+        &mut self,
+        registry: &Registry,
+        now: Instant,
+        ack: ConnAck,
+    ) -> Result<(), SessionError> {
         let why = match ack.code {
             ConnectReturnCode::Success => {
                 self.phase = Phase::Up;
@@ -391,21 +481,13 @@ impl MqttService {
                 let _ = registry;
                 return Ok(());
             }
-            ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version (CONNACK code 1)",
-            ConnectReturnCode::BadClientId => "client id rejected (CONNACK code 2); set [mqtt] client_id",
-            ConnectReturnCode::ServiceUnavailable => "server unavailable (CONNACK code 3)",
-            ConnectReturnCode::BadUserNamePassword => {
-                "bad user name or password (CONNACK code 4); check [mqtt] username and password/password_file"
-            }
-            ConnectReturnCode::NotAuthorized => {
-                "not authorized (CONNACK code 5): wrong user name or password, or the user may not connect; check [mqtt] username and password/password_file"
-            }
+            code => code,
         };
-        Err(format!("broker refused the connection: {why}"))
+        Err(SessionError::Refused(why))
     }
 
     /// Runs a request through MqttState and stages the resulting packet.
-    fn send_request(&mut self, req: Request, now: Instant) -> Result<(), String> {
+    fn send_request(&mut self, req: Request, now: Instant) -> Result<(), SessionError> {
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
@@ -417,28 +499,26 @@ impl MqttService {
                     self.stats.publishes += 1;
                 }
                 p.write(&mut c.wbuf, MAX_OUTGOING)
-                    .map_err(|e| format!("cannot encode: {e}"))?;
+                    .map_err(SessionError::Encode)?;
                 c.last_out = now;
                 Ok(())
             }
             Ok(None) => Ok(()),
-            Err(StateError::AwaitPingResp) => {
-                Err("no PINGRESP within the keepalive; broker unreachable".into())
-            }
-            Err(e) => Err(format!("MQTT state error: {e}")),
+            Err(StateError::AwaitPingResp) => Err(SessionError::NoPingResp),
+            Err(e) => Err(SessionError::State(e)),
         }
     }
 
     /// Reads until the socket would block (mio readiness is edge-triggered) and handles every
     /// complete packet as it arrives.
-    fn read_all(&mut self, registry: &Registry, now: Instant) -> Result<(), String> {
+    fn read_all(&mut self, registry: &Registry, now: Instant) -> Result<(), SessionError> {
         let mut tmp = [0u8; 4096];
         loop {
             let Some(c) = self.conn.as_mut() else {
                 return Ok(());
             };
             let more = match c.stream.read(&mut tmp) {
-                Ok(0) => return Err("broker closed the connection".into()),
+                Ok(0) => return Err(SessionError::Closed),
                 Ok(n) => {
                     c.rbuf.extend_from_slice(&tmp[..n]);
                     c.last_in = now;
@@ -446,7 +526,7 @@ impl MqttService {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("read: {e}")),
+                Err(e) => return Err(SessionError::Read(e)),
             };
             loop {
                 let Some(c) = self.conn.as_mut() else {
@@ -463,11 +543,16 @@ impl MqttService {
         }
     }
 
-    fn incoming(&mut self, registry: &Registry, now: Instant, p: Packet) -> Result<(), String> {
+    fn incoming(
+        &mut self,
+        registry: &Registry,
+        now: Instant,
+        p: Packet,
+    ) -> Result<(), SessionError> {
         if matches!(self.phase, Phase::AwaitConnAck { .. }) {
             return match p {
                 Packet::ConnAck(a) => self.connack(registry, now, a),
-                other => Err(format!("expected CONNACK, got {other:?}")),
+                _ => Err(SessionError::NoConnAck),
             };
         }
         let Some(c) = self.conn.as_mut() else {
@@ -490,7 +575,7 @@ impl MqttService {
         }
     }
 
-    fn try_pump(&mut self, now: Instant) -> Result<(), String> {
+    fn try_pump(&mut self, now: Instant) -> Result<(), SessionError> {
         if matches!(self.phase, Phase::Up) {
             loop {
                 if self.staged() >= WBUF_HIGH {
@@ -511,7 +596,7 @@ impl MqttService {
         self.flush()
     }
 
-    fn flush(&mut self) -> Result<(), String> {
+    fn flush(&mut self) -> Result<(), SessionError> {
         if !matches!(self.phase, Phase::Up | Phase::AwaitConnAck { .. }) {
             return Ok(());
         }
@@ -520,14 +605,14 @@ impl MqttService {
         };
         while !c.wbuf.is_empty() {
             match c.stream.write(&c.wbuf) {
-                Ok(0) => return Err("socket closed while writing".into()),
+                Ok(0) => return Err(SessionError::Closed),
                 Ok(n) => {
                     c.wbuf.advance(n);
                     self.stats.bytes_out += n as u64;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("write: {e}")),
+                Err(e) => return Err(SessionError::Write(e)),
             }
         }
         Ok(())
@@ -535,18 +620,18 @@ impl MqttService {
 
     /// Non-blocking connect finished? (mio: after a writable event, `take_error` then
     /// `peer_addr`.)
-    fn check_connected(&mut self) -> Result<bool, String> {
+    fn check_connected(&mut self) -> Result<bool, SessionError> {
         let Some(c) = self.conn.as_mut() else {
             return Ok(false);
         };
         match c.stream.take_error() {
-            Ok(Some(e)) | Err(e) => return Err(format!("cannot connect: {e}")),
+            Ok(Some(e)) | Err(e) => return Err(SessionError::Connecting(e)),
             Ok(None) => {}
         }
         match c.stream.peer_addr() {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) => Err(format!("cannot connect: {e}")),
+            Err(e) => Err(SessionError::Connecting(e)),
         }
     }
 
@@ -564,7 +649,7 @@ impl MqttService {
         })
     }
 
-    fn keepalive(&mut self, now: Instant) -> Result<(), String> {
+    fn keepalive(&mut self, now: Instant) -> Result<(), SessionError> {
         let Some(at) = self.keepalive_at() else {
             return Ok(());
         };
@@ -584,7 +669,7 @@ impl MqttService {
         registry: &Registry,
         ev: &mio::event::Event,
         now: Instant,
-    ) -> Result<(), String> {
+    ) -> Result<(), SessionError> {
         if let Phase::Connecting { .. } = self.phase {
             if !(ev.is_writable() || ev.is_error() || ev.is_write_closed() || ev.is_read_closed()) {
                 return Ok(());
@@ -675,7 +760,7 @@ impl Service for MqttService {
         match self.phase {
             Phase::Down { retry_at } if now >= retry_at => self.start_connect(registry, now),
             Phase::Connecting { until } | Phase::AwaitConnAck { until } if now >= until => {
-                self.fail(registry, now, "timed out connecting to the broker".into())
+                self.fail(registry, now, SessionError::Timeout)
             }
             _ => {}
         }
@@ -731,10 +816,13 @@ mod tests {
         }
         assert_eq!(got.len(), 1);
         let queued = handle_incoming(&mut core, &mut state, &mut wbuf, got.remove(0));
-        assert_eq!(queued, Ok(true));
+        assert!(matches!(queued, Ok(true)), "{queued:?}");
         assert_eq!(&wbuf[..], &[0x40, 0x02, 0x00, 0x07], "PUBACK for id 7");
         // A reserved packet type is an error, not a panic or a wait.
         rbuf.extend_from_slice(&[0xF0, 0x00]);
-        assert!(next_incoming(&mut rbuf).is_err());
+        assert!(matches!(
+            next_incoming(&mut rbuf),
+            Err(SessionError::BadPacket(_))
+        ));
     }
 }
