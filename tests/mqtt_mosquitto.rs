@@ -376,6 +376,8 @@ struct Dev {
     addr: Addr,
     model: &'static str,
     format: &'static str,
+    /// The table entry the pipeline would have claimed the frame with.
+    entry: &'static hci2mqtt_core::decode::Format,
     firmware: &'static str,
 }
 
@@ -383,18 +385,21 @@ const D1: Dev = Dev {
     addr: Addr([0xA4, 0xC1, 0x38, 0, 0, 1]),
     model: "LYWSD03MMC",
     format: "atc1441",
+    entry: &hci2mqtt_core::decode::atc::FORMAT,
     firmware: "ATC (Custom)",
 };
 const D2: Dev = Dev {
     addr: Addr([0xC4, 0x7C, 0x8D, 0, 0, 2]),
     model: "RTCGQ02LM",
     format: "mibeacon-v5-encrypted",
+    entry: &hci2mqtt_core::decode::mibeacon::FORMAT,
     firmware: "Xiaomi (MiBeacon V5 encrypted)",
 };
 const D3: Dev = Dev {
     addr: Addr([0x58, 0x2D, 0x34, 0, 0, 3]),
     model: "CGS1",
     format: "qingping",
+    entry: &hci2mqtt_core::decode::qingping::FORMAT,
     firmware: "Qingping",
 };
 
@@ -403,6 +408,7 @@ fn reading(d: &Dev, rssi: i8, vals: &[(&'static Field, Value)]) -> Reading {
     r.clear(d.addr, Some(rssi));
     r.model = d.model;
     r.format = d.format;
+    r.interval_s = d.entry.interval_s;
     r.firmware = d.firmware;
     for (f, v) in vals {
         r.push(f, *v);
@@ -477,7 +483,7 @@ fn check_field_config(msgs: &[Msg], d: &Dev, f: &'static Field) {
             );
             let exp = c["expire_after"].as_u64().unwrap();
             assert!(
-                exp > u64::from(discovery::broadcast_interval_s(d.format)),
+                exp > u64::from(3 * d.entry.interval_s),
                 "{topic}: expire_after {exp}"
             );
         }

@@ -397,6 +397,7 @@ impl Pipeline {
         // After the duplicate check: a dropped frame never reaches the reading.
         self.reading.clear(advert.addr, advert.rssi);
         self.reading.format = format.name;
+        self.reading.interval_s = format.interval_s;
         let result = {
             let mut ctx = Ctx {
                 keys: &self.keys,

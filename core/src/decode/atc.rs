@@ -31,6 +31,7 @@ pub const UUID: u16 = 0x181A;
 
 pub static FORMAT: Format = Format {
     name: "atc",
+    interval_s: 10,
     matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, &[0x181A], claim),
     decode,
 };

@@ -47,16 +47,19 @@ use crate::addr::Addr;
 
 pub static FORMAT_V2: Format = Format {
     name: "bthome-v2",
+    interval_s: 60,
     matcher: Matcher::ServiceData16(0xFCD2),
     decode: decode_v2,
 };
 pub static FORMAT_V1: Format = Format {
     name: "bthome-v1",
+    interval_s: 60,
     matcher: Matcher::ServiceData16(0x181C),
     decode: decode_v1,
 };
 pub static FORMAT_V1_ENCRYPTED: Format = Format {
     name: "bthome-v1-encrypted",
+    interval_s: 60,
     matcher: Matcher::ServiceData16(0x181E),
     decode: decode_v1_encrypted,
 };

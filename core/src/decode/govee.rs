@@ -42,6 +42,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
+    interval_s: 10,
     // Payload lengths (company id included) of the frames `claim` accepts: 2 + LENS, and
     // 2 + 25 + LENS with the INTELLI_ROCKS trailer.
     matcher: Matcher::Filtered(

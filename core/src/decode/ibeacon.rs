@@ -27,6 +27,7 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "ibeacon",
+    interval_s: 600,
     // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24 and more.
     matcher: Matcher::Filtered(
         Prefilter {

@@ -24,6 +24,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "inkbird",
+    interval_s: 10,
     // The lengths `claim` accepts; the first two bytes are data, so any "company id".
     matcher: Matcher::Filtered(
         Prefilter {

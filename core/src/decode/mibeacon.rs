@@ -30,6 +30,7 @@ use crate::addr::Addr;
 
 pub static FORMAT: Format = Format {
     name: "mibeacon",
+    interval_s: 600,
     matcher: Matcher::ServiceData16(0xFE95),
     decode,
 };

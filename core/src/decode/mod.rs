@@ -53,6 +53,8 @@ pub struct Reading {
     pub rssi: Option<i8>,
     /// Format slug, e.g. `mibeacon-v5-encrypted`, `atc1441`, `bthome-v2`.
     pub format: &'static str,
+    /// The format's typical broadcast interval ([`Format::interval_s`]).
+    pub interval_s: u32,
     /// bleparser's `firmware` string, e.g. `Xiaomi (MiBeacon V5 encrypted)`.
     pub firmware: &'static str,
     /// Model name, e.g. `LYWSD03MMC`.
@@ -72,6 +74,7 @@ impl Default for Reading {
             addr: Addr::default(),
             rssi: None,
             format: "",
+            interval_s: 0,
             firmware: "",
             model: "",
             packet: None,
@@ -293,6 +296,10 @@ pub type DecodeFn = fn(&mut Ctx<'_>, &Advert<'_>, &[u8], &mut Reading) -> Result
 /// One format's table entry.
 pub struct Format {
     pub name: &'static str,
+    /// Typical longest gap (seconds) between two adverts that carry a given value, from the
+    /// devices' documentation and bleparser/HA experience: Home Assistant's `expire_after`
+    /// allows three of them (see `publish::discovery`).
+    pub interval_s: u32,
     pub matcher: Matcher,
     pub decode: DecodeFn,
 }

@@ -14,6 +14,7 @@ use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
 
 pub static FORMAT: Format = Format {
     name: "qingping",
+    interval_s: 60,
     matcher: Matcher::ServiceData16(0xFDCD),
     decode,
 };

@@ -25,12 +25,14 @@ use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
 
 pub static FORMAT: Format = Format {
     name: "ruuvi",
+    interval_s: 10,
     matcher: Matcher::Manufacturer(0x0499),
     decode,
 };
 /// RuuviTag data formats 2 and 4 (Eddystone URL), long superseded by 3 and 5.
 pub static FORMAT_URL: Format = Format {
     name: "ruuvi-url",
+    interval_s: 10,
     matcher: Matcher::ServiceData16(0xFEAA),
     decode: decode_url,
 };

@@ -23,6 +23,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
+    interval_s: 10,
     // `claim` needs the name or 128-bit UUID and declines Apple's company id.
     matcher: Matcher::Filtered(
         Prefilter {

@@ -23,6 +23,7 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "switchbot",
+    interval_s: 30,
     matcher: Matcher::Custom(
         crate::adv::ad_type::SERVICE_DATA16,
         &[0xFD3D, 0x0D00],

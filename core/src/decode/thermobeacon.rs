@@ -17,6 +17,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermobeacon",
+    interval_s: 600,
     matcher: Matcher::Custom(
         crate::adv::ad_type::MANUFACTURER,
         &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B],

@@ -23,6 +23,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermopro",
+    interval_s: 10,
     // `claim` needs a name starting with "TP".
     matcher: Matcher::Filtered(
         Prefilter {

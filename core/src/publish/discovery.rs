@@ -20,7 +20,7 @@
 //! * **expire_after**: a state message is published at least every `max_interval` while the
 //!   sensor is heard, plus the wait for its next advert; passive scanning misses adverts, so we
 //!   allow three broadcast intervals: `expire_after = max_interval + 3 × interval(format)`
-//!   (at least 60 s). Intervals per format are in [`broadcast_interval_s`].
+//!   (at least 60 s). Each format declares its interval in its table entry.
 
 use serde_json::{json, Map, Value as Json};
 
@@ -121,43 +121,15 @@ pub fn manufacturer(firmware: &str) -> &str {
     }
 }
 
-/// Typical longest gap (seconds) between two adverts of a format that carry a given value,
-/// from the devices' documentation and bleparser/HA experience. Unknown formats get 600 s
-/// (stock Xiaomi firmware sends some objects only every 10 minutes).
-pub fn broadcast_interval_s(format: &str) -> u32 {
-    const TABLE: &[(&str, u32)] = &[
-        // Custom thermometer firmware: measurement every 10 s, advert every 2.5 s.
-        ("atc", 10),
-        ("pvvx", 10),
-        // Govee, Inkbird, ThermoPro, SensorPush, SwitchBot, Ruuvi: adverts every 1–10 s.
-        ("govee", 10),
-        ("inkbird", 10),
-        ("thermopro", 10),
-        ("sensorpush", 10),
-        ("switchbot", 30),
-        ("ruuvi", 10),
-        // BTHome devices choose their interval; sleepy ones send about once a minute.
-        ("bthome", 60),
-        ("qingping", 60),
-        // Stock Xiaomi MiBeacon: temperature/humidity every ~1–3 min, battery every ~10 min.
-        ("mibeacon", 600),
-        ("xiaomi-scale", 600),
-    ];
-    TABLE
-        .iter()
-        .find(|(p, _)| format.starts_with(p))
-        .map(|(_, s)| *s)
-        .unwrap_or(600)
-}
-
 /// `expire_after` for a sensor's entities (see the module doc).
-pub fn expire_after_s(format: &str, max_interval_s: f64) -> u32 {
+/// `interval_s` is the format's broadcast interval ([`crate::decode::Format::interval_s`]).
+pub fn expire_after_s(interval_s: u32, max_interval_s: f64) -> u32 {
     let max = if max_interval_s.is_finite() {
         max_interval_s.clamp(0.0, 86_400.0).ceil() as u32
     } else {
         300
     };
-    (max + 3 * broadcast_interval_s(format)).max(60)
+    (max + 3 * interval_s).max(60)
 }
 
 /// Display name of a field: `moisture detected` → `Moisture detected`; abbreviations keep
@@ -475,10 +447,16 @@ mod tests {
 
     #[test]
     fn expiry_covers_interval() {
-        assert_eq!(expire_after_s("atc1441", 300.0), 330);
-        assert_eq!(expire_after_s("mibeacon-v5-encrypted", 300.0), 2100);
-        assert_eq!(expire_after_s("whatever", 0.0), 1800);
-        assert_eq!(expire_after_s("pvvx", 0.0), 60);
+        assert_eq!(
+            expire_after_s(crate::decode::atc::FORMAT.interval_s, 300.0),
+            330
+        );
+        assert_eq!(
+            expire_after_s(crate::decode::mibeacon::FORMAT.interval_s, 300.0),
+            2100
+        );
+        assert_eq!(expire_after_s(600, 0.0), 1800);
+        assert_eq!(expire_after_s(10, 0.0), 60);
         assert_eq!(manufacturer("Xiaomi (MiBeacon V5 encrypted)"), "Xiaomi");
         assert_eq!(manufacturer(""), "unknown");
     }

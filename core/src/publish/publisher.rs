@@ -81,6 +81,8 @@ struct Device {
     model: &'static str,
     manufacturer: &'static str,
     format: &'static str,
+    /// The format's broadcast interval (sets `expire_after`).
+    interval_s: u32,
     values: Vec<(&'static Field, Value)>,
     /// Fields whose discovery config was built.
     announced: Vec<&'static Field>,
@@ -225,6 +227,7 @@ impl Publisher {
             model: "",
             manufacturer: "",
             format: "",
+            interval_s: 0,
             values: Vec::new(),
             announced: Vec::new(),
             rssi: None,
@@ -248,6 +251,7 @@ impl Publisher {
             };
         }
         dev.format = r.format;
+        dev.interval_s = r.interval_s;
         for (f, v) in r.values() {
             let n = dev.values.len();
             match dev.values.iter_mut().find(|(g, _)| core::ptr::eq(*g, *f)) {
@@ -336,7 +340,7 @@ impl Publisher {
         }
         let first = dev.announced.is_empty();
         dev.announced.extend(new.iter().copied());
-        let exp = discovery::expire_after_s(dev.format, dev.policy.max_interval_s());
+        let exp = discovery::expire_after_s(dev.interval_s, dev.policy.max_interval_s());
         let info = Self::info(dev, *addr);
         let mut msgs = Vec::with_capacity(new.len() + 2);
         // The gateway's device must exist in Home Assistant before a sensor's first config
@@ -371,7 +375,7 @@ impl Publisher {
             let Some(dev) = self.devices.get(a) else {
                 continue;
             };
-            let exp = discovery::expire_after_s(dev.format, dev.policy.max_interval_s());
+            let exp = discovery::expire_after_s(dev.interval_s, dev.policy.max_interval_s());
             let info = Self::info(dev, *a);
             for f in &dev.announced {
                 msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
@@ -528,6 +532,7 @@ mod tests {
         let mut r = Reading::default();
         r.clear(addr, Some(rssi));
         r.format = "atc1441";
+        r.interval_s = crate::decode::atc::FORMAT.interval_s;
         r.firmware = "ATC (Custom)";
         r.model = "LYWSD03MMC";
         for (f, v) in vals {
