@@ -11,11 +11,13 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::btsnoop::{self, DATALINK_H1, DATALINK_H4, DATALINK_MONITOR};
+use super::pcapng;
 
 /// What the reader recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Btsnoop(u32),
+    Pcapng,
     Hcidump,
     HexLines,
     H4Stream,
@@ -25,6 +27,7 @@ impl core::fmt::Display for Kind {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Kind::Btsnoop(d) => write!(f, "btsnoop (datalink {d})"),
+            Kind::Pcapng => f.write_str("pcapng"),
             Kind::Hcidump => f.write_str("hcidump -R text"),
             Kind::HexLines => f.write_str("hex lines"),
             Kind::H4Stream => f.write_str("raw H4 stream"),
@@ -33,7 +36,8 @@ impl core::fmt::Display for Kind {
 }
 
 /// The formats `replay` accepts, for error messages.
-pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), `hcidump -R` text output, \
+pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), \
+pcapng (link types 187, 201, 254), `hcidump -R` text output, \
 plain text with one hex HCI packet per line (e.g. `043E…`, `#` comments allowed), or a raw H4 byte stream";
 
 #[derive(Debug)]
@@ -51,6 +55,15 @@ pub enum CaptureError {
     BadLine {
         line: u64,
         reason: &'static str,
+    },
+    /// A pcapng structure that breaks the format's rules.
+    Malformed {
+        packets: u64,
+        reason: &'static str,
+    },
+    /// A pcapng block longer than [`pcapng::MAX_BLOCK`]: refused rather than allocated.
+    BlockTooLarge {
+        len: usize,
     },
 }
 
@@ -71,6 +84,14 @@ impl core::fmt::Display for CaptureError {
                 write!(f, "capture is truncated: it ends inside a packet after {packets} complete packets")
             }
             CaptureError::BadLine { line, reason } => write!(f, "line {line}: {reason}"),
+            CaptureError::Malformed { packets, reason } => {
+                write!(f, "malformed pcapng after {packets} packets: {reason}")
+            }
+            CaptureError::BlockTooLarge { len } => write!(
+                f,
+                "pcapng block of {len} bytes is larger than the {} accepted",
+                pcapng::MAX_BLOCK
+            ),
         }
     }
 }
@@ -115,6 +136,7 @@ pub struct Reader<R: BufRead> {
     /// btsnoop H4 fast path: the packet handed out last is `consume_len` bytes still in the
     /// BufReader's buffer (record header + data); consumed at the next call.
     consume_len: usize,
+    pcapng: pcapng::State,
 }
 
 /// Opens and detects a capture file.
@@ -156,6 +178,8 @@ impl<R: BufRead> Reader<R> {
             }
             src.consume(btsnoop::HEADER_LEN);
             Kind::Btsnoop(dl)
+        } else if head.starts_with(&pcapng::MAGIC) {
+            Kind::Pcapng
         } else if head.starts_with(btsnoop::MAGIC) {
             return Err(CaptureError::Truncated { packets: 0 });
         } else if head
@@ -204,11 +228,17 @@ impl<R: BufRead> Reader<R> {
             done: false,
             pending: None,
             consume_len: 0,
+            pcapng: pcapng::State::default(),
         })
     }
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// Packets skipped as not HCI traffic (pcapng link types and monitor notes we do not read).
+    pub fn skipped(&self) -> u64 {
+        self.pcapng.skipped
     }
 
     /// Complete packets returned so far.
@@ -254,6 +284,7 @@ impl<R: BufRead> Reader<R> {
         }
         let r = match self.kind {
             Kind::Btsnoop(dl) => self.next_btsnoop(dl),
+            Kind::Pcapng => self.pcapng.next(&mut self.src, &mut self.buf, self.packets),
             Kind::H4Stream => self.next_h4(),
             Kind::HexLines => self.next_hex_line(),
             Kind::Hcidump => self.next_hcidump(),
