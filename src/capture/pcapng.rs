@@ -1,6 +1,7 @@
 //! pcapng (draft-ietf-opsawg-pcapng), Wireshark's default save format, with the Bluetooth HCI
 //! link types. Read block by block into one bounded buffer; every section may switch byte
-//! order and starts its own interface numbering.
+//! order and starts its own interface numbering. Classic libpcap files (what `editcap -F pcap`
+//! writes) share the link-type handling.
 
 use std::io::{self, Read};
 
@@ -16,6 +17,14 @@ const IDB: u32 = 1;
 const PB: u32 = 2;
 const SPB: u32 = 3;
 const EPB: u32 = 6;
+
+/// Classic libpcap magic as written big-endian: microsecond and nanosecond timestamps.
+const PCAP_US: [u8; 4] = [0xA1, 0xB2, 0xC3, 0xD4];
+const PCAP_NS: [u8; 4] = [0xA1, 0xB2, 0x3C, 0x4D];
+/// libpcap file header: magic, version, zone, sigfigs, snaplen, link type (offset 20).
+pub const PCAP_HEADER_LEN: usize = 24;
+/// libpcap record header: seconds, sub-seconds, captured length, original length.
+const PCAP_RECORD_LEN: usize = 16;
 
 /// Largest block accepted: far above any HCI packet (65 KB ACL) plus options, far below
 /// what a corrupt length could make us allocate.
@@ -80,6 +89,8 @@ pub struct State {
     ifaces: Vec<Interface>,
     /// Packets skipped: link types we do not read, monitor notes that are not HCI traffic.
     pub skipped: u64,
+    /// Classic libpcap: its one link type and time unit.
+    pcap: Option<Interface>,
 }
 
 fn bad(packets: u64, reason: &'static str) -> CaptureError {
@@ -272,8 +283,23 @@ impl State {
             packets,
             "packet names an interface not described in its section",
         ))?;
+        Ok(self
+            .to_h4(iface.link_type, buf, start, cap, packets)?
+            .map(|rx| (ts.and_then(|t| iface.unix_us(t)), rx)))
+    }
+
+    /// The link-layer frame at `buf[start..start + cap]` → H4 packet in `buf`: received, or
+    /// `None` when skipped.
+    fn to_h4(
+        &mut self,
+        link_type: u16,
+        buf: &mut Vec<u8>,
+        start: usize,
+        cap: usize,
+        packets: u64,
+    ) -> Result<Option<bool>, CaptureError> {
         let data = &buf[start..start + cap];
-        let (skip, ty_byte, rx) = match iface.link_type {
+        let (skip, ty_byte, rx) = match link_type {
             LINKTYPE_H4 => match data.first() {
                 Some(&t) => (0, None, t != 0x01),
                 None => return Err(bad(packets, "empty H4 packet")),
@@ -319,6 +345,68 @@ impl State {
         if buf.is_empty() {
             return Err(bad(packets, "empty H4 packet"));
         }
-        Ok(Some((ts.and_then(|t| iface.unix_us(t)), rx)))
+        Ok(Some(rx))
+    }
+
+    /// Classic libpcap: checks the file header and remembers byte order, time unit and link
+    /// type. `None`: not a pcap file.
+    pub fn pcap(head: &[u8]) -> Option<State> {
+        let m = head.get(..4)?;
+        let (big_endian, nanos) = match [m[0], m[1], m[2], m[3]] {
+            PCAP_US => (true, false),
+            PCAP_NS => (true, true),
+            [a, b, c, d] if [d, c, b, a] == PCAP_US => (false, false),
+            [a, b, c, d] if [d, c, b, a] == PCAP_NS => (false, true),
+            _ => return None,
+        };
+        let mut st = State {
+            big_endian,
+            ..State::default()
+        };
+        let h = head.get(..PCAP_HEADER_LEN)?;
+        st.pcap = Some(Interface {
+            link_type: st.u32(&h[20..]) as u16,
+            snaplen: 0,
+            tsresol: if nanos { 9 } else { 6 },
+            tsoffset_s: 0,
+        });
+        Some(st)
+    }
+
+    /// Classic libpcap: the next packet, as [`State::next`].
+    pub fn next_pcap<R: Read>(
+        &mut self,
+        src: &mut R,
+        buf: &mut Vec<u8>,
+        packets: u64,
+    ) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+        let Some(iface) = self.pcap else {
+            return Ok(None);
+        };
+        loop {
+            let mut h = [0u8; PCAP_RECORD_LEN];
+            if !fill(src, &mut h, packets)? {
+                return Ok(None);
+            }
+            let cap = self.u32(&h[8..]) as usize;
+            if cap > MAX_BLOCK {
+                return Err(CaptureError::BlockTooLarge { len: cap });
+            }
+            buf.clear();
+            buf.resize(cap, 0);
+            if cap > 0 && !fill(src, buf, packets)? {
+                return Err(CaptureError::Truncated { packets });
+            }
+            let sub = u64::from(self.u32(&h[4..]));
+            let unit = if iface.tsresol == 9 {
+                1_000_000_000
+            } else {
+                1_000_000
+            };
+            let ts = u64::from(self.u32(&h)) * unit + sub;
+            if let Some(rx) = self.to_h4(iface.link_type, buf, 0, cap, packets)? {
+                return Ok(Some((iface.unix_us(ts), rx)));
+            }
+        }
     }
 }

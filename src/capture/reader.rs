@@ -18,6 +18,7 @@ use super::pcapng;
 pub enum Kind {
     Btsnoop(u32),
     Pcapng,
+    Pcap,
     Hcidump,
     HexLines,
     H4Stream,
@@ -28,6 +29,7 @@ impl core::fmt::Display for Kind {
         match self {
             Kind::Btsnoop(d) => write!(f, "btsnoop (datalink {d})"),
             Kind::Pcapng => f.write_str("pcapng"),
+            Kind::Pcap => f.write_str("pcap"),
             Kind::Hcidump => f.write_str("hcidump -R text"),
             Kind::HexLines => f.write_str("hex lines"),
             Kind::H4Stream => f.write_str("raw H4 stream"),
@@ -37,7 +39,7 @@ impl core::fmt::Display for Kind {
 
 /// The formats `replay` accepts, for error messages.
 pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), \
-pcapng (link types 187, 201, 254), `hcidump -R` text output, \
+pcapng or pcap (link types 187, 201, 254), `hcidump -R` text output, \
 plain text with one hex HCI packet per line (e.g. `043E…`, `#` comments allowed), or a raw H4 byte stream";
 
 #[derive(Debug)]
@@ -171,6 +173,7 @@ fn hcidump_start(line: &str) -> Option<(bool, &str)> {
 impl<R: BufRead> Reader<R> {
     pub fn new(mut src: R) -> Result<Self, CaptureError> {
         let head = src.fill_buf()?;
+        let mut pcap = None;
         let kind = if head.len() >= btsnoop::HEADER_LEN && head.starts_with(btsnoop::MAGIC) {
             let dl = u32::from_be_bytes([head[12], head[13], head[14], head[15]]);
             if !matches!(dl, DATALINK_H1 | DATALINK_H4 | DATALINK_MONITOR) {
@@ -180,6 +183,10 @@ impl<R: BufRead> Reader<R> {
             Kind::Btsnoop(dl)
         } else if head.starts_with(&pcapng::MAGIC) {
             Kind::Pcapng
+        } else if let Some(st) = pcapng::State::pcap(head) {
+            pcap = Some(st);
+            src.consume(pcapng::PCAP_HEADER_LEN);
+            Kind::Pcap
         } else if head.starts_with(btsnoop::MAGIC) {
             return Err(CaptureError::Truncated { packets: 0 });
         } else if head
@@ -228,7 +235,7 @@ impl<R: BufRead> Reader<R> {
             done: false,
             pending: None,
             consume_len: 0,
-            pcapng: pcapng::State::default(),
+            pcapng: pcap.unwrap_or_default(),
         })
     }
 
@@ -285,6 +292,9 @@ impl<R: BufRead> Reader<R> {
         let r = match self.kind {
             Kind::Btsnoop(dl) => self.next_btsnoop(dl),
             Kind::Pcapng => self.pcapng.next(&mut self.src, &mut self.buf, self.packets),
+            Kind::Pcap => self
+                .pcapng
+                .next_pcap(&mut self.src, &mut self.buf, self.packets),
             Kind::H4Stream => self.next_h4(),
             Kind::HexLines => self.next_hex_line(),
             Kind::Hcidump => self.next_hcidump(),
