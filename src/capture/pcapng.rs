@@ -3,7 +3,7 @@
 //! order and starts its own interface numbering. Classic libpcap files (what `editcap -F pcap`
 //! writes) share the link-type handling.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 use super::reader::CaptureError;
 
@@ -408,5 +408,64 @@ impl State {
                 return Ok(Some((iface.unix_us(ts), rx)));
             }
         }
+    }
+}
+
+/// Streaming pcapng writer: one little-endian section, one LINKTYPE 201 interface with the
+/// default microsecond resolution, one EPB per packet (the direction header says which way).
+pub struct Writer<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Writer<W> {
+    /// Writes the section header and the interface description.
+    pub fn new(mut out: W) -> io::Result<Self> {
+        let mut shb = [0u8; 28];
+        shb[0..4].copy_from_slice(&SHB.to_le_bytes());
+        shb[4..8].copy_from_slice(&28u32.to_le_bytes());
+        shb[8..12].copy_from_slice(&BYTE_ORDER.to_le_bytes());
+        shb[12..14].copy_from_slice(&1u16.to_le_bytes());
+        // Minor 0; section length -1: not known while streaming.
+        shb[16..24].copy_from_slice(&(-1i64).to_le_bytes());
+        shb[24..28].copy_from_slice(&28u32.to_le_bytes());
+        out.write_all(&shb)?;
+        let mut idb = [0u8; 20];
+        idb[0..4].copy_from_slice(&IDB.to_le_bytes());
+        idb[4..8].copy_from_slice(&20u32.to_le_bytes());
+        idb[8..10].copy_from_slice(&LINKTYPE_H4_WITH_PHDR.to_le_bytes());
+        // Snaplen 0: no limit.
+        idb[16..20].copy_from_slice(&20u32.to_le_bytes());
+        out.write_all(&idb)?;
+        Ok(Writer { out })
+    }
+
+    /// Appends one H4 packet (type byte first). `received` is true for controller → host.
+    pub fn write_packet(&mut self, h4: &[u8], unix_us: i64, received: bool) -> io::Result<()> {
+        let cap = PHDR_LEN + h4.len();
+        let pad = cap.next_multiple_of(4) - cap;
+        let total = BLOCK_HEADER_LEN + 20 + cap + pad + BLOCK_TRAILER_LEN;
+        let total32 = u32::try_from(total).map_err(|_| io::ErrorKind::InvalidInput)?;
+        let ts = unix_us.max(0) as u64;
+        let mut h = [0u8; BLOCK_HEADER_LEN + 20 + PHDR_LEN];
+        h[0..4].copy_from_slice(&EPB.to_le_bytes());
+        h[4..8].copy_from_slice(&total32.to_le_bytes());
+        // Interface 0 at bytes 8..12.
+        h[12..16].copy_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        h[16..20].copy_from_slice(&(ts as u32).to_le_bytes());
+        h[20..24].copy_from_slice(&(cap as u32).to_le_bytes());
+        h[24..28].copy_from_slice(&(cap as u32).to_le_bytes());
+        h[28..32].copy_from_slice(&u32::from(received).to_be_bytes());
+        self.out.write_all(&h)?;
+        self.out.write_all(h4)?;
+        self.out.write_all(&[0u8; 3][..pad])?;
+        self.out.write_all(&total32.to_le_bytes())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
     }
 }
