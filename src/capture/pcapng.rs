@@ -469,3 +469,299 @@ impl<W: Write> Writer<W> {
         self.out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::reader::{Kind, Reader};
+    use super::*;
+
+    const EV: [u8; 7] = [0x04, 0x0E, 0x04, 0x01, 0x03, 0x0C, 0x00];
+
+    /// pcapng bytes, built block by block in one byte order.
+    struct File {
+        be: bool,
+        b: Vec<u8>,
+    }
+
+    impl File {
+        fn new() -> File {
+            File {
+                be: false,
+                b: Vec::new(),
+            }
+        }
+        fn u16(&self, v: u16) -> [u8; 2] {
+            if self.be {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        }
+        fn u32(&self, v: u32) -> [u8; 4] {
+            if self.be {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        }
+        fn block(&mut self, ty: u32, body: &[u8]) -> &mut File {
+            let total = (12 + body.len().next_multiple_of(4)) as u32;
+            self.b.extend_from_slice(&self.u32(ty));
+            self.b.extend_from_slice(&self.u32(total));
+            self.b.extend_from_slice(body);
+            self.b.resize(
+                self.b.len() + body.len().next_multiple_of(4) - body.len(),
+                0,
+            );
+            self.b.extend_from_slice(&self.u32(total));
+            self
+        }
+        fn shb(&mut self, be: bool) -> &mut File {
+            self.be = be;
+            let mut body = self.u32(BYTE_ORDER).to_vec();
+            body.extend_from_slice(&self.u16(1));
+            body.extend_from_slice(&self.u16(0));
+            body.extend_from_slice(&[0xFF; 8]);
+            self.block(SHB, &body)
+        }
+        fn idb(&mut self, link: u16, snaplen: u32, opts: &[(u16, &[u8])]) -> &mut File {
+            let mut body = self.u16(link).to_vec();
+            body.extend_from_slice(&[0, 0]);
+            body.extend_from_slice(&self.u32(snaplen));
+            for (code, v) in opts {
+                body.extend_from_slice(&self.u16(*code));
+                body.extend_from_slice(&self.u16(v.len() as u16));
+                body.extend_from_slice(v);
+                body.resize(body.len().next_multiple_of(4), 0);
+            }
+            body.extend_from_slice(&[0; 4]);
+            self.block(IDB, &body)
+        }
+        fn epb(&mut self, iface: u32, ts: u64, data: &[u8]) -> &mut File {
+            let mut body = self.u32(iface).to_vec();
+            body.extend_from_slice(&self.u32((ts >> 32) as u32));
+            body.extend_from_slice(&self.u32(ts as u32));
+            body.extend_from_slice(&self.u32(data.len() as u32));
+            body.extend_from_slice(&self.u32(data.len() as u32));
+            body.extend_from_slice(data);
+            self.block(EPB, &body)
+        }
+    }
+
+    /// (packets, timestamps, received flags, error).
+    fn read(b: &[u8]) -> (Vec<Vec<u8>>, Vec<Option<i64>>, Vec<bool>, Option<String>) {
+        let mut r = Reader::new(b).unwrap();
+        assert!(matches!(r.kind(), Kind::Pcapng | Kind::Pcap));
+        let (mut v, mut t, mut d, mut err) = (Vec::new(), Vec::new(), Vec::new(), None);
+        while let Some(p) = r.next_packet() {
+            match p {
+                Ok(p) => {
+                    v.push(p.data.to_vec());
+                    t.push(p.ts_us);
+                    d.push(p.received);
+                }
+                Err(e) => err = Some(e.to_string()),
+            }
+        }
+        (v, t, d, err)
+    }
+
+    fn phdr(rx: bool, h4: &[u8]) -> Vec<u8> {
+        let mut v = u32::from(rx).to_be_bytes().to_vec();
+        v.extend_from_slice(h4);
+        v
+    }
+
+    #[test]
+    fn big_endian_section_and_phdr_direction() {
+        let mut f = File::new();
+        f.shb(true).idb(LINKTYPE_H4_WITH_PHDR, 0, &[]);
+        f.epb(0, 1_700_000_000_000_001, &phdr(true, &EV));
+        f.epb(0, 5, &phdr(false, &[1, 3, 0x0C, 0]));
+        let (v, t, d, e) = read(&f.b);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(v, vec![EV.to_vec(), vec![1, 3, 0x0C, 0]]);
+        assert_eq!(t, vec![Some(1_700_000_000_000_001), Some(5)]);
+        assert_eq!(d, vec![true, false]);
+    }
+
+    #[test]
+    fn sections_reset_interfaces_and_byte_order() {
+        let mut f = File::new();
+        f.shb(false).idb(0, 0, &[]).idb(LINKTYPE_H4, 0, &[]);
+        f.epb(1, 0, &EV).epb(0, 0, &EV);
+        f.shb(true).idb(LINKTYPE_H4, 0, &[]).epb(0, 0, &EV);
+        let (v, _, _, e) = read(&f.b);
+        assert!(e.is_none(), "{e:?}");
+        // Interface 0 of the first section is LINKTYPE 0: skipped, not an error.
+        assert_eq!(v.len(), 2);
+        let mut r = Reader::new(&f.b[..]).unwrap();
+        while r.next_packet().is_some() {}
+        assert_eq!(r.skipped(), 1);
+        // The second section's interface 1 does not exist.
+        f.epb(1, 0, &EV);
+        let (v, _, _, e) = read(&f.b);
+        assert_eq!(v.len(), 2);
+        assert!(e.unwrap().contains("interface"));
+    }
+
+    #[test]
+    fn tsresol_decimal_binary_and_offset() {
+        let mut f = File::new();
+        f.shb(false)
+            .idb(LINKTYPE_H4, 0, &[(OPT_IF_TSRESOL, &[9])])
+            .idb(LINKTYPE_H4, 0, &[(OPT_IF_TSRESOL, &[0x80 | 10])])
+            .idb(LINKTYPE_H4, 0, &[(OPT_IF_TSOFFSET, &100i64.to_le_bytes())]);
+        f.epb(0, 3_000_000_123_000, &EV)
+            .epb(1, 1024 * 7, &EV)
+            .epb(2, 1, &EV);
+        let (_, t, _, e) = read(&f.b);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(
+            t,
+            vec![Some(3_000_000_123), Some(7_000_000), Some(100_000_001)]
+        );
+    }
+
+    #[test]
+    fn simple_and_obsolete_packet_blocks() {
+        let mut f = File::new();
+        f.shb(false).idb(LINKTYPE_H4, 5, &[]);
+        // SPB: original length 7, snaplen 5.
+        let mut spb = f.u32(7).to_vec();
+        spb.extend_from_slice(&EV);
+        f.block(SPB, &spb);
+        // PB: 16-bit interface, 16-bit drops, timestamp, lengths, data.
+        let mut pb = f.u16(0).to_vec();
+        pb.extend_from_slice(&f.u16(0));
+        pb.extend_from_slice(&f.u32(0));
+        pb.extend_from_slice(&f.u32(42));
+        pb.extend_from_slice(&f.u32(7));
+        pb.extend_from_slice(&f.u32(7));
+        pb.extend_from_slice(&EV);
+        f.block(PB, &pb);
+        let (v, t, _, e) = read(&f.b);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(v, vec![EV[..5].to_vec(), EV.to_vec()]);
+        assert_eq!(t, vec![None, Some(42)]);
+    }
+
+    #[test]
+    fn unknown_blocks_are_skipped() {
+        let mut f = File::new();
+        f.shb(false).idb(LINKTYPE_H4, 0, &[]);
+        f.block(4, &[1, 0, 0, 0])
+            .block(5, &[0; 12])
+            .block(0x0BAD, &[0; 9]);
+        f.block(0x8000_0001, &[]).epb(0, 0, &EV);
+        let (v, _, _, e) = read(&f.b);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(v, vec![EV.to_vec()]);
+    }
+
+    #[test]
+    fn broken_files_give_typed_errors() {
+        let mut f = File::new();
+        f.shb(false).idb(LINKTYPE_H4, 0, &[]).epb(0, 0, &EV);
+        let good = f.b.clone();
+        // Trailing length differs.
+        let mut b = good.clone();
+        let n = b.len();
+        b[n - 4] ^= 4;
+        assert!(read(&b).3.unwrap().contains("trailing"));
+        // Truncated inside the last block: the earlier packets are still delivered.
+        let mut b = good.clone();
+        f.epb(0, 0, &EV);
+        b.extend_from_slice(&f.b[good.len()..f.b.len() - 3]);
+        let (v, _, _, e) = read(&b);
+        assert_eq!(v.len(), 1);
+        assert!(e.unwrap().contains("truncated"));
+        // Oversized block: refused before allocating.
+        let mut b = good.clone();
+        b.extend_from_slice(&6u32.to_le_bytes());
+        b.extend_from_slice(&(MAX_BLOCK as u32 + 4).to_le_bytes());
+        let mut r = Reader::new(&b[..]).unwrap();
+        assert!(r.next_packet().unwrap().is_ok());
+        let e = r.next_packet().unwrap().unwrap_err();
+        assert!(matches!(e, CaptureError::BlockTooLarge { .. }), "{e}");
+        // Length not a multiple of 4, or below 12.
+        for len in [10u32, 13] {
+            let mut b = good.clone();
+            b.extend_from_slice(&6u32.to_le_bytes());
+            b.extend_from_slice(&len.to_le_bytes());
+            b.extend_from_slice(&[0; 16]);
+            assert!(read(&b).3.unwrap().contains("multiple of 4"));
+        }
+        // Captured length larger than the block.
+        let mut b = good.clone();
+        let cap_at = b.len() - 4 - 8 - 8;
+        b[cap_at] = 200;
+        assert!(read(&b).3.unwrap().contains("exceeds"), "{:?}", read(&b).3);
+        // Wrong major version.
+        let mut b = good;
+        b[12] = 2;
+        assert!(read(&b).3.unwrap().contains("major"));
+    }
+
+    #[test]
+    fn linux_monitor_opcodes() {
+        let mut f = File::new();
+        f.shb(false).idb(LINKTYPE_MONITOR, 0, &[]);
+        let mon = |op: u16, payload: &[u8]| {
+            let mut v = 0u16.to_be_bytes().to_vec();
+            v.extend_from_slice(&op.to_be_bytes());
+            v.extend_from_slice(payload);
+            v
+        };
+        f.epb(0, 0, &mon(0, &[0; 16])); // NEW_INDEX: skipped
+        f.epb(0, 0, &mon(3, &EV[1..])); // EVENT_PKT
+        f.epb(0, 0, &mon(2, &[3, 0x0C, 0])); // COMMAND_PKT
+        f.epb(0, 0, &mon(5, &[1, 0, 0, 0])); // ACL_RX_PKT
+        f.epb(0, 0, &mon(12, b"note\0")); // SYSTEM_NOTE: skipped
+        let (v, _, d, e) = read(&f.b);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(
+            v,
+            vec![EV.to_vec(), vec![1, 3, 0x0C, 0], vec![2, 1, 0, 0, 0]]
+        );
+        assert_eq!(d, vec![true, false, true]);
+    }
+
+    #[test]
+    fn writer_output_reads_back() {
+        let mut w = Writer::new(Vec::new()).unwrap();
+        w.write_packet(&EV, 1_700_000_000_000_001, true).unwrap();
+        w.write_packet(&[1, 3, 0x0C, 0], 2, false).unwrap();
+        let (v, t, d, e) = read(&w.into_inner());
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(v, vec![EV.to_vec(), vec![1, 3, 0x0C, 0]]);
+        assert_eq!(t, vec![Some(1_700_000_000_000_001), Some(2)]);
+        assert_eq!(d, vec![true, false]);
+    }
+
+    #[test]
+    fn classic_pcap_both_byte_orders() {
+        for be in [false, true] {
+            let f = File { be, b: Vec::new() };
+            let mut b = f.u32(0xA1B2_C3D4).to_vec();
+            b.extend_from_slice(&f.u16(2));
+            b.extend_from_slice(&f.u16(4));
+            b.extend_from_slice(&[0; 8]);
+            b.extend_from_slice(&f.u32(65535));
+            b.extend_from_slice(&f.u32(u32::from(LINKTYPE_H4_WITH_PHDR)));
+            for rx in [true, false] {
+                let d = phdr(rx, &EV);
+                b.extend_from_slice(&f.u32(10));
+                b.extend_from_slice(&f.u32(5));
+                b.extend_from_slice(&f.u32(d.len() as u32));
+                b.extend_from_slice(&f.u32(d.len() as u32));
+                b.extend_from_slice(&d);
+            }
+            let (v, t, d, e) = read(&b);
+            assert!(e.is_none(), "{e:?}");
+            assert_eq!(v, vec![EV.to_vec(), EV.to_vec()]);
+            assert_eq!(t, vec![Some(10_000_005), Some(10_000_005)]);
+            assert_eq!(d, vec![true, false]);
+        }
+    }
+}
