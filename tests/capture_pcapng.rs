@@ -91,3 +91,55 @@ fn text2pcap_h4_link_types_decode() {
         }
     }
 }
+
+#[test]
+fn android_bugreport_zip_replays_its_btsnoop_log() {
+    let src = Path::new(DIR).join("demo/flat.btsnoop");
+    let (want, _) = replay(&src);
+    let root = tmp("bugreport");
+    let logs = root.join("FS/data/misc/bluetooth/logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::copy(&src, logs.join("btsnoop_hci.log")).unwrap();
+    std::fs::write(root.join("bugreport.txt"), "== dumpstate ==\n").unwrap();
+    let z = tmp("bugreport.zip");
+    // Python's zipfile with deflate, as Android writes it (python3 is in every Debian image).
+    let out = Command::new("python3")
+        .current_dir(&root)
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n\
+             \x20   z.write('bugreport.txt')\n\
+             \x20   z.write('FS/data/misc/bluetooth/logs/btsnoop_hci.log')\n",
+            z.to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3 is required for this test (apt-get install python3)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (got, err) = replay(&z);
+    assert!(err.contains("btsnoop"), "{err}");
+    assert!(got == want, "zip: output differs from the plain btsnoop's");
+    // A zip without a log says so.
+    let bare = tmp("bare.zip");
+    let out = Command::new("python3")
+        .current_dir(&root)
+        .args([
+            "-c",
+            "import sys, zipfile\nzipfile.ZipFile(sys.argv[1], 'w').write('bugreport.txt')\n",
+            bare.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+        .arg("replay")
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no btsnoop_hci.log"));
+}

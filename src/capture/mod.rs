@@ -3,8 +3,9 @@
 pub mod btsnoop;
 pub mod pcapng;
 pub mod reader;
+pub mod zip;
 
-pub use reader::{open, CaptureError, Kind, Packet, Reader, ACCEPTED};
+pub use reader::{open, CaptureError, Kind, Packet, Reader, Source, ACCEPTED};
 
 use std::fs::File;
 use std::io::{self, BufWriter};

@@ -7,11 +7,11 @@
 //! byte first (0x01 command, 0x02 ACL, 0x04 event…), as the raw socket and H4 deliver them.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use super::btsnoop::{self, DATALINK_H1, DATALINK_H4, DATALINK_MONITOR};
-use super::pcapng;
+use super::{pcapng, zip};
 
 /// What the reader recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +39,8 @@ impl core::fmt::Display for Kind {
 
 /// The formats `replay` accepts, for error messages.
 pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), \
-pcapng or pcap (link types 187, 201, 254), `hcidump -R` text output, \
+pcapng or pcap (link types 187, 201, 254), \
+an Android bug report zip (its btsnoop_hci.log), `hcidump -R` text output, \
 plain text with one hex HCI packet per line (e.g. `043E…`, `#` comments allowed), or a raw H4 byte stream";
 
 #[derive(Debug)]
@@ -63,6 +64,8 @@ pub enum CaptureError {
         packets: u64,
         reason: &'static str,
     },
+    /// A zip without a readable btsnoop log.
+    Zip(&'static str),
     /// A pcapng block longer than [`pcapng::MAX_BLOCK`]: refused rather than allocated.
     BlockTooLarge {
         len: usize,
@@ -89,6 +92,7 @@ impl core::fmt::Display for CaptureError {
             CaptureError::Malformed { packets, reason } => {
                 write!(f, "malformed pcapng after {packets} packets: {reason}")
             }
+            CaptureError::Zip(reason) => write!(f, "zip: {reason}"),
             CaptureError::BlockTooLarge { len } => write!(
                 f,
                 "pcapng block of {len} bytes is larger than the {} accepted",
@@ -142,9 +146,48 @@ pub struct Reader<R: BufRead> {
 }
 
 /// Opens and detects a capture file.
-pub fn open(path: &Path) -> Result<Reader<BufReader<File>>, CaptureError> {
-    let f = File::open(path)?;
-    Reader::new(BufReader::with_capacity(64 * 1024, f))
+/// Opens and detects a capture file; in a zip (an Android bug report), its btsnoop log.
+pub fn open(path: &Path) -> Result<Reader<Source>, CaptureError> {
+    let mut f = File::open(path)?;
+    let mut head = [0u8; 4];
+    let n = f.read(&mut head)?;
+    if head[..n] == zip::MAGIC[..] {
+        let log = zip::btsnoop_log(&mut f)?;
+        return Reader::new(Source::Memory(io::Cursor::new(log)));
+    }
+    f.seek(io::SeekFrom::Start(0))?;
+    Reader::new(Source::File(BufReader::with_capacity(64 * 1024, f)))
+}
+
+/// What [`open`] reads from: the file, or a log inflated from a zip.
+pub enum Source {
+    File(BufReader<File>),
+    Memory(io::Cursor<Vec<u8>>),
+}
+
+impl Read for Source {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::File(f) => f.read(out),
+            Source::Memory(m) => m.read(out),
+        }
+    }
+}
+
+impl BufRead for Source {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Source::File(f) => f.fill_buf(),
+            Source::Memory(m) => m.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Source::File(f) => f.consume(n),
+            Source::Memory(m) => m.consume(n),
+        }
+    }
 }
 
 fn is_hex_token(t: &str) -> bool {
