@@ -284,13 +284,13 @@ impl State {
             "packet names an interface not described in its section",
         ))?;
         Ok(self
-            .to_h4(iface.link_type, buf, start, cap, packets)?
+            .frame_to_h4(iface.link_type, buf, start, cap, packets)?
             .map(|rx| (ts.and_then(|t| iface.unix_us(t)), rx)))
     }
 
     /// The link-layer frame at `buf[start..start + cap]` → H4 packet in `buf`: received, or
     /// `None` when skipped.
-    fn to_h4(
+    fn frame_to_h4(
         &mut self,
         link_type: u16,
         buf: &mut Vec<u8>,
@@ -404,7 +404,7 @@ impl State {
                 1_000_000
             };
             let ts = u64::from(self.u32(&h)) * unit + sub;
-            if let Some(rx) = self.to_h4(iface.link_type, buf, 0, cap, packets)? {
+            if let Some(rx) = self.frame_to_h4(iface.link_type, buf, 0, cap, packets)? {
                 return Ok(Some((iface.unix_us(ts), rx)));
             }
         }
@@ -548,8 +548,10 @@ mod tests {
         }
     }
 
-    /// (packets, timestamps, received flags, error).
-    fn read(b: &[u8]) -> (Vec<Vec<u8>>, Vec<Option<i64>>, Vec<bool>, Option<String>) {
+    /// Packets, timestamps, received flags, error.
+    type Got = (Vec<Vec<u8>>, Vec<Option<i64>>, Vec<bool>, Option<String>);
+
+    fn read(b: &[u8]) -> Got {
         let mut r = Reader::new(b).unwrap();
         assert!(matches!(r.kind(), Kind::Pcapng | Kind::Pcap));
         let (mut v, mut t, mut d, mut err) = (Vec::new(), Vec::new(), Vec::new(), None);
