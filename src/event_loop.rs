@@ -12,8 +12,7 @@
 //! restarts the scan setup when no advertising report arrived for `watchdog` while scanning
 //! (an adapter powered down sends nothing at all; bluetoothd may disable our scan).
 
-use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -22,7 +21,7 @@ use mio::{Events, Interest, Poll, Token};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use crate::capture::btsnoop;
+use crate::capture::Recorder;
 use crate::service::{Service, SERVICE_TOKEN_BASE};
 use crate::sys::caps::drop_privileges;
 use crate::transport::adapter::{AdapterSpec, Transport};
@@ -68,7 +67,7 @@ pub struct LiveOptions {
     pub scan: scan::Options,
     /// Restart the scan setup after this long without an advertising report (`None`: never).
     pub watchdog: Option<Duration>,
-    /// Write everything received and sent as btsnoop (H4, datalink 1002).
+    /// Write everything received and sent: pcapng (LINKTYPE 201) for a `.pcapng` name, else btsnoop (H4, datalink 1002).
     pub record: Option<PathBuf>,
     /// Stop by itself after this long (`scan --seconds`).
     pub run_for: Option<Duration>,
@@ -166,7 +165,7 @@ pub struct Live<'a> {
     link: Link,
     scan: ScanSetup,
     deframer: Deframer,
-    record: Option<btsnoop::Writer<BufWriter<File>>>,
+    record: Option<Recorder>,
     backoff: Duration,
     scan_retry_at: Option<Instant>,
     last_report: Instant,
@@ -213,11 +212,7 @@ impl<'a> Live<'a> {
             .map_err(|e| format!("epoll: {e}"))?;
         let record = match &opts.record {
             Some(p) => {
-                let f = File::create(p).map_err(|e| format!("--record {}: {e}", p.display()))?;
-                Some(
-                    btsnoop::Writer::new(BufWriter::new(f))
-                        .map_err(|e| format!("--record {}: {e}", p.display()))?,
-                )
+                Some(Recorder::create(p).map_err(|e| format!("--record {}: {e}", p.display()))?)
             }
             None => None,
         };

@@ -1,13 +1,22 @@
-//! A btsnoop file we write opens in tshark (Wireshark's CLI, Debian package `tshark`), and
+//! A btsnoop or pcapng file we write (`run --record`'s `Recorder`) opens in tshark (Wireshark's CLI, Debian package `tshark`), and
 //! tshark sees the same advertising reports we do: same count, same addresses, same RSSI.
 
 use std::process::Command;
 
-use hci2mqtt::capture::{self, btsnoop::Writer};
+use hci2mqtt::capture::{self, Recorder};
 use hci2mqtt_core::hci::event::{Event, EventKind};
 
 #[test]
 fn written_btsnoop_opens_in_tshark_with_the_same_reports() {
+    recorded_opens_in_tshark("rec.btsnoop");
+}
+
+#[test]
+fn written_pcapng_opens_in_tshark_with_the_same_reports() {
+    recorded_opens_in_tshark("rec.pcapng");
+}
+
+fn recorded_opens_in_tshark(name: &str) {
     let tshark = Command::new("tshark").arg("--version").output();
     assert!(
         tshark.as_ref().is_ok_and(|o| o.status.success()),
@@ -16,13 +25,10 @@ fn written_btsnoop_opens_in_tshark_with_the_same_reports() {
     // Re-record the demo capture's packets through our writer.
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/flat.btsnoop");
     let mut r = capture::open(src.as_ref()).expect("demo capture");
-    let dir = std::env::temp_dir().join(format!("hci2mqtt-tshark-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("hci2mqtt-tshark-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("rec.btsnoop");
-    let mut w = Writer::new(std::io::BufWriter::new(
-        std::fs::File::create(&path).unwrap(),
-    ))
-    .unwrap();
+    let path = dir.join(name);
+    let mut w = Recorder::create(&path).unwrap();
     let mut ours = Vec::new();
     while let Some(p) = r.next_packet() {
         let p = p.expect("packet");
@@ -89,6 +95,17 @@ fn written_btsnoop_opens_in_tshark_with_the_same_reports() {
         .take(5)
         .collect();
     assert!(mismatches.is_empty(), "ours vs tshark: {mismatches:?}");
+    let caps = Command::new("capinfos")
+        .args(["-t", "-E", path.to_str().unwrap()])
+        .output()
+        .expect("capinfos (Debian package wireshark-common, installed with tshark)");
+    let caps = String::from_utf8_lossy(&caps.stdout);
+    let want = if name.ends_with(".pcapng") {
+        "Bluetooth H4 with linux header"
+    } else {
+        "Bluetooth H4"
+    };
+    assert!(caps.contains(want), "{caps}");
     assert!(
         no_rssi < ours.len() / 10,
         "tshark found no RSSI in {no_rssi} reports"

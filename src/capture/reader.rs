@@ -7,15 +7,18 @@
 //! byte first (0x01 command, 0x02 ACL, 0x04 event…), as the raw socket and H4 deliver them.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use super::btsnoop::{self, DATALINK_H1, DATALINK_H4, DATALINK_MONITOR};
+use super::{pcapng, zip};
 
 /// What the reader recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Btsnoop(u32),
+    Pcapng,
+    Pcap,
     Hcidump,
     HexLines,
     H4Stream,
@@ -25,6 +28,8 @@ impl core::fmt::Display for Kind {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Kind::Btsnoop(d) => write!(f, "btsnoop (datalink {d})"),
+            Kind::Pcapng => f.write_str("pcapng"),
+            Kind::Pcap => f.write_str("pcap"),
             Kind::Hcidump => f.write_str("hcidump -R text"),
             Kind::HexLines => f.write_str("hex lines"),
             Kind::H4Stream => f.write_str("raw H4 stream"),
@@ -33,7 +38,9 @@ impl core::fmt::Display for Kind {
 }
 
 /// The formats `replay` accepts, for error messages.
-pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), `hcidump -R` text output, \
+pub const ACCEPTED: &str = "btsnoop (datalink 1001, 1002 or btmon's 2001), \
+pcapng or pcap (link types 187, 201, 254), \
+an Android bug report zip (its btsnoop_hci.log), `hcidump -R` text output, \
 plain text with one hex HCI packet per line (e.g. `043E…`, `#` comments allowed), or a raw H4 byte stream";
 
 #[derive(Debug)]
@@ -51,6 +58,17 @@ pub enum CaptureError {
     BadLine {
         line: u64,
         reason: &'static str,
+    },
+    /// A pcapng structure that breaks the format's rules.
+    Malformed {
+        packets: u64,
+        reason: &'static str,
+    },
+    /// A zip without a readable btsnoop log.
+    Zip(&'static str),
+    /// A pcapng block longer than [`pcapng::MAX_BLOCK`]: refused rather than allocated.
+    BlockTooLarge {
+        len: usize,
     },
 }
 
@@ -71,6 +89,15 @@ impl core::fmt::Display for CaptureError {
                 write!(f, "capture is truncated: it ends inside a packet after {packets} complete packets")
             }
             CaptureError::BadLine { line, reason } => write!(f, "line {line}: {reason}"),
+            CaptureError::Malformed { packets, reason } => {
+                write!(f, "malformed pcapng after {packets} packets: {reason}")
+            }
+            CaptureError::Zip(reason) => write!(f, "zip: {reason}"),
+            CaptureError::BlockTooLarge { len } => write!(
+                f,
+                "pcapng block of {len} bytes is larger than the {} accepted",
+                pcapng::MAX_BLOCK
+            ),
         }
     }
 }
@@ -115,12 +142,52 @@ pub struct Reader<R: BufRead> {
     /// btsnoop H4 fast path: the packet handed out last is `consume_len` bytes still in the
     /// BufReader's buffer (record header + data); consumed at the next call.
     consume_len: usize,
+    pcapng: pcapng::State,
 }
 
 /// Opens and detects a capture file.
-pub fn open(path: &Path) -> Result<Reader<BufReader<File>>, CaptureError> {
-    let f = File::open(path)?;
-    Reader::new(BufReader::with_capacity(64 * 1024, f))
+/// Opens and detects a capture file; in a zip (an Android bug report), its btsnoop log.
+pub fn open(path: &Path) -> Result<Reader<Source>, CaptureError> {
+    let mut f = File::open(path)?;
+    let mut head = [0u8; 4];
+    let n = f.read(&mut head)?;
+    if head[..n] == zip::MAGIC[..] {
+        let log = zip::btsnoop_log(&mut f)?;
+        return Reader::new(Source::Memory(io::Cursor::new(log)));
+    }
+    f.seek(io::SeekFrom::Start(0))?;
+    Reader::new(Source::File(BufReader::with_capacity(64 * 1024, f)))
+}
+
+/// What [`open`] reads from: the file, or a log inflated from a zip.
+pub enum Source {
+    File(BufReader<File>),
+    Memory(io::Cursor<Vec<u8>>),
+}
+
+impl Read for Source {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::File(f) => f.read(out),
+            Source::Memory(m) => m.read(out),
+        }
+    }
+}
+
+impl BufRead for Source {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Source::File(f) => f.fill_buf(),
+            Source::Memory(m) => m.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Source::File(f) => f.consume(n),
+            Source::Memory(m) => m.consume(n),
+        }
+    }
 }
 
 fn is_hex_token(t: &str) -> bool {
@@ -149,6 +216,7 @@ fn hcidump_start(line: &str) -> Option<(bool, &str)> {
 impl<R: BufRead> Reader<R> {
     pub fn new(mut src: R) -> Result<Self, CaptureError> {
         let head = src.fill_buf()?;
+        let mut pcap = None;
         let kind = if head.len() >= btsnoop::HEADER_LEN && head.starts_with(btsnoop::MAGIC) {
             let dl = u32::from_be_bytes([head[12], head[13], head[14], head[15]]);
             if !matches!(dl, DATALINK_H1 | DATALINK_H4 | DATALINK_MONITOR) {
@@ -156,6 +224,12 @@ impl<R: BufRead> Reader<R> {
             }
             src.consume(btsnoop::HEADER_LEN);
             Kind::Btsnoop(dl)
+        } else if head.starts_with(&pcapng::MAGIC) {
+            Kind::Pcapng
+        } else if let Some(st) = pcapng::State::pcap(head) {
+            pcap = Some(st);
+            src.consume(pcapng::PCAP_HEADER_LEN);
+            Kind::Pcap
         } else if head.starts_with(btsnoop::MAGIC) {
             return Err(CaptureError::Truncated { packets: 0 });
         } else if head
@@ -204,11 +278,17 @@ impl<R: BufRead> Reader<R> {
             done: false,
             pending: None,
             consume_len: 0,
+            pcapng: pcap.unwrap_or_default(),
         })
     }
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// Packets skipped as not HCI traffic (pcapng link types and monitor notes we do not read).
+    pub fn skipped(&self) -> u64 {
+        self.pcapng.skipped
     }
 
     /// Complete packets returned so far.
@@ -254,6 +334,10 @@ impl<R: BufRead> Reader<R> {
         }
         let r = match self.kind {
             Kind::Btsnoop(dl) => self.next_btsnoop(dl),
+            Kind::Pcapng => self.pcapng.next(&mut self.src, &mut self.buf, self.packets),
+            Kind::Pcap => self
+                .pcapng
+                .next_pcap(&mut self.src, &mut self.buf, self.packets),
             Kind::H4Stream => self.next_h4(),
             Kind::HexLines => self.next_hex_line(),
             Kind::Hcidump => self.next_hcidump(),

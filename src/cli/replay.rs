@@ -20,9 +20,10 @@ pub const USAGE: &str = "\
 hci2mqtt replay FILE [--key MAC=HEX]... [--config FILE] [--all-frames]
 
 Decodes a capture file and prints one JSON object per decoded advertisement.
-FILE: btsnoop (datalink 1001, 1002, btmon's 2001), `hcidump -R` text output, plain text with
-one hex HCI packet per line (`#` comments allowed), or a raw H4 byte stream; detected from the
-content.
+FILE: btsnoop (datalink 1001, 1002, btmon's 2001), pcapng or pcap (Wireshark; link types 187,
+201, 254), an Android bug report zip (its btsnoop_hci.log), `hcidump -R` text output, plain
+text with one hex HCI packet per line (`#` comments allowed), or a raw H4 byte stream; detected
+from the content.
   --key MAC=HEX      bindkey for a device: 32 hex digits (24 for legacy MiBeacon v2/v3)
   --config FILE      take keys from a hci2mqtt TOML config ([[sensor]] mac/key)
   --all-frames       do not drop repeated frames (same packet id)
@@ -185,5 +186,12 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         reader.kind(),
         summary(&pipe.stats())
     );
+    if reader.skipped() > 0 {
+        eprintln!(
+            "hci2mqtt replay: {}: skipped {} packets that are not HCI traffic (other link types, monitor notes)",
+            args.file.display(),
+            reader.skipped()
+        );
+    }
     status
 }

@@ -29,7 +29,8 @@ Scans for BLE sensor advertisements and publishes readings: to MQTT when the con
   --adapter SPEC    hci0 | INDEX | adapter MAC | tcp:HOST:PORT | serial:/dev/ttyX[@BAUD][,rtscts]
                     | replay:FILE   (default: [scan] adapter, else hci0)
   --key MAC=HEX     bindkey for a device (repeatable; overrides the config)
-  --record FILE     write everything received and sent as btsnoop (Wireshark, btmon -r)
+  --record FILE     write everything received and sent: pcapng if FILE ends in .pcapng,
+                    else btsnoop (both open in Wireshark; btsnoop also in btmon -r)
   --active          active scanning (scan requests)
   --listen-only     send no HCI command; only listen (bluetoothd already scans)
   --extended        use the extended scan commands even if the controller does not list them
