@@ -541,7 +541,8 @@ fn extended_scan_commands_work_against_bumble() {
     let vs = vectors();
     let port = free_port();
     let _bumble = Bumble::start(port, &vs, &[]);
-    let rec = tmp("ext.btsnoop");
+    // Recorded as pcapng (chosen by the extension): the checks below read it back, tshark too.
+    let rec = tmp("ext.pcapng");
     let adapter = format!("tcp:127.0.0.1:{port}");
     let key = format!("{}={}", vs[0].mac, vs[0].key);
     let mut run = Run::start(&[
@@ -594,6 +595,40 @@ fn extended_scan_commands_work_against_bumble() {
     assert_eq!(
         last[..],
         [0x01, 0x42, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+    );
+    // Wireshark reads what `run --record x.pcapng` wrote: every packet, with its direction.
+    let out = Command::new("tshark")
+        .args([
+            "-r",
+            rec.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "hci_h4.direction",
+            "-e",
+            "hci_h4.type",
+        ])
+        .output()
+        .expect("tshark is required for this test (apt-get install tshark)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), sent.len() + recv.len(), "{lines:?}");
+    let sent_by_tshark = lines
+        .iter()
+        // direction 0x00 = sent (host → controller), H4 type 0x01 = command.
+        .filter(|l| l.as_str() == "0x00\t0x01")
+        .count();
+    assert_eq!(
+        sent_by_tshark,
+        sent.len(),
+        "commands host→controller: {lines:?}"
     );
     let _ = std::fs::remove_file(&rec);
 }

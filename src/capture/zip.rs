@@ -1,7 +1,6 @@
 //! Android bug report zips: the btsnoop log (`FS/data/misc/bluetooth/logs/btsnoop_hci.log`)
 //! is found through the zip's central directory and inflated into memory, bounded.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
 use super::reader::CaptureError;
@@ -34,18 +33,21 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Reads `n` bytes at `pos`.
-fn read_at(f: &mut File, pos: u64, n: usize) -> Result<Vec<u8>, CaptureError> {
+/// Reads `n` bytes at `pos`. Grows with what is actually there, so a length field that lies
+/// costs no allocation beyond the file's size.
+fn read_at<R: Read + Seek>(f: &mut R, pos: u64, n: usize) -> Result<Vec<u8>, CaptureError> {
     f.seek(SeekFrom::Start(pos))?;
-    let mut v = vec![0u8; n];
-    f.read_exact(&mut v)
-        .map_err(|_| bad("entry runs past the end of the file"))?;
+    let mut v = Vec::new();
+    f.take(n as u64).read_to_end(&mut v)?;
+    if v.len() != n {
+        return Err(bad("entry runs past the end of the file"));
+    }
     Ok(v)
 }
 
 /// The inflated btsnoop log of the zip: an entry named `…btsnoop_hci.log`, else
 /// `…btsnoop_hci.log.last`.
-pub fn btsnoop_log(f: &mut File) -> Result<Vec<u8>, CaptureError> {
+pub fn btsnoop_log<R: Read + Seek>(f: &mut R) -> Result<Vec<u8>, CaptureError> {
     let len = f.seek(SeekFrom::End(0))?;
     let tail_at = len.saturating_sub(EOCD_SEARCH);
     let tail = read_at(f, tail_at, (len - tail_at) as usize)?;
