@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use hci2mqtt_core::decode::KeyStore;
 use hci2mqtt_core::pipeline::{Options, Pipeline};
-use hci2mqtt_core::Reading;
 
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
@@ -57,9 +56,11 @@ struct Count {
 }
 
 impl hci2mqtt_core::Sink for Count {
-    fn reading(&mut self, r: &Reading) {
-        self.readings += 1;
-        self.values += r.values().len() as u64;
+    fn outcome(&mut self, _seen: &hci2mqtt_core::Seen<'_>, o: hci2mqtt_core::Outcome<'_>) {
+        if let hci2mqtt_core::Outcome::Decoded(r) = o {
+            self.readings += 1;
+            self.values += r.values().len() as u64;
+        }
     }
 }
 

@@ -25,11 +25,11 @@ use crate::capture::Recorder;
 use crate::service::{Service, SERVICE_TOKEN_BASE};
 use crate::sys::caps::drop_privileges;
 use crate::transport::adapter::{AdapterSpec, Transport};
-use hci2mqtt_core::decode::{DecodeError, KeyStore, Reading};
-use hci2mqtt_core::hci::event::{self, Event, Report};
+use hci2mqtt_core::decode::KeyStore;
+use hci2mqtt_core::hci::event::{self, Event};
 use hci2mqtt_core::hci::h4::Deframer;
 use hci2mqtt_core::hci::scan::{self, Phase, ScanSetup, Transition};
-use hci2mqtt_core::pipeline::{Notice, Pipeline, Sink};
+use hci2mqtt_core::pipeline::{Notice, Outcome, Pipeline, Seen, Sink};
 
 const TOKEN_SIGNAL: Token = Token(0);
 const TOKEN_LINK: Token = Token(1);
@@ -45,7 +45,8 @@ const SERVICE_SHUTDOWN_BUDGET: Duration = Duration::from_millis(300);
 
 /// Extra consumer of what the loop sees (the `scan` table).
 pub trait Observer {
-    fn report(&mut self, _r: &Report<'_>, _decoded: Option<&Reading>, _err: Option<DecodeError>) {}
+    /// Every well-formed report, once, with its outcome (as [`Sink::outcome`]).
+    fn outcome(&mut self, _seen: &Seen<'_>, _outcome: Outcome<'_>) {}
     fn notice(&mut self, _n: &Notice) {}
     /// Called this often while running (the live table refresh); `None`: never.
     fn tick_every(&self) -> Option<Duration> {
@@ -135,22 +136,28 @@ pub(crate) struct Fanout<'a> {
 }
 
 impl Sink for Fanout<'_> {
-    fn reading(&mut self, r: &Reading) {
+    fn outcome(&mut self, seen: &Seen<'_>, outcome: Outcome<'_>) {
+        let r = seen.report;
         for s in self.services.iter_mut() {
-            s.on_reading(self.registry, r, self.now);
+            match outcome {
+                // A reading marks its sensor seen too; the advertiser only if it is another
+                // address (MAC in the frame).
+                Outcome::Decoded(d) => {
+                    s.on_reading(self.registry, d, self.now);
+                    if d.addr != r.addr {
+                        s.on_advert(self.registry, &r.addr, r.rssi, self.now);
+                    }
+                }
+                _ => s.on_advert(self.registry, &r.addr, r.rssi, self.now),
+            }
         }
+        self.observer.outcome(seen, outcome);
     }
     fn notice(&mut self, n: Notice) {
         for s in self.services.iter_mut() {
             s.on_notice(&n, self.now);
         }
         self.observer.notice(&n);
-    }
-    fn report(&mut self, r: &Report<'_>, decoded: Option<&Reading>, err: Option<DecodeError>) {
-        for s in self.services.iter_mut() {
-            s.on_advert(self.registry, &r.addr, r.rssi, self.now);
-        }
-        self.observer.report(r, decoded, err);
     }
 }
 

@@ -8,7 +8,6 @@ mod support;
 use hci2mqtt_core::addr::Addr;
 use hci2mqtt_core::decode::KeyStore;
 use hci2mqtt_core::pipeline::{Options, Pipeline};
-use hci2mqtt_core::Reading;
 use support::ad;
 use support::rng::Rng;
 
@@ -38,8 +37,10 @@ fn mibeacon_event(addr: Addr, counter: u8) -> Vec<u8> {
 #[derive(Default)]
 struct Count(u64);
 impl hci2mqtt_core::Sink for Count {
-    fn reading(&mut self, _r: &Reading) {
-        self.0 += 1;
+    fn outcome(&mut self, _seen: &hci2mqtt_core::Seen<'_>, o: hci2mqtt_core::Outcome<'_>) {
+        if let hci2mqtt_core::Outcome::Decoded(_) = o {
+            self.0 += 1;
+        }
     }
 }
 

@@ -22,4 +22,4 @@ pub mod pipeline;
 pub mod publish;
 
 pub use decode::Reading;
-pub use pipeline::{Pipeline, Sink, Stats};
+pub use pipeline::{Outcome, Pipeline, Seen, Sink, Stats};

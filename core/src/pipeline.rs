@@ -55,17 +55,39 @@ impl core::fmt::Display for Notice {
     }
 }
 
-/// Where the pipeline's output goes.
-pub trait Sink {
-    fn reading(&mut self, r: &Reading);
-    fn notice(&mut self, _n: Notice) {}
-    /// Every well-formed report, decoded or not (used by `scan`).
-    fn report(&mut self, _r: &Report<'_>, _decoded: Option<&Reading>, _err: Option<DecodeError>) {}
+/// What became of one report: every well-formed report gets exactly one.
+#[derive(Clone, Copy, Debug)]
+pub enum Outcome<'r> {
+    /// No format claimed any structure (phones, names, flags, scan responses…).
+    NotClaimed,
+    /// A re-broadcast of a frame already seen from this device (dropped before decoding).
+    Duplicate(&'static decode::Format),
+    Decoded(&'r Reading),
+    Failed(&'static decode::Format, DecodeError),
 }
 
+/// What the pipeline saw of a report, whatever its outcome: found once, in its one walk of
+/// the AD data, so no consumer walks it again.
+#[derive(Clone, Copy, Debug)]
+pub struct Seen<'a> {
+    pub report: &'a Report<'a>,
+    /// Complete or shortened local name, or empty.
+    pub name: &'a [u8],
+}
+
+/// Where the pipeline's output goes: the publisher, trackers, `scan`'s table, stdout and
+/// `--record` all consume the same outcome.
+pub trait Sink {
+    fn outcome(&mut self, seen: &Seen<'_>, outcome: Outcome<'_>);
+    fn notice(&mut self, _n: Notice) {}
+}
+
+/// A closure sees the decoded readings only.
 impl<F: FnMut(&Reading)> Sink for F {
-    fn reading(&mut self, r: &Reading) {
-        self(r)
+    fn outcome(&mut self, _seen: &Seen<'_>, outcome: Outcome<'_>) {
+        if let Outcome::Decoded(r) = outcome {
+            self(r)
+        }
     }
 }
 
@@ -366,7 +388,11 @@ impl Pipeline {
         }
         if n == 0 {
             // Nothing that carries readings (names, flags, scan responses of phones…).
-            sink.report(rep, None, None);
+            let seen = Seen {
+                report: rep,
+                name: advert.hints.name,
+            };
+            sink.outcome(&seen, Outcome::NotClaimed);
             return;
         }
         let claimed = decode::claim_inline(&first, &advert).or_else(|| {
@@ -381,8 +407,12 @@ impl Pipeline {
                 decode::claim(&s, &advert)
             })
         });
+        let seen = Seen {
+            report: rep,
+            name: advert.hints.name,
+        };
         let Some((format, payload)) = claimed else {
-            sink.report(rep, None, None);
+            sink.outcome(&seen, Outcome::NotClaimed);
             return;
         };
         let mem = self.devices.get_or_insert(advert.addr);
@@ -392,6 +422,7 @@ impl Pipeline {
         let fp = fingerprint(format, payload);
         if self.opts.filter_duplicates && mem.last_frame == fp {
             self.stats.duplicates += 1;
+            sink.outcome(&seen, Outcome::Duplicate(format));
             return;
         }
         // After the duplicate check: a dropped frame never reaches the reading.
@@ -421,13 +452,13 @@ impl Pipeline {
                     }
                     if st.last_packet == Some((p, format.name)) {
                         self.stats.duplicates += 1;
+                        sink.outcome(&seen, Outcome::Duplicate(format));
                         return;
                     }
                     st.last_packet = Some((p, format.name));
                 }
                 self.stats.decoded += 1;
-                sink.reading(&self.reading);
-                sink.report(rep, Some(&self.reading), None);
+                sink.outcome(&seen, Outcome::Decoded(&self.reading));
             }
             Err(e) => {
                 match e {
@@ -469,7 +500,7 @@ impl Pipeline {
                         self.stats.undecodable += 1
                     }
                 }
-                sink.report(rep, None, Some(e));
+                sink.outcome(&seen, Outcome::Failed(format, e));
             }
         }
     }
@@ -481,6 +512,58 @@ mod tests {
 
     /// The one-load tail of `fingerprint` reads the same little-endian integer as the
     /// byte loop it replaced, for every remainder length.
+    /// Every report gets exactly one outcome, duplicates included (trackers and `scan` count
+    /// them), and the name comes with it from the pipeline's own walk.
+    #[test]
+    fn every_report_gets_one_outcome() {
+        #[derive(Default)]
+        struct Log(Vec<(String, Vec<u8>)>);
+        impl Sink for Log {
+            fn outcome(&mut self, seen: &Seen<'_>, o: Outcome<'_>) {
+                let kind = match o {
+                    Outcome::NotClaimed => "not claimed".to_string(),
+                    Outcome::Duplicate(f) => format!("duplicate {}", f.name),
+                    Outcome::Decoded(r) => format!("decoded {}", r.format),
+                    Outcome::Failed(f, e) => format!("failed {} {e:?}", f.name),
+                };
+                self.0.push((kind, seen.name.to_vec()));
+            }
+        }
+        // BTHome v2, unencrypted: packet id 1, temperature 25.06 °C; and a name-only advert.
+        let sensor = [
+            0x02, 0x01, 0x06, 0x05, 0x09, b'T', b'H', b'1', b'!', 0x09, 0x16, 0xD2, 0xFC, 0x40,
+            0x00, 0x01, 0x02, 0xCA, 0x09,
+        ];
+        let phone = [0x05, 0x09, b'P', b'h', b'o', b'n'];
+        // BTHome v2 with a truncated object (temperature needs 2 bytes).
+        let broken = [0x06, 0x16, 0xD2, 0xFC, 0x40, 0x02, 0xCA];
+        let a = Addr([0xA4, 0xC1, 0x38, 0, 0, 1]);
+        let b = Addr([0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
+        let c = Addr([0xA4, 0xC1, 0x38, 0, 0, 2]);
+        let mut p = Pipeline::new(KeyStore::new(), Options::default());
+        let mut log = Log::default();
+        for (addr, data) in [
+            (a, &sensor[..]),
+            (a, &sensor[..]),
+            (b, &phone[..]),
+            (c, &broken[..]),
+        ] {
+            let mut pkt = Vec::new();
+            Report::adv_ind(addr, -60, data).emit(&mut pkt);
+            p.handle_packet(&pkt, &mut log);
+        }
+        let kinds: Vec<&str> = log.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            kinds[..3],
+            ["decoded bthome-v2", "duplicate bthome-v2", "not claimed"]
+        );
+        assert!(kinds[3].starts_with("failed bthome-v2"), "{kinds:?}");
+        assert_eq!(log.0[0].1, b"TH1!");
+        assert_eq!(log.0[1].1, b"TH1!");
+        assert_eq!(log.0[2].1, b"Phon");
+        assert_eq!(p.stats().duplicates, 1);
+    }
+
     #[test]
     fn fingerprint_tail_matches_byte_loop() {
         fn reference(format: &decode::Format, payload: &[u8]) -> u64 {

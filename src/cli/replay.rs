@@ -12,9 +12,9 @@ use std::process::ExitCode;
 
 use crate::capture;
 use crate::config::Config;
-use hci2mqtt_core::decode::{KeyStore, Reading};
+use hci2mqtt_core::decode::KeyStore;
 use hci2mqtt_core::output::JsonWriter;
-use hci2mqtt_core::pipeline::{Notice, Options, Pipeline, Sink, Stats};
+use hci2mqtt_core::pipeline::{Notice, Options, Outcome, Pipeline, Seen, Sink, Stats};
 
 pub const USAGE: &str = "\
 hci2mqtt replay FILE [--key MAC=HEX]... [--config FILE] [--all-frames]
@@ -90,7 +90,10 @@ struct Out<W: Write> {
 }
 
 impl<W: Write> Sink for Out<W> {
-    fn reading(&mut self, r: &Reading) {
+    fn outcome(&mut self, _seen: &Seen<'_>, outcome: Outcome<'_>) {
+        let Outcome::Decoded(r) = outcome else {
+            return;
+        };
         self.line.clear();
         self.json.write_line(&mut self.line, r);
         if !self.failed && self.w.write_all(&self.line).is_err() {

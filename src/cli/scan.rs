@@ -14,10 +14,8 @@ use std::time::{Duration, Instant};
 
 use crate::event_loop::Observer;
 use hci2mqtt_core::addr::Addr;
-use hci2mqtt_core::adv;
-use hci2mqtt_core::decode::{self, Advert, DecodeError, KeyStore, Reading};
-use hci2mqtt_core::hci::event::Report;
-use hci2mqtt_core::pipeline::Notice;
+use hci2mqtt_core::decode::{self, DecodeError, KeyStore, Reading};
+use hci2mqtt_core::pipeline::{Notice, Outcome, Seen};
 
 pub const USAGE: &str = "\
 hci2mqtt scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]... [--active]
@@ -155,19 +153,16 @@ fn reading_summary(r: &Reading) -> String {
 }
 
 impl Observer for Table {
-    fn report(&mut self, r: &Report<'_>, decoded: Option<&Reading>, err: Option<DecodeError>) {
-        // The format that claims the advertisement, decoded or not.
-        let advert = Advert::new(r.addr, r.addr_type, r.rssi, r.data);
-        let mut format = None;
-        let mut name = None;
-        for s in adv::structures(r.data).flatten() {
-            if format.is_none() {
-                format = decode::claim(&s, &advert).map(|(f, _)| f.name);
-            }
-            if let Some(n) = s.name() {
-                name = Some(String::from_utf8_lossy(n).into_owned());
-            }
-        }
+    fn outcome(&mut self, seen: &Seen<'_>, outcome: Outcome<'_>) {
+        let r = seen.report;
+        // The format that claimed the advertisement, decoded or not, as the pipeline found it.
+        let (format, decoded, err) = match outcome {
+            Outcome::NotClaimed => (None, None, None),
+            Outcome::Duplicate(f) => (Some(f.name), None, None),
+            Outcome::Decoded(d) => (None, Some(d), None),
+            Outcome::Failed(f, e) => (Some(f.name), None, Some(e)),
+        };
+        let name = (!seen.name.is_empty()).then(|| String::from_utf8_lossy(seen.name).into_owned());
         let Some(row) = self.row(r.addr) else { return };
         row.reports += 1;
         row.last_seen = Instant::now();
@@ -319,12 +314,11 @@ mod tests {
 
     struct Obs<'a>(&'a mut Table);
     impl Sink for Obs<'_> {
-        fn reading(&mut self, _r: &Reading) {}
         fn notice(&mut self, n: Notice) {
             self.0.notice(&n)
         }
-        fn report(&mut self, r: &Report<'_>, d: Option<&Reading>, e: Option<DecodeError>) {
-            self.0.report(r, d, e)
+        fn outcome(&mut self, seen: &Seen<'_>, o: Outcome<'_>) {
+            self.0.outcome(seen, o)
         }
     }
 

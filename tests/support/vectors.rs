@@ -28,9 +28,10 @@ use std::collections::BTreeMap;
 
 use hci2mqtt_core::addr::Addr;
 use hci2mqtt_core::decode::{DecodeError, KeyStore, Reading, Value};
-use hci2mqtt_core::hci::event::Report;
 use hci2mqtt_core::output::write_json_line;
-use hci2mqtt_core::pipeline::{Notice, Options, Pipeline, Sink, Stats};
+use hci2mqtt_core::pipeline::{
+    Notice, Options, Outcome as PipelineOutcome, Pipeline, Seen, Sink, Stats,
+};
 use serde_json::{Map, Value as J};
 
 use super::ad;
@@ -267,7 +268,17 @@ struct Collect<'a> {
 }
 
 impl Sink for Collect<'_> {
-    fn reading(&mut self, r: &Reading) {
+    fn outcome(&mut self, _seen: &Seen<'_>, outcome: PipelineOutcome<'_>) {
+        let r = match outcome {
+            PipelineOutcome::Decoded(r) => r,
+            PipelineOutcome::Failed(_, e) => {
+                if self.own {
+                    self.out.errors.push(e);
+                }
+                return;
+            }
+            _ => return,
+        };
         for (f, v) in r.values() {
             self.out.values.insert(f.key.to_string(), *v);
         }
@@ -286,11 +297,6 @@ impl Sink for Collect<'_> {
     }
     fn notice(&mut self, n: Notice) {
         self.out.notices.push(n);
-    }
-    fn report(&mut self, _r: &Report<'_>, _decoded: Option<&Reading>, err: Option<DecodeError>) {
-        if let (true, Some(e)) = (self.own, err) {
-            self.out.errors.push(e);
-        }
     }
 }
 

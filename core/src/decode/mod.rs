@@ -304,6 +304,12 @@ pub struct Format {
     pub decode: DecodeFn,
 }
 
+impl core::fmt::Debug for Format {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Format({})", self.name)
+    }
+}
+
 /// Every supported format, tried in order; the first whose matcher fits an AD structure of
 /// the report decodes it.
 pub static FORMATS: &[&Format] = &[
