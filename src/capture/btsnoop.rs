@@ -37,6 +37,20 @@ pub struct RecordHeader {
 
 impl RecordHeader {
     pub fn parse(h: &[u8]) -> RecordHeader {
+        match h.first_chunk() {
+            Some(a) => RecordHeader::from_array(a),
+            None => RecordHeader {
+                incl_len: 0,
+                flags: 0,
+                unix_us: None,
+            },
+        }
+    }
+
+    /// From exactly one header: fixed offsets into an array, so no bounds checks (this runs
+    /// once per record of a replay).
+    #[inline]
+    pub fn from_array(h: &[u8; RECORD_HEADER_LEN]) -> RecordHeader {
         let be = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
         let ts = i64::from_be_bytes([h[16], h[17], h[18], h[19], h[20], h[21], h[22], h[23]]);
         RecordHeader {

@@ -306,30 +306,35 @@ impl<R: BufRead> Reader<R> {
             self.consume_len = 0;
         }
         if self.kind == Kind::Btsnoop(DATALINK_H4) {
-            // Zero-copy path: a whole record already in the read buffer is handed out in place.
-            match self.peek_h4_record() {
-                Ok(Some((len, ts, rx))) => {
-                    self.consume_len = btsnoop::RECORD_HEADER_LEN + len;
-                    self.packets += 1;
-                    let b = match self.src.fill_buf() {
-                        Ok(b) => b,
-                        Err(e) => {
-                            self.done = true;
-                            return Some(Err(e.into()));
-                        }
-                    };
-                    let data = &b[btsnoop::RECORD_HEADER_LEN..btsnoop::RECORD_HEADER_LEN + len];
-                    return Some(Ok(Packet {
-                        data,
-                        ts_us: ts,
-                        received: rx,
-                    }));
-                }
-                Ok(None) => {}
+            // Zero-copy path: a whole record already in the read buffer is handed out in place
+            // (consumed at the next call). The buffer is looked at twice because a borrow
+            // returned from one branch cannot be released for the other (no Polonius yet).
+            let whole = match self.src.fill_buf() {
+                Ok(b) => b.first_chunk().and_then(|h| {
+                    let h = btsnoop::RecordHeader::from_array(h);
+                    let end = btsnoop::RECORD_HEADER_LEN + h.incl_len;
+                    (b.len() >= end).then_some((end, h))
+                }),
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(e));
+                    return Some(Err(e.into()));
                 }
+            };
+            if let Some((end, h)) = whole {
+                self.consume_len = end;
+                self.packets += 1;
+                let b = match self.src.fill_buf() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e.into()));
+                    }
+                };
+                return Some(Ok(Packet {
+                    data: b.get(btsnoop::RECORD_HEADER_LEN..end).unwrap_or_default(),
+                    ts_us: h.unix_us,
+                    received: h.flags & btsnoop::FLAG_RECEIVED != 0,
+                }));
             }
         }
         let r = match self.kind {
@@ -360,25 +365,6 @@ impl<R: BufRead> Reader<R> {
                 Some(Err(e))
             }
         }
-    }
-
-    /// A complete H4 btsnoop record at the front of the read buffer: (data length, timestamp,
-    /// received). `None` when the buffer holds less than a record (the copying path then
-    /// reads across the buffer boundary and reports EOF or truncation).
-    fn peek_h4_record(&mut self) -> Result<Option<(usize, Option<i64>, bool)>, CaptureError> {
-        let b = self.src.fill_buf()?;
-        if b.len() < btsnoop::RECORD_HEADER_LEN {
-            return Ok(None);
-        }
-        let h = btsnoop::RecordHeader::parse(b);
-        if b.len() < btsnoop::RECORD_HEADER_LEN + h.incl_len {
-            return Ok(None);
-        }
-        Ok(Some((
-            h.incl_len,
-            h.unix_us,
-            h.flags & btsnoop::FLAG_RECEIVED != 0,
-        )))
     }
 
     /// Reads exactly `n` bytes into `self.buf[at..]`; `Ok(false)` on a clean EOF at byte 0.
