@@ -395,7 +395,7 @@ impl Pipeline {
             sink.outcome(&seen, Outcome::NotClaimed);
             return;
         }
-        let claimed = decode::claim_inline(&first, &advert).or_else(|| {
+        let claimed = decode::claim(&first, &advert).or_else(|| {
             cand[1..n].iter().find_map(|&o| {
                 // Well-formed (checked by the walk above), so these slices are in bounds.
                 let o = o as usize;

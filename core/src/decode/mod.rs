@@ -480,19 +480,10 @@ fn dispatch() -> &'static Dispatch {
 }
 
 /// Finds the format claiming one AD structure: custom matchers first (in table order), then
-/// exact UUID / company-id matches.
-pub fn claim<'a>(
-    s: &crate::adv::AdStructure<'a>,
-    adv: &Advert<'a>,
-) -> Option<(&'static Format, &'a [u8])> {
-    claim_inline(s, adv)
-}
-
-/// [`claim`], inlined where the caller runs it for (nearly) every report: the pipeline's
-/// first candidate. As a call, its register saves and frame cost ~20 instructions a
-/// structure (callgrind).
+/// exact UUID / company-id matches. Inlined: the pipeline runs it for nearly every report,
+/// and as a call its register saves and frame cost ~20 instructions a structure (callgrind).
 #[inline(always)]
-pub fn claim_inline<'a>(
+pub fn claim<'a>(
     s: &crate::adv::AdStructure<'a>,
     adv: &Advert<'a>,
 ) -> Option<(&'static Format, &'a [u8])> {
