@@ -9,23 +9,10 @@
 mod support;
 
 use hci2mqtt_core::addr::Addr;
-use hci2mqtt_core::decode::{self, Advert, Ctx, DeviceMemory, Format, KeyStore, Reading};
+use hci2mqtt_core::decode::{self, Advert, Ctx, DeviceMemory, KeyStore, Reading};
 use hci2mqtt_core::pipeline::{Options, Pipeline};
 use support::rng::Rng;
 use support::{ad, vectors};
-
-static OURS: &[&Format] = &[
-    &decode::qingping::FORMAT,
-    &decode::govee::FORMAT,
-    &decode::inkbird::FORMAT,
-    &decode::switchbot::FORMAT,
-    &decode::thermopro::FORMAT,
-    &decode::thermobeacon::FORMAT,
-    &decode::ruuvi::FORMAT,
-    &decode::ruuvi::FORMAT_URL,
-    &decode::sensorpush::FORMAT,
-    &decode::ibeacon::FORMAT,
-];
 
 /// Names, UUIDs and company ids the matchers look at, so random adverts reach the decoders.
 const NAMES: &[&[u8]] = &[
@@ -154,41 +141,29 @@ fn random_and_mutated_payloads_never_panic() {
         let addr = Addr([r.byte(), r.byte(), r.byte(), r.byte(), r.byte(), r.byte()]);
         let ev = ad::event(addr, -50, &ad);
         p.handle_packet(&ev, &mut |_: &Reading| decoded += 1);
-        // Direct calls: every decoder, the raw payload of a random structure (or random bytes).
-        let payload: Vec<u8> = if r.below(2) == 0 {
-            hci2mqtt_core::adv::structures(&ad)
-                .valid()
-                .nth(r.below(4))
-                .map(|s| {
-                    s.payload
-                        .get(2.min(s.payload.len())..)
-                        .unwrap_or(&[])
-                        .to_vec()
-                })
-                .unwrap_or_default()
-        } else {
-            (0..r.below(48)).map(|_| r.byte()).collect()
-        };
+        // Direct calls: each structure of the advert through `claim` and the claiming
+        // decoder, without the pipeline's duplicate filter in front.
         let advert = Advert::new(addr, 0, Some(-50), &ad);
-        for f in OURS {
+        for s in hci2mqtt_core::adv::structures(&ad).valid() {
+            let Some((f, claim)) = decode::claim(&s, &advert) else {
+                continue;
+            };
             let mut mem = DeviceMemory::default();
             let mut ctx = Ctx {
                 keys: &keys,
                 memory: &mut mem,
             };
             reading.clear(addr, Some(-50));
-            for cut in [payload.len(), payload.len() / 2, 0] {
-                if (f.decode)(&mut ctx, &advert, &payload[..cut], &mut reading).is_ok() {
-                    direct_ok += 1;
-                    for (_, v) in reading.values() {
-                        if let Some(x) = v.as_f64() {
-                            assert!(
-                                x.is_finite(),
-                                "{}: non-finite value from {:02x?}",
-                                f.name,
-                                payload
-                            );
-                        }
+            if (f.decode)(&mut ctx, &advert, claim, &mut reading).is_ok() {
+                direct_ok += 1;
+                for (_, v) in reading.values() {
+                    if let Some(x) = v.as_f64() {
+                        assert!(
+                            x.is_finite(),
+                            "{}: non-finite value from {:02x?}",
+                            f.name,
+                            s.payload
+                        );
                     }
                 }
             }

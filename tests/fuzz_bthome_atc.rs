@@ -94,10 +94,36 @@ fn decode_direct(
     payload: &[u8],
     r: &mut Reading,
 ) -> bool {
-    let adv = Advert::new(addr, 0, Some(-50), &[]);
+    // The payload as service data of the format's UUID, claimed as the pipeline does.
+    let uuid = match f.matcher {
+        hci2mqtt_core::decode::Matcher::ServiceData16(u) => u,
+        hci2mqtt_core::decode::Matcher::Custom(_, keys, _) => keys.first().copied().unwrap_or(0),
+        _ => 0,
+    };
+    // On the stack: `decoders_do_not_allocate` counts every allocation in here.
+    let n = (2 + payload.len()).min(254);
+    let mut buf = [0u8; 256];
+    buf[0] = n as u8 + 1;
+    buf[1] = 0x16;
+    for (d, s) in buf[2..]
+        .iter_mut()
+        .zip(uuid.to_le_bytes().iter().chain(payload).take(n))
+    {
+        *d = *s;
+    }
+    let ad = &buf[..2 + n];
+    let adv = Advert::new(addr, 0, Some(-50), ad);
     r.clear(addr, Some(-50));
-    let mut ctx = Ctx { keys, memory: mem };
-    (f.decode)(&mut ctx, &adv, payload, r).is_ok()
+    let Some(s) = hci2mqtt_core::adv::structures(ad).valid().next() else {
+        return false;
+    };
+    match hci2mqtt_core::decode::claim(&s, &adv) {
+        Some((g, claim)) if core::ptr::eq(g, f) => {
+            let mut ctx = Ctx { keys, memory: mem };
+            (f.decode)(&mut ctx, &adv, claim, r).is_ok()
+        }
+        _ => false,
+    }
 }
 
 #[test]

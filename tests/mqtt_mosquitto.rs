@@ -408,7 +408,7 @@ fn reading(d: &Dev, rssi: i8, vals: &[(&'static Field, Value)]) -> Reading {
     r.clear(d.addr, Some(rssi));
     r.model = d.model;
     r.format = d.format;
-    r.interval_s = d.entry.interval_s;
+    r.source = d.entry;
     r.firmware = d.firmware;
     for (f, v) in vals {
         r.push(f, *v);

@@ -65,21 +65,48 @@ fn exercise_ad(data: &[u8]) {
     }
 }
 
+/// `payload` as the data of every structure a format can claim (service data of each UUID,
+/// manufacturer data of each company id, and as a whole manufacturer payload), decoded by
+/// whichever format claims it: decoders only ever get their matcher's claim.
 fn exercise_decoders(payload: &[u8], ks: &KeyStore) {
+    let mut ads: Vec<Vec<u8>> = Vec::new();
+    let mut push = |ad_type: u8, head: &[u8]| {
+        let n = (head.len() + payload.len()).min(254);
+        let mut ad = vec![n as u8 + 1, ad_type];
+        ad.extend(head.iter().chain(payload).take(n));
+        ads.push(ad);
+    };
+    for f in decode::FORMATS {
+        match f.matcher {
+            decode::Matcher::ServiceData16(u) => push(0x16, &u.to_le_bytes()),
+            decode::Matcher::Manufacturer(c) => push(0xFF, &c.to_le_bytes()),
+            decode::Matcher::Custom(t, keys, _) => {
+                for k in keys {
+                    push(t, &k.to_le_bytes());
+                }
+                push(t, &[]);
+            }
+            decode::Matcher::Filtered(..) => push(0xFF, &[]),
+        }
+    }
     for addr in [
         Addr::parse("5A:58:2D:34:12:5F").unwrap(),
         Addr::parse("F8:24:41:C5:98:8B").unwrap(),
     ] {
-        for f in decode::FORMATS {
-            let mut mem = DeviceMemory::default();
-            let mut ctx = Ctx {
-                keys: ks,
-                memory: &mut mem,
-            };
-            let adv = Advert::new(addr, 0, Some(-50), payload);
-            let mut r = Reading::default();
-            r.clear(addr, Some(-50));
-            let _ = (f.decode)(&mut ctx, &adv, payload, &mut r);
+        for ad in &ads {
+            let adv = Advert::new(addr, 0, Some(-50), ad);
+            for s in adv::structures(ad).flatten() {
+                if let Some((f, claim)) = decode::claim(&s, &adv) {
+                    let mut mem = DeviceMemory::default();
+                    let mut ctx = Ctx {
+                        keys: ks,
+                        memory: &mut mem,
+                    };
+                    let mut r = Reading::default();
+                    r.clear(addr, Some(-50));
+                    let _ = (f.decode)(&mut ctx, &adv, claim, &mut r);
+                }
+            }
         }
     }
 }

@@ -411,7 +411,7 @@ impl Pipeline {
             report: rep,
             name: advert.hints.name,
         };
-        let Some((format, payload)) = claimed else {
+        let Some((format, claim)) = claimed else {
             sink.outcome(&seen, Outcome::NotClaimed);
             return;
         };
@@ -419,7 +419,7 @@ impl Pipeline {
         // Sensors re-broadcast each frame several times: identical bytes to the last frame
         // that carried a counter are that frame again. Dropping them here spares the decoder
         // (and AES) most of its work; counted like any other duplicate.
-        let fp = fingerprint(format, payload);
+        let fp = fingerprint(format, claim.payload);
         if self.opts.filter_duplicates && mem.last_frame == fp {
             self.stats.duplicates += 1;
             sink.outcome(&seen, Outcome::Duplicate(format));
@@ -428,13 +428,13 @@ impl Pipeline {
         // After the duplicate check: a dropped frame never reaches the reading.
         self.reading.clear(advert.addr, advert.rssi);
         self.reading.format = format.name;
-        self.reading.interval_s = format.interval_s;
+        self.reading.source = format;
         let result = {
             let mut ctx = Ctx {
                 keys: &self.keys,
                 memory: &mut mem.memory,
             };
-            (format.decode)(&mut ctx, &advert, payload, &mut self.reading)
+            (format.decode)(&mut ctx, &advert, claim, &mut self.reading)
         };
         match result {
             Ok(()) => {

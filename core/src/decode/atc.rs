@@ -23,7 +23,7 @@
 //! No replay check: the 1-byte counter wraps every 256 frames.
 
 use super::field;
-use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use super::{Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Reading, Requires};
 use crate::addr::Addr;
 use crate::adv::AdStructure;
 
@@ -31,21 +31,27 @@ pub const UUID: u16 = 0x181A;
 
 pub static FORMAT: Format = Format {
     name: "atc",
+    manufacturer: "Xiaomi",
     interval_s: 10,
+    requires: Requires {
+        key: KeyNeed::WhenEncrypted,
+        name: false,
+        active_scan: false,
+    },
     matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, &[0x181A], claim),
     decode,
 };
 
 const MODEL: &str = "ATC";
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (uuid, data) = s.service_data16()?;
     if uuid != UUID {
         return None;
     }
     match data.len() {
-        13 | 15 | 8 => Some(data),
-        11 if data[..6] != adv.addr.to_le() => Some(data),
+        13 | 15 | 8 => Some(Claim::of(data)),
+        11 if data[..6] != adv.addr.to_le() => Some(Claim::of(data)),
         _ => None,
     }
 }
@@ -58,9 +64,10 @@ fn estimated_voltage(battery: u8) -> f64 {
 fn decode(
     ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    d: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let d = claim.payload;
     out.model = MODEL;
     match d.len() {
         13 => {
@@ -202,7 +209,7 @@ mod tests {
         };
         let adv = Advert::new(addr, 0, None, &[]);
         let mut r = Reading::default();
-        decode(&mut ctx, &adv, &frame, &mut r).unwrap();
+        decode(&mut ctx, &adv, Claim::of(&frame), &mut r).unwrap();
         assert_eq!(r.format, "atc1441-encrypted");
         assert_eq!(r.get("temperature"), Some(Value::Float(21.5)));
         assert_eq!(r.get("humidity"), Some(Value::Float(55.0)));
@@ -213,7 +220,7 @@ mod tests {
         frame[2] ^= 1;
         let mut r = Reading::default();
         assert_eq!(
-            decode(&mut ctx, &adv, &frame, &mut r),
+            decode(&mut ctx, &adv, Claim::of(&frame), &mut r),
             Err(DecodeError::DecryptFailed)
         );
         // No key.
@@ -223,7 +230,7 @@ mod tests {
             memory: &mut mem,
         };
         assert_eq!(
-            decode(&mut ctx, &adv, &frame, &mut r),
+            decode(&mut ctx, &adv, Claim::of(&frame), &mut r),
             Err(DecodeError::NoKey)
         );
     }

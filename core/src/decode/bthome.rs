@@ -42,24 +42,41 @@
 //!   for which a key is configured, is rejected as `Replay` (downgrade).
 
 use super::field::{self, Field, Kind};
-use super::{Advert, Ctx, DecodeError, DeviceKey, DeviceMemory, Format, Matcher, Reading, Value};
+use super::{
+    Advert, Claim, Ctx, DecodeError, DeviceKey, DeviceMemory, Format, KeyNeed, Matcher, Reading,
+    Requires, Value,
+};
 use crate::addr::Addr;
 
 pub static FORMAT_V2: Format = Format {
     name: "bthome-v2",
+    manufacturer: "BTHome",
     interval_s: 60,
+    requires: Requires {
+        key: KeyNeed::WhenEncrypted,
+        name: false,
+        active_scan: false,
+    },
     matcher: Matcher::ServiceData16(0xFCD2),
     decode: decode_v2,
 };
 pub static FORMAT_V1: Format = Format {
     name: "bthome-v1",
+    manufacturer: "BTHome",
     interval_s: 60,
+    requires: Requires::NOTHING,
     matcher: Matcher::ServiceData16(0x181C),
     decode: decode_v1,
 };
 pub static FORMAT_V1_ENCRYPTED: Format = Format {
     name: "bthome-v1-encrypted",
+    manufacturer: "BTHome",
     interval_s: 60,
+    requires: Requires {
+        key: KeyNeed::Always,
+        name: false,
+        active_scan: false,
+    },
     matcher: Matcher::ServiceData16(0x181E),
     decode: decode_v1_encrypted,
 };
@@ -857,9 +874,10 @@ fn decrypt_and_parse(
 fn decode_v2(
     ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    data: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let data = claim.payload;
     out.model = MODEL;
     out.format = "bthome-v2";
     out.firmware = "BTHome V2";
@@ -890,9 +908,10 @@ fn decode_v2(
 fn decode_v1(
     ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    data: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let data = claim.payload;
     out.model = MODEL;
     out.format = "bthome-v1";
     out.firmware = "BTHome V1";
@@ -906,9 +925,10 @@ fn decode_v1(
 fn decode_v1_encrypted(
     ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    data: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let data = claim.payload;
     out.model = MODEL;
     out.format = "bthome-v1-encrypted";
     out.firmware = "BTHome V1 (encrypted)";
@@ -980,14 +1000,26 @@ mod tests {
         let mut r = Reading::default();
         // temperature 25.06, unknown 0x70, then humidity that must not be read.
         let d = [0x40, 0x02, 0xCA, 0x09, 0x70, 0x03, 0xBF, 0x13];
-        decode_v2(&mut ctx, &adv(Addr([1, 2, 3, 4, 5, 6])), &d, &mut r).unwrap();
+        decode_v2(
+            &mut ctx,
+            &adv(Addr([1, 2, 3, 4, 5, 6])),
+            Claim::of(&d),
+            &mut r,
+        )
+        .unwrap();
         assert_eq!(r.get("temperature"), Some(Value::Float(25.06)));
         assert_eq!(r.get("humidity"), None);
         assert_eq!(r.values().len(), 1);
         // v1: an unknown id is skipped (length known), the next object still decodes.
         let mut r = Reading::default();
         let d = [0x23, 0x70, 0x00, 0x00, 0x23, 0x02, 0xCA, 0x09];
-        decode_v1(&mut ctx, &adv(Addr([1, 2, 3, 4, 5, 6])), &d, &mut r).unwrap();
+        decode_v1(
+            &mut ctx,
+            &adv(Addr([1, 2, 3, 4, 5, 6])),
+            Claim::of(&d),
+            &mut r,
+        )
+        .unwrap();
         assert_eq!(r.get("temperature"), Some(Value::Float(25.06)));
     }
 
@@ -1005,7 +1037,13 @@ mod tests {
         for _ in 0..10 {
             d.extend_from_slice(&[0x3A, 0x01]);
         }
-        decode_v2(&mut ctx, &adv(Addr([1, 2, 3, 4, 5, 6])), &d, &mut r).unwrap();
+        decode_v2(
+            &mut ctx,
+            &adv(Addr([1, 2, 3, 4, 5, 6])),
+            Claim::of(&d),
+            &mut r,
+        )
+        .unwrap();
         assert_eq!(r.get("button_1"), Some(Value::Text("press")));
         assert_eq!(r.get("button_8"), Some(Value::Text("press")));
         assert_eq!(r.get("button"), None);
@@ -1015,7 +1053,7 @@ mod tests {
         decode_v2(
             &mut ctx,
             &adv(Addr([1, 2, 3, 4, 5, 6])),
-            &[0x40, 0x07, 0x3E, 0x1D],
+            Claim::of(&[0x40, 0x07, 0x3E, 0x1D]),
             &mut r,
         )
         .unwrap();
@@ -1040,7 +1078,7 @@ mod tests {
         d.extend_from_slice(&[0x64, 0x53, b'a', b'b', b'c']);
         d.extend_from_slice(&[0x02, 0x01, 0x5D]);
         let mut r = Reading::default();
-        decode_v1(&mut ctx, &a, &d, &mut r).unwrap();
+        decode_v1(&mut ctx, &a, Claim::of(&d), &mut r).unwrap();
         // Python: round(21.5 * 0.01, 2) = 0.21 (factor 0.01 applies to the float too).
         assert_eq!(r.get("temperature"), Some(Value::Float(0.21)));
         assert_eq!(r.get("humidity"), Some(Value::Float(0.5)));
@@ -1053,7 +1091,7 @@ mod tests {
             0x42, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x3C, 0x02, 0xFE, 0x53, 0x02, b'h', b'i',
             0x58, 0x01, 0xF0, 0x01, 0x00, 0xF1, 0x00, 0x01, 0x02, 0x04, 0xF2, 0x00, 0x01, 0x06,
         ];
-        decode_v2(&mut ctx, &a, &d, &mut r).unwrap();
+        decode_v2(&mut ctx, &a, Claim::of(&d), &mut r).unwrap();
         assert_eq!(r.addr, Addr([0x11, 0x22, 0x33, 0x44, 0x55, 0x66]));
         assert_eq!(r.get("dimmer"), Some(Value::Text("rotate right")));
         assert_eq!(r.get("steps"), Some(Value::Int(-2)));
@@ -1062,23 +1100,33 @@ mod tests {
         // Version 0 and 7 are malformed; encrypted flag with a short frame is truncated.
         let mut r = Reading::default();
         assert!(matches!(
-            decode_v2(&mut ctx, &a, &[0x00, 0x02, 0x01, 0x00], &mut r),
+            decode_v2(&mut ctx, &a, Claim::of(&[0x00, 0x02, 0x01, 0x00]), &mut r),
             Err(DecodeError::Malformed(_))
         ));
         assert!(matches!(
-            decode_v2(&mut ctx, &a, &[0xE0, 0x02, 0x01, 0x00], &mut r),
+            decode_v2(&mut ctx, &a, Claim::of(&[0xE0, 0x02, 0x01, 0x00]), &mut r),
             Err(DecodeError::Malformed(_))
         ));
         assert_eq!(
-            decode_v2(&mut ctx, &a, &[0x41, 1, 2, 3, 4, 5, 6, 7], &mut r),
+            decode_v2(
+                &mut ctx,
+                &a,
+                Claim::of(&[0x41, 1, 2, 3, 4, 5, 6, 7]),
+                &mut r
+            ),
             Err(DecodeError::Truncated)
         );
         assert_eq!(
-            decode_v2(&mut ctx, &a, &[0x41, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], &mut r),
+            decode_v2(
+                &mut ctx,
+                &a,
+                Claim::of(&[0x41, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+                &mut r
+            ),
             Err(DecodeError::NoKey)
         );
         assert_eq!(
-            decode_v2(&mut ctx, &a, &[], &mut r),
+            decode_v2(&mut ctx, &a, Claim::of(&[]), &mut r),
             Err(DecodeError::Truncated)
         );
     }

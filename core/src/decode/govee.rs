@@ -36,13 +36,20 @@ use aes::Aes128;
 
 use super::bytes::{i16be, i16le};
 use super::{
-    field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading, Value,
+    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Needs, Prefilter,
+    Reading, Requires, Value,
 };
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
+    manufacturer: "Govee",
     interval_s: 10,
+    requires: Requires {
+        key: KeyNeed::Never,
+        name: true,
+        active_scan: true,
+    },
     // Payload lengths (company id included) of the frames `claim` accepts: 2 + LENS, and
     // 2 + 25 + LENS with the INTELLI_ROCKS trailer.
     matcher: Matcher::Filtered(
@@ -95,6 +102,37 @@ enum Model {
     Encrypted,
 }
 
+impl Model {
+    /// [`Claim::variant`] & [`MODEL_BITS`] indexes this.
+    const ALL: [Model; 20] = [
+        Model::H5127,
+        Model::H5075,
+        Model::H5112,
+        Model::H5140,
+        Model::H5106,
+        Model::H5101,
+        Model::H5108,
+        Model::H5074,
+        Model::H5051,
+        Model::H5178,
+        Model::H5179,
+        Model::H5181,
+        Model::H5182,
+        Model::H5183,
+        Model::H5184,
+        Model::H5185,
+        Model::H5191,
+        Model::H5198,
+        Model::H5055,
+        Model::Encrypted,
+    ];
+}
+
+/// Bits of [`Claim::variant`]: the model's index in [`Model::ALL`], and whether the frame
+/// carries the 25-byte INTELLI_ROCKS trailer.
+const MODEL_BITS: u8 = 0x3F;
+const TRAILER: u8 = 0x80;
+
 /// Name and 16-bit service UUIDs of the advert.
 struct Hints<'a> {
     name: &'a [u8],
@@ -133,12 +171,13 @@ impl Hints<'_> {
     }
 }
 
-fn strip_intelli_rocks(d: &[u8]) -> &[u8] {
+/// The frame without the INTELLI_ROCKS iBeacon some firmwares glue on, and whether it had one.
+fn strip_intelli_rocks(d: &[u8]) -> (&[u8], bool) {
     const TAG: &[u8] = b"INTELLI_ROCKS";
     if d.len() > 25 && d.windows(TAG.len()).any(|w| w == TAG) {
-        &d[..d.len() - 25]
+        (&d[..d.len() - 25], true)
     } else {
-        d
+        (d, false)
     }
 }
 
@@ -214,7 +253,7 @@ fn family_name(h: &Hints<'_>) -> bool {
     .any(|m| h.has(m))
 }
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (cid, d) = s.manufacturer()?;
     // Apple's iBeacon next to a Govee frame is not ours.
     if cid == 0x004C {
@@ -240,8 +279,14 @@ fn claim_classified<'a>(
     d: &[u8],
     s: &AdStructure<'a>,
     adv: &Advert<'a>,
-) -> Option<&'a [u8]> {
-    classify(cid, strip_intelli_rocks(d), &Hints::of(adv)).map(|_| s.payload)
+) -> Option<Claim<'a>> {
+    let (d, trailer) = strip_intelli_rocks(d);
+    let model = classify(cid, d, &Hints::of(adv))?;
+    let index = Model::ALL.iter().position(|m| *m == model)? as u8;
+    Some(Claim {
+        payload: s.payload,
+        variant: index | if trailer { TRAILER } else { 0 },
+    })
 }
 
 fn crc_ok(d: &[u8]) -> bool {
@@ -339,19 +384,25 @@ fn pair(sensor_id: u8) -> Option<usize> {
 fn decode(
     _ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    payload: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let payload = claim.payload;
     use Model::*;
     if payload.len() < 2 {
         return Err(DecodeError::Truncated);
     }
-    let cid = u16::from_le_bytes([payload[0], payload[1]]);
-    let d = strip_intelli_rocks(&payload[2..]);
-    let h = Hints::of(adv);
-    let model = classify(cid, d, &h).ok_or(DecodeError::Malformed("not a Govee frame"))?;
+    let d = &payload[2..];
+    let d = match (claim.variant & TRAILER != 0, d.len().checked_sub(25)) {
+        (true, Some(n)) => &d[..n],
+        (true, None) => return Err(DecodeError::Truncated),
+        (false, _) => d,
+    };
+    let model = *Model::ALL
+        .get((claim.variant & MODEL_BITS) as usize)
+        .ok_or(DecodeError::Malformed("not a Govee frame"))?;
     out.firmware = "Govee";
-    // Lengths below are guaranteed by `classify`.
+    // Lengths below are guaranteed by `classify`, which `claim` ran.
     match model {
         H5075 => {
             out.model = "H5072/H5075";
@@ -492,7 +543,7 @@ fn decode(
             out.int(&field::OCCUPANCY, (d[4] == 1) as i64);
             out.int(&field::MOTION, (d[5] == 0x11) as i64);
         }
-        Encrypted => decode_encrypted(d, &h, out)?,
+        Encrypted => decode_encrypted(d, &Hints::of(adv), out)?,
     }
     if out.is_empty() {
         return Err(DecodeError::NoData);

@@ -22,12 +22,17 @@
 //! data and no service data: Govee, SensorPush and others append an iBeacon to their own
 //! frames, and those adverts belong to the sensor's format.
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
+use super::{
+    field, Advert, Claim, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading,
+    Requires,
+};
 use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "ibeacon",
+    manufacturer: "iBeacon",
     interval_s: 600,
+    requires: Requires::NOTHING,
     // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24 and more.
     matcher: Matcher::Filtered(
         Prefilter {
@@ -73,14 +78,21 @@ fn is_ibeacon(cid: u16, d: &[u8]) -> bool {
     cid == APPLE && d.len() >= FRAME_LEN && d[0] == 0x02 && d[1] == 0x15
 }
 
+/// [`Claim::variant`]s.
+const IBEACON: u8 = 0;
+const ALTBEACON: u8 = 1;
+
 fn is_altbeacon(d: &[u8]) -> bool {
     d.len() > FRAME_LEN && d[0] == 0xBE && d[1] == 0xAC
 }
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (cid, d) = s.manufacturer()?;
     if is_altbeacon(d) {
-        return Some(s.payload);
+        return Some(Claim {
+            payload: s.payload,
+            variant: ALTBEACON,
+        });
     }
     if !is_ibeacon(cid, d) {
         return None;
@@ -89,7 +101,10 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
     if other {
         None
     } else {
-        Some(s.payload)
+        Some(Claim {
+            payload: s.payload,
+            variant: IBEACON,
+        })
     }
 }
 
@@ -109,20 +124,18 @@ pub fn beacon_uuid(ad: &[u8]) -> Option<[u8; 16]> {
 fn decode(
     _ctx: &mut Ctx<'_>,
     _adv: &Advert<'_>,
-    payload: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let payload = claim.payload;
     if payload.len() < 2 + FRAME_LEN {
         return Err(DecodeError::Truncated);
     }
-    let cid = u16::from_le_bytes([payload[0], payload[1]]);
     let d = &payload[2..];
-    let name = if is_ibeacon(cid, d) {
-        "iBeacon"
-    } else if is_altbeacon(d) {
-        "AltBeacon"
-    } else {
-        return Err(DecodeError::Malformed("not a beacon frame"));
+    let name = match claim.variant {
+        IBEACON => "iBeacon",
+        ALTBEACON => "AltBeacon",
+        _ => return Err(DecodeError::Malformed("not a beacon frame")),
     };
     out.firmware = name;
     out.model = name;

@@ -19,12 +19,21 @@
 //! Corrupt frames (humidity > 100 % or battery > 100 %) are dropped whole, like inkbird-ble.
 
 use super::bytes::i16le;
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
+use super::{
+    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Needs, Prefilter,
+    Reading, Requires,
+};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "inkbird",
+    manufacturer: "Inkbird",
     interval_s: 10,
+    requires: Requires {
+        key: KeyNeed::Never,
+        name: true,
+        active_scan: true,
+    },
     // The lengths `claim` accepts; the first two bytes are data, so any "company id".
     matcher: Matcher::Filtered(
         Prefilter {
@@ -71,6 +80,19 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// Every [`Kind`] `classify` returns; [`Claim::variant`] is the index here.
+static KINDS: [Kind; 9] = [
+    Kind::Nine("IBS-TH"),
+    Kind::Nine("IBS-TH2/P01B"),
+    Kind::Eighteen("IBS-P02B"),
+    Kind::Eighteen("ITH-11-B"),
+    Kind::Eighteen("ITH-13-B"),
+    Kind::Eighteen("ITH-21-B"),
+    Kind::Eighteen("Inkbird 18-byte sensor"),
+    Kind::IamT2,
+    Kind::Bbq,
+];
+
 fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
     let cid = u16::from_le_bytes([p[0], p[1]]);
     let n = h.name;
@@ -104,7 +126,7 @@ fn classify(p: &[u8], h: &Hints<'_>) -> Option<Kind> {
     None
 }
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     // Cheap reject first: only these lengths are Inkbird frames (see `classify`).
     if !matches!(s.payload.len(), 9 | 12 | 14 | 17 | 18 | 22) {
         return None;
@@ -121,8 +143,12 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
 /// The expensive part of [`claim`], out of line so the quick rejects above run without the
 /// register saves of the whole body (the matcher runs for every manufacturer structure).
 #[inline(never)]
-fn claim_classified<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
-    classify(s.payload, &hints(adv)).map(|_| s.payload)
+fn claim_classified<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
+    let kind = classify(s.payload, &hints(adv))?;
+    Some(Claim {
+        payload: s.payload,
+        variant: KINDS.iter().position(|k| *k == kind)? as u8,
+    })
 }
 
 static PROBES: [&Field; 6] = [
@@ -136,14 +162,17 @@ static PROBES: [&Field; 6] = [
 
 fn decode(
     _ctx: &mut Ctx<'_>,
-    adv: &Advert<'_>,
-    p: &[u8],
+    _adv: &Advert<'_>,
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let p = claim.payload;
     if p.len() < 2 {
         return Err(DecodeError::Truncated);
     }
-    let kind = classify(p, &hints(adv)).ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
+    let kind = *KINDS
+        .get(claim.variant as usize)
+        .ok_or(DecodeError::Malformed("not an Inkbird frame"))?;
     out.firmware = "Inkbird";
     match kind {
         Kind::Nine(model) => {

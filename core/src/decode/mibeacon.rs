@@ -25,12 +25,18 @@ use ccm::aead::AeadInPlace;
 
 use super::bytes::{i16le, u16le, u24le, u32le};
 use super::field::{self, Field, Kind};
-use super::{Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use super::{Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Reading, Requires};
 use crate::addr::Addr;
 
 pub static FORMAT: Format = Format {
     name: "mibeacon",
+    manufacturer: "Xiaomi",
     interval_s: 600,
+    requires: Requires {
+        key: KeyNeed::WhenEncrypted,
+        name: false,
+        active_scan: false,
+    },
     matcher: Matcher::ServiceData16(0xFE95),
     decode,
 };
@@ -429,9 +435,10 @@ const MAX_PAYLOAD: usize = 255;
 fn decode(
     ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    data: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let data = claim.payload;
     let frame = Frame::new_checked(data)?;
     let addr = match frame.mac() {
         Some(m) if m != adv.addr => {
@@ -1176,7 +1183,7 @@ mod tests {
         let adv = Advert::new(addr, 0, Some(-60), &[]);
         let mut r = Reading::default();
         r.clear(addr, Some(-60));
-        let res = decode(&mut ctx, &adv, &data, &mut r);
+        let res = decode(&mut ctx, &adv, Claim::of(&data), &mut r);
         (res, r)
     }
 

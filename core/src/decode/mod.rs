@@ -51,10 +51,12 @@ pub struct Reading {
     /// The sensor's address (from the frame when it carries one, else the advertiser's).
     pub addr: Addr,
     pub rssi: Option<i8>,
-    /// Format slug, e.g. `mibeacon-v5-encrypted`, `atc1441`, `bthome-v2`.
+    /// Format slug, e.g. `mibeacon-v5-encrypted`, `atc1441`, `bthome-v2`: the claiming
+    /// format's [`Format::name`] unless its decoder names the variant.
     pub format: &'static str,
-    /// The format's typical broadcast interval ([`Format::interval_s`]).
-    pub interval_s: u32,
+    /// The table entry that claimed the advert (its interval, manufacturer…), set by the
+    /// pipeline before decoding.
+    pub source: &'static Format,
     /// bleparser's `firmware` string, e.g. `Xiaomi (MiBeacon V5 encrypted)`.
     pub firmware: &'static str,
     /// Model name, e.g. `LYWSD03MMC`.
@@ -74,7 +76,7 @@ impl Default for Reading {
             addr: Addr::default(),
             rssi: None,
             format: "",
-            interval_s: 0,
+            source: &UNCLAIMED,
             firmware: "",
             model: "",
             packet: None,
@@ -92,6 +94,7 @@ impl Reading {
         self.addr = addr;
         self.rssi = rssi;
         self.format = "";
+        self.source = &UNCLAIMED;
         self.firmware = "";
         self.model = "";
         self.packet = None;
@@ -222,26 +225,19 @@ pub enum Matcher {
     /// Manufacturer data with this company id; the decoder gets the data after the id.
     Manufacturer(u16),
     /// Anything else (several company ids, a name…): the function inspects the structure and
-    /// the whole advert and returns the payload to decode.
+    /// the whole advert and returns what it found ([`Claim`]).
     ///
     /// The first field is the AD type the function looks at (0xFF manufacturer data, 0x16
     /// service data): it is only called for structures of that type, which keeps the cost of
     /// the many unrelated adverts (phones, TVs) at a comparison per format.
     /// The second field lists the UUIDs / company ids the function can claim (empty: any),
     /// so it is not even called for the others.
-    Custom(
-        u8,
-        &'static [u16],
-        for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>,
-    ),
+    Custom(u8, &'static [u16], MatchFn),
     /// Manufacturer data claimed by a function, like `Custom(MANUFACTURER, &[], f)`, behind a
     /// [`Prefilter`] that [`claim`] checks inline before calling it. Most manufacturer data
     /// comes from phones and fails the prefilter of every such format in a few instructions,
     /// where calling the five functions cost ~60 instructions per report (callgrind).
-    Filtered(
-        Prefilter,
-        for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>,
-    ),
+    Filtered(Prefilter, MatchFn),
 }
 
 /// Necessary conditions for a [`Matcher::Filtered`] function to claim a manufacturer
@@ -290,19 +286,97 @@ impl Prefilter {
     }
 }
 
-/// Decoder signature: claimed payload in, reading out.
-pub type DecodeFn = fn(&mut Ctx<'_>, &Advert<'_>, &[u8], &mut Reading) -> Result<(), DecodeError>;
+/// What a matcher found in one AD structure, handed to the decoder as is, so a decoder never
+/// classifies the frame a second time. Only this crate's matchers make claims: a decoder may
+/// rely on its variant having been recognised in exactly these bytes (outside the crate, get
+/// one from [`claim`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claim<'a> {
+    /// The bytes to decode (see each [`Matcher`] variant for where they start).
+    pub(crate) payload: &'a [u8],
+    /// Which variant or model the matcher recognised, as an index private to the format
+    /// (0 for formats that tell nothing apart while claiming).
+    pub(crate) variant: u8,
+}
 
-/// One format's table entry.
+impl<'a> Claim<'a> {
+    /// A claim of `payload` that recognised no particular variant.
+    pub(crate) const fn of(payload: &'a [u8]) -> Self {
+        Claim {
+            payload,
+            variant: 0,
+        }
+    }
+
+    /// The bytes the decoder gets.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+}
+
+/// A custom matcher: one AD structure and its advert in, what it claims out.
+pub type MatchFn = for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<Claim<'a>>;
+
+/// Decoder signature: the matcher's claim in, reading out.
+pub type DecodeFn =
+    fn(&mut Ctx<'_>, &Advert<'_>, Claim<'_>, &mut Reading) -> Result<(), DecodeError>;
+
+/// Whether a format's devices need a per-device key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyNeed {
+    /// Never encrypted (or encrypted with a key the frame itself carries).
+    Never,
+    /// Only when the device is set to encrypt (MiBeacon, BTHome v2, pvvx).
+    WhenEncrypted,
+    /// Always encrypted.
+    Always,
+}
+
+/// What it takes to decode a format's devices, declared once so `scan`, the docs and the
+/// tests read it from the table instead of knowing each format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requires {
+    pub key: KeyNeed,
+    /// Recognised by the local name (for at least some models).
+    pub name: bool,
+    /// Some models put their data, or the name or UUID list that identifies them, only in
+    /// the scan response: a passive scan misses them.
+    pub active_scan: bool,
+}
+
+impl Requires {
+    /// Decoded from what any passive scan hears, without a key.
+    pub const NOTHING: Requires = Requires {
+        key: KeyNeed::Never,
+        name: false,
+        active_scan: false,
+    };
+}
+
+/// One format's table entry: everything about a format is declared here.
 pub struct Format {
+    /// Slug, e.g. `mibeacon`, `govee` (a decoder may name a variant in [`Reading::format`]).
     pub name: &'static str,
+    /// Who makes the devices, for Home Assistant's device info.
+    pub manufacturer: &'static str,
     /// Typical longest gap (seconds) between two adverts that carry a given value, from the
     /// devices' documentation and bleparser/HA experience: Home Assistant's `expire_after`
     /// allows three of them (see `publish::discovery`).
     pub interval_s: u32,
+    pub requires: Requires,
     pub matcher: Matcher,
     pub decode: DecodeFn,
 }
+
+/// The [`Reading::source`] of a reading no format has claimed yet.
+pub static UNCLAIMED: Format = Format {
+    name: "",
+    manufacturer: "",
+    interval_s: 600,
+    requires: Requires::NOTHING,
+    matcher: Matcher::Custom(0, &[], |_, _| None),
+    decode: |_, _, _, _| Err(DecodeError::NoData),
+};
 
 impl core::fmt::Debug for Format {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -346,7 +420,7 @@ struct CustomEntry {
     /// six company ids for every manufacturer structure cost ~20 instructions a report.
     mask: u64,
     keys: &'static [u16],
-    matches: for<'a> fn(&crate::adv::AdStructure<'a>, &Advert<'a>) -> Option<&'a [u8]>,
+    matches: MatchFn,
     format: &'static Format,
 }
 
@@ -486,7 +560,7 @@ fn dispatch() -> &'static Dispatch {
 pub fn claim<'a>(
     s: &crate::adv::AdStructure<'a>,
     adv: &Advert<'a>,
-) -> Option<(&'static Format, &'a [u8])> {
+) -> Option<(&'static Format, Claim<'a>)> {
     use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
     let d = dispatch();
     let (custom, exact) = match s.ad_type {
@@ -540,12 +614,12 @@ pub fn claim<'a>(
         if !c.keys.is_empty() && !c.keys.contains(&key) {
             continue;
         }
-        if let Some(p) = (c.matches)(s, adv) {
-            return Some((c.format, p));
+        if let Some(claim) = (c.matches)(s, adv) {
+            return Some((c.format, claim));
         }
     }
     exact
         .iter()
         .find(|(k, _)| *k == key)
-        .map(|(_, f)| (*f, data))
+        .map(|(_, f)| (*f, Claim::of(data)))
 }

@@ -10,11 +10,13 @@
 //! The advertiser's address is used for the reading (the CGDN1 puts another MAC in its frame).
 
 use super::bytes::u16le;
-use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 
 pub static FORMAT: Format = Format {
     name: "qingping",
+    manufacturer: "Qingping",
     interval_s: 60,
+    requires: Requires::NOTHING,
     matcher: Matcher::ServiceData16(0xFDCD),
     decode,
 };
@@ -41,9 +43,10 @@ fn model(id: u8) -> Option<&'static str> {
 fn decode(
     _ctx: &mut Ctx<'_>,
     _adv: &Advert<'_>,
-    data: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let data = claim.payload;
     if data.len() < 9 {
         return Err(DecodeError::Truncated);
     }
@@ -114,11 +117,11 @@ mod tests {
         let d = [
             0x08, 0x0C, 1, 2, 3, 4, 5, 6, 0x02, 0x01, 0x55, 0x13, 0x09, 0x01,
         ];
-        assert_eq!(decode(&mut ctx, &adv, &d, &mut r), Ok(()));
+        assert_eq!(decode(&mut ctx, &adv, Claim::of(&d), &mut r), Ok(()));
         assert_eq!(r.get("battery"), Some(super::super::Value::Int(0x55)));
         assert_eq!(r.values().len(), 1);
         assert_eq!(
-            decode(&mut ctx, &adv, &d[..5], &mut r),
+            decode(&mut ctx, &adv, Claim::of(&d[..5]), &mut r),
             Err(DecodeError::Truncated)
         );
     }

@@ -21,18 +21,22 @@
 //! (movement counter changed since the previous frame) needs per-device memory the pipeline does
 //! not keep for this format; the raw `movement counter` is published instead.
 
-use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 
 pub static FORMAT: Format = Format {
     name: "ruuvi",
+    manufacturer: "Ruuvi",
     interval_s: 10,
+    requires: Requires::NOTHING,
     matcher: Matcher::Manufacturer(0x0499),
     decode,
 };
 /// RuuviTag data formats 2 and 4 (Eddystone URL), long superseded by 3 and 5.
 pub static FORMAT_URL: Format = Format {
     name: "ruuvi-url",
+    manufacturer: "Ruuvi",
     interval_s: 10,
+    requires: Requires::NOTHING,
     matcher: Matcher::ServiceData16(0xFEAA),
     decode: decode_url,
 };
@@ -138,9 +142,10 @@ fn index9(byte: u8, flags: u8, bit: u8) -> Option<i64> {
 fn decode(
     _ctx: &mut Ctx<'_>,
     _adv: &Advert<'_>,
-    d: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let d = claim.payload;
     let Some(&fmt) = d.first() else {
         return Err(DecodeError::Truncated);
     };
@@ -276,9 +281,10 @@ fn b64url(c: u8) -> Option<u8> {
 fn decode_url(
     _ctx: &mut Ctx<'_>,
     _adv: &Advert<'_>,
-    d: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let d = claim.payload;
     const PREFIX: &[u8] = b"ruu.vi/#";
     if d.len() < 3 + PREFIX.len() || d[0] != 0x10 || &d[3..3 + PREFIX.len()] != PREFIX {
         return Err(DecodeError::Malformed("not a Ruuvi Eddystone URL"));

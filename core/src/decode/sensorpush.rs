@@ -18,12 +18,21 @@
 //! Values are rounded to 2 decimals like the reference parsers.
 
 use super::ruuvi::round;
-use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Needs, Prefilter, Reading};
+use super::{
+    field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Needs, Prefilter, Reading,
+    Requires,
+};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
+    manufacturer: "SensorPush",
     interval_s: 10,
+    requires: Requires {
+        key: KeyNeed::Never,
+        name: true,
+        active_scan: true,
+    },
     // `claim` needs the name or 128-bit UUID and declines Apple's company id.
     matcher: Matcher::Filtered(
         Prefilter {
@@ -43,10 +52,11 @@ const UUID_V2_WIRE: [u8; 16] = [
 ];
 const UUID_HT1_WIRE_FIRST: u8 = 0xA9;
 
+/// What `claim` recognised; [`Claim::variant`] is the discriminant.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    V2,
-    Ht1,
+    V2 = 0,
+    Ht1 = 1,
 }
 
 fn kind(adv: &Advert<'_>) -> Option<Kind> {
@@ -66,7 +76,7 @@ fn kind(adv: &Advert<'_>) -> Option<Kind> {
     }
 }
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     // SensorPush is recognised by its 128-bit UUID or its name: without either, not ours.
     if adv.hints.uuid128.is_empty() && adv.hints.name.is_empty() {
         return None;
@@ -82,8 +92,11 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
 /// The expensive part of [`claim`], out of line so the quick rejects above run without the
 /// register saves of the whole body (the matcher runs for every manufacturer structure).
 #[inline(never)]
-fn claim_kind<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
-    kind(adv).map(|_| s.payload)
+fn claim_kind<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
+    kind(adv).map(|k| Claim {
+        payload: s.payload,
+        variant: k as u8,
+    })
 }
 
 /// (min, max, step) of each packed value, by device type.
@@ -97,11 +110,16 @@ const TCX: &[(f64, f64, f64)] = &[(-200.0, 1800.0, 0.0625)];
 
 fn decode(
     _ctx: &mut Ctx<'_>,
-    adv: &Advert<'_>,
-    p: &[u8],
+    _adv: &Advert<'_>,
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let k = kind(adv).ok_or(DecodeError::Malformed("not a SensorPush advert"))?;
+    let p = claim.payload;
+    let k = match claim.variant {
+        0 => Kind::V2,
+        1 => Kind::Ht1,
+        _ => return Err(DecodeError::Malformed("not a SensorPush advert")),
+    };
     out.firmware = "SensorPush";
     if k == Kind::Ht1 {
         out.model = "HT1";

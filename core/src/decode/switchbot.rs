@@ -18,12 +18,20 @@
 //! for positive, `b2 & 0x7F` humidity % (bit 7: display in °F). The meters carry it in the
 //! service data `[3..6]` (used first, as bleparser does) and in the manufacturer data `[8..11]`.
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Reading};
+use super::{
+    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Reading, Requires,
+};
 use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "switchbot",
+    manufacturer: "Switchbot",
     interval_s: 30,
+    requires: Requires {
+        key: KeyNeed::Never,
+        name: false,
+        active_scan: true,
+    },
     matcher: Matcher::Custom(
         crate::adv::ad_type::SERVICE_DATA16,
         &[0xFD3D, 0x0D00],
@@ -49,6 +57,7 @@ const HUB2_LUX: [u16; 22] = [
 ];
 const HUB3_LUX: [u16; 11] = [0, 0, 50, 90, 205, 317, 510, 610, 707, 801, 1023];
 
+/// The models `claim` tells apart; its [`Claim::variant`] is the index in [`Model::ALL`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Model {
     Meter,
@@ -67,13 +76,35 @@ enum Model {
     Leak,
 }
 
-fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<&'a [u8]> {
-    if let Some((u, d)) = s.service_data16() {
-        if (u == 0xFD3D || u == 0x0D00) && model(d).is_some() {
-            return Some(d);
-        }
+impl Model {
+    const ALL: [Model; 14] = [
+        Model::Meter,
+        Model::MeterPlus,
+        Model::IoMeter,
+        Model::MeterPro,
+        Model::MeterProCo2,
+        Model::Hub2,
+        Model::HubMiniMatter,
+        Model::Hub3,
+        Model::WeatherStation,
+        Model::ClimatePanel,
+        Model::Contact,
+        Model::Motion,
+        Model::Presence,
+        Model::Leak,
+    ];
+}
+
+fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
+    let (u, d) = s.service_data16()?;
+    if u != 0xFD3D && u != 0x0D00 {
+        return None;
     }
-    None
+    let m = model(d)?;
+    Some(Claim {
+        payload: d,
+        variant: Model::ALL.iter().position(|k| *k == m)? as u8,
+    })
 }
 
 fn model(sd: &[u8]) -> Option<Model> {
@@ -127,11 +158,14 @@ fn push_th(out: &mut Reading, b: &[u8]) -> (f64, i64) {
 fn decode(
     _ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    sd: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let sd = claim.payload;
     use Model::*;
-    let m = model(sd).ok_or(DecodeError::Malformed("unknown SwitchBot model"))?;
+    let m = *Model::ALL
+        .get(claim.variant as usize)
+        .ok_or(DecodeError::Malformed("unknown SwitchBot model"))?;
     let mfr: &[u8] = adv::structures(adv.data)
         .valid()
         .find_map(|s| {

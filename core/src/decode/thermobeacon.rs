@@ -12,12 +12,14 @@
 //! Like bleparser, a frame whose MAC is not the advertiser's is rejected (these company ids are
 //! not registered to the vendor, so the MAC is the check that the frame is really theirs).
 
-use super::{field, Advert, Ctx, DecodeError, Format, Matcher, Reading};
+use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermobeacon",
+    manufacturer: "Thermoplus",
     interval_s: 600,
+    requires: Requires::NOTHING,
     matcher: Matcher::Custom(
         crate::adv::ad_type::MANUFACTURER,
         &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B],
@@ -32,13 +34,23 @@ fn is_thermoplus(cid: u16, p: &[u8], adv: &Advert<'_>) -> bool {
         && adv.hints.has_uuid16(0xFFF0)
 }
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+/// [`Claim::variant`]s: a Brifit frame (company 0xAA55) or a Thermoplus one.
+const BRIFIT: u8 = 0;
+const THERMOPLUS: u8 = 1;
+
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (cid, _) = s.manufacturer()?;
-    if (cid == 0xAA55 && s.payload.len() == 19) || is_thermoplus(cid, s.payload, adv) {
-        Some(s.payload)
+    let variant = if cid == 0xAA55 && s.payload.len() == 19 {
+        BRIFIT
+    } else if is_thermoplus(cid, s.payload, adv) {
+        THERMOPLUS
     } else {
-        None
-    }
+        return None;
+    };
+    Some(Claim {
+        payload: s.payload,
+        variant,
+    })
 }
 
 /// bleparser's battery estimate from the cell voltage (mV).
@@ -60,15 +72,16 @@ fn battery(mv: u16) -> f64 {
 fn decode(
     _ctx: &mut Ctx<'_>,
     adv: &Advert<'_>,
-    p: &[u8],
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
+    let p = claim.payload;
     if p.len() < 19 {
         return Err(DecodeError::Truncated);
     }
     let cid = u16::from_le_bytes([p[0], p[1]]);
     let mac = &p[4..10];
-    if cid == 0xAA55 {
+    if claim.variant == BRIFIT {
         if mac != adv.addr.0 {
             return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
         }
@@ -81,7 +94,7 @@ fn decode(
         out.int(&field::BATTERY, p[16] as i64);
         return Ok(());
     }
-    if !is_thermoplus(cid, p, adv) {
+    if claim.variant != THERMOPLUS {
         return Err(DecodeError::Malformed("not a Thermoplus frame"));
     }
     if mac.iter().rev().ne(adv.addr.0.iter()) {
@@ -132,7 +145,7 @@ mod tests {
         };
         let mut r = Reading::default();
         let adv = Advert::new(Addr(mac), 0, None, &[]);
-        assert_eq!(decode(&mut ctx, &adv, &p, &mut r), Ok(()));
+        assert_eq!(decode(&mut ctx, &adv, Claim::of(&p), &mut r), Ok(()));
         assert_eq!((r.firmware, r.model), ("Brifit", "T201"));
         assert_eq!(r.get("temperature"), Some(Value::Float(-2.0)));
         assert_eq!(r.get("humidity"), Some(Value::Float(50.0)));
@@ -143,6 +156,6 @@ mod tests {
             addr: Addr([0; 6]),
             ..adv
         };
-        assert!(decode(&mut ctx, &other, &p, &mut r).is_err());
+        assert!(decode(&mut ctx, &other, Claim::of(&p), &mut r).is_err());
     }
 }

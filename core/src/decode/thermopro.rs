@@ -18,12 +18,21 @@
 //! Probe battery % from mV is ThermoPro-ble's fitted curve
 //! `52.317286·tanh(mV/273.624277936 − 8.76485439394) + 51.06925`, clamped to 0…100.
 
-use super::{field, Advert, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading};
+use super::{
+    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Needs, Prefilter,
+    Reading, Requires,
+};
 use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermopro",
+    manufacturer: "Thermopro",
     interval_s: 10,
+    requires: Requires {
+        key: KeyNeed::Never,
+        name: true,
+        active_scan: true,
+    },
     // `claim` needs a name starting with "TP".
     matcher: Matcher::Filtered(
         Prefilter {
@@ -102,7 +111,7 @@ fn model_of<'a>(adv: &Advert<'a>) -> Option<&'a str> {
     name.split(' ').next()
 }
 
-fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     // Cheap reject first: most manufacturer data comes from phones, not thermometers.
     if !adv.hints.name.starts_with(b"TP") {
         return None;
@@ -113,28 +122,34 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
 /// The expensive part of [`claim`], out of line so the quick reject above runs without the
 /// register saves of the whole body (the matcher runs for every manufacturer structure).
 #[inline(never)]
-fn claim_named<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<&'a [u8]> {
+fn claim_named<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     s.manufacturer()?;
-    model_of(adv)?;
-    Some(s.payload)
+    let m = model_of(adv)?;
+    Some(Claim {
+        payload: s.payload,
+        variant: model_index(m)? as u8,
+    })
 }
 
-/// bleparser/thermopro-ble model strings (static: the reading cannot borrow the advert).
-fn static_model(m: &str) -> &'static str {
-    const KNOWN: &[&str] = &[
-        "TP357", "TP357S", "TP358", "TP359", "TP393", "TP397", "TP960", "TP960R", "TP962R",
-        "TP970R", "TP972", "TP972S",
-    ];
-    KNOWN
+/// bleparser/thermopro-ble model strings (static: the reading cannot borrow the advert), then
+/// the family names of the models not listed. [`Claim::variant`] is the index here.
+static MODELS: [&str; 16] = [
+    "TP357", "TP357S", "TP358", "TP359", "TP393", "TP397", "TP960", "TP960R", "TP962R", "TP970R",
+    "TP972", "TP972S", "TP35x", "TP39x", "TP96x", "TP97x",
+];
+
+/// The index in [`MODELS`] of a name's model (from [`model_of`]).
+fn model_index(m: &str) -> Option<usize> {
+    let family = match m.get(..4)? {
+        "TP35" => "TP35x",
+        "TP39" => "TP39x",
+        "TP96" => "TP96x",
+        _ => "TP97x",
+    };
+    MODELS[..12]
         .iter()
-        .find(|k| **k == m)
-        .copied()
-        .unwrap_or(match &m[..4] {
-            "TP35" => "TP35x",
-            "TP39" => "TP39x",
-            "TP96" => "TP96x",
-            _ => "TP97x",
-        })
+        .position(|k| *k == m)
+        .or_else(|| MODELS.iter().position(|k| *k == family))
 }
 
 fn probe_battery(mv: u16) -> i64 {
@@ -148,12 +163,15 @@ fn f_to_c(f: f64) -> f64 {
 
 fn decode(
     _ctx: &mut Ctx<'_>,
-    adv: &Advert<'_>,
-    p: &[u8],
+    _adv: &Advert<'_>,
+    claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let m = model_of(adv).ok_or(DecodeError::Malformed("not a ThermoPro name"))?;
-    out.model = static_model(m);
+    let p = claim.payload;
+    let m = *MODELS
+        .get(claim.variant as usize)
+        .ok_or(DecodeError::Malformed("not a ThermoPro name"))?;
+    out.model = m;
     out.firmware = "Thermopro";
     let probe = |i: u8| -> Result<usize, DecodeError> {
         if (i as usize) < INTERNAL.len() {

@@ -110,17 +110,6 @@ pub fn device_id(a: &Addr) -> String {
     format!("hci2mqtt_{}", mac12(a))
 }
 
-/// The manufacturer part of bleparser's `firmware` string (`Xiaomi (MiBeacon V5 encrypted)` →
-/// `Xiaomi`).
-pub fn manufacturer(firmware: &str) -> &str {
-    let m = firmware.split(" (").next().unwrap_or("").trim();
-    if m.is_empty() {
-        "unknown"
-    } else {
-        m
-    }
-}
-
 /// `expire_after` for a sensor's entities (see the module doc).
 /// `interval_s` is the format's broadcast interval ([`crate::decode::Format::interval_s`]).
 pub fn expire_after_s(interval_s: u32, max_interval_s: f64) -> u32 {
@@ -457,7 +446,5 @@ mod tests {
         );
         assert_eq!(expire_after_s(600, 0.0), 1800);
         assert_eq!(expire_after_s(10, 0.0), 60);
-        assert_eq!(manufacturer("Xiaomi (MiBeacon V5 encrypted)"), "Xiaomi");
-        assert_eq!(manufacturer(""), "unknown");
     }
 }

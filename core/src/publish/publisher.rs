@@ -243,7 +243,7 @@ impl Publisher {
             rediscover = !dev.announced.is_empty() && dev.model != r.model;
             changed |= dev.model != r.model;
             dev.model = r.model;
-            dev.manufacturer = discovery::manufacturer(r.firmware);
+            dev.manufacturer = r.source.manufacturer;
             dev.name = match sensor.as_ref().and_then(|s| s.1.clone()) {
                 Some(n) => n,
                 None if r.model.is_empty() => format!("BLE {}", &discovery::mac12(&r.addr)[6..]),
@@ -251,7 +251,7 @@ impl Publisher {
             };
         }
         dev.format = r.format;
-        dev.interval_s = r.interval_s;
+        dev.interval_s = r.source.interval_s;
         for (f, v) in r.values() {
             let n = dev.values.len();
             match dev.values.iter_mut().find(|(g, _)| core::ptr::eq(*g, *f)) {
@@ -532,7 +532,7 @@ mod tests {
         let mut r = Reading::default();
         r.clear(addr, Some(rssi));
         r.format = "atc1441";
-        r.interval_s = crate::decode::atc::FORMAT.interval_s;
+        r.source = &crate::decode::atc::FORMAT;
         r.firmware = "ATC (Custom)";
         r.model = "LYWSD03MMC";
         for (f, v) in vals {
