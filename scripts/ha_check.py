@@ -377,7 +377,7 @@ timeout = 2
             by_ident = devices_by_identifier(devs)
             gw = by_ident.get("hci2mqtt_gw1")
             check(gw is not None, "gateway device hci2mqtt_gw1 exists")
-            for m12, model, manuf in [("a4c138000001", "LYWSD03MMC", "ATC"), ("c47c8d000002", "RTCGQ02LM", "Xiaomi"),
+            for m12, model, manuf in [("a4c138000001", "LYWSD03MMC", "Xiaomi"), ("c47c8d000002", "RTCGQ02LM", "Xiaomi"),
                                       ("582d34000003", "CGS1", "Qingping")]:
                 d = by_ident.get(f"hci2mqtt_{m12}")
                 if d is None:
