@@ -38,6 +38,7 @@ pub static FORMAT: Format = Format {
         name: false,
         active_scan: false,
     },
+    fields: &[],
     matcher: Matcher::Custom(crate::adv::ad_type::SERVICE_DATA16, &[0x181A], claim),
     decode,
 };

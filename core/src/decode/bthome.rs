@@ -41,7 +41,7 @@
 //! * A plaintext BTHome frame from a device that has sent authenticated encrypted frames, or
 //!   for which a key is configured, is rejected as `Replay` (downgrade).
 
-use super::field::{self, Field, Kind};
+use super::field::{self, Field};
 use super::{
     Advert, Claim, Ctx, DecodeError, DeviceKey, DeviceMemory, Format, KeyNeed, Matcher, Reading,
     Requires, Value,
@@ -57,6 +57,7 @@ pub static FORMAT_V2: Format = Format {
         name: false,
         active_scan: false,
     },
+    fields: &[OWN, REPEATED],
     matcher: Matcher::ServiceData16(0xFCD2),
     decode: decode_v2,
 };
@@ -65,6 +66,7 @@ pub static FORMAT_V1: Format = Format {
     manufacturer: "BTHome",
     interval_s: 60,
     requires: Requires::NOTHING,
+    fields: &[OWN, REPEATED],
     matcher: Matcher::ServiceData16(0x181C),
     decode: decode_v1,
 };
@@ -77,6 +79,7 @@ pub static FORMAT_V1_ENCRYPTED: Format = Format {
         name: false,
         active_scan: false,
     },
+    fields: &[OWN, REPEATED],
     matcher: Matcher::ServiceData16(0x181E),
     decode: decode_v1_encrypted,
 };
@@ -93,45 +96,18 @@ const MODEL: &str = "BTHome";
 // ---------------------------------------------------------------------------------------------
 // Fields used only here.
 
-/// 0x07 weight in pounds (bleparser keeps the key `weight` and adds `weight unit: lbs`).
-pub static WEIGHT_LB: Field = Field {
-    key: "weight",
-    unit: "lb",
-    device_class: "weight",
-    state_class: "measurement",
-    kind: Kind::Sensor,
-    diagnostic: false,
-};
-/// bleparser's `weight unit` text next to a pound weight.
-pub static BTHOME_WEIGHT_UNIT: Field = Field {
-    key: "weight unit",
-    unit: "",
-    device_class: "",
-    state_class: "",
-    kind: Kind::Text,
-    diagnostic: true,
-};
-
-macro_rules! rep_fields {
-    ($($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
-        $(static $name: [Field; REPS] = [
-            rep_fields!(@one $key "_1" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_2" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_3" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_4" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_5" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_6" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_7" $unit $class $state $kind $diag),
-            rep_fields!(@one $key "_8" $unit $class $state $kind $diag),
-        ];)*
-    };
-    (@one $key:literal $sfx:literal $unit:literal $class:literal $state:literal $kind:ident $diag:literal) => {
-        Field { key: concat!($key, $sfx), unit: $unit, device_class: $class, state_class: $state, kind: Kind::$kind, diagnostic: $diag }
-    };
+crate::decode::field::fields! {
+    OWN;
+    // 0x07 weight in pounds (bleparser keeps the key `weight` and adds `weight unit: lbs`).
+    WEIGHT_LB = "weight", "lb", "weight", "measurement", Sensor, false;
+    // bleparser's `weight unit` text next to a pound weight.
+    BTHOME_WEIGHT_UNIT = "weight unit", "", "", "", Text, true;
 }
 
 // Repeat names; a unit test checks each matches its base field (unit, class, kind…).
-rep_fields! {
+crate::decode::field::repeated! {
+    REPEATED;
+    ["_1", "_2", "_3", "_4", "_5", "_6", "_7", "_8"];
     R_TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false;
     R_HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false;
     R_BATTERY = "battery", "%", "battery", "measurement", Sensor, false;

@@ -47,18 +47,50 @@ impl Field {
     }
 }
 
+/// A table of fields, as [`fields!`] and [`repeated!`] list them (a repeated field is one
+/// group).
+pub type FieldList = &'static [&'static [Field]];
+
+/// The one way to declare fields, here and in a format's own file:
+/// `fields! { LIST; NAME = "key", "unit", "device_class", "state_class", Kind, diagnostic; … }`
+/// declares each `pub static NAME: Field` and `pub static LIST`, the list the format's table
+/// entry names in [`crate::decode::Format::fields`] so [`all`] (config lookups, discovery
+/// checks, the key-uniqueness test) sees every field of every format.
 macro_rules! fields {
-    ($($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
-        $(pub static $name: Field = Field {
+    ($list:ident; $($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
+        $(pub static $name: $crate::decode::field::Field = $crate::decode::field::Field {
             key: $key, unit: $unit, device_class: $class, state_class: $state,
-            kind: Kind::$kind, diagnostic: $diag,
+            kind: $crate::decode::field::Kind::$kind, diagnostic: $diag,
         };)*
         /// Every field declared in this table.
-        pub static ALL: &[&Field] = &[$(&$name),*];
+        pub static $list: &[&[$crate::decode::field::Field]] = &[$(core::slice::from_ref(&$name)),*];
     };
 }
+pub(crate) use fields;
+
+/// Fields repeated under numbered keys (BTHome's `temperature_2`, probe thermometers'
+/// `… probe 3`): `repeated! { LIST; ["_1", "_2"]; NAME = "key", …; }` declares each
+/// `pub static NAME: [Field; n]` with the key followed by each suffix, and the list, as
+/// [`fields!`] does.
+macro_rules! repeated {
+    ($list:ident; $sfx:tt; $($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
+        $($crate::decode::field::repeated!(@array $name $sfx $key, $unit, $class, $state, $kind, $diag);)*
+        /// Every field declared in this table.
+        pub static $list: &[&[$crate::decode::field::Field]] = &[$(&$name),*];
+    };
+    (@array $name:ident [$($s:literal),*] $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal) => {
+        pub static $name: [$crate::decode::field::Field; [$($s),*].len()] = [$(
+            $crate::decode::field::Field {
+                key: concat!($key, $s), unit: $unit, device_class: $class, state_class: $state,
+                kind: $crate::decode::field::Kind::$kind, diagnostic: $diag,
+            }
+        ),*];
+    };
+}
+pub(crate) use repeated;
 
 fields! {
+    ALL;
     TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false;
     HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false;
     BATTERY = "battery", "%", "battery", "measurement", Sensor, false;
@@ -144,24 +176,6 @@ fields! {
     LIGHT_LEVEL = "light level", "", "", "measurement", Sensor, false;
     // Brand formats (Qingping, Govee, Inkbird, SwitchBot, ThermoPro, Ruuvi, SensorPush...).
     DOOR_LEFT_OPEN = "door left open", "", "problem", "", Binary, false;
-    TEMPERATURE_PROBE_1 = "temperature probe 1", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_PROBE_2 = "temperature probe 2", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_PROBE_3 = "temperature probe 3", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_PROBE_4 = "temperature probe 4", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_PROBE_5 = "temperature probe 5", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_PROBE_6 = "temperature probe 6", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_ALARM_PROBE_1 = "temperature alarm probe 1", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_ALARM_PROBE_2 = "temperature alarm probe 2", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_ALARM_PROBE_3 = "temperature alarm probe 3", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_ALARM_PROBE_4 = "temperature alarm probe 4", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_ALARM_PROBE_5 = "temperature alarm probe 5", "°C", "temperature", "measurement", Sensor, false;
-    TEMPERATURE_ALARM_PROBE_6 = "temperature alarm probe 6", "°C", "temperature", "measurement", Sensor, false;
-    LOW_TEMPERATURE_ALARM_PROBE_1 = "low temperature alarm probe 1", "°C", "temperature", "measurement", Sensor, false;
-    LOW_TEMPERATURE_ALARM_PROBE_2 = "low temperature alarm probe 2", "°C", "temperature", "measurement", Sensor, false;
-    LOW_TEMPERATURE_ALARM_PROBE_3 = "low temperature alarm probe 3", "°C", "temperature", "measurement", Sensor, false;
-    LOW_TEMPERATURE_ALARM_PROBE_4 = "low temperature alarm probe 4", "°C", "temperature", "measurement", Sensor, false;
-    LOW_TEMPERATURE_ALARM_PROBE_5 = "low temperature alarm probe 5", "°C", "temperature", "measurement", Sensor, false;
-    LOW_TEMPERATURE_ALARM_PROBE_6 = "low temperature alarm probe 6", "°C", "temperature", "measurement", Sensor, false;
     HUMIDITY_PROBE_1 = "humidity probe 1", "%", "humidity", "measurement", Sensor, false;
     SENSOR_ID = "sensor id", "", "", "", Sensor, true;
     ACCELERATION_X = "acceleration x", "mG", "", "measurement", Sensor, false;
@@ -177,21 +191,58 @@ fields! {
     PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
 }
 
-/// Looks a field up by its key (config files name fields by key).
+repeated! {
+    PROBES;
+    [" probe 1", " probe 2", " probe 3", " probe 4", " probe 5", " probe 6"];
+    TEMPERATURE_PROBE = "temperature", "°C", "temperature", "measurement", Sensor, false;
+    TEMPERATURE_ALARM_PROBE = "temperature alarm", "°C", "temperature", "measurement", Sensor, false;
+    LOW_TEMPERATURE_ALARM_PROBE = "low temperature alarm", "°C", "temperature", "measurement", Sensor, false;
+}
+
+/// Every field: this table's, then each format's own ([`crate::decode::Format::fields`]).
+pub fn all() -> impl Iterator<Item = &'static Field> {
+    let formats = crate::decode::FORMATS
+        .iter()
+        .flat_map(|f| f.fields.iter().flat_map(|list| list.iter()));
+    ALL.iter()
+        .chain(PROBES.iter())
+        .chain(formats)
+        .flat_map(|group| group.iter())
+}
+
+/// Keys two fields share on purpose: bleparser keeps `weight` for pounds (with a `weight
+/// unit` text beside it) and reports Ruuvi's `acceleration` in mG where BTHome's is m/s².
+/// A reading merges values by key ([`crate::decode::Reading::push`]), so they never meet in
+/// one JSON object.
+pub const SAME_KEY: &[&str] = &["weight", "acceleration"];
+
+/// Looks a field up by its key (config files name fields by key); the first of [`all`].
 pub fn by_key(key: &str) -> Option<&'static Field> {
-    ALL.iter().copied().find(|f| f.key == key)
+    all().find(|f| f.key == key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Keys in [`SAME_KEY`] are the only ones two fields share.
     #[test]
     fn keys_unique_and_object_ids_valid() {
         let mut s = String::new();
-        for (i, a) in ALL.iter().enumerate() {
-            for b in &ALL[i + 1..] {
-                assert_ne!(a.key, b.key);
+        let fields: Vec<&Field> = all().collect();
+        for (i, a) in fields.iter().enumerate() {
+            for b in &fields[i + 1..] {
+                if core::ptr::eq(*a, *b) {
+                    continue;
+                }
+                // BTHome's numbered repeats (`weight_2`) share like their base key.
+                let base = a.key.trim_end_matches(|c: char| c.is_ascii_digit());
+                let base = base.strip_suffix('_').unwrap_or(a.key);
+                assert!(
+                    a.key != b.key || SAME_KEY.contains(&base),
+                    "two fields with the key {:?}",
+                    a.key
+                );
             }
             a.object_id(&mut s);
             assert!(
@@ -201,5 +252,7 @@ mod tests {
             );
         }
         assert_eq!(by_key("pm2.5").map(|f| f.device_class), Some("pm25"));
+        assert_eq!(by_key("temperature probe 3").map(|f| f.unit), Some("°C"));
+        assert!(by_key("measured power").is_some(), "a format file's field");
     }
 }

@@ -50,6 +50,7 @@ pub static FORMAT: Format = Format {
         name: true,
         active_scan: true,
     },
+    fields: &[],
     // Payload lengths (company id included) of the frames `claim` accepts: 2 + LENS, and
     // 2 + 25 + LENS with the INTELLI_ROCKS trailer.
     matcher: Matcher::Filtered(
@@ -342,28 +343,28 @@ fn probe(v: i16) -> f64 {
 }
 
 static PROBES: [&Field; 6] = [
-    &field::TEMPERATURE_PROBE_1,
-    &field::TEMPERATURE_PROBE_2,
-    &field::TEMPERATURE_PROBE_3,
-    &field::TEMPERATURE_PROBE_4,
-    &field::TEMPERATURE_PROBE_5,
-    &field::TEMPERATURE_PROBE_6,
+    &field::TEMPERATURE_PROBE[0],
+    &field::TEMPERATURE_PROBE[1],
+    &field::TEMPERATURE_PROBE[2],
+    &field::TEMPERATURE_PROBE[3],
+    &field::TEMPERATURE_PROBE[4],
+    &field::TEMPERATURE_PROBE[5],
 ];
 static ALARMS: [&Field; 6] = [
-    &field::TEMPERATURE_ALARM_PROBE_1,
-    &field::TEMPERATURE_ALARM_PROBE_2,
-    &field::TEMPERATURE_ALARM_PROBE_3,
-    &field::TEMPERATURE_ALARM_PROBE_4,
-    &field::TEMPERATURE_ALARM_PROBE_5,
-    &field::TEMPERATURE_ALARM_PROBE_6,
+    &field::TEMPERATURE_ALARM_PROBE[0],
+    &field::TEMPERATURE_ALARM_PROBE[1],
+    &field::TEMPERATURE_ALARM_PROBE[2],
+    &field::TEMPERATURE_ALARM_PROBE[3],
+    &field::TEMPERATURE_ALARM_PROBE[4],
+    &field::TEMPERATURE_ALARM_PROBE[5],
 ];
 static LOW_ALARMS: [&Field; 6] = [
-    &field::LOW_TEMPERATURE_ALARM_PROBE_1,
-    &field::LOW_TEMPERATURE_ALARM_PROBE_2,
-    &field::LOW_TEMPERATURE_ALARM_PROBE_3,
-    &field::LOW_TEMPERATURE_ALARM_PROBE_4,
-    &field::LOW_TEMPERATURE_ALARM_PROBE_5,
-    &field::LOW_TEMPERATURE_ALARM_PROBE_6,
+    &field::LOW_TEMPERATURE_ALARM_PROBE[0],
+    &field::LOW_TEMPERATURE_ALARM_PROBE[1],
+    &field::LOW_TEMPERATURE_ALARM_PROBE[2],
+    &field::LOW_TEMPERATURE_ALARM_PROBE[3],
+    &field::LOW_TEMPERATURE_ALARM_PROBE[4],
+    &field::LOW_TEMPERATURE_ALARM_PROBE[5],
 ];
 
 /// Probe `n` (1-based) temperature and alarm, bleparser style.
@@ -419,8 +420,8 @@ fn decode(
         H5112 => {
             out.model = "H5112";
             let t: &'static Field = match d[7] {
-                0x41 => &field::TEMPERATURE_PROBE_1,
-                0x82 => &field::TEMPERATURE_PROBE_2,
+                0x41 => &field::TEMPERATURE_PROBE[0],
+                0x82 => &field::TEMPERATURE_PROBE[1],
                 _ => return Err(DecodeError::Malformed("unknown H5112 probe id")),
             };
             let (temp, hum) = packed(&d[2..5]);

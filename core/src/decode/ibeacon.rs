@@ -23,8 +23,7 @@
 //! frames, and those adverts belong to the sensor's format.
 
 use super::{
-    field, Advert, Claim, Ctx, DecodeError, Field, Format, Matcher, Needs, Prefilter, Reading,
-    Requires,
+    Advert, Claim, Ctx, DecodeError, Format, Matcher, Needs, Prefilter, Reading, Requires,
 };
 use crate::adv::{self, AdStructure};
 
@@ -33,6 +32,7 @@ pub static FORMAT: Format = Format {
     manufacturer: "iBeacon",
     interval_s: 600,
     requires: Requires::NOTHING,
+    fields: &[FIELDS],
     // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24 and more.
     matcher: Matcher::Filtered(
         Prefilter {
@@ -45,30 +45,12 @@ pub static FORMAT: Format = Format {
     decode,
 };
 
-pub static MAJOR: Field = Field {
-    key: "major",
-    unit: "",
-    device_class: "",
-    state_class: "",
-    kind: field::Kind::Sensor,
-    diagnostic: true,
-};
-pub static MINOR: Field = Field {
-    key: "minor",
-    unit: "",
-    device_class: "",
-    state_class: "",
-    kind: field::Kind::Sensor,
-    diagnostic: true,
-};
-pub static MEASURED_POWER: Field = Field {
-    key: "measured power",
-    unit: "dBm",
-    device_class: "signal_strength",
-    state_class: "measurement",
-    kind: field::Kind::Sensor,
-    diagnostic: true,
-};
+crate::decode::field::fields! {
+    FIELDS;
+    MAJOR = "major", "", "", "", Sensor, true;
+    MINOR = "minor", "", "", "", Sensor, true;
+    MEASURED_POWER = "measured power", "dBm", "signal_strength", "measurement", Sensor, true;
+}
 
 const APPLE: u16 = 0x004C;
 /// Bytes after the company id: prefix (2) + uuid (16) + major (2) + minor (2) + power (1).

@@ -34,6 +34,7 @@ pub static FORMAT: Format = Format {
         name: true,
         active_scan: true,
     },
+    fields: &[],
     // The lengths `claim` accepts; the first two bytes are data, so any "company id".
     matcher: Matcher::Filtered(
         Prefilter {
@@ -152,12 +153,12 @@ fn claim_classified<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'
 }
 
 static PROBES: [&Field; 6] = [
-    &field::TEMPERATURE_PROBE_1,
-    &field::TEMPERATURE_PROBE_2,
-    &field::TEMPERATURE_PROBE_3,
-    &field::TEMPERATURE_PROBE_4,
-    &field::TEMPERATURE_PROBE_5,
-    &field::TEMPERATURE_PROBE_6,
+    &field::TEMPERATURE_PROBE[0],
+    &field::TEMPERATURE_PROBE[1],
+    &field::TEMPERATURE_PROBE[2],
+    &field::TEMPERATURE_PROBE[3],
+    &field::TEMPERATURE_PROBE[4],
+    &field::TEMPERATURE_PROBE[5],
 ];
 
 fn decode(
@@ -186,7 +187,7 @@ fn decode(
             }
             match p[4] {
                 0 => out.float(&field::TEMPERATURE, temp),
-                1 | 3 => out.float(&field::TEMPERATURE_PROBE_1, temp),
+                1 | 3 => out.float(&field::TEMPERATURE_PROBE[0], temp),
                 _ => return Err(DecodeError::Malformed("unknown Inkbird probe number")),
             }
             if with_hum {

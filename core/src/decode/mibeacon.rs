@@ -24,7 +24,7 @@ use aes::Aes128;
 use ccm::aead::AeadInPlace;
 
 use super::bytes::{i16le, u16le, u24le, u32le};
-use super::field::{self, Field, Kind};
+use super::field::{self, Field};
 use super::{Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Reading, Requires};
 use crate::addr::Addr;
 
@@ -37,6 +37,7 @@ pub static FORMAT: Format = Format {
         name: false,
         active_scan: false,
     },
+    fields: &[fields::LIST],
     matcher: Matcher::ServiceData16(0xFE95),
     decode,
 };
@@ -352,64 +353,56 @@ const fn model_hash(id: u16) -> usize {
 
 /// Fields only MiBeacon devices produce (the shared table has the common ones).
 pub mod fields {
-    use super::{Field, Kind};
-    macro_rules! f {
-        ($($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident;)*) => {
-            $(pub static $name: Field = Field { key: $key, unit: $unit, device_class: $class,
-                state_class: $state, kind: Kind::$kind, diagnostic: false };)*
-        };
-    }
-    f! {
-        MOTION_TIMER = "motion timer", "", "motion", "", Binary;
-        KEY_ID = "key id", "", "", "", Text;
-        RESULT = "result", "", "", "", Event;
-        DOOR_ACTION = "door action", "", "", "", Event;
-        ARMED_AWAY = "armed away", "", "", "", Binary;
-        COUNTER = "counter", "", "", "measurement", Sensor;
-        SCORE = "score", "", "", "measurement", Sensor;
-        LOCKTYPE = "locktype", "", "", "", Text;
-        ACTION = "action", "", "", "", Event;
-        METHOD = "method", "", "", "", Text;
-        ERROR = "error", "", "", "", Text;
-        CHILDLOCK = "childlock", "", "lock", "", Binary;
-        ANTILOCK = "antilock", "", "lock", "", Binary;
-        REMOTE = "remote", "", "", "", Event;
-        REMOTE_SINGLE = "remote single press", "", "", "", Binary;
-        REMOTE_LONG = "remote long press", "", "", "", Binary;
-        FAN_REMOTE = "fan remote", "", "", "", Event;
-        VENFAN_REMOTE = "ventilator fan remote", "", "", "", Event;
-        BATH_REMOTE = "bathroom heater remote", "", "", "", Event;
-        DIMMER = "dimmer", "", "", "", Event;
-        STEPS = "steps", "", "", "", Sensor;
-        BUTTON_SWITCH = "button switch", "", "", "", Event;
-        ONE_BTN = "one btn switch", "", "", "", Event;
-        TWO_BTN_LEFT = "two btn switch left", "", "", "", Event;
-        TWO_BTN_RIGHT = "two btn switch right", "", "", "", Event;
-        THREE_BTN_LEFT = "three btn switch left", "", "", "", Event;
-        THREE_BTN_MIDDLE = "three btn switch middle", "", "", "", Event;
-        THREE_BTN_RIGHT = "three btn switch right", "", "", "", Event;
-        FOUR_BTN_1 = "four btn switch 1", "", "", "", Event;
-        FOUR_BTN_2 = "four btn switch 2", "", "", "", Event;
-        FOUR_BTN_3 = "four btn switch 3", "", "", "", Event;
-        FOUR_BTN_4 = "four btn switch 4", "", "", "", Event;
-        STATUS = "status", "", "", "", Text;
-        SLEEPING = "sleeping", "", "", "", Binary;
-        SNORING = "snoring", "", "", "", Binary;
-        PRESSURE_STATE = "pressure state", "", "", "", Binary;
-        PRESSURE_PRESENT = "pressure present duration", "s", "duration", "measurement", Sensor;
-        PRESSURE_NOT_PRESENT = "pressure not present duration", "s", "duration", "measurement", Sensor;
-        PRESSURE_PRESENT_SET = "pressure present time set", "s", "duration", "measurement", Sensor;
-        PRESSURE_NOT_PRESENT_SET = "pressure not present time set", "s", "duration", "measurement", Sensor;
-        MOTION_TIME = "motion time", "min", "duration", "measurement", Sensor;
-        OCC_DURATION = "duration occupancy detected", "s", "duration", "measurement", Sensor;
-        NO_OCC_DURATION = "duration no occupancy detected", "s", "duration", "measurement", Sensor;
-        LOW_BATTERY = "low battery", "", "battery", "", Binary;
-        RESET = "reset", "", "", "", Binary;
-        MODE = "mode", "", "", "", Sensor;
-        BED_OCCUPANCY = "bed occupancy", "", "occupancy", "", Binary;
-        HEART_RATE = "heart rate", "bpm", "", "measurement", Sensor;
-        IMPEDANCE_LOW = "impedance low", "Ω", "", "measurement", Sensor;
-        PROFILE_ID = "profile id", "", "", "", Sensor;
+    crate::decode::field::fields! {
+        LIST;
+        MOTION_TIMER = "motion timer", "", "motion", "", Binary, false;
+        KEY_ID = "key id", "", "", "", Text, false;
+        RESULT = "result", "", "", "", Event, false;
+        DOOR_ACTION = "door action", "", "", "", Event, false;
+        ARMED_AWAY = "armed away", "", "", "", Binary, false;
+        COUNTER = "counter", "", "", "measurement", Sensor, false;
+        SCORE = "score", "", "", "measurement", Sensor, false;
+        LOCKTYPE = "locktype", "", "", "", Text, false;
+        ACTION = "action", "", "", "", Event, false;
+        METHOD = "method", "", "", "", Text, false;
+        ERROR = "error", "", "", "", Text, false;
+        CHILDLOCK = "childlock", "", "lock", "", Binary, false;
+        ANTILOCK = "antilock", "", "lock", "", Binary, false;
+        REMOTE = "remote", "", "", "", Event, false;
+        REMOTE_SINGLE = "remote single press", "", "", "", Binary, false;
+        REMOTE_LONG = "remote long press", "", "", "", Binary, false;
+        FAN_REMOTE = "fan remote", "", "", "", Event, false;
+        VENFAN_REMOTE = "ventilator fan remote", "", "", "", Event, false;
+        BATH_REMOTE = "bathroom heater remote", "", "", "", Event, false;
+        BUTTON_SWITCH = "button switch", "", "", "", Event, false;
+        ONE_BTN = "one btn switch", "", "", "", Event, false;
+        TWO_BTN_LEFT = "two btn switch left", "", "", "", Event, false;
+        TWO_BTN_RIGHT = "two btn switch right", "", "", "", Event, false;
+        THREE_BTN_LEFT = "three btn switch left", "", "", "", Event, false;
+        THREE_BTN_MIDDLE = "three btn switch middle", "", "", "", Event, false;
+        THREE_BTN_RIGHT = "three btn switch right", "", "", "", Event, false;
+        FOUR_BTN_1 = "four btn switch 1", "", "", "", Event, false;
+        FOUR_BTN_2 = "four btn switch 2", "", "", "", Event, false;
+        FOUR_BTN_3 = "four btn switch 3", "", "", "", Event, false;
+        FOUR_BTN_4 = "four btn switch 4", "", "", "", Event, false;
+        STATUS = "status", "", "", "", Text, false;
+        SLEEPING = "sleeping", "", "", "", Binary, false;
+        SNORING = "snoring", "", "", "", Binary, false;
+        PRESSURE_STATE = "pressure state", "", "", "", Binary, false;
+        PRESSURE_PRESENT = "pressure present duration", "s", "duration", "measurement", Sensor, false;
+        PRESSURE_NOT_PRESENT = "pressure not present duration", "s", "duration", "measurement", Sensor, false;
+        PRESSURE_PRESENT_SET = "pressure present time set", "s", "duration", "measurement", Sensor, false;
+        PRESSURE_NOT_PRESENT_SET = "pressure not present time set", "s", "duration", "measurement", Sensor, false;
+        MOTION_TIME = "motion time", "min", "duration", "measurement", Sensor, false;
+        OCC_DURATION = "duration occupancy detected", "s", "duration", "measurement", Sensor, false;
+        NO_OCC_DURATION = "duration no occupancy detected", "s", "duration", "measurement", Sensor, false;
+        LOW_BATTERY = "low battery", "", "battery", "", Binary, false;
+        RESET = "reset", "", "", "", Binary, false;
+        MODE = "mode", "", "", "", Sensor, false;
+        BED_OCCUPANCY = "bed occupancy", "", "occupancy", "", Binary, false;
+        HEART_RATE = "heart rate", "bpm", "", "measurement", Sensor, false;
+        IMPEDANCE_LOW = "impedance low", "Ω", "", "measurement", Sensor, false;
+        PROFILE_ID = "profile id", "", "", "", Sensor, false;
     }
 }
 
@@ -1126,7 +1119,7 @@ fn button(x: &[u8], model: &str, out: &mut Reading) {
         "YLKG07YL/YLKG08YL" => {
             // bleparser 3.7.3: `dimmer` is the step count, `button` the press/rotation text.
             if let Some(s) = steps {
-                int(out, &mf::DIMMER, s);
+                int(out, &field::DIMMER, s);
             }
             text(out, &field::BUTTON, press_txt);
         }

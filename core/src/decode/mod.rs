@@ -1,5 +1,6 @@
-//! Sensor formats. One file per format, each exporting a [`Format`] table entry; [`FORMATS`]
-//! lists them. Adding a format = its file + one line in [`FORMATS`] + its tests.
+//! Sensor formats. One file per format, each exporting a [`Format`] table entry that declares
+//! everything about it; [`FORMATS`] lists them. Adding a format = its file + one line in
+//! [`FORMATS`] + its vectors (`docs/architecture.md`).
 //!
 //! Decoders are plain functions over borrowed bytes: no I/O, no clock, no allocation. A decoder
 //! fills a caller-owned [`Reading`] (fixed capacity) and returns a typed [`DecodeError`].
@@ -103,14 +104,15 @@ impl Reading {
         self.overflow = 0;
     }
 
-    /// Adds a value; a later value for the same field replaces the earlier one.
+    /// Adds a value; a later value with the same key replaces the earlier one (and its
+    /// field), so one JSON object never holds a key twice (see [`field::SAME_KEY`]).
     pub fn push(&mut self, f: &'static Field, v: Value) {
         let n = self.len as usize;
         if let Some(slot) = self.values[..n]
             .iter_mut()
-            .find(|(g, _)| core::ptr::eq(*g, f))
+            .find(|(g, _)| core::ptr::eq(*g, f) || g.key == f.key)
         {
-            slot.1 = v;
+            *slot = (f, v);
             return;
         }
         if n < MAX_VALUES {
@@ -364,6 +366,9 @@ pub struct Format {
     /// allows three of them (see `publish::discovery`).
     pub interval_s: u32,
     pub requires: Requires,
+    /// The field tables declared in the format's own file (the lists [`field::fields!`]
+    /// and [`field::repeated!`] make); the shared fields live in [`field`].
+    pub fields: &'static [field::FieldList],
     pub matcher: Matcher,
     pub decode: DecodeFn,
 }
@@ -374,6 +379,7 @@ pub static UNCLAIMED: Format = Format {
     manufacturer: "",
     interval_s: 600,
     requires: Requires::NOTHING,
+    fields: &[],
     matcher: Matcher::Custom(0, &[], |_, _| None),
     decode: |_, _, _, _| Err(DecodeError::NoData),
 };

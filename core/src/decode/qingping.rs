@@ -17,6 +17,7 @@ pub static FORMAT: Format = Format {
     manufacturer: "Qingping",
     interval_s: 60,
     requires: Requires::NOTHING,
+    fields: &[],
     matcher: Matcher::ServiceData16(0xFDCD),
     decode,
 };

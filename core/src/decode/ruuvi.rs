@@ -28,6 +28,7 @@ pub static FORMAT: Format = Format {
     manufacturer: "Ruuvi",
     interval_s: 10,
     requires: Requires::NOTHING,
+    fields: &[FIELDS],
     matcher: Matcher::Manufacturer(0x0499),
     decode,
 };
@@ -37,6 +38,7 @@ pub static FORMAT_URL: Format = Format {
     manufacturer: "Ruuvi",
     interval_s: 10,
     requires: Requires::NOTHING,
+    fields: &[FIELDS],
     matcher: Matcher::ServiceData16(0xFEAA),
     decode: decode_url,
 };
@@ -317,16 +319,12 @@ fn decode_url(
     Ok(())
 }
 
-/// Total acceleration in mG as bleparser reports Ruuvi's (BTHome's `acceleration` is m/s²,
-/// declared in its own file); same key, so one device never carries both.
-static ACCELERATION_MG: field::Field = field::Field {
-    key: "acceleration",
-    unit: "mG",
-    device_class: "",
-    state_class: "measurement",
-    kind: field::Kind::Sensor,
-    diagnostic: false,
-};
+// Total acceleration in mG as bleparser reports Ruuvi's (BTHome's `acceleration` is m/s²,
+// declared in its own file); same key, so one device never carries both.
+crate::decode::field::fields! {
+    FIELDS;
+    ACCELERATION_MG = "acceleration", "mG", "", "measurement", Sensor, false;
+}
 
 #[cfg(test)]
 mod tests {

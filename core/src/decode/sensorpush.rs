@@ -33,6 +33,7 @@ pub static FORMAT: Format = Format {
         name: true,
         active_scan: true,
     },
+    fields: &[],
     // `claim` needs the name or 128-bit UUID and declines Apple's company id.
     matcher: Matcher::Filtered(
         Prefilter {

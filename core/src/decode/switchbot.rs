@@ -18,9 +18,7 @@
 //! for positive, `b2 & 0x7F` humidity % (bit 7: display in °F). The meters carry it in the
 //! service data `[3..6]` (used first, as bleparser does) and in the manufacturer data `[8..11]`.
 
-use super::{
-    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Reading, Requires,
-};
+use super::{field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
@@ -32,22 +30,13 @@ pub static FORMAT: Format = Format {
         name: false,
         active_scan: true,
     },
+    fields: &[],
     matcher: Matcher::Custom(
         crate::adv::ad_type::SERVICE_DATA16,
         &[0xFD3D, 0x0D00],
         claim,
     ),
     decode,
-};
-
-/// Coarse light level (Hub 2: 1–21, Hub 3: 1–10, Presence sensor: 0–31).
-pub static LIGHT_LEVEL: Field = Field {
-    key: "light level",
-    unit: "",
-    device_class: "",
-    state_class: "measurement",
-    kind: field::Kind::Sensor,
-    diagnostic: false,
 };
 
 const COMPANY: u16 = 0x0969;
@@ -230,7 +219,7 @@ fn decode(
             push_th(out, &mfr[13..16]);
             if m == Hub2 {
                 let level = mfr[12] & 0x1F;
-                out.int(&LIGHT_LEVEL, level as i64);
+                out.int(&field::LIGHT_LEVEL, level as i64);
                 out.int(
                     &field::ILLUMINANCE,
                     HUB2_LUX.get(level as usize).copied().unwrap_or(0) as i64,
@@ -244,7 +233,7 @@ fn decode(
             }
             let d = &mfr[6..];
             let level = d[6] & 0x0F;
-            out.int(&LIGHT_LEVEL, level as i64);
+            out.int(&field::LIGHT_LEVEL, level as i64);
             out.int(
                 &field::ILLUMINANCE,
                 HUB3_LUX[(level as usize).min(10)] as i64,
@@ -268,7 +257,7 @@ fn decode(
                 return Err(DecodeError::NoData);
             }
             out.int(&field::MOTION, (mfr[7] & 0x40 != 0) as i64);
-            out.int(&LIGHT_LEVEL, (mfr[11] & 0x1F) as i64);
+            out.int(&field::LIGHT_LEVEL, (mfr[11] & 0x1F) as i64);
             if let Some(b) = batt_sd {
                 out.int(&field::BATTERY, b);
             }

@@ -20,6 +20,7 @@ pub static FORMAT: Format = Format {
     manufacturer: "Thermoplus",
     interval_s: 600,
     requires: Requires::NOTHING,
+    fields: &[],
     matcher: Matcher::Custom(
         crate::adv::ad_type::MANUFACTURER,
         &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B],

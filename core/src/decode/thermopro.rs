@@ -19,8 +19,8 @@
 //! `52.317286·tanh(mV/273.624277936 − 8.76485439394) + 51.06925`, clamped to 0…100.
 
 use super::{
-    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Needs, Prefilter,
-    Reading, Requires,
+    field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Needs, Prefilter, Reading,
+    Requires,
 };
 use crate::adv::AdStructure;
 
@@ -33,6 +33,7 @@ pub static FORMAT: Format = Format {
         name: true,
         active_scan: true,
     },
+    fields: &[FIELDS],
     // `claim` needs a name starting with "TP".
     matcher: Matcher::Filtered(
         Prefilter {
@@ -45,59 +46,16 @@ pub static FORMAT: Format = Format {
     decode,
 };
 
-const fn temp(key: &'static str) -> Field {
-    Field {
-        key,
-        unit: "°C",
-        device_class: "temperature",
-        state_class: "measurement",
-        kind: field::Kind::Sensor,
-        diagnostic: false,
-    }
+crate::decode::field::repeated! {
+    FIELDS;
+    [" probe 1", " probe 2", " probe 3", " probe 4"];
+    // Probes 1–4 of the meat thermometers.
+    INTERNAL = "internal temperature", "°C", "temperature", "measurement", Sensor, false;
+    INTERNAL_CENTER = "internal center temperature", "°C", "temperature", "measurement", Sensor, false;
+    INTERNAL_END = "internal end temperature", "°C", "temperature", "measurement", Sensor, false;
+    AMBIENT = "ambient temperature", "°C", "temperature", "measurement", Sensor, false;
+    BATTERY_PROBE = "battery", "%", "battery", "measurement", Sensor, false;
 }
-
-const fn batt(key: &'static str) -> Field {
-    Field {
-        key,
-        unit: "%",
-        device_class: "battery",
-        state_class: "measurement",
-        kind: field::Kind::Sensor,
-        diagnostic: false,
-    }
-}
-
-/// Probes 1–4 of the meat thermometers.
-pub static INTERNAL: [Field; 4] = [
-    temp("internal temperature probe 1"),
-    temp("internal temperature probe 2"),
-    temp("internal temperature probe 3"),
-    temp("internal temperature probe 4"),
-];
-pub static INTERNAL_CENTER: [Field; 4] = [
-    temp("internal center temperature probe 1"),
-    temp("internal center temperature probe 2"),
-    temp("internal center temperature probe 3"),
-    temp("internal center temperature probe 4"),
-];
-pub static INTERNAL_END: [Field; 4] = [
-    temp("internal end temperature probe 1"),
-    temp("internal end temperature probe 2"),
-    temp("internal end temperature probe 3"),
-    temp("internal end temperature probe 4"),
-];
-pub static AMBIENT: [Field; 4] = [
-    temp("ambient temperature probe 1"),
-    temp("ambient temperature probe 2"),
-    temp("ambient temperature probe 3"),
-    temp("ambient temperature probe 4"),
-];
-pub static BATTERY_PROBE: [Field; 4] = [
-    batt("battery probe 1"),
-    batt("battery probe 2"),
-    batt("battery probe 3"),
-    batt("battery probe 4"),
-];
 
 /// The model (name up to the first space) when the advert's name is a ThermoPro one.
 fn model_of<'a>(adv: &Advert<'a>) -> Option<&'a str> {

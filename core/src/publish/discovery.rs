@@ -415,7 +415,7 @@ mod tests {
             ..topics()
         };
         assert_eq!(t.gateway, "living_room_pi");
-        for f in field::ALL {
+        for f in field::all() {
             let topic = field_config_topic(&t, &dev().addr, f);
             let parts: Vec<&str> = topic.split('/').collect();
             assert_eq!(parts.len(), 5, "{topic}");
