@@ -354,8 +354,8 @@ static OBJS: &[Obj] = &[
 
 /// Object id → 1 + its index in [`OBJS`] (0: unknown id), built at compile time.
 ///
-/// A direct index instead of a binary search: the search cost ~90 instructions per object
-/// (callgrind), more than decoding the object, and every object is looked up twice.
+/// A direct index instead of a binary search: the search cost more than decoding the
+/// object, and every object is looked up twice.
 static INDEX: [u8; 256] = {
     assert!(OBJS.len() < 256);
     let mut t = [0u8; 256];
@@ -399,8 +399,7 @@ struct Objects<'a> {
 
 impl<'a> Iterator for Objects<'a> {
     type Item = Item<'a>;
-    // Inlined into the two passes of `parse_objects`: as a call it cost ~15 of its ~43
-    // instructions per object (callgrind).
+    // Inlined into the two passes of `parse_objects`: the call was a third of its cost.
     #[inline(always)]
     fn next(&mut self) -> Option<Item<'a>> {
         loop {
@@ -607,8 +606,7 @@ fn numeric(item: &Item<'_>) -> Option<Value> {
 /// Object id → a number naming its published key: the index in [`OBJS`] of the first object
 /// with the same key string. Repeats are counted per key (several ids share one, e.g. the
 /// temperature objects); numbering the keys at compile time makes that bookkeeping integer
-/// compares instead of string compares (callgrind: the string version cost more than
-/// decoding the objects).
+/// compares instead of string compares (which cost more than decoding the objects).
 static KEY_OF_ID: [u8; 256] = {
     const fn same(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -6,7 +6,8 @@
 //! govee-ble and bleparser do, by company id, payload length, the local name and the 16-bit
 //! service UUID list (probe thermometers advertise `0x8151`…`0x9851`, H5055 `0x5550`; ble_monitor
 //! also keys H5075 on `0x7550`, H5074 on `0x7450`, H5178 on `0x7851`… = the model number in the
-//! UUID's wire bytes), so the format uses a [`Matcher::Custom`]. Several models only put their data in the scan response
+//! UUID's wire bytes), so the format uses a [`Matcher::Filtered`].
+//! Several models only put their data in the scan response
 //! (H5074, H5075/H5072, H5129): they need active scanning.
 //!
 //! Frames (`d` = data after the company id; temperatures °C):
@@ -273,7 +274,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
 
 /// The expensive part of [`claim`], out of line: the matcher runs for every manufacturer
 /// structure heard, and with this body inlined its quick rejects paid for the register saves
-/// of the whole function (callgrind).
+/// of the whole function.
 #[inline(never)]
 fn claim_classified<'a>(
     cid: u16,

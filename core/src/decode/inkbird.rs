@@ -3,7 +3,7 @@
 //!
 //! Inkbird's "company id" is data: for the IBS-TH family it is the temperature itself. Models
 //! are recognised (as bleparser and inkbird-ble do) by the local name, the `0xFFF0` service UUID
-//! and the length, so the format uses a [`Matcher::Custom`]. `p` below is the manufacturer
+//! and the length, so the format uses a [`Matcher::Filtered`]. `p` below is the manufacturer
 //! structure payload *including* the 2-byte "company id".
 //!
 //! * 9 bytes, name `sps` (IBS-TH) or `tps` (IBS-TH2/P01B): `p[0..2]` temperature i16 LE /100,

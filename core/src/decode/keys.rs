@@ -95,8 +95,7 @@ pub fn mac_for_message(text: &str) -> String {
 impl DeviceKey {
     /// AES-CCM with a 4-byte MIC (the `ccm` crate): verifies and decrypts `buf` in place;
     /// `nonce` is 11, 12 or 13 bytes. False on any mismatch. 12- and 13-byte nonces use the
-    /// prebuilt instances: building one per frame copies the 176-byte AES schedule
-    /// (~250 instructions a frame, callgrind).
+    /// prebuilt instances: building one per frame copies the 176-byte AES schedule.
     pub fn ccm_open(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8], mic: &[u8]) -> bool {
         if mic.len() != 4 {
             return false;

@@ -330,8 +330,8 @@ pub fn model(product_id: u16) -> Option<&'static str> {
 }
 
 /// Product id → 1 + its index in [`MODELS`] (0: empty), an open-addressed table built at
-/// compile time (load < 40 %, so a lookup is one or two probes). Looked up for every frame:
-/// the binary search over ~100 ids cost ~65 instructions (callgrind).
+/// compile time (load < 40 %, so a lookup is one or two probes), as it is looked up for
+/// every frame.
 static MODEL_SLOTS: [u8; 256] = {
     assert!(MODELS.len() < 200);
     let mut t = [0u8; 256];
@@ -474,8 +474,7 @@ fn decode(
         ));
     }
     // Usual encrypted payloads are a few bytes: they are decrypted in a small buffer, and the
-    // full-size one is only zeroed for longer frames (zeroing 255 bytes cost ~25 instructions
-    // per frame, callgrind).
+    // full-size one is only zeroed for longer frames.
     const SMALL: usize = 32;
     let mut small = [0u8; SMALL];
     let mut large: [u8; MAX_PAYLOAD];

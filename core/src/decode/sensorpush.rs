@@ -3,7 +3,7 @@
 //! SensorPush uses the "company id" as data, so frames are recognised by the advertised
 //! 128-bit service UUID (`EF090000-11D6-42BA-93B8-9DD7EC090AB0` for HT.w/HTP.xw/TC.x,
 //! `…090AA9` with the name `s` for the HT1) or a `SensorPush …` local name, with a
-//! [`Matcher::Custom`]. The UUID/name may only be in the scan response (needs active scanning
+//! [`Matcher::Filtered`]. The UUID/name may only be in the scan response (needs active scanning
 //! when the controller does not merge them into one report).
 //!
 //! `p` = manufacturer payload including the 2-byte "company id":

@@ -3,7 +3,7 @@
 //!
 //! ThermoPro puts measurements into the "company id", so the format is recognised by the local
 //! name (`TP35…`, `TP39…`, `TP96…`, `TP97…`; the model is the name up to the first space) with a
-//! [`Matcher::Custom`]. The name may only be in the scan response: a passive scan that never
+//! [`Matcher::Filtered`]. The name may only be in the scan response: a passive scan that never
 //! saw the name cannot tell ThermoPro frames from anything else (needs active scanning, at least
 //! once per report in practice, since each report is decoded on its own).
 //!

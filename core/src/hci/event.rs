@@ -493,8 +493,7 @@ fn legacy_report(r: &[u8], len: usize) -> Report<'_> {
 /// The report of an H4 LE Advertising Report event that carries exactly one, well-formed;
 /// `None` for anything else, which [`Event::new_checked`] and [`Event::kind`] then handle
 /// (errors included). Controllers send one report per event, and this checks what those
-/// two check for it in a few compares: the general path cost ~30 instructions more per
-/// event (callgrind).
+/// two check for it in a few compares.
 #[inline]
 pub fn single_adv_report(pkt: &[u8]) -> Option<Report<'_>> {
     // H4 type, event code, parameter length, subevent, report count, then the report.
