@@ -86,14 +86,15 @@ DEMO_MODELS = {
     "C4:7C:8D:6A:3E:7A": "HHCCJCY01",
 }
 # field -> (unit, device_class, state_class, entity_category) as HA 2024.3.3 must show them.
-# conductivity has no device_class: HA 2024.3 has none for it (µS/cm came with 2024.7).
+# conductivity has no device_class: HA 2024.3 has none for it (it came with 2024.7). Its unit is
+# written with the Greek mu (U+03BC), as HA ≥ 2025 rewrites the micro sign to.
 DEMO_FIELDS = {
     "temperature": ("°C", "temperature", "measurement", None),
     "humidity": ("%", "humidity", "measurement", None),
     "battery": ("%", "battery", "measurement", None),
     "moisture": ("%", "moisture", "measurement", None),
     "illuminance": ("lx", "illuminance", "measurement", None),
-    "conductivity": ("µS/cm", None, "measurement", None),
+    "conductivity": ("μS/cm", None, "measurement", None),
 }
 
 

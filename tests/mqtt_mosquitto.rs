@@ -1408,3 +1408,86 @@ fn burst_of_readings_ends_with_latest_state_for_every_device() {
         );
     }
 }
+
+/// A retained message over our 64 KiB limit on `homeassistant/status` (anyone with publish
+/// rights can put one there) is skipped: the gateway stays on its first session instead of
+/// reconnecting, getting the message again and looping.
+#[test]
+fn an_oversized_retained_message_is_skipped_not_a_reconnect_loop() {
+    let dir = tmpdir("oversized");
+    let broker = Broker::start(&dir, None);
+    let big = dir.join("big.txt");
+    std::fs::write(&big, "x".repeat(100 * 1024)).unwrap();
+    let st = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+        .args(["-t", "homeassistant/status", "-r", "-f"])
+        .arg(&big)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut g = Harness::new(&config(broker.port, "client_id = \"big\""));
+    assert!(g.run_until(Duration::from_secs(10), |s| s.stats.oversized == 1));
+    g.run_for(Duration::from_secs(3));
+    assert!(g.svc.is_connected());
+    assert_eq!(
+        (g.svc.stats.connects, g.svc.stats.failures),
+        (1, 0),
+        "one session, never dropped: {:?}",
+        g.logs()
+    );
+    let logs = g.logs();
+    let skipped: Vec<_> = logs.iter().filter(|l| l.contains("skipped a")).collect();
+    assert_eq!(skipped.len(), 1, "{logs:?}");
+    assert!(skipped[0].contains("homeassistant/status"), "{logs:?}");
+    // HA's `online` after it still reaches us on the same session.
+    publish(broker.port, "homeassistant/status", "online", None);
+    g.run_for(Duration::from_millis(500));
+    assert_eq!(g.svc.stats.connects, 1);
+}
+
+/// Two gateways configured with one client id (two Pis, one host name, before the default
+/// id included the machine): the broker hands the session to each in turn. Each detects it,
+/// says so once with the fix, and retries with a growing backoff instead of every second.
+#[test]
+fn a_session_takeover_is_reported_once_and_backs_off() {
+    let dir = tmpdir("takeover");
+    let broker = Broker::start(&dir, None);
+    let conf = config(broker.port, "client_id = \"same\"");
+    let mut g1 = Harness::new(&conf);
+    let mut g2 = Harness::new(&conf.replace("gateway = \"gw1\"", "gateway = \"gw2\""));
+    let end = Instant::now() + Duration::from_secs(25);
+    while Instant::now() < end {
+        g1.turn(Duration::from_millis(10));
+        g2.turn(Duration::from_millis(10));
+    }
+    let connects = g1.svc.stats.connects + g2.svc.stats.connects;
+    let reported = |h: &Harness| {
+        h.logs()
+            .iter()
+            .filter(|l| l.contains("another client is probably connecting with the client id"))
+            .count()
+    };
+    eprintln!(
+        "25 s: {connects} sessions, short {} + {}",
+        g1.svc.stats.short_sessions, g2.svc.stats.short_sessions
+    );
+    // With the backoff reset at every CONNACK this was ~2 sessions a second (50 in 25 s);
+    // doubling from 1 s it is a handful per gateway.
+    assert!(connects >= 4, "the takeover never happened: {connects}");
+    assert!(connects <= 16, "{connects} sessions in 25 s");
+    assert_eq!(
+        reported(&g1) + reported(&g2),
+        2,
+        "{:?} {:?}",
+        g1.logs(),
+        g2.logs()
+    );
+    // Quiet after the report: no "connected"/"lost" line per takeover.
+    for h in [&g1, &g2] {
+        assert!(h.logs().len() <= 2 + TAKEOVER_LINES, "{:?}", h.logs());
+    }
+}
+
+/// Lines a gateway may log before the takeover report: "connected" and the lost sessions
+/// before the third.
+const TAKEOVER_LINES: usize = 4;

@@ -53,6 +53,12 @@ use hci2mqtt_core::publish::{Publisher, Settings};
 
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A session held this long resets the backoff; shorter ones keep doubling it, so a broker
+/// that accepts and then drops us (a session takeover by a client with our id, an ACL kick)
+/// is retried slower and slower instead of every second.
+const STABLE: Duration = Duration::from_secs(15);
+/// Sessions the broker ended within [`STABLE`] in a row before we call it a takeover.
+const TAKEOVER_DROPS: u32 = 3;
 /// TCP connect and CONNACK each must finish within this.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const RESOLVE_TTL: Duration = Duration::from_secs(300);
@@ -95,6 +101,10 @@ pub struct ConnStats {
     /// PUBLISH packets handed to the socket buffer.
     pub publishes: u64,
     pub bytes_out: u64,
+    /// Packets from the broker over the size limit, skipped.
+    pub oversized: u64,
+    /// Sessions the broker ended within [`STABLE`] of accepting them.
+    pub short_sessions: u64,
 }
 
 enum Phase {
@@ -106,7 +116,7 @@ enum Phase {
 
 struct Conn {
     stream: TcpStream,
-    rbuf: BytesMut,
+    incoming: Incoming,
     wbuf: BytesMut,
     state: MqttState,
     last_out: Instant,
@@ -130,6 +140,11 @@ pub struct MqttService {
     resolved_at: Option<Instant>,
     /// The failure logged last (cleared by a successful CONNACK).
     last_error: Option<SessionError>,
+    /// When the current session was accepted.
+    up_since: Option<Instant>,
+    /// Sessions in a row the broker ended within [`STABLE`].
+    quick_drops: u32,
+    takeover_reported: bool,
     log: LogFn,
     pub stats: ConnStats,
 }
@@ -157,6 +172,43 @@ pub fn hostname() -> String {
     } else {
         s
     }
+}
+
+/// `/etc/machine-id` (or D-Bus's copy), empty when neither is readable. Unique per install:
+/// Raspberry Pi OS generates it at first boot, where every Pi has the host name `raspberrypi`.
+pub fn machine_id() -> String {
+    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|p| {
+            let mut s = String::new();
+            std::fs::File::open(p)
+                .ok()?
+                .take(64)
+                .read_to_string(&mut s)
+                .ok()?;
+            let s = s.trim().to_string();
+            (!s.is_empty()).then_some(s)
+        })
+        .unwrap_or_default()
+}
+
+/// The client id when `[mqtt] client_id` is not set: `hci2mqtt-<gateway>-<8 hex>`, the hex a
+/// hash of the machine id, so two Pis with one host name do not take over each other's
+/// session, and the machine id itself (which systemd asks applications not to disclose) is
+/// not sent. Without a machine id: `hci2mqtt-<gateway>`.
+pub fn default_client_id(gateway: &str, machine_id: &str) -> String {
+    if machine_id.is_empty() {
+        return format!("hci2mqtt-{gateway}");
+    }
+    // FNV-1a over an application-specific prefix and the id; 32 bits identify, they do not
+    // reveal a 128-bit id.
+    let h = b"hci2mqtt client id\0"
+        .iter()
+        .chain(machine_id.as_bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("hci2mqtt-{gateway}-{:08x}", (h >> 32) as u32 ^ h as u32)
 }
 
 /// Why the session to the broker failed; the service logs it once and retries with backoff.
@@ -242,13 +294,58 @@ impl core::fmt::Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
-/// The next complete packet from the broker in `rbuf` (consumed), `None` until one is whole.
-/// Sans-IO, so the fuzz target `mqtt_incoming` drives exactly what the socket path does.
-pub fn next_incoming(rbuf: &mut BytesMut) -> Result<Option<Packet>, SessionError> {
-    match Packet::read(rbuf, MAX_INCOMING) {
-        Ok(p) => Ok(Some(p)),
-        Err(CodecError::InsufficientBytes(_)) => Ok(None),
-        Err(e) => Err(SessionError::BadPacket(e)),
+/// The broker's side of a session, bytes in and packets out (sans-IO, so the fuzz target
+/// `mqtt_incoming` drives exactly what the socket path does). A packet over [`MAX_INCOMING`]
+/// (say a 100 KiB retained message someone put on `homeassistant/status`) is skipped as its
+/// bytes arrive, never buffered: failing the session would reconnect, get the retained
+/// message again, and loop.
+#[derive(Default)]
+pub struct Incoming {
+    buf: BytesMut,
+    /// Bytes of an oversized packet still to drop.
+    skip: usize,
+    /// Oversized packets skipped, and the size of the last one.
+    pub skipped: u64,
+    pub last_skipped_len: usize,
+}
+
+impl Incoming {
+    /// Bytes read from the socket.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        let drop = self.skip.min(bytes.len());
+        self.skip -= drop;
+        self.buf.extend_from_slice(&bytes[drop..]);
+    }
+
+    /// Bytes held for a packet not yet whole (at most [`MAX_INCOMING`] and a header).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next complete packet (consumed), `None` until one is whole.
+    pub fn next_packet(&mut self) -> Result<Option<Packet>, SessionError> {
+        loop {
+            match Packet::read(&mut self.buf, MAX_INCOMING) {
+                Ok(p) => return Ok(Some(p)),
+                Err(CodecError::InsufficientBytes(_)) => return Ok(None),
+                Err(CodecError::PayloadSizeLimitExceeded(remaining)) => {
+                    // The fixed header is whole (its length was read): one type byte and a
+                    // variable-length integer of 1–4 bytes, each but the last with bit 7 set.
+                    let len_len = self.buf[1..]
+                        .iter()
+                        .take(4)
+                        .position(|b| b & 0x80 == 0)
+                        .map_or(4, |i| i + 1);
+                    let frame = 1 + len_len + remaining;
+                    let here = frame.min(self.buf.len());
+                    self.buf.advance(here);
+                    self.skip = frame - here;
+                    self.skipped += 1;
+                    self.last_skipped_len = frame;
+                }
+                Err(e) => return Err(SessionError::BadPacket(e)),
+            }
+        }
     }
 }
 
@@ -299,7 +396,7 @@ impl MqttService {
             client_id: m
                 .client_id
                 .clone()
-                .unwrap_or_else(|| format!("hci2mqtt-{}", settings.topics.gateway)),
+                .unwrap_or_else(|| default_client_id(&settings.topics.gateway, &machine_id())),
             username: m.username.clone(),
             password,
             keepalive: m.keepalive,
@@ -319,6 +416,9 @@ impl MqttService {
             addr_next: 0,
             resolved_at: None,
             last_error: None,
+            up_since: None,
+            quick_drops: 0,
+            takeover_reported: false,
             log: Box::new(|m| eprintln!("hci2mqtt: mqtt: {m}")),
             stats: ConnStats::default(),
         }
@@ -415,7 +515,7 @@ impl MqttService {
         }
         self.conn = Some(Conn {
             stream,
-            rbuf: BytesMut::with_capacity(4096),
+            incoming: Incoming::default(),
             wbuf,
             state: MqttState::new(100, false),
             last_out: now,
@@ -427,6 +527,20 @@ impl MqttService {
         };
     }
 
+    /// Counts a packet [`Incoming`] skipped; logs the first one.
+    fn oversized(&mut self, len: usize) {
+        self.stats.oversized += 1;
+        if self.stats.oversized == 1 {
+            (self.log)(&format!(
+                "skipped a {len}-byte packet from the broker (over the {} KiB limit; a huge retained \
+                 message on {} or {}?)",
+                MAX_INCOMING / 1024,
+                self.core.topics().ha_status(),
+                self.core.topics().status()
+            ));
+        }
+    }
+
     /// Drops the connection, logs `e` unless it is the failure logged last, schedules a retry.
     fn fail(&mut self, registry: &Registry, now: Instant, e: SessionError) {
         let was_up = matches!(self.phase, Phase::Up);
@@ -434,6 +548,41 @@ impl MqttService {
             let _ = registry.deregister(&mut c.stream);
         }
         self.stats.failures += 1;
+        if let (true, Some(t)) = (was_up, self.up_since.take()) {
+            if now.saturating_duration_since(t) >= STABLE {
+                self.backoff = BACKOFF_MIN;
+                self.quick_drops = 0;
+            } else if matches!(&e, SessionError::Closed)
+                || matches!(&e, SessionError::Read(io) if io.kind() == io::ErrorKind::ConnectionReset)
+            {
+                self.stats.short_sessions += 1;
+                self.quick_drops += 1;
+                if self.quick_drops >= TAKEOVER_DROPS {
+                    if !self.takeover_reported {
+                        self.takeover_reported = true;
+                        (self.log)(&format!(
+                            "{}:{}: the broker ended our session right after accepting it {} times in a row: \
+                             another client is probably connecting with the client id {:?} (two gateways \
+                             with one config, or a cloned SD card?); give each gateway its own \
+                             [mqtt] client_id. Retrying \
+                             every {} s at most, quietly",
+                            self.cs.host,
+                            self.cs.port,
+                            self.quick_drops,
+                            self.cs.client_id,
+                            BACKOFF_MAX.as_secs()
+                        ));
+                    }
+                    self.last_error = Some(e);
+                    let retry = self.backoff;
+                    self.phase = Phase::Down {
+                        retry_at: now + retry,
+                    };
+                    self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                    return;
+                }
+            }
+        }
         let retry = self.backoff;
         self.phase = Phase::Down {
             retry_at: now + retry,
@@ -466,9 +615,11 @@ impl MqttService {
         let why = match ack.code {
             ConnectReturnCode::Success => {
                 self.phase = Phase::Up;
-                self.backoff = BACKOFF_MIN;
+                // The backoff resets once the session has held for `STABLE` (see `fail`).
+                self.up_since = Some(now);
                 self.stats.connects += 1;
-                if self.last_error.take().is_some() || self.stats.connects == 1 {
+                let quiet = self.quick_drops >= TAKEOVER_DROPS;
+                if (self.last_error.take().is_some() && !quiet) || self.stats.connects == 1 {
                     (self.log)(&format!("connected to {}:{}", self.cs.host, self.cs.port));
                 }
                 self.core.on_connected(now);
@@ -520,7 +671,7 @@ impl MqttService {
             let more = match c.stream.read(&mut tmp) {
                 Ok(0) => return Err(SessionError::Closed),
                 Ok(n) => {
-                    c.rbuf.extend_from_slice(&tmp[..n]);
+                    c.incoming.extend(&tmp[..n]);
                     c.last_in = now;
                     true
                 }
@@ -532,7 +683,13 @@ impl MqttService {
                 let Some(c) = self.conn.as_mut() else {
                     return Ok(());
                 };
-                let Some(p) = next_incoming(&mut c.rbuf)? else {
+                let skipped = c.incoming.skipped;
+                let next = c.incoming.next_packet();
+                if c.incoming.skipped != skipped {
+                    let len = c.incoming.last_skipped_len;
+                    self.oversized(len);
+                }
+                let Some(p) = next? else {
                     break;
                 };
                 self.incoming(registry, now, p)?;
@@ -803,14 +960,14 @@ mod tests {
         let cfg = Config::parse("[mqtt]\n", "test").expect("minimal config");
         let mut core = Publisher::new(cfg.publish_settings("gw"), Instant::now());
         let mut state = MqttState::new(100, false);
-        let mut rbuf = BytesMut::new();
+        let mut rbuf = Incoming::default();
         let mut wbuf = BytesMut::new();
         // PUBLISH QoS 1, packet id 7, topic "a/b", payload "1", fed one byte at a time.
         let publish = [0x32, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, b'1'];
         let mut got = Vec::new();
         for b in publish {
-            rbuf.extend_from_slice(&[b]);
-            if let Some(p) = next_incoming(&mut rbuf).expect("valid bytes") {
+            rbuf.extend(&[b]);
+            if let Some(p) = rbuf.next_packet().expect("valid bytes") {
                 got.push(p);
             }
         }
@@ -819,10 +976,66 @@ mod tests {
         assert!(matches!(queued, Ok(true)), "{queued:?}");
         assert_eq!(&wbuf[..], &[0x40, 0x02, 0x00, 0x07], "PUBACK for id 7");
         // A reserved packet type is an error, not a panic or a wait.
-        rbuf.extend_from_slice(&[0xF0, 0x00]);
+        rbuf.extend(&[0xF0, 0x00]);
         assert!(matches!(
-            next_incoming(&mut rbuf),
+            rbuf.next_packet(),
             Err(SessionError::BadPacket(_))
         ));
+    }
+
+    /// Two machines with one gateway name get two client ids; one machine keeps its id.
+    #[test]
+    fn default_client_ids_differ_per_machine() {
+        let a = default_client_id("raspberrypi", "0123456789abcdef0123456789abcdef");
+        let b = default_client_id("raspberrypi", "fedcba9876543210fedcba9876543210");
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            default_client_id("raspberrypi", "0123456789abcdef0123456789abcdef")
+        );
+        assert!(
+            a.starts_with("hci2mqtt-raspberrypi-") && a.len() == 29,
+            "{a}"
+        );
+        assert!(!a.contains("0123456789"), "the machine id is not disclosed");
+        assert_eq!(default_client_id("gw", ""), "hci2mqtt-gw");
+    }
+
+    /// A packet over the limit is dropped as it arrives, in any chunking, and the packets
+    /// around it still decode; nothing of it is buffered.
+    #[test]
+    fn an_oversized_packet_is_skipped_not_fatal() {
+        let mut big = vec![0x31]; // PUBLISH, retained
+        let remaining = 2 + 22 + 100_000;
+        let mut n = remaining;
+        loop {
+            let b = (n % 128) as u8;
+            n /= 128;
+            big.push(if n > 0 { b | 0x80 } else { b });
+            if n == 0 {
+                break;
+            }
+        }
+        big.extend_from_slice(&[0x00, 22]);
+        big.extend_from_slice(b"homeassistant/status/x");
+        big.resize(big.len() + 100_000, b'x');
+        let small = [0x30, 0x06, 0x00, 0x03, b'a', b'/', b'b', b'1'];
+        let mut stream = small.to_vec();
+        stream.extend_from_slice(&big);
+        stream.extend_from_slice(&small);
+        for chunk in [1, 7, 4096, stream.len()] {
+            let mut rbuf = Incoming::default();
+            let mut got = 0;
+            for c in stream.chunks(chunk) {
+                rbuf.extend(c);
+                while let Some(p) = rbuf.next_packet().expect("skipped, not an error") {
+                    assert!(matches!(p, Packet::Publish(ref p) if p.topic == "a/b"));
+                    got += 1;
+                }
+                assert!(rbuf.buffered() <= MAX_INCOMING + 5);
+            }
+            assert_eq!((got, rbuf.skipped), (2, 1), "chunks of {chunk}");
+            assert_eq!(rbuf.last_skipped_len, big.len());
+        }
     }
 }

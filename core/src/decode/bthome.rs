@@ -126,7 +126,7 @@ crate::decode::field::repeated! {
     R_TVOC = "tvoc", "µg/m³", "volatile_organic_compounds", "measurement", Sensor, false;
     R_MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false;
     R_CURRENT = "current", "A", "current", "measurement", Sensor, false;
-    R_CONDUCTIVITY = "conductivity", "µS/cm", "", "measurement", Sensor, false;
+    R_CONDUCTIVITY = "conductivity", "μS/cm", "", "measurement", Sensor, false;
     R_BINARY = "binary", "", "", "", Binary, false;
     R_SWITCH = "switch", "", "power", "", Binary, false;
     R_OPENING = "opening", "", "opening", "", Binary, false;

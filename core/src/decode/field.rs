@@ -98,7 +98,9 @@ fields! {
     RSSI = "rssi", "dBm", "signal_strength", "measurement", Sensor, true;
     ILLUMINANCE = "illuminance", "lx", "illuminance", "measurement", Sensor, false;
     MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false;
-    CONDUCTIVITY = "conductivity", "µS/cm", "", "measurement", Sensor, false;
+    // Greek mu (U+03BC): HA ≥ 2025 rewrites the micro sign to it. No device class: HA 2024.3
+    // has none for conductivity and would refuse the entity.
+    CONDUCTIVITY = "conductivity", "μS/cm", "", "measurement", Sensor, false;
     FORMALDEHYDE = "formaldehyde", "mg/m³", "", "measurement", Sensor, false;
     CONSUMABLE = "consumable", "%", "", "measurement", Sensor, false;
     PRESSURE = "pressure", "hPa", "atmospheric_pressure", "measurement", Sensor, false;
