@@ -227,6 +227,7 @@ async def demo_phase(s, base, token, work, mport):
         model = DEMO_MODELS.get(mac)
         check(d.get("model") == model and d.get("manufacturer") == "Xiaomi",
               f"{m12}: model/manufacturer {d.get('model')}/{d.get('manufacturer')} == {model}/Xiaomi")
+        check(bool(d.get("sw_version")), f"{m12}: firmware (sw_version) {d.get('sw_version')!r} shown")
         check(["mac", mac.lower()] in [list(c) for c in d.get("connections", [])], f"{m12}: connection mac {mac.lower()}")
         check(gw is not None and d.get("via_device_id") == gw["id"], f"{m12}: via_device = gateway gw2")
         mine = [e for e in reg.values() if e["device_id"] == d["id"]]

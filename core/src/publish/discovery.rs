@@ -45,6 +45,9 @@ pub struct DeviceInfo<'a> {
     pub name: &'a str,
     pub model: &'a str,
     pub manufacturer: &'a str,
+    /// The format's firmware string (`Xiaomi (MiBeacon V5 encrypted)`, as xiaomi-ble reports
+    /// it), or "" when the format gives none.
+    pub sw_version: &'a str,
     /// Format slug of the last reading (chooses the broadcast interval).
     pub format: &'a str,
 }
@@ -145,14 +148,18 @@ fn display_name(key: &str) -> String {
 }
 
 fn device_block(t: &Topics, d: &DeviceInfo<'_>) -> Json {
-    json!({
+    let mut j = json!({
         "identifiers": [device_id(&d.addr)],
         "connections": [["mac", mac_colon_lower(&d.addr)]],
         "name": d.name,
         "model": d.model,
         "manufacturer": d.manufacturer,
         "via_device": t.gateway_id(),
-    })
+    });
+    if let (false, Some(o)) = (d.sw_version.is_empty(), j.as_object_mut()) {
+        o.insert("sw_version".into(), d.sw_version.into());
+    }
+    j
 }
 
 fn origin() -> Json {
@@ -346,6 +353,7 @@ mod tests {
             name: "Kitchen",
             model: "LYWSD03MMC",
             manufacturer: "Xiaomi",
+            sw_version: "ATC (Atc1441)",
             format: "atc1441",
         }
     }
@@ -376,6 +384,16 @@ mod tests {
         assert_eq!(d["connections"][0][1], "a4:c1:38:b4:94:4c");
         assert_eq!(d["via_device"], "hci2mqtt_attic");
         assert_eq!(d["model"], "LYWSD03MMC");
+        assert_eq!(d["sw_version"], "ATC (Atc1441)");
+        let none = DeviceInfo {
+            sw_version: "",
+            ..dev()
+        };
+        let c = parse(&field_config(&topics(), &none, &field::TEMPERATURE, 330).1);
+        assert!(
+            c["device"].get("sw_version").is_none(),
+            "no empty sw_version"
+        );
     }
 
     #[test]

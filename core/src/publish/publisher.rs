@@ -80,6 +80,7 @@ struct Device {
     name: String,
     model: &'static str,
     manufacturer: &'static str,
+    firmware: &'static str,
     format: &'static str,
     /// The format's broadcast interval (sets `expire_after`).
     interval_s: u32,
@@ -226,6 +227,7 @@ impl Publisher {
             name: String::new(),
             model: "",
             manufacturer: "",
+            firmware: "",
             format: "",
             interval_s: 0,
             values: Vec::new(),
@@ -244,6 +246,7 @@ impl Publisher {
             changed |= dev.model != r.model;
             dev.model = r.model;
             dev.manufacturer = r.source.manufacturer;
+            dev.firmware = r.firmware;
             dev.name = match sensor.as_ref().and_then(|s| s.1.clone()) {
                 Some(n) => n,
                 None if r.model.is_empty() => format!("BLE {}", &discovery::mac12(&r.addr)[6..]),
@@ -254,9 +257,14 @@ impl Publisher {
         dev.interval_s = r.source.interval_s;
         for (f, v) in r.values() {
             let n = dev.values.len();
-            match dev.values.iter_mut().find(|(g, _)| core::ptr::eq(*g, *f)) {
-                Some(slot) if slot.1 != *v => {
-                    slot.1 = *v;
+            // By key, as `Reading::push` merges (one key, one JSON member).
+            match dev
+                .values
+                .iter_mut()
+                .find(|(g, _)| core::ptr::eq(*g, *f) || g.key == f.key)
+            {
+                Some(slot) if slot.1 != *v || !core::ptr::eq(slot.0, *f) => {
+                    *slot = (*f, *v);
                     changed = true;
                 }
                 Some(_) => {}
@@ -317,6 +325,7 @@ impl Publisher {
             name: &dev.name,
             model: dev.model,
             manufacturer: dev.manufacturer,
+            sw_version: dev.firmware,
             format: dev.format,
         }
     }
