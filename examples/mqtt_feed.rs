@@ -15,7 +15,7 @@ use hci2mqtt::config::Config;
 use hci2mqtt::mqtt::MqttService;
 use hci2mqtt::service::{Service, SERVICE_TOKEN_BASE};
 use hci2mqtt_core::addr::Addr;
-use hci2mqtt_core::decode::{field, Reading, Value};
+use hci2mqtt_core::decode::{field, Reading, Value, UNCLAIMED};
 use mio::{Events, Poll, Token};
 
 /// Readings hold `&'static str`; a feeder tool may intern (leak) the few distinct strings.
@@ -40,6 +40,8 @@ fn parse_line(line: &str, strs: &mut HashSet<&'static str>) -> Option<Reading> {
     r.clear(addr, rssi);
     let s = |k: &str| o.get(k).and_then(|x| x.as_str()).unwrap_or("");
     r.format = intern(strs, s("format"));
+    // The table entry behind the slug: its manufacturer and interval go into discovery.
+    r.source = hci2mqtt_core::decode::format_of_slug(r.format).unwrap_or(&UNCLAIMED);
     r.firmware = intern(strs, s("firmware"));
     r.model = intern(strs, s("model"));
     r.packet = o

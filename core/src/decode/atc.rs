@@ -31,6 +31,7 @@ pub const UUID: u16 = 0x181A;
 
 pub static FORMAT: Format = Format {
     name: "atc",
+    variants: &["atc1441", "atc1441-encrypted", "pvvx", "pvvx-encrypted"],
     manufacturer: "Xiaomi",
     interval_s: 10,
     requires: Requires {

@@ -50,6 +50,7 @@ use crate::addr::Addr;
 
 pub static FORMAT_V2: Format = Format {
     name: "bthome-v2",
+    variants: &["bthome-v2-encrypted"],
     manufacturer: "BTHome",
     interval_s: 60,
     requires: Requires {
@@ -63,6 +64,7 @@ pub static FORMAT_V2: Format = Format {
 };
 pub static FORMAT_V1: Format = Format {
     name: "bthome-v1",
+    variants: &[],
     manufacturer: "BTHome",
     interval_s: 60,
     requires: Requires::NOTHING,
@@ -72,6 +74,7 @@ pub static FORMAT_V1: Format = Format {
 };
 pub static FORMAT_V1_ENCRYPTED: Format = Format {
     name: "bthome-v1-encrypted",
+    variants: &[],
     manufacturer: "BTHome",
     interval_s: 60,
     requires: Requires {

@@ -44,6 +44,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "govee",
+    variants: &[],
     manufacturer: "Govee",
     interval_s: 10,
     requires: Requires {

@@ -29,6 +29,7 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "ibeacon",
+    variants: &[],
     manufacturer: "iBeacon",
     interval_s: 600,
     requires: Requires::NOTHING,

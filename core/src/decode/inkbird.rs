@@ -27,6 +27,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "inkbird",
+    variants: &[],
     manufacturer: "Inkbird",
     interval_s: 10,
     requires: Requires {

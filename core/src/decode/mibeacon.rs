@@ -30,6 +30,16 @@ use crate::addr::Addr;
 
 pub static FORMAT: Format = Format {
     name: "mibeacon",
+    variants: &[
+        "mibeacon-v2",
+        "mibeacon-v2-encrypted",
+        "mibeacon-v3",
+        "mibeacon-v3-encrypted",
+        "mibeacon-v4",
+        "mibeacon-v4-encrypted",
+        "mibeacon-v5",
+        "mibeacon-v5-encrypted",
+    ],
     manufacturer: "Xiaomi",
     interval_s: 600,
     requires: Requires {

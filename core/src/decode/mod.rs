@@ -357,8 +357,12 @@ impl Requires {
 
 /// One format's table entry: everything about a format is declared here.
 pub struct Format {
-    /// Slug, e.g. `mibeacon`, `govee` (a decoder may name a variant in [`Reading::format`]).
+    /// Slug, e.g. `mibeacon`, `govee`: what [`Reading::format`] says unless the decoder names
+    /// a variant from `variants`.
     pub name: &'static str,
+    /// The variant slugs the decoder may write into [`Reading::format`] instead of `name`
+    /// (`mibeacon-v5-encrypted`, `pvvx`…); [`format_of_slug`] maps them back.
+    pub variants: &'static [&'static str],
     /// Who makes the devices, for Home Assistant's device info.
     pub manufacturer: &'static str,
     /// Typical longest gap (seconds) between two adverts that carry a given value, from the
@@ -376,6 +380,7 @@ pub struct Format {
 /// The [`Reading::source`] of a reading no format has claimed yet.
 pub static UNCLAIMED: Format = Format {
     name: "",
+    variants: &[],
     manufacturer: "",
     interval_s: 600,
     requires: Requires::NOTHING,
@@ -411,6 +416,16 @@ pub static FORMATS: &[&Format] = &[
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
 ];
+
+/// The table entry whose decoder writes `slug` into [`Reading::format`] (its name or one of
+/// its variants): tools that read our JSON lines back (the MQTT feeder of the HA check) find
+/// the format's declarations from it.
+pub fn format_of_slug(slug: &str) -> Option<&'static Format> {
+    FORMATS
+        .iter()
+        .copied()
+        .find(|f| f.name == slug || f.variants.contains(&slug))
+}
 
 /// A custom matcher as the dispatch table keeps it: the fields the loop in [`claim`] needs,
 /// side by side, so trying one costs no pointer chase to its [`Format`] nor a match on

@@ -14,6 +14,7 @@ use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Re
 
 pub static FORMAT: Format = Format {
     name: "qingping",
+    variants: &[],
     manufacturer: "Qingping",
     interval_s: 60,
     requires: Requires::NOTHING,

@@ -25,6 +25,7 @@ use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Re
 
 pub static FORMAT: Format = Format {
     name: "ruuvi",
+    variants: &[],
     manufacturer: "Ruuvi",
     interval_s: 10,
     requires: Requires::NOTHING,
@@ -35,6 +36,7 @@ pub static FORMAT: Format = Format {
 /// RuuviTag data formats 2 and 4 (Eddystone URL), long superseded by 3 and 5.
 pub static FORMAT_URL: Format = Format {
     name: "ruuvi-url",
+    variants: &[],
     manufacturer: "Ruuvi",
     interval_s: 10,
     requires: Requires::NOTHING,

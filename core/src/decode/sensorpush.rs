@@ -26,6 +26,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "sensorpush",
+    variants: &[],
     manufacturer: "SensorPush",
     interval_s: 10,
     requires: Requires {

@@ -23,6 +23,7 @@ use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
     name: "switchbot",
+    variants: &[],
     manufacturer: "Switchbot",
     interval_s: 30,
     requires: Requires {

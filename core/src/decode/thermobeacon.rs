@@ -17,6 +17,7 @@ use crate::adv::AdStructure;
 
 pub static FORMAT: Format = Format {
     name: "thermobeacon",
+    variants: &[],
     manufacturer: "Thermoplus",
     interval_s: 600,
     requires: Requires::NOTHING,

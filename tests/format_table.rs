@@ -1,8 +1,11 @@
-//! Every format's declared prefilter against its own matcher: whatever a custom matcher
-//! claims, the prefilter the dispatch table checks first must let through, or that frame is
-//! lost without a trace. Run over every advert of every corpus vector and seeded mutations of
-//! them (other lengths, names, UUID lists and company ids), for every entry of `FORMATS`, so a
-//! new format is checked as soon as it is in the table.
+//! What each entry of the format table declares against what the format does, for every
+//! entry of `FORMATS`, so a new format is checked as soon as it is in the table:
+//! * its prefilter against its own matcher: whatever a custom matcher claims, the prefilter
+//!   the dispatch table checks first must let through, or that frame is lost without a trace
+//!   (every advert of every corpus vector and seeded mutations of them: other lengths, names,
+//!   UUID lists and company ids);
+//! * its slugs: every reading's `format` is the claiming entry's name or a declared variant,
+//!   and `format_of_slug` maps it back to that entry.
 
 mod support;
 
@@ -151,4 +154,28 @@ fn every_prefilter_admits_what_its_matcher_claims() {
         }
     }
     println!("{n} adverts, claims per format: {claims:?}");
+}
+
+#[test]
+fn every_reading_names_a_declared_slug_of_its_format() {
+    let mut seen = std::collections::BTreeSet::new();
+    for file in ["mibeacon.jsonl", "bthome-atc.jsonl", "brands.jsonl"] {
+        for v in vectors::load(file) {
+            for r in vectors::run(&v).readings {
+                let f = r.source;
+                assert!(
+                    r.format == f.name || f.variants.contains(&r.format),
+                    "{}: {:?} is not declared by {}",
+                    vectors::id(&v),
+                    r.format,
+                    f.name
+                );
+                let back = decode::format_of_slug(r.format).map(|g| g.name);
+                assert_eq!(back, Some(f.name), "{}", vectors::id(&v));
+                seen.insert(r.format);
+            }
+        }
+    }
+    assert!(seen.len() >= 20, "{seen:?}");
+    println!("slugs seen: {seen:?}");
 }
