@@ -429,7 +429,11 @@ fn measure(s: &mut Sensor, rng: &mut Rng, t: f64, truth: &mut impl Write) -> std
         Kind::Lywsd02 => {
             if s.phase % 2 == 0 {
                 objs = obj(0x4C01, &(s.temp as f32).to_le_bytes());
-                line["temperature"] = (((s.temp as f32) as f64 * 1e6).round() / 1e6).into();
+                // As a person reads the float32 (what the decoder reports), not its widening.
+                line["temperature"] = format!("{}", s.temp as f32)
+                    .parse::<f64>()
+                    .unwrap_or(f64::NAN)
+                    .into();
             } else {
                 objs = obj(0x4C02, &[s.hum.round() as u8]);
                 line["humidity"] = (s.hum.round() as i64).into();

@@ -596,7 +596,7 @@ fn numeric(item: &Item<'_>) -> Option<Value> {
         2 => {
             let x = match d.len() {
                 2 => f16_to_f64(u16::from_le_bytes([d[0], d[1]])),
-                4 => f32::from_le_bytes([d[0], d[1], d[2], d[3]]) as f64,
+                4 => super::bytes::f32_as_read(f32::from_le_bytes([d[0], d[1], d[2], d[3]])),
                 8 => f64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]),
                 _ => return None,
             };

@@ -573,13 +573,10 @@ const KNOWN_IDS: &[u16] = &[
     0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16, 0x6012, 0x605D, 0x6E16,
 ];
 
-fn f32le(d: &[u8]) -> f64 {
-    f32::from_le_bytes([d[0], d[1], d[2], d[3]]) as f64
-}
-/// Rounds a float32 to the precision it really has (bleparser prints Python floats of the f32).
+/// A float32 object as the decimal it was written as (`23.2`; bleparser's Python float of the
+/// f32 shows `23.200000762939453`).
 fn f32r(d: &[u8]) -> f64 {
-    let v = f32le(d);
-    (v * 1e6).round() / 1e6
+    super::bytes::f32_as_read(f32::from_le_bytes([d[0], d[1], d[2], d[3]]))
 }
 
 /// Decodes every object of a plaintext payload into `out`. Objects with an unexpected length
