@@ -2,8 +2,9 @@
 //!
 //! A table of nearby devices so a user can identify a sensor without its box: address, name,
 //! RSSI, detected format and model, whether frames are encrypted and need a key, whether a
-//! configured key works, and the last reading. Refreshed every few seconds on a terminal;
-//! printed once more at the end (after `--seconds`, or on Ctrl-C).
+//! configured key works, and what to do (from what the claiming format declares it
+//! `requires`: a key, active scanning), and the last reading. Refreshed every few seconds on
+//! a terminal; printed once more at the end (after `--seconds`, or on Ctrl-C).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -56,6 +57,32 @@ pub struct Row {
     pub last_reading: String,
     pub reports: u64,
     pub last_seen: Instant,
+    /// The format table entry that claimed its adverts, if one did.
+    pub source: Option<&'static decode::Format>,
+    /// A random address that is resolvable or non-resolvable private: it changes every few
+    /// minutes (phones, watches), so the device comes back under other addresses.
+    pub rotating: bool,
+}
+
+impl Row {
+    /// What the user should do about this device, in a few words ("" when nothing).
+    pub fn hint(&self, active_scan: bool) -> &'static str {
+        let requires = self.source.map(|f| f.requires);
+        match self.key {
+            KeyState::NeedsKey => return "add its key: [[sensor]] key",
+            KeyState::WrongKey => return "check its [[sensor]] key",
+            _ => {}
+        }
+        if self.last_reading.is_empty() {
+            if requires.is_some_and(|r| r.active_scan) && !active_scan {
+                return "no reading yet: try --active";
+            }
+            if self.rotating && self.source.is_none() {
+                return "rotating private address (phone?)";
+            }
+        }
+        ""
+    }
 }
 
 /// Collects rows from what the loop sees.
@@ -63,6 +90,8 @@ pub struct Row {
 pub struct Table {
     pub rows: HashMap<Addr, Row>,
     pub refresh: Option<Duration>,
+    /// The scan sends scan requests (hints say when a format needs them).
+    pub active: bool,
 }
 
 impl Table {
@@ -91,6 +120,8 @@ impl Table {
                     last_reading: String::new(),
                     reports: 0,
                     last_seen: Instant::now(),
+                    source: None,
+                    rotating: false,
                 },
             );
         }
@@ -104,8 +135,8 @@ impl Table {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<17}  {:>4}  {:<16}  {:<22}  {:<12}  {:<22}  LAST READING",
-            "MAC", "RSSI", "NAME", "FORMAT", "MODEL", "KEY"
+            "{:<17}  {:>4}  {:<16}  {:<22}  {:<12}  {:<22}  {:<34}  LAST READING",
+            "MAC", "RSSI", "NAME", "FORMAT", "MODEL", "KEY", "TO DO"
         );
         for r in rows {
             let key = match (r.key, keys.contains(&r.addr)) {
@@ -119,13 +150,14 @@ impl Table {
             let rssi = r.rssi.map(|v| v.to_string()).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "{:<17}  {:>4}  {:<16}  {:<22}  {:<12}  {:<22}  {}",
+                "{:<17}  {:>4}  {:<16}  {:<22}  {:<12}  {:<22}  {:<34}  {}",
                 r.addr.to_string(),
                 rssi,
                 trunc(&r.name, 16),
                 trunc(if r.format.is_empty() { "-" } else { r.format }, 22),
                 trunc(r.model, 12),
                 key,
+                r.hint(self.active),
                 r.last_reading
             );
         }
@@ -156,16 +188,22 @@ impl Observer for Table {
     fn outcome(&mut self, seen: &Seen<'_>, outcome: Outcome<'_>) {
         let r = seen.report;
         // The format that claimed the advertisement, decoded or not, as the pipeline found it.
-        let (format, decoded, err) = match outcome {
+        let (source, decoded, err) = match outcome {
             Outcome::NotClaimed => (None, None, None),
-            Outcome::Duplicate(f) => (Some(f.name), None, None),
-            Outcome::Decoded(d) => (None, Some(d), None),
-            Outcome::Failed(f, e) => (Some(f.name), None, Some(e)),
+            Outcome::Duplicate(f) => (Some(f), None, None),
+            Outcome::Decoded(d) => (Some(d.source), Some(d), None),
+            Outcome::Failed(f, e) => (Some(f), None, Some(e)),
         };
+        let format = source.map(|f| f.name);
         let name = (!seen.name.is_empty()).then(|| String::from_utf8_lossy(seen.name).into_owned());
         let Some(row) = self.row(r.addr) else { return };
         row.reports += 1;
         row.last_seen = Instant::now();
+        // Random (type 1) with the top two bits 01 (resolvable) or 00 (non-resolvable).
+        row.rotating = r.addr_type == 1 && r.addr.0[0] >> 6 != 0b11;
+        if source.is_some() {
+            row.source = source;
+        }
         if r.rssi.is_some() {
             row.rssi = r.rssi;
         }
@@ -254,6 +292,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     let mut table = Table {
+        active: a.active || cfg.scan.active,
         refresh: std::io::stdout()
             .is_terminal()
             .then_some(Duration::from_secs(2)),
@@ -363,6 +402,41 @@ mod tests {
                 .starts_with("11:22:33:44:55:66   -60  Tbl1"),
             "{out}"
         );
+    }
+
+    /// The TO DO column: a key to add or check, active scanning for a format that declares
+    /// it needs it, and rotating addresses pointed out.
+    #[test]
+    fn hints_say_what_to_do() {
+        let mut t = Table::default();
+        let a = Addr::parse("A4:C1:38:00:00:01").unwrap();
+        let row = t.row(a).expect("row");
+        row.key = KeyState::NeedsKey;
+        assert_eq!(row.hint(false), "add its key: [[sensor]] key");
+        row.key = KeyState::WrongKey;
+        assert_eq!(row.hint(true), "check its [[sensor]] key");
+        row.key = KeyState::Unknown;
+        row.source = Some(&decode::switchbot::FORMAT);
+        assert_eq!(row.hint(false), "no reading yet: try --active");
+        assert_eq!(row.hint(true), "");
+        row.last_reading = "temperature=21.5".into();
+        assert_eq!(row.hint(false), "", "it decodes: nothing to do");
+        row.source = Some(&decode::qingping::FORMAT);
+        row.last_reading.clear();
+        assert_eq!(row.hint(false), "", "Qingping needs no active scan");
+        // A phone: random resolvable private address (top bits 01), flags only.
+        let data = [0x02, 0x01, 0x1A];
+        let mut pkt = vec![0x04, 0x3E, 0, 0x02, 0x01, 0x00, 0x01];
+        pkt.extend_from_slice(&[0x66, 0x55, 0x44, 0x33, 0x22, 0x5A, data.len() as u8]);
+        pkt.extend_from_slice(&data);
+        pkt.push((-70i8) as u8);
+        pkt[2] = (pkt.len() - 3) as u8;
+        let mut p = Pipeline::new(KeyStore::new(), Options::default());
+        p.handle_packet(&pkt, &mut Obs(&mut t));
+        let phone = &t.rows[&Addr::parse("5A:22:33:44:55:66").unwrap()];
+        assert!(phone.rotating);
+        assert_eq!(phone.hint(false), "rotating private address (phone?)");
+        assert!(t.render(&KeyStore::new()).contains("TO DO"));
     }
 
     #[test]
