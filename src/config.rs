@@ -84,6 +84,10 @@ pub struct MqttConfig {
     pub base_topic: String,
     #[serde(default = "default_discovery_prefix")]
     pub discovery_prefix: String,
+    /// Publish the raw adverts of devices no format decodes to `<base>/unknown/<mac12>`
+    /// (default false; rate-limited, never retained).
+    #[serde(default)]
+    pub publish_unknown: bool,
     /// Publish Home Assistant discovery configs (default true).
     #[serde(default = "default_true")]
     pub discovery: bool,
@@ -394,6 +398,7 @@ impl Config {
                 gateway,
             },
             discovery: m.discovery,
+            publish_unknown: m.publish_unknown,
             discover_all: cfg.discover_all,
             policy: cfg.publish,
             sensors: cfg

@@ -148,6 +148,10 @@ impl Sink for Fanout<'_> {
                         s.on_advert(self.registry, &r.addr, r.rssi, self.now);
                     }
                 }
+                Outcome::NotClaimed => {
+                    s.on_advert(self.registry, &r.addr, r.rssi, self.now);
+                    s.on_unknown(self.registry, r, self.now);
+                }
                 _ => s.on_advert(self.registry, &r.addr, r.rssi, self.now),
             }
         }

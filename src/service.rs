@@ -36,6 +36,15 @@ pub trait Service {
         _now: Instant,
     ) {
     }
+    /// An advertising report no format claimed (for `[mqtt] publish_unknown`); the default
+    /// ignores it.
+    fn on_unknown(
+        &mut self,
+        _registry: &mio::Registry,
+        _report: &hci2mqtt_core::hci::event::Report<'_>,
+        _now: Instant,
+    ) {
+    }
     /// A one-off notice (wrong key…); the default ignores it.
     fn on_notice(&mut self, _notice: &Notice, _now: Instant) {}
     /// The loop is stopping: flush without blocking for more than `budget` in total.

@@ -1491,3 +1491,65 @@ fn a_session_takeover_is_reported_once_and_backs_off() {
 /// Lines a gateway may log before the takeover report: "connected" and the lost sessions
 /// before the third.
 const TAKEOVER_LINES: usize = 4;
+
+/// `[mqtt] publish_unknown = true`: an advert no format decodes goes to
+/// `<base>/unknown/<mac12>` with its structures as hex, not retained, once per device within
+/// the limits; off by default.
+#[test]
+fn unknown_devices_published_raw_when_asked() {
+    use hci2mqtt_core::hci::event::Report;
+    let dir = tmpdir("unknown");
+    let broker = Broker::start(&dir, None);
+    let data = [
+        0x02, 0x01, 0x1A, 0x07, 0xFF, 0x4C, 0x00, 0x10, 0x05, 0x41, 0x1C,
+    ];
+    let report = |addr: Addr| Report {
+        event_type: 0x13,
+        addr_type: 1,
+        addr,
+        rssi: Some(-71),
+        tx_power: None,
+        primary_phy: 1,
+        secondary_phy: 0,
+        sid: 0,
+        data: &data,
+    };
+    let phone = Addr([0x5A, 0x22, 0x33, 0x44, 0x55, 0x66]);
+    let other = Addr([0x5A, 0x22, 0x33, 0x44, 0x55, 0x77]);
+    let live = Sub::start(broker.port, None);
+    for (extra, expect) in [("", false), ("publish_unknown = true", true)] {
+        live.clear();
+        let mut g = Harness::new(&config(broker.port, extra));
+        assert!(g.run_until(Duration::from_secs(10), |s| s.is_connected()));
+        for a in [phone, phone, other] {
+            g.timed(|s, reg| s.on_unknown(reg, &report(a), Instant::now()));
+        }
+        g.run_for(Duration::from_millis(500));
+        let msgs = live.snapshot();
+        let raw: Vec<&Msg> = msgs
+            .iter()
+            .filter(|m| m.topic.starts_with("hci2mqtt/unknown/"))
+            .collect();
+        if !expect {
+            assert!(raw.is_empty(), "off by default: {raw:?}");
+            continue;
+        }
+        // The phone once (the second advert is within its 5 minutes), the other device not
+        // yet (one report a second overall).
+        assert_eq!(raw.len(), 1, "{raw:?}");
+        assert_eq!(raw[0].topic, "hci2mqtt/unknown/5a2233445566");
+        let j: Json = serde_json::from_str(&raw[0].payload).unwrap();
+        assert_eq!(j["rssi"], -71);
+        assert_eq!(j["address_type"], "random");
+        assert_eq!(j["ad"][1]["type"], "ff");
+        assert_eq!(j["ad"][1]["data"], "4c001005411c");
+        assert!(
+            find(
+                &retained(broker.port, None),
+                "hci2mqtt/unknown/5a2233445566"
+            )
+            .is_none(),
+            "never retained"
+        );
+    }
+}

@@ -212,3 +212,40 @@ fn scan_table_of_the_demo_capture() {
     assert!(row("8C:79:F5:22:41:0B").contains("[TV] Samsung Q60"));
     assert!(row("C4:7C:8D:6A:3E:7A").contains("HHCCJCY01"));
 }
+
+/// `scan --raw`: one JSON line per device no format decodes, with its structures as hex, for
+/// a request for a new format; the decodable sensors and the flags-and-name-only adverts
+/// are not in it.
+#[test]
+fn scan_raw_lists_undecodable_devices_once_each() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+        .args([
+            "scan",
+            "--adapter",
+            "replay:demo/flat.btsnoop",
+            "--config",
+            "demo/flat.toml",
+            "--raw",
+        ])
+        .current_dir(DIR)
+        .output()
+        .expect("run hci2mqtt scan --raw");
+    assert_eq!(out.status.code(), Some(0));
+    let t = String::from_utf8_lossy(&out.stdout);
+    let mut macs = std::collections::BTreeSet::new();
+    for l in t.lines() {
+        let j: J = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        let mac = j["mac"].as_str().expect("mac").to_string();
+        assert!(!mac.starts_with("A4:C1:38"), "a decodable sensor: {l}");
+        let ad = j["ad"].as_array().expect("ad");
+        assert!(
+            ad.iter()
+                .any(|s| matches!(s["type"].as_str(), Some("ff" | "16"))),
+            "nothing to decode in {l}"
+        );
+        assert!(ad.iter().all(|s| s["data"].as_str().is_some()), "{l}");
+        assert!(macs.insert(mac), "printed twice: {l}");
+    }
+    assert!(macs.len() >= 5, "{t}");
+    assert!(!t.contains("LAST READING"), "no table with --raw");
+}

@@ -1,4 +1,4 @@
-//! `hci2mqtt scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]...`
+//! `hci2mqtt scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]... [--raw]`
 //!
 //! A table of nearby devices so a user can identify a sensor without its box: address, name,
 //! RSSI, detected format and model, whether frames are encrypted and need a key, whether a
@@ -17,15 +17,18 @@ use crate::event_loop::Observer;
 use hci2mqtt_core::addr::Addr;
 use hci2mqtt_core::decode::{self, DecodeError, KeyStore, Reading};
 use hci2mqtt_core::pipeline::{Notice, Outcome, Seen};
+use hci2mqtt_core::publish::unknown;
 
 pub const USAGE: &str = "\
-hci2mqtt scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]... [--active]
+hci2mqtt scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]... [--active] [--raw]
 
 Lists nearby BLE devices: MAC, name, RSSI, detected format and model, whether frames are
 encrypted and need a key, whether the configured key works, and the last reading.
   --adapter SPEC    as for `run` (default: [scan] adapter, else hci0)
   --seconds N       stop after N seconds (default: until Ctrl-C)
   --active          active scanning: also collects scan responses (names)
+  --raw             no table: one JSON line per device no format decodes (its AD structures
+                    as hex, RSSI, address type), to paste into a request for a new format
 ";
 
 /// Rows kept at most (random-address phones would otherwise grow the table for ever).
@@ -62,6 +65,8 @@ pub struct Row {
     /// A random address that is resolvable or non-resolvable private: it changes every few
     /// minutes (phones, watches), so the device comes back under other addresses.
     pub rotating: bool,
+    /// `--raw` printed its advert already.
+    pub raw_printed: bool,
 }
 
 impl Row {
@@ -92,6 +97,8 @@ pub struct Table {
     pub refresh: Option<Duration>,
     /// The scan sends scan requests (hints say when a format needs them).
     pub active: bool,
+    /// `--raw`: print each undecodable device's advert as a JSON line instead of a table.
+    pub raw: bool,
 }
 
 impl Table {
@@ -122,6 +129,7 @@ impl Table {
                     last_seen: Instant::now(),
                     source: None,
                     rotating: false,
+                    raw_printed: false,
                 },
             );
         }
@@ -196,6 +204,7 @@ impl Observer for Table {
         };
         let format = source.map(|f| f.name);
         let name = (!seen.name.is_empty()).then(|| String::from_utf8_lossy(seen.name).into_owned());
+        let raw = self.raw;
         let Some(row) = self.row(r.addr) else { return };
         row.reports += 1;
         row.last_seen = Instant::now();
@@ -203,6 +212,16 @@ impl Observer for Table {
         row.rotating = r.addr_type == 1 && r.addr.0[0] >> 6 != 0b11;
         if source.is_some() {
             row.source = source;
+        }
+        if raw
+            && !row.raw_printed
+            && matches!(outcome, Outcome::NotClaimed)
+            && unknown::worth_reporting(r.data)
+        {
+            row.raw_printed = true;
+            let mut line = unknown::json(&r.addr, r.addr_type, r.rssi, r.data);
+            line.push(b'\n');
+            let _ = std::io::stdout().lock().write_all(&line);
         }
         if r.rssi.is_some() {
             row.rssi = r.rssi;
@@ -263,6 +282,9 @@ impl Observer for Table {
     }
 
     fn tick(&mut self, keys: &KeyStore) {
+        if self.raw {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         // Clear the screen and home the cursor (only on a terminal, see `main`).
         let _ = write!(out, "\x1b[2J\x1b[H{}", self.render(keys));
@@ -270,7 +292,11 @@ impl Observer for Table {
     }
 }
 
-pub fn main(args: Vec<OsString>) -> ExitCode {
+pub fn main(mut args: Vec<OsString>) -> ExitCode {
+    // `--raw` is scan's own; the rest are the common flags.
+    let n = args.len();
+    args.retain(|a| a != "--raw");
+    let raw = args.len() != n;
     let a = match super::run::parse_common(args, true) {
         Ok(Some(a)) => a,
         Ok(None) => {
@@ -293,9 +319,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     };
     let mut table = Table {
         active: a.active || cfg.scan.active,
-        refresh: std::io::stdout()
-            .is_terminal()
-            .then_some(Duration::from_secs(2)),
+        raw,
+        refresh: (std::io::stdout().is_terminal() && !raw).then_some(Duration::from_secs(2)),
         ..Table::default()
     };
     // `scan` prints the table, not JSON lines: run the loop without the stdout service.
@@ -306,7 +331,9 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             return e.exit_code();
         }
     };
-    print!("{}", table.render(&keys));
+    if !raw {
+        print!("{}", table.render(&keys));
+    }
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 

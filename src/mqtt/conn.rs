@@ -937,6 +937,20 @@ impl Service for MqttService {
         self.advert_seen(registry, addr, now);
     }
 
+    fn on_unknown(
+        &mut self,
+        registry: &Registry,
+        r: &hci2mqtt_core::hci::event::Report<'_>,
+        now: Instant,
+    ) {
+        let queued = self.core.stats.unknown;
+        self.core
+            .on_unknown(&r.addr, r.addr_type, r.rssi, r.data, now);
+        if self.core.stats.unknown != queued {
+            self.pump(registry, now);
+        }
+    }
+
     fn on_notice(&mut self, notice: &hci2mqtt_core::pipeline::Notice, _now: Instant) {
         // With MQTT there is no stdout writer: decoder notices (wrong/missing key) go to the log.
         (self.log)(&notice.to_string());

@@ -12,6 +12,8 @@
 //!   `model`, `last_seen` (unix seconds). The same from every gateway.
 //! * `<base>/<gateway>/<mac12>/rssi`: this gateway's RSSI for the sensor, retained.
 //! * `<base>/<mac12>/tracker`: `home` / `not_home` for `[[tracker]]`s, retained.
+//! * `<base>/unknown/<mac12>`: the raw AD structures of a device no format decodes, opt-in,
+//!   rate-limited, never retained ([`unknown`]).
 //! * `<prefix>/<component>/<mac12>/<field>/config`: discovery, retained; re-sent when Home
 //!   Assistant publishes `online` on `<prefix>/status` and on every new session.
 
@@ -20,6 +22,7 @@ use serde::Deserialize;
 pub mod discovery;
 pub mod outbox;
 pub mod publisher;
+pub mod unknown;
 
 pub use outbox::{Message, Outbox};
 pub use publisher::{Publisher, PublisherStats, Settings};

@@ -35,6 +35,8 @@ pub struct Settings {
     /// `[[tracker]]`: MAC, name, timeout.
     pub trackers: Vec<(Addr, Option<String>, Duration)>,
     pub max_devices: usize,
+    /// Publish the raw adverts of devices no format decodes ([`super::unknown`]).
+    pub publish_unknown: bool,
     /// Outbox bounds.
     pub outbox_entries: usize,
     pub outbox_bytes: usize,
@@ -58,6 +60,7 @@ impl Settings {
             sensors: Vec::new(),
             trackers: Vec::new(),
             max_devices: DEFAULT_MAX_DEVICES,
+            publish_unknown: false,
             outbox_entries: 4 * DEFAULT_MAX_DEVICES + 64,
             outbox_bytes: 4 << 20,
             hash_key: crate::addr::FIXED_HASH_KEY,
@@ -74,6 +77,8 @@ pub struct PublisherStats {
     pub states: u64,
     pub configs: u64,
     pub evicted: u64,
+    /// Unknown-device reports queued.
+    pub unknown: u64,
 }
 
 struct Device {
@@ -114,6 +119,7 @@ pub struct Publisher {
     pub stats: PublisherStats,
     /// The outbox overflowed: re-queue everything once it drains.
     resync: bool,
+    unknown: super::unknown::Limiter,
 }
 
 /// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
@@ -187,6 +193,7 @@ impl Publisher {
             started: now,
             stats: PublisherStats::default(),
             resync: false,
+            unknown: super::unknown::Limiter::new(s.hash_key),
             s,
         }
     }
@@ -420,6 +427,29 @@ impl Publisher {
     }
 
     /// Any advertisement from `addr` (decoded or not): tracker presence.
+    /// An advert no format claimed: with `publish_unknown`, its raw structures go to
+    /// `<base>/unknown/<mac12>` (not retained), within [`super::unknown::Limiter`]'s limits.
+    pub fn on_unknown(
+        &mut self,
+        addr: &Addr,
+        addr_type: u8,
+        rssi: Option<i8>,
+        data: &[u8],
+        now: Instant,
+    ) {
+        if !self.s.publish_unknown
+            || !super::unknown::worth_reporting(data)
+            || !self.unknown.allow(addr, now)
+        {
+            return;
+        }
+        let topic = format!("{}/unknown/{}", self.s.topics.base, discovery::mac12(addr));
+        let payload = super::unknown::json(addr, addr_type, rssi, data);
+        self.stats.unknown += 1;
+        // Straight to the outbox: a dropped report is just dropped, no resync for it.
+        let _ = self.outbox.push(&topic, payload, false);
+    }
+
     pub fn on_seen(&mut self, addr: &Addr, now: Instant) {
         let Some(i) = self.trackers.iter().position(|t| t.addr == *addr) else {
             return;
