@@ -16,7 +16,7 @@ COMMANDS:
         Scan and publish. SPEC: hci0 | INDEX | adapter MAC | tcp:HOST:PORT |
         serial:/dev/ttyX[@BAUD] | replay:FILE. Without an [mqtt] section readings go to
         stdout as JSON lines, exactly as `replay` prints them.
-    scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]...
+    scan [--adapter SPEC] [--seconds N] [--config FILE] [--key MAC=HEX]... [--raw]
         Live table of nearby devices: address, name, RSSI, format, model, key status.
 
 OPTIONS:
