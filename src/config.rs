@@ -88,6 +88,8 @@ pub struct MqttConfig {
     /// (default false; rate-limited, never retained).
     #[serde(default)]
     pub publish_unknown: bool,
+    /// Devices discovered by themselves (not `[[sensor]]`s) at most (default 256).
+    pub max_devices: Option<usize>,
     /// Publish Home Assistant discovery configs (default true).
     #[serde(default = "default_true")]
     pub discovery: bool,
@@ -399,6 +401,9 @@ impl Config {
             },
             discovery: m.discovery,
             publish_unknown: m.publish_unknown,
+            max_discovered: m
+                .max_devices
+                .unwrap_or(publish::publisher::DEFAULT_MAX_DISCOVERED),
             discover_all: cfg.discover_all,
             policy: cfg.publish,
             sensors: cfg

@@ -84,3 +84,30 @@ fn million_random_addresses_stay_bounded() {
         "RSS grew from {rss_at_100k} kB at 100k adverts to {rss_end} kB at 1M"
     );
 }
+
+/// The pipeline flags a reading whose sensor address is private (rotating), so the publisher
+/// does not discover a new device each time a phone's iBeacon app changes address; a random
+/// static address and a public one are not flagged.
+#[test]
+fn private_addresses_are_flagged_on_readings() {
+    // An iBeacon (Apple company id, 0x02 0x15, UUID, major, minor, power).
+    let mut mfr = vec![0x02, 0x15];
+    mfr.extend_from_slice(&[0x11; 16]);
+    mfr.extend_from_slice(&[0, 1, 0, 2, 0xC5]);
+    let mut data = Vec::new();
+    ad::manufacturer(&mut data, 0x004C, &mfr);
+    for (addr, addr_type, private) in [
+        ([0x5A, 1, 2, 3, 4, 5], 1u8, true), // resolvable private
+        ([0x1A, 1, 2, 3, 4, 6], 1, true),   // non-resolvable private
+        ([0xDA, 1, 2, 3, 4, 7], 1, false),  // random static
+        ([0x5A, 1, 2, 3, 4, 8], 0, false),  // public
+    ] {
+        let mut p = Pipeline::new(KeyStore::new(), Options::default());
+        let ev = ad::event_typed(Addr(addr), addr_type, 0x00, -60, &data);
+        let mut got = None;
+        p.handle_packet(&ev, &mut |r: &hci2mqtt_core::decode::Reading| {
+            got = Some(r.private_address)
+        });
+        assert_eq!(got, Some(private), "{addr:02x?} type {addr_type}");
+    }
+}

@@ -54,6 +54,15 @@ pub struct AddrHashBuilder {
     key: u64,
 }
 
+impl Addr {
+    /// A random address that is resolvable or non-resolvable private (top two bits 01 or
+    /// 00): it changes every few minutes (phones, watches), unlike a public or random static
+    /// (11) one. `addr_type` is the report's (1 = random).
+    pub fn is_private(&self, addr_type: u8) -> bool {
+        addr_type == 1 && self.0[0] >> 6 != 0b11
+    }
+}
+
 impl AddrHashBuilder {
     pub const fn with_key(key: u64) -> Self {
         // An odd key keeps the multiply from losing its low bits.

@@ -458,6 +458,8 @@ impl Pipeline {
                     st.last_packet = Some((p, format.name));
                 }
                 self.stats.decoded += 1;
+                // A frame naming its own MAC speaks for a fixed sensor address.
+                self.reading.private_address = same && rep.addr.is_private(rep.addr_type);
                 sink.outcome(&seen, Outcome::Decoded(&self.reading));
             }
             Err(e) => {

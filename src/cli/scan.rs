@@ -208,8 +208,7 @@ impl Observer for Table {
         let Some(row) = self.row(r.addr) else { return };
         row.reports += 1;
         row.last_seen = Instant::now();
-        // Random (type 1) with the top two bits 01 (resolvable) or 00 (non-resolvable).
-        row.rotating = r.addr_type == 1 && r.addr.0[0] >> 6 != 0b11;
+        row.rotating = r.addr.is_private(r.addr_type);
         if source.is_some() {
             row.source = source;
         }

@@ -65,6 +65,9 @@ pub struct Reading {
     /// Frame counter (bleparser `packet`), used for duplicate filtering.
     pub packet: Option<u32>,
     pub encrypted: bool,
+    /// The sensor's address is a private (rotating) one, see [`Addr::is_private`]: set by
+    /// the pipeline, for the publisher not to auto-discover a new device every few minutes.
+    pub private_address: bool,
     values: [(&'static Field, Value); MAX_VALUES],
     len: u8,
     /// Values that did not fit.
@@ -82,6 +85,7 @@ impl Default for Reading {
             model: "",
             packet: None,
             encrypted: false,
+            private_address: false,
             values: [(&field::TEMPERATURE, Value::Int(0)); MAX_VALUES],
             len: 0,
             overflow: 0,
@@ -100,6 +104,7 @@ impl Reading {
         self.model = "";
         self.packet = None;
         self.encrypted = false;
+        self.private_address = false;
         self.len = 0;
         self.overflow = 0;
     }

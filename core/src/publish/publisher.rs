@@ -20,6 +20,8 @@ use crate::decode::{Reading, Value, MAX_VALUES};
 
 /// Default bound on devices kept (least recently heard evicted beyond it).
 pub const DEFAULT_MAX_DEVICES: usize = 1024;
+/// Default bound on devices discovered by themselves (`[mqtt] max_devices`).
+pub const DEFAULT_MAX_DISCOVERED: usize = 256;
 /// Most fields kept per device.
 const MAX_FIELDS: usize = 2 * MAX_VALUES;
 
@@ -35,6 +37,9 @@ pub struct Settings {
     /// `[[tracker]]`: MAC, name, timeout.
     pub trackers: Vec<(Addr, Option<String>, Duration)>,
     pub max_devices: usize,
+    /// Devices discovered by themselves (not `[[sensor]]`s) at most; later ones are ignored
+    /// until one leaves the table, so a flat full of beacons cannot fill the broker.
+    pub max_discovered: usize,
     /// Publish the raw adverts of devices no format decodes ([`super::unknown`]).
     pub publish_unknown: bool,
     /// Outbox bounds.
@@ -60,6 +65,7 @@ impl Settings {
             sensors: Vec::new(),
             trackers: Vec::new(),
             max_devices: DEFAULT_MAX_DEVICES,
+            max_discovered: DEFAULT_MAX_DISCOVERED,
             publish_unknown: false,
             outbox_entries: 4 * DEFAULT_MAX_DEVICES + 64,
             outbox_bytes: 4 << 20,
@@ -74,6 +80,10 @@ pub struct PublisherStats {
     pub readings: u64,
     /// Readings ignored because `discover_all = false` and the MAC is not a `[[sensor]]`.
     pub ignored: u64,
+    /// Readings of unconfigured devices with a private (rotating) address, ignored.
+    pub private_ignored: u64,
+    /// Readings of new unconfigured devices beyond `max_discovered`, ignored.
+    pub over_cap: u64,
     pub states: u64,
     pub configs: u64,
     pub evicted: u64,
@@ -206,6 +216,14 @@ impl Publisher {
         self.devices.len()
     }
 
+    /// Devices in the table that are not `[[sensor]]`s.
+    fn discovered(&self) -> usize {
+        self.devices
+            .keys()
+            .filter(|a| !self.s.sensors.iter().any(|(s, _, _)| s == *a))
+            .count()
+    }
+
     fn push(&mut self, topic: &str, payload: Vec<u8>, retain: bool) {
         if self.outbox.push(topic, payload, retain) == super::outbox::Pushed::Dropped {
             self.resync = true;
@@ -221,9 +239,20 @@ impl Publisher {
             .iter()
             .find(|(a, _, _)| *a == r.addr)
             .cloned();
-        if sensor.is_none() && !self.s.discover_all {
-            self.stats.ignored += 1;
-            return;
+        if sensor.is_none() {
+            if !self.s.discover_all {
+                self.stats.ignored += 1;
+                return;
+            }
+            // A rotating address would be a new device every few minutes, for ever.
+            if r.private_address {
+                self.stats.private_ignored += 1;
+                return;
+            }
+            if !self.devices.contains_key(&r.addr) && self.discovered() >= self.s.max_discovered {
+                self.stats.over_cap += 1;
+                return;
+            }
         }
         self.stats.readings += 1;
         if !self.devices.contains_key(&r.addr) && self.devices.len() >= self.s.max_devices.max(1) {
@@ -822,11 +851,48 @@ mod tests {
         assert!(!topics.contains(&"hci2mqtt/010203040506"));
     }
 
+    /// A private (rotating) address is not discovered unless it is a `[[sensor]]`; devices
+    /// that discover themselves stop at `max_discovered`, configured ones always count.
+    #[test]
+    fn rotating_addresses_and_the_discovery_cap() {
+        let t0 = Instant::now();
+        let cfgd = Addr([0x5A, 0, 0, 0, 0, 0xEE]);
+        let mut s = settings(PublishPolicy::default());
+        s.max_discovered = 3;
+        s.sensors.push((cfgd, None, PublishPolicy::default()));
+        let mut p = Publisher::new(s, t0);
+        let feed = |p: &mut Publisher, a: Addr, private: bool| {
+            let mut r = reading(a, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]);
+            r.private_address = private;
+            p.on_reading(&r, t0, 1);
+            drain(p)
+        };
+        assert!(feed(&mut p, Addr([0x5A, 0, 0, 0, 0, 1]), true).is_empty());
+        assert_eq!(p.stats.private_ignored, 1);
+        assert!(
+            !feed(&mut p, cfgd, true).is_empty(),
+            "a [[sensor]] is published"
+        );
+        for i in 0..10u8 {
+            feed(&mut p, Addr([0xC0, 0, 0, 0, 1, i]), false);
+        }
+        assert_eq!(p.device_count(), 1 + 3);
+        assert_eq!(p.stats.over_cap, 7);
+        // A device already in the table keeps being published.
+        let kept = Addr([0xC0, 0, 0, 0, 1, 0]);
+        let mut r = reading(kept, -60, &[(&field::TEMPERATURE, Value::Float(2.0))]);
+        r.private_address = false;
+        p.on_reading(&r, t0 + Duration::from_secs(1), 2);
+        let m = drain(&mut p);
+        assert!(m.iter().any(|(t, _)| t == "hci2mqtt/c00000000100"), "{m:?}");
+    }
+
     #[test]
     fn bounded_devices() {
         let t0 = Instant::now();
         let mut s = settings(PublishPolicy::default());
         s.max_devices = 8;
+        s.max_discovered = usize::MAX;
         let mut p = Publisher::new(s, t0);
         for i in 0..100u8 {
             let a = Addr([0, 0, 0, 0, 0, i]);
