@@ -130,6 +130,8 @@ pub struct Publisher {
     /// The outbox overflowed: re-queue everything once it drains.
     resync: bool,
     unknown: super::unknown::Limiter,
+    /// The gateway's own discovery config was queued since the last connection.
+    gateway_announced: bool,
 }
 
 /// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
@@ -204,6 +206,7 @@ impl Publisher {
             stats: PublisherStats::default(),
             resync: false,
             unknown: super::unknown::Limiter::new(s.hash_key),
+            gateway_announced: false,
             s,
         }
     }
@@ -391,9 +394,10 @@ impl Publisher {
         // The gateway's device must exist in Home Assistant before a sensor's first config
         // names it as `via_device`, or HA leaves the link empty (and an unchanged config is not
         // re-processed later). Readings can be queued before the connection's own
-        // `queue_all_configs`, so each new device's configs are preceded by the gateway's
-        // (coalesced in the outbox while it is still queued).
-        if first {
+        // `queue_all_configs`, so the first new device's configs are preceded by the
+        // gateway's, once per connection (not once per device).
+        if first && !self.gateway_announced {
+            self.gateway_announced = true;
             msgs.push(discovery::gateway_config(&self.s.topics));
         }
         for f in new {
@@ -413,6 +417,7 @@ impl Publisher {
         if !self.s.discovery {
             return;
         }
+        self.gateway_announced = true;
         let mut msgs = vec![discovery::gateway_config(&self.s.topics)];
         let mut addrs: Vec<Addr> = self.devices.keys().copied().collect();
         addrs.sort();
@@ -455,7 +460,6 @@ impl Publisher {
         }
     }
 
-    /// Any advertisement from `addr` (decoded or not): tracker presence.
     /// An advert no format claimed: with `publish_unknown`, its raw structures go to
     /// `<base>/unknown/<mac12>` (not retained), within [`super::unknown::Limiter`]'s limits.
     pub fn on_unknown(
@@ -479,6 +483,7 @@ impl Publisher {
         let _ = self.outbox.push(&topic, payload, false);
     }
 
+    /// Any advertisement from `addr` (decoded or not): tracker presence.
     pub fn on_seen(&mut self, addr: &Addr, now: Instant) {
         let Some(i) = self.trackers.iter().position(|t| t.addr == *addr) else {
             return;
@@ -696,6 +701,28 @@ mod tests {
             m.iter().filter(|(t, _)| t == gw).count(),
             1,
             "coalesced while queued"
+        );
+        // Connected: new devices do not re-send the gateway's config, once per connection
+        // is enough (it used to follow every new device).
+        for i in 3..8u8 {
+            let c = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, i]);
+            p.on_reading(
+                &reading(c, -70, &[(&field::HUMIDITY, Value::Int(40))]),
+                t0,
+                1,
+            );
+            let m = drain(&mut p);
+            assert!(m.iter().all(|(t, _)| t != gw), "{m:?}");
+            assert!(m
+                .iter()
+                .any(|(t, _)| t.starts_with("homeassistant/sensor/")));
+        }
+        p.on_connected(t0 + Duration::from_secs(1));
+        let m = drain(&mut p);
+        assert_eq!(
+            m.iter().filter(|(t, _)| t == gw).count(),
+            1,
+            "once per connection"
         );
     }
 
