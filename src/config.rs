@@ -90,6 +90,9 @@ pub struct MqttConfig {
     pub publish_unknown: bool,
     /// Devices discovered by themselves (not `[[sensor]]`s) at most (default 256).
     pub max_devices: Option<usize>,
+    /// Seconds of silence after which a device discovered by itself is forgotten and its
+    /// retained topics cleared (default 604800 = 7 days; 0: never).
+    pub forget_after: Option<u64>,
     /// Publish Home Assistant discovery configs (default true).
     #[serde(default = "default_true")]
     pub discovery: bool,
@@ -404,6 +407,11 @@ impl Config {
             max_discovered: m
                 .max_devices
                 .unwrap_or(publish::publisher::DEFAULT_MAX_DISCOVERED),
+            forget_after: match m.forget_after {
+                None => Some(publish::publisher::DEFAULT_FORGET_AFTER),
+                Some(0) => None,
+                Some(s) => Some(std::time::Duration::from_secs(s)),
+            },
             discover_all: cfg.discover_all,
             policy: cfg.publish,
             sensors: cfg

@@ -22,6 +22,8 @@ use crate::decode::{Reading, Value, MAX_VALUES};
 pub const DEFAULT_MAX_DEVICES: usize = 1024;
 /// Default bound on devices discovered by themselves (`[mqtt] max_devices`).
 pub const DEFAULT_MAX_DISCOVERED: usize = 256;
+/// Default `[mqtt] forget_after`: a week.
+pub const DEFAULT_FORGET_AFTER: Duration = Duration::from_secs(7 * 86_400);
 /// Most fields kept per device.
 const MAX_FIELDS: usize = 2 * MAX_VALUES;
 
@@ -40,6 +42,10 @@ pub struct Settings {
     /// Devices discovered by themselves (not `[[sensor]]`s) at most; later ones are ignored
     /// until one leaves the table, so a flat full of beacons cannot fill the broker.
     pub max_discovered: usize,
+    /// A device discovered by itself and silent this long is forgotten: its retained configs,
+    /// state and RSSI topics are cleared (empty retained payloads) and it leaves the table.
+    /// `None`: never.
+    pub forget_after: Option<Duration>,
     /// Publish the raw adverts of devices no format decodes ([`super::unknown`]).
     pub publish_unknown: bool,
     /// Outbox bounds.
@@ -66,6 +72,7 @@ impl Settings {
             trackers: Vec::new(),
             max_devices: DEFAULT_MAX_DEVICES,
             max_discovered: DEFAULT_MAX_DISCOVERED,
+            forget_after: Some(DEFAULT_FORGET_AFTER),
             publish_unknown: false,
             outbox_entries: 4 * DEFAULT_MAX_DEVICES + 64,
             outbox_bytes: 4 << 20,
@@ -84,6 +91,8 @@ pub struct PublisherStats {
     pub private_ignored: u64,
     /// Readings of new unconfigured devices beyond `max_discovered`, ignored.
     pub over_cap: u64,
+    /// Devices forgotten after `forget_after` of silence (their retained topics cleared).
+    pub forgotten: u64,
     pub states: u64,
     pub configs: u64,
     pub evicted: u64,
@@ -542,9 +551,14 @@ impl Publisher {
         self.resync = false;
     }
 
-    /// When [`Publisher::on_timeout`] has work (pending publishes, tracker timeouts).
+    /// When [`Publisher::on_timeout`] has work (pending publishes, tracker timeouts, the
+    /// look for devices to forget).
     pub fn deadline(&self) -> Option<Instant> {
-        let d = self.devices.values().filter_map(|d| d.due).min();
+        let d = self
+            .devices
+            .iter()
+            .filter_map(|(a, d)| d.due.into_iter().chain(self.forget_at(a, d)).min())
+            .min();
         let t = self
             .trackers
             .iter()
@@ -575,8 +589,52 @@ impl Publisher {
                 self.push(&topic, b"not_home".to_vec(), true);
             }
         }
+        self.forget_silent(now);
         if self.resync && self.outbox.is_empty() {
             self.queue_all_states(now);
+        }
+    }
+
+    /// When a device discovered by itself is forgotten unless heard again (`None` for a
+    /// `[[sensor]]`, or when nothing is ever forgotten).
+    fn forget_at(&self, a: &Addr, d: &Device) -> Option<Instant> {
+        let after = self.s.forget_after?;
+        if self.s.sensors.iter().any(|(s, _, _)| s == a) {
+            return None;
+        }
+        d.last_heard.checked_add(after)
+    }
+
+    /// Clears the retained topics of every device discovered by itself and silent for
+    /// `forget_after` (an empty retained payload removes a retained message, and Home
+    /// Assistant removes an entity whose config is emptied), and drops it from the table.
+    fn forget_silent(&mut self, now: Instant) {
+        let mut gone: Vec<Addr> = self
+            .devices
+            .iter()
+            .filter(|(a, d)| self.forget_at(a, d).is_some_and(|t| t <= now))
+            .map(|(a, _)| *a)
+            .collect();
+        gone.sort();
+        for a in gone {
+            let Some(dev) = self.devices.remove(&a) else {
+                continue;
+            };
+            let mut topics: Vec<String> = dev
+                .announced
+                .iter()
+                .map(|f| discovery::field_config_topic(&self.s.topics, &a, f))
+                .collect();
+            if !dev.announced.is_empty() {
+                let info = Self::info(&dev, a);
+                topics.push(discovery::gateway_rssi_config(&self.s.topics, &info, 0).0);
+            }
+            topics.push(self.s.topics.state(&a));
+            topics.push(self.s.topics.gateway_rssi(&a));
+            for t in topics {
+                self.push(&t, Vec::new(), true);
+            }
+            self.stats.forgotten += 1;
         }
     }
 
@@ -779,8 +837,11 @@ mod tests {
             state_of(&m, "hci2mqtt/a4c138000001").unwrap()["last_seen"],
             59
         );
-        // no readings since: nothing more, ever
-        assert_eq!(p.deadline(), None);
+        // No readings since: nothing more until it is forgotten, a week after it was heard.
+        assert_eq!(
+            p.deadline(),
+            Some(t0 + Duration::from_secs(58) + DEFAULT_FORGET_AFTER)
+        );
     }
 
     #[test]
@@ -912,6 +973,60 @@ mod tests {
         p.on_reading(&r, t0 + Duration::from_secs(1), 2);
         let m = drain(&mut p);
         assert!(m.iter().any(|(t, _)| t == "hci2mqtt/c00000000100"), "{m:?}");
+    }
+
+    /// A device discovered by itself and silent for `forget_after` has every retained topic
+    /// it left emptied (configs, state, this gateway's RSSI) and leaves the table; a
+    /// `[[sensor]]` is kept, and so is a device heard meanwhile.
+    #[test]
+    fn silent_devices_are_forgotten_and_their_topics_cleared() {
+        let t0 = Instant::now();
+        let cfgd = Addr([0xA4, 0xC1, 0x38, 0, 0, 0xEE]);
+        let heard = Addr([0xA4, 0xC1, 0x38, 0, 0, 0x02]);
+        let mut s = settings(PublishPolicy::default());
+        s.forget_after = Some(Duration::from_secs(100));
+        s.sensors.push((cfgd, None, PublishPolicy::default()));
+        let mut p = Publisher::new(s, t0);
+        for a in [A, cfgd, heard] {
+            p.on_reading(
+                &reading(a, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
+                t0,
+                1,
+            );
+        }
+        p.on_connected(t0);
+        drain(&mut p);
+        let later = t0 + Duration::from_secs(60);
+        p.on_reading(
+            &reading(heard, -60, &[(&field::TEMPERATURE, Value::Float(2.0))]),
+            later,
+            2,
+        );
+        drain(&mut p);
+        // The deadline is A's forgetting, 100 s after it was heard.
+        assert_eq!(p.deadline(), Some(t0 + Duration::from_secs(100)));
+        p.on_timeout(t0 + Duration::from_secs(100));
+        let m = drain(&mut p);
+        assert_eq!(p.stats.forgotten, 1, "{m:?}");
+        assert_eq!(p.device_count(), 2);
+        let cleared: Vec<&str> = m
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(t, _)| t.as_str())
+            .collect();
+        for topic in [
+            "homeassistant/sensor/a4c138000001/temperature/config",
+            "homeassistant/sensor/a4c138000001/rssi/config",
+            "homeassistant/sensor/a4c138000001/rssi_gw1/config",
+            "hci2mqtt/a4c138000001",
+            "hci2mqtt/gw1/a4c138000001/rssi",
+        ] {
+            assert!(cleared.contains(&topic), "{topic} not cleared: {cleared:?}");
+        }
+        assert!(
+            cleared.iter().all(|t| t.contains("a4c138000001")),
+            "{cleared:?}"
+        );
     }
 
     #[test]
