@@ -84,8 +84,7 @@ pub type AddrMap<V> = std::collections::HashMap<Addr, V, AddrHashBuilder>;
 impl Addr {
     /// From the little-endian wire order used in HCI.
     ///
-    /// One bounds check and six byte moves (the index loop compiled to a check per byte,
-    /// ~13 instructions per report in callgrind).
+    /// One bounds check and six byte moves (an index loop compiles to a check per byte).
     #[inline]
     pub fn from_le(b: &[u8]) -> Addr {
         let b: &[u8; 6] = b[..6].try_into().unwrap_or(&[0; 6]);
