@@ -93,10 +93,6 @@ impl<F: FnMut(&Reading)> Sink for F {
 
 /// A 64-bit fingerprint of a claimed payload (never 0, the "nothing seen" value), eight
 /// bytes at a time.
-///
-/// Inlined: it runs for every claimed report, and as a call (once the report path was
-/// inlined into the packet handler) it cost ~8 more instructions each (callgrind).
-#[inline(always)]
 fn fingerprint(format: &decode::Format, payload: &[u8]) -> u64 {
     let mut h = (format as *const decode::Format as u64) ^ (payload.len() as u64).rotate_left(32);
     let mut chunks = payload.chunks_exact(8);
@@ -105,9 +101,8 @@ fn fingerprint(format: &decode::Format, payload: &[u8]) -> u64 {
         let m = ((h ^ w) as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h = (m as u64) ^ ((m >> 64) as u64);
     }
-    // The last 0–7 bytes as a little-endian integer. With 8 bytes or more before them, one
-    // load of the final 8 bytes shifted down; else a shift loop (a `copy_from_slice` into a
-    // zeroed array compiled to a `memcpy` call, ~25 instructions per claimed report).
+    // The last 0–7 bytes as a little-endian integer: with 8 bytes or more before them, one
+    // load of the final 8 bytes shifted down; else a shift loop.
     let rem = chunks.remainder();
     let n = payload.len();
     let last = match payload.get(n.wrapping_sub(8)..) {
@@ -182,7 +177,7 @@ pub struct Pipeline {
     reading: Reading,
     fragments: Vec<Fragment>,
     /// Fragment slots in use: with none (nearly always), an extended report skips the search
-    /// of the slots (~25 instructions per extended report, callgrind).
+    /// of the slots.
     fragments_used: usize,
 }
 
@@ -230,7 +225,7 @@ impl Pipeline {
         self.stats.packets += 1;
         // The common case, one legacy report per event, without the general walk.
         if let Some(rep) = event::single_adv_report(pkt) {
-            self.report_inline(&rep, sink);
+            self.handle_report(&rep, sink);
             return;
         }
         if let Some(rep) = event::single_ext_adv_report(pkt) {
@@ -273,7 +268,7 @@ impl Pipeline {
                 .position(|f| f.used && f.addr == rep.addr && f.sid == rep.sid)
         };
         match (rep.data_status(), slot) {
-            (DataStatus::Complete, None) => self.report_inline(rep, sink),
+            (DataStatus::Complete, None) => self.handle_report(rep, sink),
             (DataStatus::MoreToCome, _) => {
                 let i = match slot {
                     Some(i) => i,
@@ -332,25 +327,13 @@ impl Pipeline {
     }
 
     /// Decodes one complete report.
-    pub fn handle_report(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
-        self.report_inline(rep, sink)
-    }
-
-    /// [`Pipeline::handle_report`], inlined into the single-report fast path of
-    /// [`Pipeline::handle_packet`]: the call and the second set of register saves cost ~15
-    /// instructions per report (callgrind).
-    #[inline(always)]
-    fn report_inline(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
+    fn handle_report(&mut self, rep: &Report<'_>, sink: &mut dyn Sink) {
         self.stats.reports += 1;
-        // One pass over the AD data: keep the structures (on the stack) and the summary the
-        // format matchers use, then let the formats claim a structure.
-        // Candidates are kept as the offsets of their length bytes: a zeroed `[u16; 8]` is
-        // one store, where an array of `AdStructure`s (fat pointers) cost ~50 instructions
-        // per report to initialise (callgrind), more than the rest of the AD walk.
+        // One pass over the AD data: the summary the format matchers use, filled in place,
+        // and the candidate structures as the offsets of their length bytes (on the stack);
+        // then let the formats claim a structure.
         let mut cand = [0u16; MAX_CANDIDATES];
         let mut n = 0;
-        // The advert is built before the walk and its summary filled in place: building it
-        // after the walk copied the whole `AdSummary` (~22 instructions per report, callgrind).
         let data = rep.data;
         let mut advert = Advert {
             addr: rep.addr,

@@ -23,8 +23,7 @@ pub const RECORD_HEADER_LEN: usize = 24;
 pub const FLAG_RECEIVED: u32 = 1;
 pub const FLAG_CMD_EVT: u32 = 2;
 
-/// The fields of a record header that readers use. `h` holds at least
-/// [`RECORD_HEADER_LEN`] bytes (callers check).
+/// The fields of a record header that readers use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordHeader {
     /// Bytes of packet data stored in the record.
@@ -36,19 +35,7 @@ pub struct RecordHeader {
 }
 
 impl RecordHeader {
-    pub fn parse(h: &[u8]) -> RecordHeader {
-        match h.first_chunk() {
-            Some(a) => RecordHeader::from_array(a),
-            None => RecordHeader {
-                incl_len: 0,
-                flags: 0,
-                unix_us: None,
-            },
-        }
-    }
-
-    /// From exactly one header: fixed offsets into an array, so no bounds checks (this runs
-    /// once per record of a replay).
+    /// From exactly one header: fixed offsets into an array, so no bounds checks.
     #[inline]
     pub fn from_array(h: &[u8; RECORD_HEADER_LEN]) -> RecordHeader {
         let be = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);

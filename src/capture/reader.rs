@@ -2,12 +2,12 @@
 //! (one HCI packet per line, `#` comments), and raw H4 byte streams. The format is detected
 //! from the content, never from the file name.
 //!
-//! Every reader streams with bounded memory (one packet buffer, reused), so replaying a
-//! capture of any size stays within the RSS budget. Packets come out in H4 form: packet-type
+//! Every reader streams with bounded memory (one read buffer and one packet buffer, reused),
+//! so replaying a capture of any size stays within the RSS budget. Packets come out in H4 form: packet-type
 //! byte first (0x01 command, 0x02 ACL, 0x04 event…), as the raw socket and H4 deliver them.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, BufRead, Read, Seek};
 use std::path::Path;
 
 use super::btsnoop::{self, DATALINK_H1, DATALINK_H4, DATALINK_MONITOR};
@@ -129,8 +129,8 @@ pub const MAX_LINE: usize = 16 * 1024;
 const MAX_PACKET: usize = 1 + 4 + 65535;
 
 /// A streaming capture reader.
-pub struct Reader<R: BufRead> {
-    src: R,
+pub struct Reader<R: Read> {
+    src: Input<R>,
     kind: Kind,
     buf: Vec<u8>,
     line: String,
@@ -139,10 +139,88 @@ pub struct Reader<R: BufRead> {
     done: bool,
     /// hcidump: the first line of the next packet, already read.
     pending: Option<String>,
-    /// btsnoop H4 fast path: the packet handed out last is `consume_len` bytes still in the
-    /// BufReader's buffer (record header + data); consumed at the next call.
-    consume_len: usize,
     pcapng: pcapng::State,
+}
+
+/// Where a reader left the packet it read.
+enum At {
+    /// In `Reader::buf` (decoded text, pcapng, H4 streams).
+    Buf,
+    /// In place in the read buffer (btsnoop records): `Input::buf[start..end]`.
+    Input(usize, usize),
+}
+
+/// Size of the read buffer.
+const READ_BUF: usize = 64 * 1024;
+
+/// The read buffer. Unlike `BufReader`'s, it can be asked to hold `n` bytes at once, so a
+/// whole btsnoop record can be handed out in place.
+struct Input<R> {
+    src: R,
+    buf: Vec<u8>,
+    /// Unread bytes: `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+}
+
+impl<R: Read> Input<R> {
+    fn new(src: R) -> Self {
+        Input {
+            src,
+            buf: vec![0; READ_BUF],
+            pos: 0,
+            end: 0,
+        }
+    }
+
+    /// The unread bytes, at least `n` of them unless the source ends first.
+    #[inline]
+    fn fill(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.end - self.pos < n {
+            self.refill(n)?;
+        }
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    /// Moves the unread bytes to the front (growing the buffer if `n` does not fit) and
+    /// reads until `n` are buffered or the source ends.
+    fn refill(&mut self, n: usize) -> io::Result<()> {
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        if self.buf.len() < n {
+            self.buf.resize(n, 0);
+        }
+        while self.end < n {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let b = self.fill(1)?;
+        let n = b.len().min(out.len());
+        out[..n].copy_from_slice(&b[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Input<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.fill(1)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.end);
+    }
 }
 
 /// Opens and detects a capture file.
@@ -156,12 +234,12 @@ pub fn open(path: &Path) -> Result<Reader<Source>, CaptureError> {
         return Reader::new(Source::Memory(io::Cursor::new(log)));
     }
     f.seek(io::SeekFrom::Start(0))?;
-    Reader::new(Source::File(BufReader::with_capacity(64 * 1024, f)))
+    Reader::new(Source::File(f))
 }
 
 /// What [`open`] reads from: the file, or a log inflated from a zip.
 pub enum Source {
-    File(BufReader<File>),
+    File(File),
     Memory(io::Cursor<Vec<u8>>),
 }
 
@@ -170,22 +248,6 @@ impl Read for Source {
         match self {
             Source::File(f) => f.read(out),
             Source::Memory(m) => m.read(out),
-        }
-    }
-}
-
-impl BufRead for Source {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        match self {
-            Source::File(f) => f.fill_buf(),
-            Source::Memory(m) => m.fill_buf(),
-        }
-    }
-
-    fn consume(&mut self, n: usize) {
-        match self {
-            Source::File(f) => f.consume(n),
-            Source::Memory(m) => m.consume(n),
         }
     }
 }
@@ -213,9 +275,10 @@ fn hcidump_start(line: &str) -> Option<(bool, &str)> {
     None
 }
 
-impl<R: BufRead> Reader<R> {
-    pub fn new(mut src: R) -> Result<Self, CaptureError> {
-        let head = src.fill_buf()?;
+impl<R: Read> Reader<R> {
+    pub fn new(src: R) -> Result<Self, CaptureError> {
+        let mut src = Input::new(src);
+        let head = src.fill(btsnoop::HEADER_LEN)?;
         let mut pcap = None;
         let kind = if head.len() >= btsnoop::HEADER_LEN && head.starts_with(btsnoop::MAGIC) {
             let dl = u32::from_be_bytes([head[12], head[13], head[14], head[15]]);
@@ -277,7 +340,6 @@ impl<R: BufRead> Reader<R> {
             packets: 0,
             done: false,
             pending: None,
-            consume_len: 0,
             pcapng: pcap.unwrap_or_default(),
         })
     }
@@ -301,57 +363,29 @@ impl<R: BufRead> Reader<R> {
         if self.done {
             return None;
         }
-        if self.consume_len > 0 {
-            self.src.consume(self.consume_len);
-            self.consume_len = 0;
-        }
-        if self.kind == Kind::Btsnoop(DATALINK_H4) {
-            // Zero-copy path: a whole record already in the read buffer is handed out in place
-            // (consumed at the next call). The buffer is looked at twice because a borrow
-            // returned from one branch cannot be released for the other (no Polonius yet).
-            let whole = match self.src.fill_buf() {
-                Ok(b) => b.first_chunk().and_then(|h| {
-                    let h = btsnoop::RecordHeader::from_array(h);
-                    let end = btsnoop::RECORD_HEADER_LEN + h.incl_len;
-                    (b.len() >= end).then_some((end, h))
-                }),
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e.into()));
-                }
-            };
-            if let Some((end, h)) = whole {
-                self.consume_len = end;
-                self.packets += 1;
-                let b = match self.src.fill_buf() {
-                    Ok(b) => b,
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e.into()));
-                    }
-                };
-                return Some(Ok(Packet {
-                    data: b.get(btsnoop::RECORD_HEADER_LEN..end).unwrap_or_default(),
-                    ts_us: h.unix_us,
-                    received: h.flags & btsnoop::FLAG_RECEIVED != 0,
-                }));
-            }
-        }
         let r = match self.kind {
             Kind::Btsnoop(dl) => self.next_btsnoop(dl),
-            Kind::Pcapng => self.pcapng.next(&mut self.src, &mut self.buf, self.packets),
+            Kind::Pcapng => self
+                .pcapng
+                .next(&mut self.src, &mut self.buf, self.packets)
+                .map(|p| p.map(|(ts, rx)| (At::Buf, ts, rx))),
             Kind::Pcap => self
                 .pcapng
-                .next_pcap(&mut self.src, &mut self.buf, self.packets),
+                .next_pcap(&mut self.src, &mut self.buf, self.packets)
+                .map(|p| p.map(|(ts, rx)| (At::Buf, ts, rx))),
             Kind::H4Stream => self.next_h4(),
             Kind::HexLines => self.next_hex_line(),
             Kind::Hcidump => self.next_hcidump(),
         };
         match r {
-            Ok(Some((ts, rx))) => {
+            Ok(Some((at, ts, rx))) => {
                 self.packets += 1;
+                let data = match at {
+                    At::Buf => &self.buf[..],
+                    At::Input(start, end) => &self.src.buf[start..end],
+                };
                 Some(Ok(Packet {
-                    data: &self.buf,
+                    data,
                     ts_us: ts,
                     received: rx,
                 }))
@@ -387,66 +421,60 @@ impl<R: BufRead> Reader<R> {
         Ok(true)
     }
 
-    fn next_btsnoop(&mut self, dl: u32) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+    /// One record, handed out in place in the read buffer. H4 records carry their type
+    /// byte; for the other datalinks it is written over the last byte of the record header
+    /// (already parsed), in front of the data.
+    fn next_btsnoop(&mut self, dl: u32) -> Result<Option<(At, Option<i64>, bool)>, CaptureError> {
+        let packets = self.packets;
         loop {
-            self.buf.clear();
-            if !self.read_exact_or_eof(0, btsnoop::RECORD_HEADER_LEN)? {
-                return Ok(None);
-            }
-            let btsnoop::RecordHeader {
-                incl_len: incl,
-                flags,
-                unix_us: ts,
-            } = btsnoop::RecordHeader::parse(&self.buf);
-            if incl > 65_535 + 8 {
+            let head = self.src.fill(btsnoop::RECORD_HEADER_LEN)?;
+            let Some(h) = head.first_chunk() else {
+                return if head.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(CaptureError::Truncated { packets })
+                };
+            };
+            let h = btsnoop::RecordHeader::from_array(h);
+            if h.incl_len > 65_535 + 8 {
                 // A corrupt length: nothing after it can be trusted.
-                return Err(CaptureError::Truncated {
-                    packets: self.packets,
-                });
+                return Err(CaptureError::Truncated { packets });
             }
-            // H4 records carry their type byte; the others get one in front.
-            let at = if dl == DATALINK_H4 { 0 } else { 1 };
-            self.buf.clear();
-            self.buf.resize(at, 0);
-            if incl > 0 && !self.read_exact_or_eof(at, incl)? {
-                return Err(CaptureError::Truncated {
-                    packets: self.packets,
-                });
+            let len = btsnoop::RECORD_HEADER_LEN + h.incl_len;
+            if self.src.fill(len)?.len() < len {
+                return Err(CaptureError::Truncated { packets });
             }
-            match dl {
-                DATALINK_H4 => {
-                    return Ok(Some((ts, flags & btsnoop::FLAG_RECEIVED != 0)));
-                }
-                DATALINK_H1 => {
-                    let rx = flags & btsnoop::FLAG_RECEIVED != 0;
-                    self.buf[0] = match (flags & btsnoop::FLAG_CMD_EVT != 0, rx) {
-                        (true, true) => 0x04,
-                        (true, false) => 0x01,
-                        (false, _) => 0x02,
-                    };
-                    return Ok(Some((ts, rx)));
-                }
-                _ => {
-                    // btmon: opcode in the low 16 bits of the flags; keep HCI traffic only.
-                    let (ty, rx) = match flags & 0xFFFF {
-                        2 => (0x01, false),
-                        3 => (0x04, true),
-                        4 => (0x02, false),
-                        5 => (0x02, true),
-                        6 => (0x03, false),
-                        7 => (0x03, true),
-                        18 => (0x05, false),
-                        19 => (0x05, true),
-                        _ => continue,
-                    };
-                    self.buf[0] = ty;
-                    return Ok(Some((ts, rx)));
-                }
-            }
+            // Consumed now: the bytes stay in the buffer until the next `fill`.
+            let start = self.src.pos + btsnoop::RECORD_HEADER_LEN;
+            let end = self.src.pos + len;
+            self.src.pos = end;
+            let rx = h.flags & btsnoop::FLAG_RECEIVED != 0;
+            let (ty, rx) = match dl {
+                DATALINK_H4 => return Ok(Some((At::Input(start, end), h.unix_us, rx))),
+                DATALINK_H1 => match (h.flags & btsnoop::FLAG_CMD_EVT != 0, rx) {
+                    (true, true) => (0x04, rx),
+                    (true, false) => (0x01, rx),
+                    (false, _) => (0x02, rx),
+                },
+                // btmon: opcode in the low 16 bits of the flags; keep HCI traffic only.
+                _ => match h.flags & 0xFFFF {
+                    2 => (0x01, false),
+                    3 => (0x04, true),
+                    4 => (0x02, false),
+                    5 => (0x02, true),
+                    6 => (0x03, false),
+                    7 => (0x03, true),
+                    18 => (0x05, false),
+                    19 => (0x05, true),
+                    _ => continue,
+                },
+            };
+            self.src.buf[start - 1] = ty;
+            return Ok(Some((At::Input(start - 1, end), h.unix_us, rx)));
         }
     }
 
-    fn next_h4(&mut self) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+    fn next_h4(&mut self) -> Result<Option<(At, Option<i64>, bool)>, CaptureError> {
         self.buf.clear();
         if !self.read_exact_or_eof(0, 1)? {
             return Ok(None);
@@ -475,7 +503,7 @@ impl<R: BufRead> Reader<R> {
                 packets: self.packets,
             });
         }
-        Ok(Some((None, ty != 0x01)))
+        Ok(Some((At::Buf, None, ty != 0x01)))
     }
 
     /// Reads one text line of at most [`MAX_LINE`] bytes; a longer one is a malformed line
@@ -483,8 +511,7 @@ impl<R: BufRead> Reader<R> {
     fn read_line(&mut self) -> Result<bool, CaptureError> {
         let mut bytes = std::mem::take(&mut self.line).into_bytes();
         bytes.clear();
-        let n = <&mut R as Read>::take(&mut self.src, MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut bytes)?;
+        let n = Read::take(&mut self.src, MAX_LINE as u64 + 1).read_until(b'\n', &mut bytes)?;
         if n == 0 {
             return Ok(false);
         }
@@ -525,7 +552,7 @@ impl<R: BufRead> Reader<R> {
         Ok(())
     }
 
-    fn next_hex_line(&mut self) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+    fn next_hex_line(&mut self) -> Result<Option<(At, Option<i64>, bool)>, CaptureError> {
         loop {
             if !self.read_line()? {
                 return Ok(None);
@@ -539,11 +566,11 @@ impl<R: BufRead> Reader<R> {
             Self::push_hex(&mut self.buf, t)
                 .map_err(|reason| CaptureError::BadLine { line, reason })?;
             let rx = self.buf.first() != Some(&0x01);
-            return Ok(Some((None, rx)));
+            return Ok(Some((At::Buf, None, rx)));
         }
     }
 
-    fn next_hcidump(&mut self) -> Result<Option<(Option<i64>, bool)>, CaptureError> {
+    fn next_hcidump(&mut self) -> Result<Option<(At, Option<i64>, bool)>, CaptureError> {
         // Find the start of the next packet.
         let first = match self.pending.take() {
             Some(l) => l,
@@ -585,7 +612,7 @@ impl<R: BufRead> Reader<R> {
             }
         }
         // hcidump prints the H4 type byte first (`> 04 3E …`).
-        Ok(Some((None, rx)))
+        Ok(Some((At::Buf, None, rx)))
     }
 }
 
@@ -661,14 +688,14 @@ mod tests {
     #[test]
     fn endless_text_is_bounded() {
         // A hex "line" that never ends: one malformed-line error, not unbounded memory.
-        let mut r = Reader::new(BufReader::new(io::repeat(b'a'))).unwrap();
+        let mut r = Reader::new(io::repeat(b'a')).unwrap();
         assert_eq!(r.kind(), Kind::HexLines);
         let e = r.next_packet().unwrap().unwrap_err().to_string();
         assert!(e.contains(&MAX_LINE.to_string()), "{e}");
         assert!(r.next_packet().is_none());
         // hcidump continuation lines that never end: stopped at the largest HCI packet.
         let src = io::Cursor::new(b"> 04 3E 0C\n".to_vec()).chain(Cycle(b"  00 01 02 03\n", 0));
-        let mut r = Reader::new(BufReader::new(src)).unwrap();
+        let mut r = Reader::new(src).unwrap();
         assert_eq!(r.kind(), Kind::Hcidump);
         let e = r.next_packet().unwrap().unwrap_err().to_string();
         assert!(e.contains("longer than any HCI packet"), "{e}");

@@ -6,14 +6,14 @@
 //! 2 for usage errors.
 
 use std::ffi::OsString;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::capture;
 use crate::config::Config;
 use hci2mqtt_core::decode::KeyStore;
-use hci2mqtt_core::output::JsonWriter;
+use hci2mqtt_core::output::write_json_line;
 use hci2mqtt_core::pipeline::{Notice, Options, Outcome, Pipeline, Seen, Sink, Stats};
 
 pub const USAGE: &str = "\
@@ -82,11 +82,30 @@ pub fn load_keys(config: Option<&PathBuf>, keys: &[String]) -> Result<KeyStore, 
     super::run::keys(&cfg, keys)
 }
 
+/// Stdout is written in blocks of about this many bytes.
+const OUT_BLOCK: usize = 64 * 1024;
+
+/// Stdout: the JSON lines are serialised straight into `buf`, written out a block at a time.
 struct Out<W: Write> {
     w: W,
-    line: Vec<u8>,
-    json: JsonWriter,
+    buf: Vec<u8>,
     failed: bool,
+}
+
+impl<W: Write> Out<W> {
+    fn flush(&mut self) {
+        if !self.failed
+            && self
+                .w
+                .write_all(&self.buf)
+                .and_then(|_| self.w.flush())
+                .is_err()
+        {
+            // stdout closed (e.g. `| head`): keep counting, stop writing.
+            self.failed = true;
+        }
+        self.buf.clear();
+    }
 }
 
 impl<W: Write> Sink for Out<W> {
@@ -94,11 +113,9 @@ impl<W: Write> Sink for Out<W> {
         let Outcome::Decoded(r) = outcome else {
             return;
         };
-        self.line.clear();
-        self.json.write_line(&mut self.line, r);
-        if !self.failed && self.w.write_all(&self.line).is_err() {
-            // stdout closed (e.g. `| head`): keep counting, stop writing.
-            self.failed = true;
+        write_json_line(&mut self.buf, r);
+        if self.buf.len() >= OUT_BLOCK {
+            self.flush();
         }
     }
     fn notice(&mut self, n: Notice) {
@@ -166,9 +183,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let mut pipe = Pipeline::new(keys, opts);
     let stdout = std::io::stdout();
     let mut out = Out {
-        w: BufWriter::with_capacity(64 * 1024, stdout.lock()),
-        line: Vec::with_capacity(512),
-        json: JsonWriter::new(),
+        w: stdout.lock(),
+        buf: Vec::with_capacity(OUT_BLOCK + 4096),
         failed: false,
     };
     let mut status = ExitCode::SUCCESS;
@@ -176,13 +192,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         match p {
             Ok(p) => pipe.handle_packet(p.data, &mut out),
             Err(e) => {
-                let _ = out.w.flush();
+                out.flush();
                 eprintln!("hci2mqtt replay: {}: {e}", args.file.display());
                 status = ExitCode::from(1);
             }
         }
     }
-    let _ = out.w.flush();
+    out.flush();
     eprintln!(
         "hci2mqtt replay: {} ({}): {}",
         args.file.display(),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::service::Service;
 use hci2mqtt_core::decode::Reading;
-use hci2mqtt_core::output::JsonWriter;
+use hci2mqtt_core::output::write_json_line;
 use hci2mqtt_core::pipeline::Notice;
 
 /// The services for this configuration.
@@ -24,7 +24,6 @@ pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, String> {
 #[derive(Default)]
 pub struct StdoutJson {
     buf: Vec<u8>,
-    json: JsonWriter,
 }
 
 impl Service for StdoutJson {
@@ -43,7 +42,7 @@ impl Service for StdoutJson {
     fn on_timeout(&mut self, _r: &mio::Registry, _now: Instant) {}
     fn on_reading(&mut self, _r: &mio::Registry, reading: &Reading, _now: Instant) {
         self.buf.clear();
-        self.json.write_line(&mut self.buf, reading);
+        write_json_line(&mut self.buf, reading);
         let mut out = std::io::stdout().lock();
         // A closed stdout (e.g. `| head`) must not kill the radio loop.
         let _ = out.write_all(&self.buf).and_then(|_| out.flush());
