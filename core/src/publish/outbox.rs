@@ -96,6 +96,14 @@ impl Outbox {
         self.order.push_front(m.topic);
     }
 
+    /// Entries and bytes that still fit.
+    pub fn room(&self) -> (usize, usize) {
+        (
+            self.max_entries.saturating_sub(self.order.len()),
+            self.max_bytes.saturating_sub(self.bytes),
+        )
+    }
+
     pub fn len(&self) -> usize {
         self.order.len()
     }

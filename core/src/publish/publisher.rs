@@ -26,6 +26,10 @@ pub const DEFAULT_MAX_DISCOVERED: usize = 256;
 pub const DEFAULT_FORGET_AFTER: Duration = Duration::from_secs(7 * 86_400);
 /// Most fields kept per device.
 const MAX_FIELDS: usize = 2 * MAX_VALUES;
+/// Outbox room a resync wants before queueing one more device: its configs (one per field,
+/// the RSSI ones) and its two state messages, with room to spare for live readings.
+const RESYNC_PAGE_ENTRIES: usize = MAX_FIELDS + 8;
+const RESYNC_PAGE_BYTES: usize = 64 * 1024;
 
 /// Everything the core needs from the config file.
 #[derive(Clone, Debug)]
@@ -141,6 +145,10 @@ pub struct Publisher {
     unknown: super::unknown::Limiter,
     /// The gateway's own discovery config was queued since the last connection.
     gateway_announced: bool,
+    /// Devices a resync has still to queue (last = next).
+    resync_queue: Vec<Addr>,
+    /// A resync has still to queue the trackers' states.
+    resync_trackers: bool,
 }
 
 /// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
@@ -216,6 +224,8 @@ impl Publisher {
             resync: false,
             unknown: super::unknown::Limiter::new(s.hash_key),
             gateway_announced: false,
+            resync_queue: Vec::new(),
+            resync_trackers: false,
             s,
         }
     }
@@ -421,34 +431,72 @@ impl Publisher {
         }
     }
 
-    /// Every discovery config this gateway is responsible for (gateway, sensors, trackers).
-    fn queue_all_configs(&mut self) {
+    /// The discovery configs of one device (its announced fields and this gateway's RSSI).
+    fn device_configs(&self, a: &Addr) -> Vec<(String, Vec<u8>)> {
+        let mut msgs = Vec::new();
+        let Some(dev) = self.devices.get(a) else {
+            return msgs;
+        };
         if !self.s.discovery {
-            return;
+            return msgs;
         }
-        self.gateway_announced = true;
-        let mut msgs = vec![discovery::gateway_config(&self.s.topics)];
+        let exp = discovery::expire_after_s(dev.interval_s, dev.policy.max_interval_s());
+        let info = Self::info(dev, *a);
+        for f in &dev.announced {
+            msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
+        }
+        if dev.rssi.is_some() && !dev.announced.is_empty() {
+            msgs.push(discovery::gateway_rssi_config(&self.s.topics, &info, exp));
+        }
+        msgs
+    }
+
+    /// Starts a full re-publish (a new session, Home Assistant's `online`, or after the
+    /// outbox dropped something): the gateway's and trackers' configs now, then every
+    /// device's configs and state page by page as the outbox drains ([`Self::continue_resync`]),
+    /// so a resync of every device completes however small the outbox.
+    fn queue_all_states(&mut self, now: Instant) {
+        self.resync = false;
+        if self.s.discovery {
+            self.gateway_announced = true;
+            let mut msgs = vec![discovery::gateway_config(&self.s.topics)];
+            for t in &self.trackers {
+                msgs.push(discovery::tracker_config(&self.s.topics, &t.addr, &t.name));
+            }
+            for (t, p) in msgs {
+                self.stats.configs += 1;
+                self.push(&t, p, true);
+            }
+        }
         let mut addrs: Vec<Addr> = self.devices.keys().copied().collect();
-        addrs.sort();
-        for a in &addrs {
-            let Some(dev) = self.devices.get(a) else {
-                continue;
-            };
-            let exp = discovery::expire_after_s(dev.interval_s, dev.policy.max_interval_s());
-            let info = Self::info(dev, *a);
-            for f in &dev.announced {
-                msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
+        addrs.sort_unstable_by(|a, b| b.cmp(a));
+        self.resync_queue = addrs;
+        self.resync_trackers = true;
+        self.continue_resync(now);
+    }
+
+    /// Queues the next devices of a resync while the outbox has room for a whole device.
+    fn continue_resync(&mut self, now: Instant) {
+        while let Some(a) = self.resync_queue.last().copied() {
+            let (entries, bytes) = self.outbox.room();
+            if entries < RESYNC_PAGE_ENTRIES || bytes < RESYNC_PAGE_BYTES {
+                return;
             }
-            if dev.rssi.is_some() && !dev.announced.is_empty() {
-                msgs.push(discovery::gateway_rssi_config(&self.s.topics, &info, exp));
+            self.resync_queue.pop();
+            for (t, p) in self.device_configs(&a) {
+                self.stats.configs += 1;
+                self.push(&t, p, true);
             }
+            self.publish_state(&a, now);
         }
-        for t in &self.trackers {
-            msgs.push(discovery::tracker_config(&self.s.topics, &t.addr, &t.name));
-        }
-        for (t, p) in msgs {
-            self.stats.configs += 1;
-            self.push(&t, p, true);
+        if std::mem::take(&mut self.resync_trackers) {
+            for i in 0..self.trackers.len() {
+                if let Some(h) = self.trackers[i].home {
+                    let t = self.s.topics.tracker(&self.trackers[i].addr);
+                    let v: &[u8] = if h { b"home" } else { b"not_home" };
+                    self.push(&t, v.to_vec(), true);
+                }
+            }
         }
     }
 
@@ -507,8 +555,10 @@ impl Publisher {
 
     /// Home Assistant's birth/will message on `<prefix>/status`.
     pub fn on_ha_status(&mut self, payload: &[u8]) {
+        // Home Assistant (re)started: it wants every config, and every state too (it reset
+        // each entity's `expire_after`). Paged once the outbox drains, like any resync.
         if payload == b"online" {
-            self.queue_all_configs();
+            self.resync = true;
         }
     }
 
@@ -525,30 +575,6 @@ impl Publisher {
     pub fn on_connected(&mut self, now: Instant) {
         self.push(&self.s.topics.status(), b"online".to_vec(), true);
         self.queue_all_states(now);
-    }
-
-    fn queue_all_states(&mut self, now: Instant) {
-        self.queue_all_configs();
-        let mut addrs: Vec<Addr> = self.devices.keys().copied().collect();
-        addrs.sort();
-        for a in addrs {
-            self.publish_state(&a, now);
-        }
-        for i in 0..self.trackers.len() {
-            if let Some(h) = self.trackers[i].home {
-                let t = self.s.topics.tracker(&self.trackers[i].addr);
-                self.push(
-                    &t,
-                    if h {
-                        b"home".to_vec()
-                    } else {
-                        b"not_home".to_vec()
-                    },
-                    true,
-                );
-            }
-        }
-        self.resync = false;
     }
 
     /// When [`Publisher::on_timeout`] has work (pending publishes, tracker timeouts, the
@@ -590,9 +616,7 @@ impl Publisher {
             }
         }
         self.forget_silent(now);
-        if self.resync && self.outbox.is_empty() {
-            self.queue_all_states(now);
-        }
+        self.after_drain(now);
     }
 
     /// When a device discovered by itself is forgotten unless heard again (`None` for a
@@ -638,9 +662,12 @@ impl Publisher {
         }
     }
 
-    /// After the outbox drained: re-queue everything if something was dropped meanwhile.
+    /// After the outbox drained: the next page of a resync, or a new resync if something
+    /// was dropped meanwhile or Home Assistant came online.
     pub fn after_drain(&mut self, now: Instant) {
-        if self.resync && self.outbox.is_empty() {
+        if !self.resync_queue.is_empty() || self.resync_trackers {
+            self.continue_resync(now);
+        } else if self.resync && self.outbox.is_empty() {
             self.queue_all_states(now);
         }
     }
@@ -1027,6 +1054,79 @@ mod tests {
             cleared.iter().all(|t| t.contains("a4c138000001")),
             "{cleared:?}"
         );
+    }
+
+    /// A resync of many devices through a small outbox completes, page by page, with
+    /// nothing dropped: every state and every per-gateway RSSI comes back (a restarted broker
+    /// used to get 579 of 1,000 states and no RSSI topic). Home Assistant's `online` resyncs
+    /// states too, not only configs.
+    #[test]
+    fn a_resync_of_a_thousand_devices_loses_none() {
+        let t0 = Instant::now();
+        let mut s = settings(PublishPolicy::default());
+        s.max_discovered = 2000;
+        s.max_devices = 2000;
+        s.outbox_entries = 300;
+        let mut p = Publisher::new(s, t0);
+        let addrs: Vec<Addr> = (0..1000u16)
+            .map(|i| {
+                let b = i.to_be_bytes();
+                Addr([0xA4, 0xC1, 0x38, 0, b[0], b[1]])
+            })
+            .collect();
+        let mut drained = std::collections::BTreeMap::new();
+        // Drain as the MQTT service does: pop, and `after_drain` whenever it runs dry.
+        let mut pump = |p: &mut Publisher, t: Instant| {
+            drained.clear();
+            loop {
+                match p.outbox.pop() {
+                    Some(m) => {
+                        drained.insert(m.topic, m.payload);
+                    }
+                    None => {
+                        p.after_drain(t);
+                        if p.outbox.is_empty() {
+                            break;
+                        }
+                    }
+                }
+            }
+            drained.clone()
+        };
+        for a in &addrs {
+            p.on_reading(
+                &reading(*a, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
+                t0,
+                1,
+            );
+            pump(&mut p, t0);
+        }
+        for (what, t) in [("new session", 1), ("HA online", 2)] {
+            let t = t0 + Duration::from_secs(t);
+            let dropped = p.outbox.dropped;
+            if what == "new session" {
+                p.on_connected(t);
+            } else {
+                p.on_ha_status(b"online");
+            }
+            let m = pump(&mut p, t);
+            assert_eq!(p.outbox.dropped, dropped, "{what}: nothing dropped");
+            for a in &addrs {
+                let m12 = discovery::mac12(a);
+                assert!(
+                    m.contains_key(&format!("hci2mqtt/{m12}")),
+                    "{what}: state {m12}"
+                );
+                assert!(
+                    m.contains_key(&format!("hci2mqtt/gw1/{m12}/rssi")),
+                    "{what}: rssi"
+                );
+                assert!(
+                    m.contains_key(&format!("homeassistant/sensor/{m12}/temperature/config")),
+                    "{what}: config {m12}"
+                );
+            }
+        }
     }
 
     #[test]
