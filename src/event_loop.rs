@@ -60,7 +60,44 @@ pub struct NoObserver;
 impl Observer for NoObserver {}
 
 /// Reloads keys on SIGHUP (config file + `--key` arguments).
-pub type KeyReloader = Box<dyn FnMut() -> Result<KeyStore, String>>;
+pub type KeyReloader = Box<dyn FnMut() -> Result<KeyStore, KeyReloadError>>;
+
+/// Why a SIGHUP reload keeps the old keys. Display is the logged reason; no key appears in it.
+#[derive(Debug)]
+pub enum KeyReloadError {
+    /// The config file could not be read or parsed.
+    Config(crate::config::ConfigError),
+    /// A `--key` argument was refused.
+    KeyArg(KeyArgError),
+}
+
+impl core::fmt::Display for KeyReloadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            KeyReloadError::Config(e) => write!(f, "{e}"),
+            KeyReloadError::KeyArg(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for KeyReloadError {}
+
+/// A `--key MAC=HEX` argument the key store refused. `shown` is the argument with its key
+/// hidden (`MAC=<key>`, or `<argument>` when even the MAC part could be key material), so
+/// Display (`--key <shown>: <why>`) never prints a key.
+#[derive(Debug)]
+pub struct KeyArgError {
+    pub shown: String,
+    pub error: hci2mqtt_core::decode::KeyError,
+}
+
+impl core::fmt::Display for KeyArgError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "--key {}: {}", self.shown, self.error)
+    }
+}
+
+impl std::error::Error for KeyArgError {}
 
 /// What the loop needs besides the pipeline and services.
 pub struct LiveOptions {

@@ -2,13 +2,14 @@
 //! [`hci2mqtt_core`].
 //!
 //! * [`transport`]: the raw HCI socket, H4 over serial and TCP, adapter specs.
-//! * [`sys`]: capabilities (raise, drop, report).
+//! * [`sys`]: capabilities (report, drop) and the hash key drawn from OS entropy.
 //! * [`event_loop`]: the single-threaded mio loop that moves bytes and time into the core.
 //! * [`mqtt`]: the broker session carrying the core's publish actions.
 //! * [`service`]: what the event loop drives besides the adapter (the MQTT session).
-//! * [`capture`]: btsnoop / hcidump / hex-text replay and btsnoop recording.
+//! * [`capture`]: replay of btsnoop, pcapng, Android bug report zips, `hcidump -R` and hex
+//!   text; btsnoop or pcapng recording.
 //! * [`config`]: the TOML config file.
-//! * [`cli`]: the `run`, `replay` and `scan` commands.
+//! * [`cli`]: the `run`, `replay` and `scan` commands and the services `run` builds.
 
 pub mod capture;
 pub mod cli;

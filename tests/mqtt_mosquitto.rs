@@ -1293,7 +1293,11 @@ fn services_build_wires_mqtt() {
     let err = hci2mqtt::cli::services::build(&missing)
         .err()
         .expect("missing password file accepted");
-    assert!(err.contains("password_file"), "{err}");
+    assert!(
+        matches!(err, hci2mqtt::mqtt::MqttConfigError::Password(_)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("password_file"), "{err}");
     let cfg = Config::parse(&config(broker.port, ""), "t").unwrap();
     let mut services = hci2mqtt::cli::services::build(&cfg).unwrap();
     assert_eq!(services.len(), 1);

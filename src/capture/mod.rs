@@ -1,4 +1,5 @@
-//! Capture files: replay (btsnoop, pcapng, `hcidump -R` text, hex text) and btsnoop recording.
+//! Capture files: replay (btsnoop, pcapng, Android bug report zips, `hcidump -R` text, hex
+//! text) and recording (btsnoop, or pcapng for a `.pcapng` name).
 
 pub mod btsnoop;
 pub mod pcapng;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::{exit, Failure};
 use crate::config::{self, Config};
-use crate::event_loop::{Live, LiveOptions, NoObserver, Observer};
+use crate::event_loop::{KeyArgError, KeyReloadError, Live, LiveOptions, NoObserver, Observer};
 use crate::transport::adapter::AdapterSpec;
 use hci2mqtt_core::addr::Addr;
 use hci2mqtt_core::decode::KeyStore;
@@ -112,10 +112,17 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
 
 /// Keys from the config, then `--key` arguments (which win for the same MAC).
 pub fn keys(cfg: &Config, args: &[String]) -> Result<KeyStore, Failure> {
+    keys_or_refused(cfg, args).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// [`keys`] with the refused argument as a typed error (for the SIGHUP reloader).
+fn keys_or_refused(cfg: &Config, args: &[String]) -> Result<KeyStore, KeyArgError> {
     let mut ks = cfg.keystore();
     for k in args {
-        ks.insert_arg(k)
-            .map_err(|e| Failure::usage(format!("--key {}: {e}", redact(k))))?;
+        ks.insert_arg(k).map_err(|error| KeyArgError {
+            shown: redact(k),
+            error,
+        })?;
     }
     Ok(ks)
 }
@@ -132,11 +139,11 @@ fn redact(arg: &str) -> String {
 /// Live options from the config and arguments.
 pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, Failure> {
     let adapter = match (&a.adapter, &cfg.scan.adapter) {
-        (Some(spec), _) => AdapterSpec::parse(spec).map_err(Failure::usage)?,
+        (Some(spec), _) => AdapterSpec::parse(spec).map_err(|e| Failure::usage(e.to_string()))?,
         (None, Some(spec)) => {
             AdapterSpec::parse(spec).map_err(|e| Failure::config(format!("[scan] adapter: {e}")))?
         }
-        (None, None) => AdapterSpec::parse("hci0")?,
+        (None, None) => AdapterSpec::parse("hci0").map_err(|e| Failure::from(e.to_string()))?,
     };
     let raw = adapter.is_raw_socket();
     let sc = &cfg.scan;
@@ -158,10 +165,10 @@ pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, Failure
         let cli_keys = a.keys.clone();
         Box::new(move || {
             let cfg = match &path {
-                Some(p) => Config::load(p).map_err(|e| e.to_string())?,
+                Some(p) => Config::load(p).map_err(KeyReloadError::Config)?,
                 None => Config::default(),
             };
-            keys(&cfg, &cli_keys).map_err(|e| e.message)
+            keys_or_refused(&cfg, &cli_keys).map_err(KeyReloadError::KeyArg)
         }) as crate::event_loop::KeyReloader
     };
     Ok(LiveOptions {
@@ -180,7 +187,7 @@ pub fn run_with(a: CommonArgs, observer: &mut dyn Observer) -> Result<i32, Failu
     let cfg = load_config(a.config.as_deref())?;
     let ks = keys(&cfg, &a.keys)?;
     let opts = live_options(&cfg, &a)?;
-    let mut services = super::services::build(&cfg).map_err(Failure::config)?;
+    let mut services = super::services::build(&cfg).map_err(|e| Failure::config(e.to_string()))?;
     let mut pipeline = Pipeline::new(
         ks,
         Options {
@@ -225,12 +232,44 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 // ---------------------------------------------------------------------------------------------
 // replay:FILE as adapter
 
+/// Why `--adapter replay:FILE` stopped early. Display gives the message the user sees; the
+/// caller turns any of them into a runtime failure ([`exit::FAILURE`]).
+#[derive(Debug)]
+pub(crate) enum ReplayError {
+    /// The capture could not be opened or is not a capture format we read.
+    Open(PathBuf, crate::capture::CaptureError),
+    /// A packet of the capture could not be read (truncated, corrupt record).
+    Read(PathBuf, crate::capture::CaptureError),
+    /// The poller for the services' sockets could not be created.
+    Poll(std::io::Error),
+    /// A service (MQTT) could not register its socket with the poller.
+    Register(std::io::Error),
+}
+
+impl core::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ReplayError::Open(path, e) | ReplayError::Read(path, e) => {
+                write!(f, "{}: {e}", path.display())
+            }
+            ReplayError::Poll(e) => write!(f, "epoll: {e}"),
+            ReplayError::Register(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<ReplayError> for Failure {
+    fn from(e: ReplayError) -> Failure {
+        Failure::from(e.to_string())
+    }
+}
+
 /// Feeds every received (controller → host) packet of a capture to `each`; returns the count
 /// of packets read. The single call site of the capture readers for `--adapter replay:FILE`.
-fn for_each_capture_packet(path: &Path, each: &mut dyn FnMut(&[u8])) -> Result<u64, String> {
-    let mut r = crate::capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn for_each_capture_packet(path: &Path, each: &mut dyn FnMut(&[u8])) -> Result<u64, ReplayError> {
+    let mut r = crate::capture::open(path).map_err(|e| ReplayError::Open(path.into(), e))?;
     while let Some(p) = r.next_packet() {
-        let p = p.map_err(|e| format!("{}: {e}", path.display()))?;
+        let p = p.map_err(|e| ReplayError::Read(path.into(), e))?;
         if p.received {
             each(p.data);
         }
@@ -243,7 +282,7 @@ pub(crate) fn replay_adapter(
     pipeline: &mut Pipeline,
     services: &mut [Box<dyn crate::service::Service>],
     observer: &mut dyn Observer,
-) -> Result<i32, String> {
+) -> Result<i32, ReplayError> {
     use crate::event_loop::Fanout;
     use crate::service::Service;
 
@@ -275,7 +314,7 @@ pub(crate) fn replay_adapter(
         }
     }
 
-    let mut poll = mio::Poll::new().map_err(|e| format!("epoll: {e}"))?;
+    let mut poll = mio::Poll::new().map_err(ReplayError::Poll)?;
     let mut events = mio::Events::with_capacity(64);
     let now = Instant::now();
     for (i, s) in services.iter_mut().enumerate() {
@@ -284,7 +323,7 @@ pub(crate) fn replay_adapter(
             mio::Token(crate::service::SERVICE_TOKEN_BASE + i * 256),
             now,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(ReplayError::Register)?;
     }
     // A capture needs no privilege: give up whatever file capabilities granted (best effort;
     // failing to drop what we do not have is not an error worth stopping for).

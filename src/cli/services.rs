@@ -11,7 +11,7 @@ use hci2mqtt_core::output::write_json_line;
 use hci2mqtt_core::pipeline::Notice;
 
 /// The services for this configuration.
-pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, String> {
+pub fn build(config: &Config) -> Result<Vec<Box<dyn Service>>, crate::mqtt::MqttConfigError> {
     if config.mqtt.is_some() {
         let mqtt = crate::mqtt::MqttService::from_config(config, Instant::now())?;
         return Ok(vec![Box::new(mqtt)]);

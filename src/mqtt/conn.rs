@@ -378,13 +378,34 @@ pub fn handle_incoming(
     }
 }
 
+/// Why [`MqttService::from_config`] could not build the service. Display is the message for
+/// the user; it never contains the password (a `password_file` error names the file only).
+#[derive(Debug)]
+pub enum MqttConfigError {
+    /// The config has no `[mqtt]` section.
+    NoSection,
+    /// `password_file` could not be read (or the password settings are inconsistent).
+    Password(crate::config::ConfigError),
+}
+
+impl core::fmt::Display for MqttConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MqttConfigError::NoSection => f.write_str("no [mqtt] section in the config"),
+            MqttConfigError::Password(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for MqttConfigError {}
+
 impl MqttService {
     /// From a config with an `[mqtt]` section (reads `password_file`).
-    pub fn from_config(cfg: &Config, now: Instant) -> Result<MqttService, String> {
+    pub fn from_config(cfg: &Config, now: Instant) -> Result<MqttService, MqttConfigError> {
         let Some(m) = &cfg.mqtt else {
-            return Err("no [mqtt] section in the config".into());
+            return Err(MqttConfigError::NoSection);
         };
-        let password = cfg.mqtt_password().map_err(|e| e.to_string())?;
+        let password = cfg.mqtt_password().map_err(MqttConfigError::Password)?;
         let host = hostname();
         let settings = Settings {
             hash_key: crate::sys::hash_key(),

@@ -5,5 +5,5 @@
 
 pub mod conn;
 
-pub use conn::{ConnSettings, ConnStats, MqttService};
+pub use conn::{ConnSettings, ConnStats, MqttConfigError, MqttService};
 pub use hci2mqtt_core::publish::{Message, Outbox, Publisher, PublisherStats, Settings};

@@ -37,19 +37,82 @@ pub enum AdapterSpec {
 pub const SPEC_HELP: &str =
     "expected hci0, an adapter index, an adapter MAC (AA:BB:CC:DD:EE:FF), tcp:HOST:PORT, serial:/dev/ttyX[@BAUD][,rtscts] or replay:FILE";
 
+/// An `--adapter` / `[scan] adapter` value that names no adapter: the text given and what
+/// is wrong with it. Display: `invalid adapter "…": <problem>; <the accepted forms>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidAdapter {
+    pub spec: String,
+    pub problem: AdapterProblem,
+}
+
+/// What is wrong with an adapter spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterProblem {
+    /// `tcp:HOST` without `:PORT`.
+    MissingPort,
+    /// `tcp::PORT`.
+    MissingHost,
+    /// `tcp:` port 0 or not a number up to 65535.
+    BadPort,
+    /// `serial:PATH@BAUD` with a baud rate the H4 transport cannot set.
+    UnsupportedBaud,
+    /// `serial:` without a path.
+    MissingDevicePath,
+    /// `replay:` without a file.
+    MissingFile,
+    /// `hciN` with N ≥ 65535.
+    IndexOutOfRange,
+    /// None of the forms.
+    NotRecognised,
+}
+
+impl core::fmt::Display for AdapterProblem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            AdapterProblem::MissingPort => "missing :PORT",
+            AdapterProblem::MissingHost => "missing host",
+            AdapterProblem::BadPort => "port must be 1-65535",
+            AdapterProblem::UnsupportedBaud => {
+                "unsupported baud rate (9600 … 4000000, standard values)"
+            }
+            AdapterProblem::MissingDevicePath => "missing device path",
+            AdapterProblem::MissingFile => "missing file",
+            AdapterProblem::IndexOutOfRange => "index out of range",
+            AdapterProblem::NotRecognised => "not recognised",
+        })
+    }
+}
+
+impl core::fmt::Display for InvalidAdapter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "invalid adapter {:?}: {}; {SPEC_HELP}",
+            self.spec, self.problem
+        )
+    }
+}
+
+impl std::error::Error for InvalidAdapter {}
+
 impl AdapterSpec {
-    pub fn parse(s: &str) -> Result<AdapterSpec, String> {
+    pub fn parse(s: &str) -> Result<AdapterSpec, InvalidAdapter> {
         let s = s.trim();
-        let bad = |why: &str| Err(format!("invalid adapter {s:?}: {why}; {SPEC_HELP}"));
+        let bad = |problem| {
+            Err(InvalidAdapter {
+                spec: s.to_string(),
+                problem,
+            })
+        };
         if let Some(rest) = s.strip_prefix("tcp:") {
             let Some((host, port)) = rest.rsplit_once(':') else {
-                return bad("missing :PORT");
+                return bad(AdapterProblem::MissingPort);
             };
             if host.is_empty() {
-                return bad("missing host");
+                return bad(AdapterProblem::MissingHost);
             }
             if port.parse::<u16>().map_or(true, |p| p == 0) {
-                return bad("port must be 1-65535");
+                return bad(AdapterProblem::BadPort);
             }
             return Ok(AdapterSpec::Tcp(rest.to_string()));
         }
@@ -61,12 +124,12 @@ impl AdapterSpec {
             let (path, baud) = match rest.rsplit_once('@') {
                 Some((p, b)) => match b.parse::<u32>() {
                     Ok(b) if h4::is_supported_baud(b) => (p, b),
-                    _ => return bad("unsupported baud rate (9600 … 4000000, standard values)"),
+                    _ => return bad(AdapterProblem::UnsupportedBaud),
                 },
                 None => (rest, DEFAULT_BAUD),
             };
             if path.is_empty() {
-                return bad("missing device path");
+                return bad(AdapterProblem::MissingDevicePath);
             }
             return Ok(AdapterSpec::Serial {
                 path: PathBuf::from(path),
@@ -76,7 +139,7 @@ impl AdapterSpec {
         }
         if let Some(rest) = s.strip_prefix("replay:") {
             if rest.is_empty() {
-                return bad("missing file");
+                return bad(AdapterProblem::MissingFile);
             }
             return Ok(AdapterSpec::Replay(PathBuf::from(rest)));
         }
@@ -84,13 +147,13 @@ impl AdapterSpec {
         if !idx.is_empty() && idx.bytes().all(|b| b.is_ascii_digit()) {
             return match idx.parse::<u16>() {
                 Ok(i) if i < 0xFFFF => Ok(AdapterSpec::Index(i)),
-                _ => bad("index out of range"),
+                _ => bad(AdapterProblem::IndexOutOfRange),
             };
         }
         if let Some(a) = Addr::parse(s) {
             return Ok(AdapterSpec::Mac(a));
         }
-        bad("not recognised")
+        bad(AdapterProblem::NotRecognised)
     }
 
     /// The kernel-shared raw socket (no Reset, no event masks: the kernel owns those).
@@ -278,21 +341,31 @@ mod tests {
 
     #[test]
     fn rejects_with_reasons() {
-        for (s, why) in [
-            ("tcp:127.0.0.1", "PORT"),
-            ("tcp::9000", "host"),
-            ("tcp:h:0", "port"),
-            ("tcp:h:99999", "port"),
-            ("serial:/dev/ttyS0@12345", "baud"),
-            ("serial:@115200", "path"),
-            ("replay:", "file"),
-            ("hci65535", "range"),
-            ("hcix", "not recognised"),
-            ("", "not recognised"),
-            ("AA:BB:CC:DD:EE", "not recognised"),
+        for (s, why, problem) in [
+            ("tcp:127.0.0.1", "PORT", AdapterProblem::MissingPort),
+            ("tcp::9000", "host", AdapterProblem::MissingHost),
+            ("tcp:h:0", "port", AdapterProblem::BadPort),
+            ("tcp:h:99999", "port", AdapterProblem::BadPort),
+            (
+                "serial:/dev/ttyS0@12345",
+                "baud",
+                AdapterProblem::UnsupportedBaud,
+            ),
+            ("serial:@115200", "path", AdapterProblem::MissingDevicePath),
+            ("replay:", "file", AdapterProblem::MissingFile),
+            ("hci65535", "range", AdapterProblem::IndexOutOfRange),
+            ("hcix", "not recognised", AdapterProblem::NotRecognised),
+            ("", "not recognised", AdapterProblem::NotRecognised),
+            (
+                "AA:BB:CC:DD:EE",
+                "not recognised",
+                AdapterProblem::NotRecognised,
+            ),
         ] {
             let e = AdapterSpec::parse(s).expect_err(s);
-            assert!(e.contains(why) && e.contains("tcp:HOST:PORT"), "{s}: {e}");
+            assert_eq!(e.problem, problem, "{s}");
+            let m = e.to_string();
+            assert!(m.contains(why) && m.contains("tcp:HOST:PORT"), "{s}: {m}");
         }
     }
 

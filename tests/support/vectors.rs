@@ -37,14 +37,103 @@ use serde_json::{Map, Value as J};
 use super::ad;
 use super::hex::hex;
 
-/// Every vector of `tests/data/vectors/<file>`.
+/// One line of a corpus file, as the schema every file shares. Unknown fields are refused
+/// (`deny_unknown_fields`): a new field in the corpus must be added here, either as input or
+/// expectation the tests use or, deliberately, as provenance they ignore.
+///
+/// The tests read vectors as [`J`] (see [`load`]); this struct is the schema check and its
+/// documentation.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vector {
+    // --- identity
+    pub id: String,
+    /// Format slug as our readings print it (`mibeacon-v5-encrypted`, `govee`, …): what a
+    /// vector test dispatches on.
+    pub format: String,
+    /// The source's model name (null where the source gives none).
+    pub device_type: Option<String>,
+    // --- input (see the module doc for how it becomes HCI events)
+    pub hci_event_hex: Option<String>,
+    pub mac: Option<String>,
+    pub rssi: Option<i64>,
+    pub key_hex: Option<String>,
+    pub adv_data_hex: Option<String>,
+    pub local_name: Option<String>,
+    pub service_uuid: Option<String>,
+    pub service_data_hex: Option<String>,
+    pub service_uuids: Option<Vec<String>>,
+    /// `[{uuid, data_hex}]`.
+    pub service_data_all: Option<Vec<J>>,
+    /// `[{company_id, data_hex}]`.
+    pub manufacturer_data: Option<Vec<J>>,
+    /// Earlier inputs to the same pipeline (fields as above, plus the source's `call`).
+    pub preceding_inputs: Option<Vec<J>>,
+    // --- expectation
+    /// Key → value in the source's naming (see [`super::compare::matches`]).
+    pub expected: Map<String, J>,
+    /// Why no reading may come out (`bad MIC`, `wrong key`, …); `None` for a positive vector.
+    pub expect_error: Option<String>,
+    /// Whose naming `expected` uses (`bleparser-sensor_msg`, `sensor-state-data …`, …).
+    pub expected_style: Option<String>,
+    pub expected_is_complete: Option<bool>,
+    pub expected_present: Option<Vec<String>>,
+    pub expected_absent: Option<Vec<String>>,
+    pub expected_null: Option<Vec<String>>,
+    pub expected_events: Option<Map<String, J>>,
+    pub expected_tracker: Option<Map<String, J>>,
+    // --- provenance and source-library detail the tests do not compare (kept, ignored)
+    pub source: Option<String>,
+    pub source_doc: Option<String>,
+    pub also_in: Option<Vec<String>>,
+    pub derived_from: Option<String>,
+    pub mutation: Option<String>,
+    pub payload_group: Option<String>,
+    pub checks: Option<Map<String, J>>,
+    pub notes: Option<String>,
+    pub hci_notes: Option<Vec<J>>,
+    pub aes_ccm: Option<String>,
+    #[serde(rename = "bleparser==3.7.3")]
+    pub bleparser_3_7_3: Option<String>,
+    /// Home Assistant units / device block / state / ble_monitor differences / parser options.
+    pub expected_units: Option<J>,
+    pub expected_device: Option<J>,
+    pub expected_state: Option<J>,
+    pub expected_ble_monitor_diff: Option<J>,
+    pub parser_options: Option<J>,
+}
+
+/// The corpus files (every `*.jsonl` of `tests/data/vectors/`), sorted.
+pub fn files() -> Vec<String> {
+    let dir = format!("{}/tests/data/vectors", env!("CARGO_MANIFEST_DIR"));
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".jsonl"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every vector of every corpus file.
+pub fn load_all() -> Vec<J> {
+    files().iter().flat_map(|f| load(f)).collect()
+}
+
+/// Every vector of `tests/data/vectors/<file>`, each checked against [`Vector`].
 pub fn load(file: &str) -> Vec<J> {
     let path = format!("{}/tests/data/vectors/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}:{}: {e}", n + 1)))
+        .map(|(n, l)| {
+            let at = || format!("{path}:{}", n + 1);
+            if let Err(e) = serde_json::from_str::<Vector>(l) {
+                panic!("{}: not the vector schema: {e}", at());
+            }
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}", at()))
+        })
         .collect()
 }
 

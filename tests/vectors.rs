@@ -1,0 +1,1234 @@
+//! Every corpus vector (every `tests/data/vectors/*.jsonl`, schema in `support/vectors.rs`)
+//! through the whole pipeline, checked by the rules of its `format`: MiBeacon formats by
+//! [`mibeacon`], ATC/pvvx/BTHome by [`atc_bthome`], the brand formats by [`brands`] (each with
+//! its key mapping from the source library's names to ours and its table of deliberate
+//! deviations, every entry with the reason). A vector of a format no module checks is
+//! counted and listed as skipped; the test fails if the number checked per format drops
+//! below what it was when this test was written, or if a deviation entry matches nothing.
+
+mod support;
+
+use std::collections::{BTreeMap, HashSet};
+
+/// Vectors checked per format when this test was written (the three per-family tests it
+/// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones).
+const MIN_CHECKED: &[(&str, usize)] = &[
+    ("altbeacon", 2),
+    ("atc1441", 7),
+    ("bthome-v1", 27),
+    ("bthome-v1-encrypted", 9),
+    ("bthome-v2", 109),
+    ("bthome-v2-encrypted", 11),
+    ("govee", 72),
+    ("ibeacon", 3),
+    ("inkbird", 22),
+    ("mibeacon-v2", 13),
+    ("mibeacon-v3", 13),
+    ("mibeacon-v3-encrypted", 6),
+    ("mibeacon-v4", 11),
+    ("mibeacon-v5", 3),
+    ("mibeacon-v5-encrypted", 93),
+    ("pvvx", 10),
+    ("pvvx-encrypted", 5),
+    ("qingping", 20),
+    ("ruuvi-df2", 1),
+    ("ruuvi-df3", 2),
+    ("ruuvi-df4", 1),
+    ("ruuvi-df5", 2),
+    ("ruuvi-df6", 7),
+    ("ruuvi-dfe1", 5),
+    ("sensorpush", 15),
+    ("switchbot", 35),
+    ("thermobeacon", 2),
+    ("thermopro", 18),
+];
+
+/// The brand format families [`brands`] checks (`ruuvi` = every `ruuvi-*` data format).
+const BRANDS: &[&str] = &[
+    "altbeacon",
+    "govee",
+    "ibeacon",
+    "inkbird",
+    "qingping",
+    "ruuvi",
+    "sensorpush",
+    "switchbot",
+    "thermobeacon",
+    "thermopro",
+];
+
+#[test]
+fn every_corpus_vector_matches_what_its_format_decodes() {
+    let mut checked: BTreeMap<String, usize> = BTreeMap::new();
+    let mut deviating: BTreeMap<String, usize> = BTreeMap::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let mut fails: Vec<String> = Vec::new();
+    let mut bthome_used = HashSet::new();
+    let mut brands_used = vec![false; brands::DEVIATIONS.len()];
+    for v in support::vectors::load_all() {
+        let format = v["format"].as_str().unwrap_or("?").to_string();
+        let id = v["id"].as_str().unwrap_or("?").to_string();
+        let derived = v.get("derived_from").is_some_and(|d| !d.is_null());
+        if format.starts_with("mibeacon") {
+            let r = if derived {
+                mibeacon::check_negative(&v)
+            } else {
+                mibeacon::check(&v)
+            };
+            fails.extend(r.err());
+        } else if ["atc1441", "pvvx", "pvvx-encrypted"].contains(&format.as_str())
+            || format.starts_with("bthome")
+        {
+            atc_bthome::check(&v, &mut bthome_used, &mut fails);
+        } else if BRANDS.contains(&brands::family(&format)) {
+            match brands::check(&v, &mut brands_used) {
+                Ok(true) => *deviating.entry(format.clone()).or_default() += 1,
+                Ok(false) => {}
+                Err(e) => fails.push(e),
+            }
+        } else {
+            skipped.push(format!("{format}: {id}"));
+            continue;
+        }
+        *checked.entry(format).or_default() += 1;
+    }
+    for (f, n) in &checked {
+        println!(
+            "{f:>22}: {n} checked, {} passed with known deviations",
+            deviating.get(f).unwrap_or(&0)
+        );
+    }
+    println!(
+        "{} checked, {} skipped: {skipped:?}",
+        checked.values().sum::<usize>(),
+        skipped.len()
+    );
+    for f in &fails {
+        eprintln!("FAIL {f}");
+    }
+    assert!(
+        fails.is_empty(),
+        "{} vectors fail:\n{}",
+        fails.len(),
+        fails.join("\n")
+    );
+    for (f, min) in MIN_CHECKED {
+        let n = checked.get(*f).copied().unwrap_or(0);
+        assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
+    }
+    assert!(checked.values().sum::<usize>() >= 524);
+    let stale: Vec<_> = atc_bthome::DEVIATIONS
+        .iter()
+        .filter(|d| !bthome_used.contains(d.id))
+        .map(|d| format!("{} ({})", d.id, d.reason))
+        .chain(
+            brands::DEVIATIONS
+                .iter()
+                .zip(&brands_used)
+                .filter(|(_, u)| !**u)
+                .map(|(d, _)| format!("{} {} ({})", d.0, d.1, d.2)),
+        )
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "deviation entries that match nothing: {stale:?}"
+    );
+}
+
+mod mibeacon {
+    //! Every public MiBeacon vector (tests/data/vectors/mibeacon.jsonl, copied from the shared
+    //! corpus) through the whole pipeline, and the derived negative cases.
+    //!
+    //! bleparser-style vectors are compared key by key with bleparser's names. SensorUpdate-style
+    //! vectors (xiaomi-ble) name things differently: [`SU_KEYS`] maps their keys to ours; keys we
+    //! deliberately do not produce are listed in [`NOT_PRODUCED`] with the reason. Any other
+    //! mismatch fails the test.
+
+    use crate::support::compare::{matches, Got};
+    use crate::support::vectors::{run, Outcome};
+    use serde_json::Value as J;
+
+    fn same(expected: &J, got: &hci2mqtt_core::decode::Value) -> bool {
+        matches(expected, Some(Got::from(got))).is_ok()
+    }
+
+    /// The last reading's header fields, as bleparser names them.
+    struct Header {
+        model: String,
+        firmware: String,
+        mac: String,
+        packet: Option<u32>,
+        rssi: Option<i8>,
+    }
+
+    fn header(o: &Outcome) -> Header {
+        match o.last() {
+            Some(r) => Header {
+                model: r.model.to_string(),
+                firmware: r.firmware.to_string(),
+                mac: String::from_utf8_lossy(&r.addr.hex12()).to_uppercase(),
+                packet: r.packet,
+                rssi: r.rssi,
+            },
+            None => Header {
+                model: String::new(),
+                firmware: String::new(),
+                mac: String::new(),
+                packet: None,
+                rssi: None,
+            },
+        }
+    }
+
+    /// xiaomi-ble SensorUpdate key → our (bleparser) key. Unlisted keys map to themselves with
+    /// `_` → ` `.
+    const SU_KEYS: &[(&str, &str)] = &[
+        ("signal_strength", "rssi"),
+        ("mass", "weight"),
+        ("lock_method", "method"),
+    ];
+
+    /// SensorUpdate keys we do not publish, and why.
+    const NOT_PRODUCED: &[(&str, &str)] = &[
+        ("local_name", "the advertised name is not a measurement"),
+        (
+            "stabilized",
+            "scale frames (0x181B/0x181D) are not MiBeacon; body-composition object gives weight only",
+        ),
+        (
+            "impedance_high",
+            "xiaomi-ble-only split of the 0x6E16 impedance",
+        ),
+        (
+            "door_left_open",
+            "xiaomi-ble event name; we publish `status` = \"door not closed\"",
+        ),
+        (
+            "pry_the_door",
+            "xiaomi-ble event name; we publish `door action` = \"pry the door\"",
+        ),
+        (
+            "device_forcibly_removed",
+            "xiaomi-ble event name; we publish `status` text",
+        ),
+        ("duration_cleared", "xiaomi-ble-only derived value"),
+        ("charging_state", "object not in bleparser's table"),
+        ("asleep", "xiaomi-ble name for `sleeping`"),
+        (
+            "key_id",
+            "we publish bleparser's `key id` (text for administrator/unknown operator)",
+        ),
+        ("power", "xiaomi-ble name for `switch`"),
+    ];
+
+    /// Single vectors where we knowingly differ: (vector id, key, reason).
+    const DEVIATIONS: &[(&str, &str, &str)] = &[
+        ("xiaomi-ble:test_parser:test_Xiaomi_LYWSD03MMC_encrypted", "humidity",
+         "object 0x1006 carries 467 (0.1 %); bleparser and ble_monitor give 46.7, xiaomi-ble truncates to 46"),
+        ("xiaomi-ble:test_parser:test_Xiaomi_PS1BB_pressure_state_clear", "occupancy",
+         "ble_monitor/bleparser publish object 0x483C as `pressure state`; xiaomi-ble calls it occupancy"),
+        ("xiaomi-ble:test_parser:test_Xiaomi_PS1BB_pressure_state_occupied", "occupancy",
+         "as above"),
+        ("xiaomi-ble:test_parser:test_Xiaomi_RS1BB_MI_obj4806", "moisture",
+         "object 0x4806 is wet/dry: bleparser key `moisture detected` (binary), not the soil `moisture` %"),
+        ("xiaomi-ble:test_parser:test_Xiaomi_Scale_S400_MJTZC01YM", "impedance_low",
+         "ble_monitor publishes the 0x6E16 impedance as `impedance` when a mass is present"),
+    ];
+
+    fn our_key(k: &str) -> String {
+        SU_KEYS
+            .iter()
+            .find(|(a, _)| *a == k)
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_else(|| k.replace('_', " "))
+    }
+
+    pub fn check(v: &J) -> Result<(), String> {
+        let o = run(v);
+        let h = header(&o);
+        let id = v["id"].as_str().unwrap_or("?");
+        let style = v["expected_style"].as_str().unwrap_or("");
+        if !v["expect_error"].is_null() {
+            if !o.readings.is_empty() && !o.values.keys().all(|k| k == "rssi") {
+                return Err(format!(
+                    "{id}: expected an error ({}), got {:?}",
+                    v["expect_error"], o.values
+                ));
+            }
+            let s = &o.stats;
+            if s.decrypt_failures + s.no_key + s.undecodable + s.malformed + s.ad_overruns == 0 {
+                return Err(format!("{id}: error not counted: {s:?}"));
+            }
+            return Ok(());
+        }
+        let exp = v["expected"].as_object().cloned().unwrap_or_default();
+        if style.starts_with("bleparser") {
+            for (k, e) in &exp {
+                let ok = match k.as_str() {
+                    "firmware" => e.as_str() == Some(h.firmware.as_str()),
+                    "type" => e.as_str() == Some(h.model.as_str()),
+                    "mac" => e.as_str() == Some(h.mac.as_str()),
+                    "packet" => e.as_u64().map(|p| p as u32) == h.packet,
+                    "rssi" => e.as_i64() == h.rssi.map(|r| r as i64),
+                    "data" => e.as_bool() == Some(!o.readings.is_empty()),
+                    // ble_monitor copies the advertised name into its message; not a measurement.
+                    "local_name" => true,
+                    _ => o.values.get(k.as_str()).is_some_and(|g| same(e, g)),
+                };
+                if !ok {
+                    return Err(format!(
+                        "{id}: {k}: expected {e}, got {:?} (all: {:?}, model {}, fw {})",
+                        o.values.get(k.as_str()),
+                        o.values,
+                        h.model,
+                        h.firmware
+                    ));
+                }
+            }
+            if let Some(J::Array(a)) = v.get("expected_absent") {
+                for k in a.iter().filter_map(J::as_str) {
+                    if o.values.contains_key(k) {
+                        return Err(format!("{id}: {k} should be absent"));
+                    }
+                }
+            }
+            if let Some(J::Array(a)) = v.get("expected_present") {
+                for k in a.iter().filter_map(J::as_str) {
+                    if !o.values.contains_key(k)
+                        && !matches!(k, "firmware" | "type" | "mac" | "packet" | "rssi" | "data")
+                    {
+                        return Err(format!("{id}: {k} should be present"));
+                    }
+                }
+            }
+            if o.readings.is_empty() {
+                return Err(format!("{id}: no reading ({:?})", o.stats));
+            }
+            return Ok(());
+        }
+        // SensorUpdate style.
+        for (k, e) in &exp {
+            if DEVIATIONS.iter().any(|(i, key, _)| *i == id && key == k) {
+                continue;
+            }
+            if NOT_PRODUCED.iter().any(|(n, _)| n == k) {
+                continue;
+            }
+            let ours = our_key(k);
+            if ours == "rssi" {
+                if e.as_i64() != h.rssi.map(|r| r as i64) && !o.readings.is_empty() {
+                    return Err(format!("{id}: rssi"));
+                }
+                continue;
+            }
+            match o.values.get(ours.as_str()) {
+                Some(g) if same(e, g) => {}
+                got => {
+                    return Err(format!(
+                        "{id}: {k} (ours `{ours}`): expected {e}, got {got:?}; all {:?}",
+                        o.values
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A derived negative (bad MIC, wrong key, truncation): no reading at all, and the failure
+    /// counted.
+    pub fn check_negative(v: &J) -> Result<(), String> {
+        let o = run(v);
+        let id = v["id"].as_str().unwrap_or("?");
+        if !o.readings.is_empty() {
+            return Err(format!("{id}: produced {:?}", o.values));
+        }
+        let s = &o.stats;
+        if s.decrypt_failures + s.no_key + s.undecodable + s.malformed + s.ad_overruns == 0 {
+            return Err(format!("{id}: nothing counted: {s:?}"));
+        }
+        Ok(())
+    }
+}
+
+mod atc_bthome {
+    //! Table-driven vector test for the ATC/pvvx and BTHome decoders.
+    //!
+    //! Every corpus vector whose `format` is atc1441, pvvx, pvvx-encrypted, bthome-v1,
+    //! bthome-v1-encrypted, bthome-v2 or bthome-v2-encrypted (tests/data/vectors/bthome-atc.jsonl,
+    //! copied verbatim) and the matching derived negatives (bthome-atc-negative.jsonl) go through the whole
+    //! path: HCI event (given, or a synthetic legacy advertising report built from the vector's
+    //! service data) → `Pipeline::handle_packet` → `Reading` → JSON line. The JSON line is what is
+    //! compared.
+    //!
+    //! ## Key mapping (SensorUpdate / theengs → ours)
+    //!
+    //! | source key | our key |
+    //! |---|---|
+    //! | `signal_strength` | `rssi` (top level) |
+    //! | `packet_id` | `packet` (top level) |
+    //! | `carbon_dioxide` | `co2` |
+    //! | `volatile_organic_compounds` | `tvoc` |
+    //! | `pm25` | `pm2.5` |
+    //! | `dew_point` | `dewpoint` |
+    //! | `mass` | `weight` |
+    //! | `generic` (binary) | `binary` |
+    //! | `power` | `power`, or `switch` for the binary power state |
+    //! | `uv_index` | `uv index` |
+    //! | `volume_flow_rate` | `volume flow rate` |
+    //! | `distance` | `distance` (m) or `distance mm` |
+    //! | `volume` | `volume` (L) or `volume mL` |
+    //! | `volume_storage`, `rotational_speed`, `light_level` | same with a space |
+    //! | `key_N` | mapped base + `_N` |
+    //! | events `{button: press}` | `button: "press"` (event type, `_` → space) |
+    //! | events `{dimmer: rotate_left, steps: 3}` | `dimmer: "rotate left"`, `steps: 3` |
+    //! | theengs `tempc`/`hum`/`batt`/`volt` | `temperature`/`humidity`/`battery`/`voltage` |
+    //! | bleparser `type` / `firmware` / `mac` | `model` / `firmware` / `mac` (colons removed) |
+    //!
+    //! Values compare by `support::compare::matches`.
+
+    use crate::support::compare::{matches, Got};
+    use crate::support::vectors::run;
+    use hci2mqtt_core::decode::DecodeError;
+    use serde_json::{Map, Value};
+
+    /// What a deviation allows. Anything not allowed still fails the test.
+    enum Allow {
+        /// These expected keys are not compared; instead our output must have exactly the `ours`
+        /// values (JSON) and must not have the keys listed in `absent`.
+        Keys {
+            skip: &'static [&'static str],
+            ours: &'static [(&'static str, &'static str)],
+            absent: &'static [&'static str],
+        },
+        /// We publish no reading for this input; `Some(e)` = the decode error we must report.
+        NoReading(Option<DecodeError>),
+    }
+
+    pub struct Deviation {
+        pub id: &'static str,
+        pub reason: &'static str,
+        allow: Allow,
+    }
+
+    /// Known deviations: vector id, why, and what we do instead.
+    pub const DEVIATIONS: &[Deviation] = &[
+        Deviation {
+            id: "bleparser:test_bthome_v2:test_bthome_v2_quadruple_button",
+            reason: "bleparser 3.7.3 publishes raw button codes (0, 3, 1, 0); we publish the event strings \
+                     (as ble_monitor/bthome-ble do) and nothing for code 0 (no press)",
+            allow: Allow::Keys {
+                skip: &["button_1", "button_2", "button_3", "button_4"],
+                ours: &[("button_2", "\"triple press\""), ("button_3", "\"press\"")],
+                absent: &["button_1", "button_4"],
+            },
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v1:test_bthome_timestamp",
+            reason: "timestamp is published as Unix seconds (Value has no owned strings; no ISO text)",
+            allow: Allow::Keys { skip: &["timestamp"], ours: &[("timestamp", "1684093277")], absent: &[] },
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v2:test_bthome_timestamp",
+            reason: "timestamp is published as Unix seconds (Value has no owned strings; no ISO text)",
+            allow: Allow::Keys { skip: &["timestamp"], ours: &[("timestamp", "1684093277")], absent: &[] },
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v2:test_bthome_text",
+            reason: "text objects are parsed but not published (Value::Text is &'static); frame has nothing else",
+            allow: Allow::NoReading(Some(DecodeError::NoData)),
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v2:test_bthome_raw",
+            reason: "raw objects are parsed but not published; frame has nothing else",
+            allow: Allow::NoReading(Some(DecodeError::NoData)),
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v2:test_identical_packet_id",
+            reason: "a frame carrying only a packet id has no publishable value: NoData",
+            allow: Allow::NoReading(Some(DecodeError::NoData)),
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v2:test_bthome_invalid_button_event",
+            reason: "button code 0xFE is no event; the frame then has no value (bthome-ble still emits rssi)",
+            allow: Allow::NoReading(Some(DecodeError::NoData)),
+        },
+        Deviation {
+            id: "bthome-ble:test_parser_v2:test_bthome_multiple_uuids",
+            reason: "the pipeline decodes the first claimed AD structure only; 0xFE95 (MiBeacon) precedes 0xFCD2 \
+                     here (our 0x181A matcher declines the 11-byte non-ATC structure)",
+            allow: Allow::NoReading(None),
+        },
+    ];
+
+    fn deviation(id: &str) -> Option<&'static Deviation> {
+        DEVIATIONS.iter().find(|d| d.id == id)
+    }
+
+    /// Source key → our candidate keys (first present wins).
+    fn map_key(k: &str) -> Vec<String> {
+        // key_N → base mapping + _N
+        if let Some((base, n)) = k.rsplit_once('_') {
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                return map_key(base)
+                    .into_iter()
+                    .map(|b| format!("{b}_{n}"))
+                    .collect();
+            }
+        }
+        let c: &[&str] = match k {
+            "carbon_dioxide" => &["co2"],
+            "volatile_organic_compounds" => &["tvoc"],
+            "pm25" => &["pm2.5"],
+            "dew_point" => &["dewpoint"],
+            "mass" => &["weight"],
+            "generic" => &["binary"],
+            "power" => &["power", "switch"],
+            "uv_index" => &["uv index"],
+            "volume_flow_rate" => &["volume flow rate"],
+            "distance" => &["distance", "distance mm"],
+            "volume" => &["volume", "volume mL"],
+            "volume_storage" => &["volume storage"],
+            "rotational_speed" => &["rotational speed"],
+            "light_level" => &["light level"],
+            "tempc" => &["temperature"],
+            "hum" => &["humidity"],
+            "batt" => &["battery"],
+            "volt" => &["voltage"],
+            other => return vec![other.to_string()],
+        };
+        c.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Keys of the expectation that describe the device, not a reading (theengs / bleparser).
+    const IGNORED: &[&str] = &[
+        "brand",
+        "model",
+        "model_id",
+        "type_theengs",
+        "acts",
+        "tempf",
+        "data",
+    ];
+
+    fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<String>) {
+        let id = v["id"].as_str().unwrap_or("?");
+        let style = v["expected_style"].as_str().unwrap_or("");
+        let bleparser = style.starts_with("bleparser");
+        let theengs = style.starts_with("theengs");
+        macro_rules! check {
+            ($k:expr, $want:expr, $got:expr) => {{
+                let (k, want, got): (&str, &Value, Option<&Value>) = ($k, $want, $got);
+                if matches(want, got.and_then(Got::json)).is_err() {
+                    errs.push(format!("{id}: {k}: want {want}, got {got:?}"));
+                }
+            }};
+        }
+        let Some(exp) = v["expected"].as_object() else {
+            return;
+        };
+        // Our keys accounted for by the expectation (for the completeness check below).
+        let mut seen: Vec<String> = skip.iter().map(|k| k.to_string()).collect();
+        for (k, want) in exp {
+            if skip.contains(&k.as_str()) || IGNORED.contains(&k.as_str()) {
+                continue;
+            }
+            match k.as_str() {
+                "firmware" if bleparser => check!(k, want, r.get("firmware")),
+                "type" if bleparser => check!(k, want, r.get("model")),
+                "type" if theengs => {}
+                "mac" => {
+                    let got = r
+                        .get("mac")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .replace(':', "");
+                    let w = want.as_str().unwrap_or("").replace(':', "");
+                    if !got.eq_ignore_ascii_case(&w) {
+                        errs.push(format!("{id}: mac: want {w}, got {got}"));
+                    }
+                }
+                "packet" if want.as_str() == Some("no packet id") => {
+                    if r.get("packet").is_some() {
+                        errs.push(format!(
+                            "{id}: packet: want none, got {:?}",
+                            r.get("packet")
+                        ));
+                    }
+                }
+                "packet" | "packet_id" => check!(k, want, r.get("packet")),
+                "rssi" | "signal_strength" => check!(k, want, r.get("rssi")),
+                _ => {
+                    let cands = map_key(k);
+                    let hit = cands.iter().find(|c| r.contains_key(c.as_str()));
+                    seen.extend(hit.cloned());
+                    check!(k, want, hit.and_then(|c| r.get(c.as_str())));
+                }
+            }
+        }
+        if let Some(events) = v.get("expected_events").and_then(Value::as_object) {
+            for (k, e) in events {
+                if skip.contains(&k.as_str()) {
+                    continue;
+                }
+                let et = e["event_type"].as_str().unwrap_or("").replace('_', " ");
+                check!(k, &Value::String(et), r.get(k));
+                seen.push(k.clone());
+                if let Some(props) = e.get("event_properties").and_then(Value::as_object) {
+                    for (pk, pv) in props {
+                        check!(pk, pv, r.get(pk));
+                        seen.push(pk.clone());
+                    }
+                }
+            }
+        }
+        // Where the source compared the whole result, we must not publish readings it lacks
+        // (besides the reading header and bleparser's `weight unit` companion text).
+        if v["expected_is_complete"].as_bool() == Some(true) {
+            const HEADER: &[&str] = &[
+                "mac",
+                "rssi",
+                "format",
+                "firmware",
+                "model",
+                "packet",
+                "weight unit",
+            ];
+            for k in r.keys() {
+                if !HEADER.contains(&k.as_str()) && !seen.iter().any(|s| s == k) {
+                    errs.push(format!(
+                        "{id}: extra key {k} = {} not in the complete expectation",
+                        r[k]
+                    ));
+                }
+            }
+        }
+        for k in v
+            .get("expected_absent")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(k) = k.as_str() {
+                if r.contains_key(k) {
+                    errs.push(format!("{id}: {k} must be absent"));
+                }
+            }
+        }
+    }
+
+    /// The decode error a failure vector's reason implies (None = any, including unclaimed).
+    fn expected_error(reason: &str) -> Option<DecodeError> {
+        let r = reason.to_ascii_lowercase();
+        if r.contains("downgrade") {
+            Some(DecodeError::Replay)
+        } else if r.contains("version") {
+            Some(DecodeError::Malformed("BTHome version is not 2"))
+        } else if r.contains("24 bytes")
+            || r.contains("no key")
+            || r.contains("no bindkey")
+            || r.contains("key needed")
+        {
+            Some(DecodeError::NoKey)
+        } else if r.contains("wrong") || r.contains("bad mic") {
+            Some(DecodeError::DecryptFailed)
+        } else if r.contains("too short") {
+            Some(DecodeError::Truncated)
+        } else {
+            None // truncated / malformed HCI or AD: nothing decodes, error kind not fixed
+        }
+    }
+
+    /// Checks one vector; mismatches go to `errs`, deviation ids met to `used`.
+    pub fn check(v: &Value, used: &mut std::collections::HashSet<String>, errs: &mut Vec<String>) {
+        let id = v["id"].as_str().unwrap_or("?").to_string();
+        let out = run(v);
+        let d = deviation(&id);
+        if d.is_some() {
+            used.insert(id.clone());
+        }
+        if let Some(reason) = v.get("expect_error").and_then(Value::as_str) {
+            if !out.json.is_empty() {
+                errs.push(format!(
+                    "{id}: expected failure ({reason}), got {:?}",
+                    out.json
+                ));
+            }
+            if let Some(e) = expected_error(reason) {
+                if !out.errors.contains(&e) {
+                    errs.push(format!(
+                        "{id}: expected {e:?} ({reason}), got {:?}",
+                        out.errors
+                    ));
+                }
+            }
+            if reason.contains("24 bytes") && !out.key_refused {
+                errs.push(format!("{id}: 24-byte key must be refused by KeyStore"));
+            }
+            return;
+        }
+
+        match d.map(|d| &d.allow) {
+            Some(Allow::NoReading(e)) => {
+                if !out.json.is_empty() {
+                    errs.push(format!("{id}: stale deviation: now decodes {:?}", out.json));
+                }
+                if let Some(e) = e {
+                    if !out.errors.contains(e) {
+                        errs.push(format!(
+                            "{id}: deviation expects {e:?}, got {:?}",
+                            out.errors
+                        ));
+                    }
+                }
+            }
+            allow => {
+                if out.json.len() != 1 {
+                    errs.push(format!(
+                        "{id}: expected 1 reading, got {} (errors {:?})",
+                        out.json.len(),
+                        out.errors
+                    ));
+                    return;
+                }
+                let r = &out.json[0];
+                let skip: &[&str] = match allow {
+                    Some(Allow::Keys { skip, ours, absent }) => {
+                        for (k, json) in *ours {
+                            let want: Value = serde_json::from_str(json).expect("deviation json");
+                            if r.get(*k) != Some(&want) {
+                                errs.push(format!(
+                                    "{id}: deviation value {k}: want {want}, got {:?}",
+                                    r.get(*k)
+                                ));
+                            }
+                        }
+                        for k in *absent {
+                            if r.contains_key(*k) {
+                                errs.push(format!("{id}: deviation: {k} must be absent"));
+                            }
+                        }
+                        skip
+                    }
+                    _ => &[],
+                };
+                compare(v, r, skip, errs);
+                // Our format slug agrees with the corpus slug.
+                if r.get("format").and_then(Value::as_str) != v["format"].as_str() {
+                    errs.push(format!(
+                        "{id}: format {:?} != {:?}",
+                        r.get("format"),
+                        v["format"]
+                    ));
+                }
+            }
+        }
+    }
+}
+
+mod brands {
+    //! Table-driven test over every public corpus vector of the brand formats (qingping, govee,
+    //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon),
+    //! copied verbatim into `tests/data/vectors/brands.jsonl`.
+    //!
+    //! Each vector runs through the whole [`hci2mqtt_core::Pipeline`] (see `support/vectors.rs`
+    //! for how inputs become HCI events and how results are accumulated). Key names are mapped
+    //! with [`KEY_MAP`] / [`NOT_PUBLISHED`]; the rule for the rest is
+    //! "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
+    //! `temperature probe 1`), `signal_strength`/`rssi` are the report's RSSI, bleparser `type`
+    //! is our `model`, `mac` is the reading's sensor address and `packet` its frame counter.
+    //!
+    //! Where hci2mqtt deliberately differs from a vector, the (vector id, key) pair is listed in
+    //! [`DEVIATIONS`] with the reason. Any other mismatch fails the test, and so does a deviation
+    //! entry that no longer matches anything (so the table cannot go stale).
+
+    use crate::support::compare::{matches, Got};
+    use crate::support::vectors::{run, Outcome};
+    use hci2mqtt_core::decode::Value;
+    use serde_json::Value as J;
+
+    /// (vector id, expected key or `*` for the whole vector, reason).
+    pub static DEVIATIONS: &[(&str, &str, &str)] = &[
+        // iBeacon
+        (IB_SENSOR, "cypress temperature", CYPRESS),
+        (IB_SENSOR, "cypress humidity", CYPRESS),
+        (IB_TRACKER, "cypress temperature", CYPRESS),
+        (IB_TRACKER, "cypress humidity", CYPRESS),
+        // Govee
+        ("govee-ble:test_parser:test_gvh5178", "sensor id", SENSOR_ID),
+        (
+            "govee-ble:test_parser:test_gvh5178_error",
+            "sensor id",
+            SENSOR_ID,
+        ),
+        (
+            "govee-ble:test_parser:test_gvh5178_primary",
+            "sensor id",
+            SENSOR_ID,
+        ),
+        ("ble_monitor:test_govee_parser:test_Govee_H5055", "*", H5055),
+        // Inkbird
+        (
+            "bleparser:test_inkbird:test_inkbird_iBBQ_6_probes",
+            "*",
+            IBBQ_NO_PROBE,
+        ),
+        (
+            "inkbird-ble:test_parser:test_xbbq_multiple_mfr_data",
+            "*",
+            HA_DICT,
+        ),
+        // ThermoPro: HA dicts with many entries that the library refuses as ambiguous
+        ("thermopro-ble:test_parser:test_tp357s#2", "*", HA_DICT),
+        (
+            "thermopro-ble:test_parser:test_tp357s_four_updates",
+            "*",
+            HA_DICT,
+        ),
+        (
+            "thermopro-ble:test_parser:test_tp393_multi_updates",
+            "*",
+            HA_DICT,
+        ),
+        // Ruuvi
+        (
+            "bleparser:test_ruuvitag_parser:test_ruuvitag_v5",
+            "motion",
+            RUUVI_MOTION,
+        ),
+        (
+            "bleparser:test_ruuvitag_parser:test_ruuvitag_v5",
+            "motion timer",
+            RUUVI_MOTION,
+        ),
+        (
+            "ruuvitag-ble:test_v6:test_parsing_v6_invalid_data",
+            "measurement_sequence_number",
+            RUUVI_EMPTY,
+        ),
+        // SensorPush
+        (
+            "sensorpush-ble:test_parser:test_ht1_large_data_set",
+            "*",
+            HA_DICT,
+        ),
+        (
+            "sensorpush-ble:test_parser:test_ht_w_large_data_set",
+            "*",
+            HA_DICT,
+        ),
+        (
+            "sensorpush-ble:test_parser:test_ht1_long_packet_empty",
+            "*",
+            SP_IBEACON,
+        ),
+        // SwitchBot: passive-scan frames (manufacturer data only)
+        (
+            "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_adv_passive[test_case20]",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_hubmini_matter_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_motion_sensor_clear_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_motion_sensor_motion_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_weather_station_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_woiosensor_passive_only",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_wosensor_passive_only",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+    ];
+
+    const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
+        previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
+    const RUUVI_EMPTY: &str =
+        "every measurement of this frame is 'not available'; hci2mqtt publishes no \
+        reading at all rather than one carrying only the sequence number";
+    const SP_IBEACON: &str = "the frame is only the HT1's iBeacon (SensorPush UUID, major/minor); \
+        sensorpush-ble finds no measurement in it, hci2mqtt reports it as what it is, an iBeacon \
+        tracker reading (major, minor, measured power)";
+    const SWITCHBOT_PASSIVE: &str =
+        "manufacturer data only, the model was handed to pySwitchbot by the caller \
+        (its model cache from an earlier active scan). The data itself does not say which model sent \
+        it, so hci2mqtt publishes nothing: SwitchBot needs active scanning (documented)";
+
+    const IBBQ_NO_PROBE: &str =
+        "bleparser turns every reading <= 0 into 0 (so unplugged probes, 0xFFF6, \
+        read 0 and real sub-zero temperatures are lost); we follow inkbird-ble (signed values) and do \
+        not publish unplugged probes (0xFFFF, 0xFFF6) at all";
+    const HA_DICT: &str =
+        "the vector is a Home Assistant manufacturer-data dict accumulated over many \
+        adverts (the company id is data for these vendors). The library either excludes entries by a \
+        dict rule or, seeing several changed entries, keeps its older state. hci2mqtt sees the frames \
+        one at a time, as the radio delivers them, and publishes each: the newest frame's values win";
+
+    const SENSOR_ID: &str =
+        "bleparser publishes the H5178 `sensor id` (0 indoor, 1 outdoor); govee-ble \
+        uses separate devices instead. We follow bleparser (key + outdoor unit at MAC+1)";
+    const H5055: &str =
+        "ble_monitor reports both probes of the pair named by bits 6-7 of byte 3 whatever \
+        the connected bits, unconnected ones as 0.0; govee-ble (3 vectors) only reports probes whose \
+        connected bit is set and drops negative alarms. We follow govee-ble: this frame (0x41) has \
+        neither probe 3 nor 4 flagged, so only the battery is published";
+
+    const IB_SENSOR: &str = "bleparser:test_ibeacon_parser:test_ibeacon_sensor";
+    const IB_TRACKER: &str = "bleparser:test_ibeacon_parser:test_ibeacon_tracker";
+    const CYPRESS: &str =
+        "bleparser computes Cypress CYALKIT temperature/humidity from the minor of every \
+        iBeacon; meaningless for any other beacon, so not published";
+
+    pub fn family(format: &str) -> &str {
+        if format.starts_with("ruuvi") {
+            "ruuvi"
+        } else {
+            format
+        }
+    }
+
+    /// Checks one vector: `Ok(true)` when it passed only through [`DEVIATIONS`] entries (marked in
+    /// `used`), `Ok(false)` when it passed as is.
+    pub fn check(v: &J, used: &mut [bool]) -> Result<bool, String> {
+        let id = v["id"].as_str().unwrap_or("?").to_string();
+        let out = run(v);
+        let bad = check_vector(v, &out, hci2mqtt_core::decode::ibeacon::beacon_uuid);
+        let mut real = Vec::new();
+        let mut deviated = false;
+        for (k, why) in bad {
+            if let Some(i) = DEVIATIONS
+                .iter()
+                .position(|(i, key, _)| *i == id && (*key == k || *key == "*"))
+            {
+                used[i] = true;
+                deviated = true;
+            } else {
+                real.push(format!("{k}: {why}"));
+            }
+        }
+        if !real.is_empty() {
+            return Err(format!(
+                "{id}\n    {}\n    readings: {:?}",
+                real.join("\n    "),
+                out.values
+            ));
+        }
+        Ok(deviated)
+    }
+
+    /// How an expected key is checked.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Target {
+        /// A published value with this key.
+        Value(String),
+        Rssi,
+        Firmware,
+        Model,
+        /// bleparser `mac` (hex12, the sensor address of the reading).
+        Mac,
+        /// bleparser `packet` (`"no packet id"` = none).
+        Packet,
+        /// bleparser `data: True` (a reading with values was produced).
+        Data,
+        /// Beacon UUID (not a Reading value: see `ibeacon.rs`), checked through `ibeacon::beacon_uuid`.
+        Uuid {
+            dashed: bool,
+        },
+        /// Not published by hci2mqtt, with the reason.
+        NotPublished(&'static str),
+    }
+
+    /// Source key names (SensorUpdate entity keys, pySwitchbot keys, ruuvitag-ble decoder
+    /// attributes) → ours, where they differ. Applied before the generic rule
+    /// (`_` → space, `@device` suffix dropped).
+    pub static KEY_MAP: &[(&str, &str)] = &[
+        ("carbon_dioxide", "co2"),
+        ("pm25", "pm2.5"),
+        ("volatile_organic_compounds", "tvoc"),
+        ("dew_point", "dewpoint"),
+        // ruuvitag-ble decoder attributes
+        ("temperature_celsius", "temperature"),
+        ("humidity_percentage", "humidity"),
+        ("pressure_hpa", "pressure"),
+        ("pm1_ug_m3", "pm1"),
+        ("pm25_ug_m3", "pm2.5"),
+        ("pm4_ug_m3", "pm4"),
+        ("pm10_ug_m3", "pm10"),
+        ("co2_ppm", "co2"),
+        ("luminosity_lux", "illuminance"),
+        ("sound_avg_dba", "sound average"),
+        ("acceleration_total", "acceleration"),
+        // pySwitchbot
+        ("motion_detected", "motion"),
+        ("contact_open", "opening"),
+        ("leak", "moisture detected"),
+        ("lightLevel", "light level"),
+        // Qingping door sensor: `key:(None, 'door_left_open')`
+        ("key:(None, 'door_left_open')", "door left open"),
+    ];
+
+    /// Keys that exist only in the source library's object model and that hci2mqtt does not
+    /// publish, with the reason.
+    pub static NOT_PUBLISHED: &[(&str, &str)] = &[
+        (
+            "manufacturer",
+            "bleparser beacon vendor string; not a measurement",
+        ),
+        ("calibration_in_progress", "Ruuvi Air internal state"),
+        (
+            "fahrenheit",
+            "SwitchBot display-unit setting, not a measurement",
+        ),
+        ("temp", "SwitchBot duplicate of temperature in {c, f}"),
+        (
+            "sequence_number",
+            "SwitchBot frame counter (kept as packet id)",
+        ),
+        ("button_count", "SwitchBot contact-sensor button counter"),
+        ("tested", "SwitchBot self-test flag"),
+        ("iot", "SwitchBot cloud flag"),
+        ("led", "SwitchBot LED setting"),
+        ("led_state", "SwitchBot LED setting"),
+        ("sense_distance", "SwitchBot configuration"),
+        (
+            "light_intensity",
+            "SwitchBot coarse light level (is_light published as 'light')",
+        ),
+        ("contact_timeout", "SwitchBot 'open for too long' flag"),
+        ("isOn", "SwitchBot Climate Panel state"),
+        ("humidity_alarm", "SwitchBot alarm setting"),
+        ("temp_alarm", "SwitchBot alarm setting"),
+        ("temperature_alarm", "SwitchBot alarm setting"),
+        ("network_state", "SwitchBot hub network state"),
+        ("sensor_inserted", "SwitchBot hub probe presence"),
+        ("adaptive_state", "SwitchBot presence-sensor setting"),
+        ("battery_range", "SwitchBot coarse battery text"),
+        ("duration", "SwitchBot presence duration"),
+        ("trigger_flag", "SwitchBot internal"),
+        ("tampered", "SwitchBot leak detector tamper flag"),
+        ("low_battery", "SwitchBot leak detector flag"),
+    ];
+
+    pub fn map_key(key: &str) -> Target {
+        // `key@device_id` (govee-ble H5178 primary/remote): the device is the reading's address.
+        let key = key.split('@').next().unwrap_or(key);
+        match key {
+            "rssi" | "signal_strength" => return Target::Rssi,
+            "firmware" => return Target::Firmware,
+            "type" => return Target::Model,
+            "mac" => return Target::Mac,
+            // ruuvitag-ble's sequence number is the frame counter = our packet id.
+            "packet" | "measurement_sequence_number" => return Target::Packet,
+            "data" => return Target::Data,
+            "uuid" => return Target::Uuid { dashed: false },
+            "str(UUID(uuid))" => return Target::Uuid { dashed: true },
+            _ => {}
+        }
+        if let Some((_, why)) = NOT_PUBLISHED.iter().find(|(k, _)| *k == key) {
+            return Target::NotPublished(why);
+        }
+        let base = key.split('@').next().unwrap_or(key);
+        if let Some((_, ours)) = KEY_MAP.iter().find(|(k, _)| *k == base) {
+            return Target::Value(ours.to_string());
+        }
+        if base == "is_light" {
+            return Target::Value("light".into());
+        }
+        Target::Value(base.replace('_', " "))
+    }
+
+    /// Compares one expected JSON value with a published value. `None` = equal.
+    fn compare(expected: &J, got: Option<Value>) -> Option<String> {
+        matches(expected, got.as_ref().map(Got::from)).err()
+    }
+
+    /// Every mismatch of one vector as (key, description).
+    pub fn check_vector(
+        v: &J,
+        out: &Outcome,
+        beacon_uuid: fn(&[u8]) -> Option<[u8; 16]>,
+    ) -> Vec<(String, String)> {
+        let mut bad: Vec<(String, String)> = Vec::new();
+        let err = !v["expect_error"].is_null();
+        let last = out.last();
+        if err {
+            // bleparser "sensor_msg is None", pySwitchbot None/empty, ruuvitag-ble raises: nothing.
+            if let Some(r) = last {
+                if !r.is_empty() {
+                    bad.push((
+                        "*".into(),
+                        format!("expected no reading, got {:?}", r.values()),
+                    ));
+                }
+            }
+            return bad;
+        }
+        let mut expected = v["expected"].as_object().cloned().unwrap_or_default();
+        // bleparser tracker_msg asserts: hci2mqtt publishes trackers as readings (see ibeacon.rs),
+        // so the same checks apply; `tracker_id` is the UUID.
+        if let Some(t) = v["expected_tracker"].as_object() {
+            for (k, e) in t {
+                match k.as_str() {
+                    "__is_none__" | "__truthy__" => {}
+                    "tracker_id" => {
+                        expected.insert("uuid".into(), e["bytes_hex"].clone());
+                    }
+                    _ => {
+                        expected.insert(k.clone(), e.clone());
+                    }
+                }
+            }
+        }
+        // SensorUpdate events: `button_N` press → our `button` event "button N"; other events
+        // (motion, vibration) → the binary state set to 1.
+        if let Some(ev) = v["expected_events"].as_object() {
+            for k in ev.keys() {
+                if let Some(n) = k.strip_prefix("button_") {
+                    expected.insert("button".into(), J::String(format!("button {n}")));
+                } else {
+                    expected.insert(k.clone(), J::Bool(true));
+                }
+            }
+        }
+        let complete = v["expected_is_complete"].as_bool().unwrap_or(false);
+        let mut checked_values: Vec<String> = Vec::new();
+        let style = v["expected_style"].as_str().unwrap_or("");
+        for (k, e) in &expected {
+            let t = if k == "mac" && style.starts_with("ruuvitag-ble") {
+                Target::NotPublished(
+                    "Ruuvi Air in-frame MAC (fragment); the reading uses the advertiser address",
+                )
+            } else {
+                map_key(k)
+            };
+            let problem = match &t {
+                Target::NotPublished(_) => None,
+                Target::Rssi => match last {
+                    // HA always has the signal sensor; bleparser only inside a message.
+                    None => None,
+                    Some(r) => {
+                        if r.rssi.map(|x| x as i64) == e.as_i64() {
+                            None
+                        } else {
+                            Some(format!("rssi {:?} vs {e}", r.rssi))
+                        }
+                    }
+                },
+                Target::Firmware => match last {
+                    Some(r) if Some(r.firmware) == e.as_str() => None,
+                    r => Some(format!("firmware {:?} vs {e}", r.map(|r| r.firmware))),
+                },
+                Target::Model => match last {
+                    Some(r) if Some(r.model) == e.as_str() => None,
+                    r => Some(format!("model {:?} vs {e}", r.map(|r| r.model))),
+                },
+                Target::Mac => match last {
+                    Some(r)
+                        if e.as_str().is_some_and(|m| {
+                            m.as_bytes().eq_ignore_ascii_case(&r.addr.hex12())
+                        }) =>
+                    {
+                        None
+                    }
+                    r => Some(format!("mac {:?} vs {e}", r.map(|r| r.addr))),
+                },
+                Target::Packet => match (last, e) {
+                    (Some(r), J::String(s)) if s == "no packet id" && r.packet.is_none() => None,
+                    (Some(r), J::Number(n)) if r.packet.map(|p| p as u64) == n.as_u64() => None,
+                    (Some(r), J::Null) if r.packet.is_none() => None,
+                    (None, J::Null) => None,
+                    (r, _) => Some(format!("packet {:?} vs {e}", r.map(|r| r.packet))),
+                },
+                Target::Data => None,
+                Target::Uuid { dashed } => {
+                    let want: String = e
+                        .as_str()
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| *c != '-')
+                        .collect();
+                    let got = beacon_uuid(&out.last_ad)
+                        .map(|u| u.iter().map(|b| format!("{b:02x}")).collect::<String>());
+                    let _ = dashed;
+                    if got.as_deref() == Some(want.as_str()) {
+                        None
+                    } else {
+                        Some(format!("uuid {got:?} vs {want}"))
+                    }
+                }
+                Target::Value(key) => {
+                    checked_values.push(key.clone());
+                    // Nested objects other than approx (SwitchBot temp {c,f}) never map to a value.
+                    compare(e, out.values.get(key).copied())
+                }
+            };
+            if let Some(p) = problem {
+                bad.push((k.clone(), p));
+            }
+        }
+        for k in v["expected_present"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(J::as_str)
+        {
+            match map_key(k) {
+                Target::Data if last.map(|r| r.is_empty()).unwrap_or(true) => {
+                    bad.push((k.into(), "expected a reading with values".into()));
+                }
+                Target::Value(key) if !out.values.contains_key(&key) => {
+                    bad.push((k.into(), "expected present".into()));
+                }
+                _ => {}
+            }
+        }
+        for k in v["expected_absent"]
+            .as_array()
+            .into_iter()
+            .chain(v["expected_null"].as_array())
+            .flatten()
+        {
+            if let Some(k) = k.as_str() {
+                if let Target::Value(key) = map_key(k) {
+                    if out.values.contains_key(&key) {
+                        bad.push((k.into(), "expected absent".into()));
+                    }
+                }
+            }
+        }
+        if complete {
+            for (k, val) in &out.values {
+                if !checked_values.contains(k) {
+                    bad.push((
+                        k.clone(),
+                        format!("extra value {val:?} (expected_is_complete)"),
+                    ));
+                }
+            }
+        }
+        bad
+    }
+}
