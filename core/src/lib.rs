@@ -17,6 +17,7 @@ pub mod adv;
 pub mod decode;
 pub mod devices;
 pub mod hci;
+pub mod names;
 pub mod output;
 pub mod pipeline;
 pub mod publish;

@@ -172,6 +172,8 @@ impl Default for Options {
 pub struct Pipeline {
     keys: KeyStore,
     devices: DeviceTable,
+    /// The name each address sent last (scan responses come as reports of their own).
+    names: crate::names::Names,
     opts: Options,
     stats: Stats,
     reading: Reading,
@@ -186,6 +188,7 @@ impl Pipeline {
         Pipeline {
             keys,
             devices: DeviceTable::with_capacity(opts.device_cap, opts.hash_key),
+            names: crate::names::Names::new(opts.hash_key),
             opts,
             stats: Stats::default(),
             reading: Reading::default(),
@@ -335,6 +338,8 @@ impl Pipeline {
         let mut cand = [0u16; MAX_CANDIDATES];
         let mut n = 0;
         let data = rep.data;
+        // Outlives `advert`, which may borrow a remembered name from it.
+        let mut name_buf = [0u8; crate::names::MAX_NAME];
         let mut advert = Advert {
             addr: rep.addr,
             addr_type: rep.addr_type,
@@ -368,6 +373,13 @@ impl Pipeline {
         }
         if overrun {
             self.stats.ad_overruns += 1;
+        }
+        if !advert.hints.name.is_empty() {
+            self.names.remember(rep.addr, advert.hints.name);
+        } else if n > 0 {
+            // The data without the name: the name is in the scan response it sent before.
+            let len = self.names.recall(&rep.addr, &mut name_buf);
+            advert.hints.name = &name_buf[..len];
         }
         if n == 0 {
             // Nothing that carries readings (names, flags, scan responses of phones…).
