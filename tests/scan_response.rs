@@ -30,6 +30,7 @@ fn a_name_from_the_scan_response_decodes_the_next_advertisement() {
         KeyStore::new(),
         Options {
             filter_duplicates: false,
+            remember_names: true,
             ..Options::default()
         },
     );

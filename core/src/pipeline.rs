@@ -157,6 +157,11 @@ pub struct Options {
     /// Key of the device table's address hash. Anyone nearby chooses the addresses, so the
     /// binary passes a per-process random key; the default is fixed (tests, fuzzing).
     pub hash_key: u64,
+    /// Remember each address's name from its scan responses and give it to the matchers of
+    /// its later reports that carry data without a name ([`crate::names`]). For active
+    /// scanning, where scan responses come as reports of their own; off by default, since
+    /// name-keyed matchers then also run for every phone that sent a name.
+    pub remember_names: bool,
 }
 
 impl Default for Options {
@@ -165,6 +170,7 @@ impl Default for Options {
             filter_duplicates: true,
             device_cap: DEFAULT_DEVICE_CAP,
             hash_key: crate::addr::FIXED_HASH_KEY,
+            remember_names: false,
         }
     }
 }
@@ -374,12 +380,22 @@ impl Pipeline {
         if overrun {
             self.stats.ad_overruns += 1;
         }
-        if !advert.hints.name.is_empty() {
-            self.names.remember(rep.addr, advert.hints.name);
-        } else if n > 0 {
-            // The data without the name: the name is in the scan response it sent before.
-            let len = self.names.recall(&rep.addr, &mut name_buf);
-            advert.hints.name = &name_buf[..len];
+        // With `remember_names` (active scanning): names are remembered from scan responses
+        // only, and recalled for manufacturer data without a name (the service-data formats
+        // never look at names).
+        if self.opts.remember_names {
+            if !advert.hints.name.is_empty() {
+                if rep.is_scan_response() {
+                    self.names.remember(rep.addr, advert.hints.name);
+                }
+            } else if n > 0
+                && (advert.hints.non_apple_manufacturer
+                    || first.ad_type == adv::ad_type::MANUFACTURER)
+                && !self.names.is_empty()
+            {
+                let len = self.names.recall(&rep.addr, &mut name_buf);
+                advert.hints.name = &name_buf[..len];
+            }
         }
         if n == 0 {
             // Nothing that carries readings (names, flags, scan responses of phones…).

@@ -192,6 +192,7 @@ pub fn run_with(a: CommonArgs, observer: &mut dyn Observer) -> Result<i32, Failu
         ks,
         Options {
             hash_key: crate::sys::hash_key(),
+            remember_names: opts.scan.params.active,
             ..Options::default()
         },
     );

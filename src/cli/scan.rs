@@ -348,6 +348,7 @@ fn scan_with(
         ks,
         hci2mqtt_core::pipeline::Options {
             hash_key: crate::sys::hash_key(),
+            remember_names: opts.scan.params.active,
             ..Default::default()
         },
     );
