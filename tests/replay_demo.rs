@@ -184,9 +184,9 @@ fn truncated_capture_keeps_what_was_decoded() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn scan_table_of_the_demo_capture() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+/// `hci2mqtt scan` over the demo capture with its config, plus `extra` arguments.
+fn scan_demo(extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
         .args([
             "scan",
             "--adapter",
@@ -194,9 +194,15 @@ fn scan_table_of_the_demo_capture() {
             "--config",
             "demo/flat.toml",
         ])
+        .args(extra)
         .current_dir(DIR)
         .output()
-        .expect("run hci2mqtt scan");
+        .expect("run hci2mqtt scan")
+}
+
+#[test]
+fn scan_table_of_the_demo_capture() {
+    let out = scan_demo(&[]);
     assert_eq!(out.status.code(), Some(0));
     let t = String::from_utf8_lossy(&out.stdout);
     let row = |mac: &str| {
@@ -218,18 +224,7 @@ fn scan_table_of_the_demo_capture() {
 /// are not in it.
 #[test]
 fn scan_raw_lists_undecodable_devices_once_each() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
-        .args([
-            "scan",
-            "--adapter",
-            "replay:demo/flat.btsnoop",
-            "--config",
-            "demo/flat.toml",
-            "--raw",
-        ])
-        .current_dir(DIR)
-        .output()
-        .expect("run hci2mqtt scan --raw");
+    let out = scan_demo(&["--raw"]);
     assert_eq!(out.status.code(), Some(0));
     let t = String::from_utf8_lossy(&out.stdout);
     let mut macs = std::collections::BTreeSet::new();

@@ -45,15 +45,11 @@ impl Names {
         self.map.insert(addr, (b, n as u8));
     }
 
-    /// Copies the name `addr` sent last into `out`; its length (0: none known).
-    pub fn recall(&self, addr: &Addr, out: &mut [u8; MAX_NAME]) -> usize {
+    /// The name `addr` sent last (empty: none known).
+    pub fn recall(&self, addr: &Addr) -> &[u8] {
         match self.map.get(addr) {
-            Some((b, len)) => {
-                let n = *len as usize;
-                out[..n].copy_from_slice(&b[..n]);
-                n
-            }
-            None => 0,
+            Some((b, len)) => &b[..*len as usize],
+            None => &[],
         }
     }
 
@@ -74,16 +70,13 @@ mod tests {
     fn remembers_the_last_name_and_stays_bounded() {
         let mut n = Names::new(7);
         let a = Addr([1, 2, 3, 4, 5, 6]);
-        let mut out = [0u8; MAX_NAME];
-        assert_eq!(n.recall(&a, &mut out), 0);
+        assert_eq!(n.recall(&a), b"");
         n.remember(a, b"TP357 (2B54)");
-        let len = n.recall(&a, &mut out);
-        assert_eq!(&out[..len], b"TP357 (2B54)");
+        assert_eq!(n.recall(&a), b"TP357 (2B54)");
         n.remember(a, b"TP359");
-        let len = n.recall(&a, &mut out);
-        assert_eq!(&out[..len], b"TP359");
+        assert_eq!(n.recall(&a), b"TP359");
         n.remember(a, &[b'x'; 40]);
-        assert_eq!(n.recall(&a, &mut out), MAX_NAME);
+        assert_eq!(n.recall(&a).len(), MAX_NAME);
         for i in 0..2000u32 {
             let b = i.to_be_bytes();
             n.remember(Addr([9, 9, b[0], b[1], b[2], b[3]]), b"phone");

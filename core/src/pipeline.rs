@@ -344,8 +344,6 @@ impl Pipeline {
         let mut cand = [0u16; MAX_CANDIDATES];
         let mut n = 0;
         let data = rep.data;
-        // Outlives `advert`, which may borrow a remembered name from it.
-        let mut name_buf = [0u8; crate::names::MAX_NAME];
         let mut advert = Advert {
             addr: rep.addr,
             addr_type: rep.addr_type,
@@ -393,8 +391,7 @@ impl Pipeline {
                     || first.ad_type == adv::ad_type::MANUFACTURER)
                 && !self.names.is_empty()
             {
-                let len = self.names.recall(&rep.addr, &mut name_buf);
-                advert.hints.name = &name_buf[..len];
+                advert.hints.name = self.names.recall(&rep.addr);
             }
         }
         if n == 0 {

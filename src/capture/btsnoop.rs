@@ -23,6 +23,23 @@ pub const RECORD_HEADER_LEN: usize = 24;
 pub const FLAG_RECEIVED: u32 = 1;
 pub const FLAG_CMD_EVT: u32 = 2;
 
+/// The H4 packet type and direction (`true`: received) of a BlueZ monitor opcode (btsnoop
+/// datalink 2001, pcap LINKTYPE_BLUETOOTH_LINUX_MONITOR), numbered as in BlueZ's btsnoop.h;
+/// `None` for the opcodes that are not HCI traffic (index, notes).
+pub fn monitor_opcode(op: u16) -> Option<(u8, bool)> {
+    Some(match op {
+        2 => (0x01, false),
+        3 => (0x04, true),
+        4 => (0x02, false),
+        5 => (0x02, true),
+        6 => (0x03, false),
+        7 => (0x03, true),
+        18 => (0x05, false),
+        19 => (0x05, true),
+        _ => return None,
+    })
+}
+
 /// The fields of a record header that readers use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordHeader {

@@ -314,20 +314,11 @@ impl State {
                 let h = data
                     .get(..MONITOR_HDR_LEN)
                     .ok_or(bad(packets, "monitor packet shorter than its header"))?;
-                // Opcodes as in BlueZ's btsnoop.h; the others (index, notes) are not HCI.
-                let (t, rx) = match u16::from_be_bytes([h[2], h[3]]) {
-                    2 => (0x01, false),
-                    3 => (0x04, true),
-                    4 => (0x02, false),
-                    5 => (0x02, true),
-                    6 => (0x03, false),
-                    7 => (0x03, true),
-                    18 => (0x05, false),
-                    19 => (0x05, true),
-                    _ => {
-                        self.skipped += 1;
-                        return Ok(None);
-                    }
+                let Some((t, rx)) =
+                    super::btsnoop::monitor_opcode(u16::from_be_bytes([h[2], h[3]]))
+                else {
+                    self.skipped += 1;
+                    return Ok(None);
                 };
                 (MONITOR_HDR_LEN - 1, Some(t), rx)
             }

@@ -457,16 +457,9 @@ impl<R: Read> Reader<R> {
                     (false, _) => (0x02, rx),
                 },
                 // btmon: opcode in the low 16 bits of the flags; keep HCI traffic only.
-                _ => match h.flags & 0xFFFF {
-                    2 => (0x01, false),
-                    3 => (0x04, true),
-                    4 => (0x02, false),
-                    5 => (0x02, true),
-                    6 => (0x03, false),
-                    7 => (0x03, true),
-                    18 => (0x05, false),
-                    19 => (0x05, true),
-                    _ => continue,
+                _ => match btsnoop::monitor_opcode((h.flags & 0xFFFF) as u16) {
+                    Some(t) => t,
+                    None => continue,
                 },
             };
             self.src.buf[start - 1] = ty;

@@ -569,6 +569,8 @@ impl MqttService {
             let _ = registry.deregister(&mut c.stream);
         }
         self.stats.failures += 1;
+        // This session ended, by the broker, within `STABLE` of being accepted.
+        let mut quick = false;
         if let (true, Some(t)) = (was_up, self.up_since.take()) {
             if now.saturating_duration_since(t) >= STABLE {
                 self.backoff = BACKOFF_MIN;
@@ -578,30 +580,7 @@ impl MqttService {
             {
                 self.stats.short_sessions += 1;
                 self.quick_drops += 1;
-                if self.quick_drops >= TAKEOVER_DROPS {
-                    if !self.takeover_reported {
-                        self.takeover_reported = true;
-                        (self.log)(&format!(
-                            "{}:{}: the broker ended our session right after accepting it {} times in a row: \
-                             another client is probably connecting with the client id {:?} (two gateways \
-                             with one config, or a cloned SD card?); give each gateway its own \
-                             [mqtt] client_id. Retrying \
-                             every {} s at most, quietly",
-                            self.cs.host,
-                            self.cs.port,
-                            self.quick_drops,
-                            self.cs.client_id,
-                            BACKOFF_MAX.as_secs()
-                        ));
-                    }
-                    self.last_error = Some(e);
-                    let retry = self.backoff;
-                    self.phase = Phase::Down {
-                        retry_at: now + retry,
-                    };
-                    self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
-                    return;
-                }
+                quick = true;
             }
         }
         let retry = self.backoff;
@@ -609,6 +588,25 @@ impl MqttService {
             retry_at: now + retry,
         };
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+        // A takeover: reported once, then retried quietly (no line per lost session).
+        if quick && self.quick_drops >= TAKEOVER_DROPS {
+            if !self.takeover_reported {
+                self.takeover_reported = true;
+                (self.log)(&format!(
+                    "{}:{}: the broker ended our session right after accepting it {} times in a row: \
+                     another client is probably connecting with the client id {:?} (two gateways \
+                     with one config, or a cloned SD card?); give each gateway its own \
+                     [mqtt] client_id. Retrying every {} s at most, quietly",
+                    self.cs.host,
+                    self.cs.port,
+                    self.quick_drops,
+                    self.cs.client_id,
+                    BACKOFF_MAX.as_secs()
+                ));
+            }
+            self.last_error = Some(e);
+            return;
+        }
         if self.last_error.as_ref().is_some_and(|l| l.same_as(&e)) {
             return;
         }

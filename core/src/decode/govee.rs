@@ -344,35 +344,10 @@ fn probe(v: i16) -> f64 {
     }
 }
 
-static PROBES: [&Field; 6] = [
-    &field::TEMPERATURE_PROBE[0],
-    &field::TEMPERATURE_PROBE[1],
-    &field::TEMPERATURE_PROBE[2],
-    &field::TEMPERATURE_PROBE[3],
-    &field::TEMPERATURE_PROBE[4],
-    &field::TEMPERATURE_PROBE[5],
-];
-static ALARMS: [&Field; 6] = [
-    &field::TEMPERATURE_ALARM_PROBE[0],
-    &field::TEMPERATURE_ALARM_PROBE[1],
-    &field::TEMPERATURE_ALARM_PROBE[2],
-    &field::TEMPERATURE_ALARM_PROBE[3],
-    &field::TEMPERATURE_ALARM_PROBE[4],
-    &field::TEMPERATURE_ALARM_PROBE[5],
-];
-static LOW_ALARMS: [&Field; 6] = [
-    &field::LOW_TEMPERATURE_ALARM_PROBE[0],
-    &field::LOW_TEMPERATURE_ALARM_PROBE[1],
-    &field::LOW_TEMPERATURE_ALARM_PROBE[2],
-    &field::LOW_TEMPERATURE_ALARM_PROBE[3],
-    &field::LOW_TEMPERATURE_ALARM_PROBE[4],
-    &field::LOW_TEMPERATURE_ALARM_PROBE[5],
-];
-
 /// Probe `n` (1-based) temperature and alarm, bleparser style.
 fn probe_pair(out: &mut Reading, n: usize, temp: i16, alarm: i16) {
-    out.float(PROBES[n - 1], probe(temp));
-    out.float(ALARMS[n - 1], probe(alarm));
+    out.float(&field::TEMPERATURE_PROBE[n - 1], probe(temp));
+    out.float(&field::TEMPERATURE_ALARM_PROBE[n - 1], probe(alarm));
 }
 
 /// H5184/H5198 pair selector → first probe number.
@@ -511,7 +486,10 @@ fn decode(
             let n = pair(d[6]).ok_or(DecodeError::Malformed("unknown H5198 sensor id"))?;
             for (i, off) in [(0, 8), (1, 14)] {
                 probe_pair(out, n + i, i16be(&d[off..]), i16be(&d[off + 2..]));
-                out.float(LOW_ALARMS[n + i - 1], probe(i16be(&d[off + 4..])));
+                out.float(
+                    &field::LOW_TEMPERATURE_ALARM_PROBE[n + i - 1],
+                    probe(i16be(&d[off + 4..])),
+                );
             }
         }
         H5055 => {
@@ -529,14 +507,14 @@ fn decode(
                     continue;
                 }
                 let n = first + i;
-                out.float(PROBES[n - 1], i16le(&d[off..]) as f64);
+                out.float(&field::TEMPERATURE_PROBE[n - 1], i16le(&d[off..]) as f64);
                 let low = i16le(&d[off + 2..]);
                 let high = i16le(&d[off + 4..]);
                 if high >= 0 {
-                    out.float(ALARMS[n - 1], high as f64);
+                    out.float(&field::TEMPERATURE_ALARM_PROBE[n - 1], high as f64);
                 }
                 if low >= 0 {
-                    out.float(LOW_ALARMS[n - 1], low as f64);
+                    out.float(&field::LOW_TEMPERATURE_ALARM_PROBE[n - 1], low as f64);
                 }
             }
             out.int(&field::BATTERY, (d[2] & 0x7F) as i64);

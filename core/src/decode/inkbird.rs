@@ -20,8 +20,8 @@
 
 use super::bytes::i16le;
 use super::{
-    field, Advert, Claim, Ctx, DecodeError, Field, Format, KeyNeed, Matcher, Needs, Prefilter,
-    Reading, Requires,
+    field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Needs, Prefilter, Reading,
+    Requires,
 };
 use crate::adv::AdStructure;
 
@@ -153,15 +153,6 @@ fn claim_classified<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'
     })
 }
 
-static PROBES: [&Field; 6] = [
-    &field::TEMPERATURE_PROBE[0],
-    &field::TEMPERATURE_PROBE[1],
-    &field::TEMPERATURE_PROBE[2],
-    &field::TEMPERATURE_PROBE[3],
-    &field::TEMPERATURE_PROBE[4],
-    &field::TEMPERATURE_PROBE[5],
-];
-
 fn decode(
     _ctx: &mut Ctx<'_>,
     _adv: &Advert<'_>,
@@ -237,7 +228,7 @@ fn decode(
                 if v == -1 || v == -10 {
                     continue; // 0xFFFF / 0xFFF6: probe not plugged in
                 }
-                out.float(PROBES[i], v as f64 / 10.0);
+                out.float(&field::TEMPERATURE_PROBE[i], v as f64 / 10.0);
             }
         }
     }

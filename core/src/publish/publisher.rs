@@ -238,12 +238,14 @@ impl Publisher {
         self.devices.len()
     }
 
+    /// Whether `a` is a `[[sensor]]`.
+    fn is_sensor(&self, a: &Addr) -> bool {
+        self.s.sensors.iter().any(|(s, _, _)| s == a)
+    }
+
     /// Devices in the table that are not `[[sensor]]`s.
     fn discovered(&self) -> usize {
-        self.devices
-            .keys()
-            .filter(|a| !self.s.sensors.iter().any(|(s, _, _)| s == *a))
-            .count()
+        self.devices.keys().filter(|a| !self.is_sensor(a)).count()
     }
 
     fn push(&mut self, topic: &str, payload: Vec<u8>, retain: bool) {
@@ -623,7 +625,7 @@ impl Publisher {
     /// `[[sensor]]`, or when nothing is ever forgotten).
     fn forget_at(&self, a: &Addr, d: &Device) -> Option<Instant> {
         let after = self.s.forget_after?;
-        if self.s.sensors.iter().any(|(s, _, _)| s == a) {
+        if self.is_sensor(a) {
             return None;
         }
         d.last_heard.checked_add(after)
