@@ -138,6 +138,24 @@ pub struct ScanConfig {
     pub listen_only: bool,
     /// Send HCI Reset before configuring (default: only on H4 transports).
     pub reset: Option<bool>,
+    /// Who runs the scan on a raw-socket adapter (see [`Scanner`]).
+    #[serde(default)]
+    pub scanner: Scanner,
+}
+
+/// Who runs the scan on a raw-socket adapter (`[scan] scanner`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Scanner {
+    /// The kernel when it can (an advertisement monitor through the management socket: never
+    /// disturbs bluetoothd), else hci2mqtt's own scan commands.
+    #[default]
+    Auto,
+    /// Only the kernel; if it cannot, listen without sending anything.
+    Kernel,
+    /// hci2mqtt's own scan commands (active scanning, own interval and window); for an adapter
+    /// nobody else uses.
+    Hci2mqtt,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -22,12 +22,15 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::capture::Recorder;
+use crate::config::Scanner;
 use crate::service::{Service, SERVICE_TOKEN_BASE};
-use crate::sys::caps::drop_privileges;
+use crate::sys::caps::{drop_privileges, Keep};
 use crate::transport::adapter::{AdapterSpec, Transport};
+use crate::transport::mgmt::{Mgmt, MgmtError};
 use hci2mqtt_core::decode::KeyStore;
 use hci2mqtt_core::hci::event::{self, Event};
 use hci2mqtt_core::hci::h4::Deframer;
+use hci2mqtt_core::hci::mgmt;
 use hci2mqtt_core::hci::scan::{self, Phase, ScanSetup, Transition};
 use hci2mqtt_core::pipeline::{Notice, Outcome, Pipeline, Seen, Sink};
 
@@ -42,6 +45,11 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// total stays under one second.
 const STOP_BUDGET: Duration = Duration::from_millis(600);
 const SERVICE_SHUTDOWN_BUDGET: Duration = Duration::from_millis(300);
+/// How long reports may gather after a read before the next one (see [`Live::hold_off`]).
+const READ_HOLDOFF: Duration = Duration::from_millis(50);
+/// A read that brought this many packets skips the hold-off: at that rate 50 ms would fill
+/// the raw socket's default receive buffer (~212 KB, ~270 queued events).
+const HOLDOFF_UNLESS_PACKETS: usize = 128;
 
 /// Extra consumer of what the loop sees (the `scan` table).
 pub trait Observer {
@@ -110,8 +118,57 @@ pub struct LiveOptions {
     /// Stop by itself after this long (`scan --seconds`).
     pub run_for: Option<Duration>,
     pub reload: Option<KeyReloader>,
-    /// Drop capabilities once the transport is open (see [`crate::sys::caps::drop_privileges`]).
+    /// Drop capabilities before the first open (see [`crate::sys::caps::drop_privileges`]).
     pub drop_privileges: bool,
+    /// Who runs the scan on a raw-socket adapter.
+    pub scanner: Scanner,
+}
+
+/// The kernel's scan that hci2mqtt asked for: its advertisement monitor on adapter `index`.
+#[derive(Clone, Copy, Debug)]
+struct KernelScan {
+    index: u16,
+    handle: u16,
+}
+
+/// Why the kernel cannot scan for us on this adapter.
+#[derive(Debug)]
+enum NoKernelScan {
+    /// LE is off in the kernel's settings (nobody manages the adapter through the management
+    /// interface, or LE was switched off).
+    LeOff,
+    NotPowered,
+    Mgmt(MgmtError),
+}
+
+impl core::fmt::Display for NoKernelScan {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NoKernelScan::LeOff => {
+                f.write_str("LE is not enabled in the kernel's adapter settings")
+            }
+            NoKernelScan::NotPowered => f.write_str("the kernel does not see the adapter powered"),
+            NoKernelScan::Mgmt(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Asks the kernel to keep a passive scan running (see [`crate::transport::mgmt`]).
+fn start_kernel_scan(index: u16) -> Result<KernelScan, NoKernelScan> {
+    let m = Mgmt::open().map_err(NoKernelScan::Mgmt)?;
+    let settings = m.settings(index).map_err(NoKernelScan::Mgmt)?;
+    if settings & mgmt::setting::LE == 0 {
+        return Err(NoKernelScan::LeOff);
+    }
+    if settings & mgmt::setting::POWERED == 0 {
+        return Err(NoKernelScan::NotPowered);
+    }
+    let handle = m.add_monitor(index).map_err(NoKernelScan::Mgmt)?;
+    Ok(KernelScan { index, handle })
+}
+
+fn stop_kernel_scan(k: KernelScan) -> Result<(), MgmtError> {
+    Mgmt::open()?.remove_monitor(k.index, k.handle)
 }
 
 /// Counters for the exit summary and tests.
@@ -222,7 +279,10 @@ pub struct Live<'a> {
     end_at: Option<Instant>,
     next_tick: Option<Instant>,
     ever_up: bool,
-    privileges_dropped: bool,
+    /// Set while the kernel runs the scan for us.
+    kernel_scan: Option<KernelScan>,
+    /// Do not wait for readiness before this (see [`Live::hold_off`]).
+    hold_until: Option<Instant>,
     exit: Option<i32>,
     /// Scan-setup transitions seen while draining packets (handled after the batch).
     transitions: Vec<Transition>,
@@ -292,7 +352,8 @@ impl<'a> Live<'a> {
             end_at,
             next_tick,
             ever_up: false,
-            privileges_dropped: false,
+            kernel_scan: None,
+            hold_until: None,
             exit: None,
             transitions: Vec::with_capacity(8),
             stats: LoopStats::default(),
@@ -315,6 +376,17 @@ impl<'a> Live<'a> {
 
     /// Runs until a signal (or `run_for`) ends it. Returns the exit code.
     pub fn run(&mut self) -> i32 {
+        if self.opts.drop_privileges {
+            // Before the first open, so nothing more is held when the link never comes up.
+            let keep = if self.opts.adapter.is_raw_socket() {
+                Keep::RawSocket
+            } else {
+                Keep::Nothing
+            };
+            if let Err(e) = drop_privileges(keep) {
+                log(&format!("could not drop capabilities: {e}"));
+            }
+        }
         let mut events = Events::with_capacity(64);
         loop {
             let now = Instant::now();
@@ -323,6 +395,7 @@ impl<'a> Live<'a> {
                 return self.finish(code);
             }
             self.send_commands(now);
+            self.hold_off();
             let timeout = self
                 .next_deadline()
                 .map(|d| d.saturating_duration_since(Instant::now()));
@@ -347,6 +420,21 @@ impl<'a> Live<'a> {
                 }
             }
             self.flush_record();
+        }
+    }
+
+    /// After a read, sleeps until [`READ_HOLDOFF`] has passed (or an earlier deadline), so that
+    /// under load one wake-up and one `recvmmsg` take a whole burst of reports (≤ 0.1 system
+    /// calls per report at 1,000 reports/s) instead of one each. Reports wait at most this long;
+    /// an idle loop never sleeps here.
+    fn hold_off(&mut self) {
+        let Some(until) = self.hold_until.take() else {
+            return;
+        };
+        let until = self.next_deadline().map_or(until, |d| d.min(until));
+        let now = Instant::now();
+        if until > now {
+            std::thread::sleep(until - now);
         }
     }
 
@@ -375,6 +463,11 @@ impl<'a> Live<'a> {
     fn watchdog_deadline(&self) -> Option<Instant> {
         match (self.opts.watchdog, self.scan.phase()) {
             (Some(w), Phase::Scanning) if self.stop_deadline.is_none() => {
+                Some(self.last_report + w)
+            }
+            (Some(w), Phase::Listening)
+                if self.kernel_scan.is_some() && self.stop_deadline.is_none() =>
+            {
                 Some(self.last_report + w)
             }
             _ => None,
@@ -421,7 +514,13 @@ impl<'a> Live<'a> {
             ));
             self.stats.watchdog_restarts += 1;
             self.last_report = now;
-            self.scan.start();
+            match self.kernel_scan {
+                // The monitor may have gone (bluetoothd restarted, adapter reset): add it again.
+                Some(k) => self.use_kernel_scan(k.index),
+                None => {
+                    self.scan.start();
+                }
+            }
         }
         if let Some(t) = self.next_tick {
             if now >= t {
@@ -463,16 +562,7 @@ impl<'a> Live<'a> {
                     });
                     return;
                 }
-                let mut msg = e.message;
-                if self.privileges_dropped
-                    && e.missing == Some(crate::transport::raw_socket::Capability::NetAdmin)
-                {
-                    msg.push_str(
-                        " [capabilities were dropped after start-up, so hci2mqtt cannot bring it up itself: \
-                         `bluetoothctl power on` or `hciconfig hciN up` does; hci2mqtt keeps retrying]",
-                    );
-                }
-                self.problem(msg);
+                self.problem(e.message);
                 let d = self.grow_backoff();
                 self.link = Link::Down { retry_at: now + d };
             }
@@ -480,6 +570,10 @@ impl<'a> Live<'a> {
     }
 
     fn link_up(&mut self, t: Transport, now: Instant) {
+        let raw_index = match &t {
+            Transport::Raw(s) => Some(s.dev_id),
+            _ => None,
+        };
         self.link = Link::Up(t);
         self.stats.connects += 1;
         if self.ever_up {
@@ -490,16 +584,69 @@ impl<'a> Live<'a> {
         }
         self.ever_up = true;
         self.last_problem = None;
-        if self.opts.drop_privileges && !self.privileges_dropped {
-            // The raw socket keeps CAP_NET_RAW (see drop_privileges); streams need nothing.
-            match drop_privileges(self.opts.adapter.is_raw_socket()) {
-                Ok(()) => self.privileges_dropped = true,
-                Err(e) => log(&format!("could not drop capabilities: {e}")),
-            }
-        }
         self.scan_retry_at = None;
         self.last_report = now;
+        if let Some(index) = raw_index {
+            if !self.opts.scan.listen_only && self.opts.scanner != Scanner::Hci2mqtt {
+                self.use_kernel_scan(index);
+                if self.kernel_scan.is_some() || self.opts.scanner == Scanner::Kernel {
+                    self.scan.listen();
+                    return;
+                }
+            }
+        }
         self.scan.start();
+    }
+
+    /// Lets the kernel scan (an advertisement monitor), so that the scan bluetoothd and its
+    /// clients rely on is never reconfigured or disabled behind the kernel's back.
+    fn use_kernel_scan(&mut self, index: u16) {
+        self.release_kernel_scan();
+        match start_kernel_scan(index) {
+            Ok(k) => {
+                self.kernel_scan = Some(k);
+                log(&format!(
+                    "{}: the kernel scans for hci2mqtt (advertisement monitor {}: passive, duplicates \
+                     not filtered; bluetoothd and its clients keep their own discovery)",
+                    self.opts.adapter, k.handle
+                ));
+                if self.opts.scan.params.active {
+                    log("active scanning is not available through the kernel's scan: scan responses \
+                         arrive only while a client discovers (set [scan] scanner = \"hci2mqtt\" on an \
+                         adapter nobody else uses)");
+                }
+            }
+            Err(e) if self.opts.scanner == Scanner::Kernel => self.problem(format!(
+                "{}: the kernel cannot scan for hci2mqtt ({e}); listening only",
+                self.opts.adapter
+            )),
+            Err(e) => log(&format!(
+                "{}: the kernel cannot scan for hci2mqtt ({e}); hci2mqtt sets the scan up itself",
+                self.opts.adapter
+            )),
+        }
+    }
+
+    /// Removes our advertisement monitor, if any (the kernel then stops the scan unless someone
+    /// else needs it).
+    fn release_kernel_scan(&mut self) {
+        if let Some(k) = self.kernel_scan.take() {
+            if let Err(e) = stop_kernel_scan(k) {
+                // Gone with its adapter (Invalid Index): nothing left to remove.
+                if !matches!(
+                    e,
+                    MgmtError::Status {
+                        status: mgmt::status::INVALID_INDEX,
+                        ..
+                    }
+                ) {
+                    log(&format!(
+                        "{}: could not remove advertisement monitor {}: {e}",
+                        self.opts.adapter, k.handle
+                    ));
+                }
+            }
+        }
     }
 
     fn link_lost(&mut self, msg: String, now: Instant) {
@@ -507,6 +654,7 @@ impl<'a> Live<'a> {
             t.deregister(self.poll.registry());
         }
         self.stats.link_losses += 1;
+        self.release_kernel_scan();
         self.scan.reset_link();
         self.deframer.clear();
         if self.stop_deadline.is_some() {
@@ -616,31 +764,51 @@ impl<'a> Live<'a> {
         if !(ev.is_readable() || ev.is_error() || ev.is_read_closed()) {
             return;
         }
-        // Edge-triggered: drain to WouldBlock.
-        loop {
-            let Link::Up(t) = &mut self.link else { return };
+        // Edge-triggered: drain until a read comes back short (or WouldBlock).
+        let mut packets = 0;
+        while let Link::Up(t) = &mut self.link {
             match t.read_into(&mut self.deframer) {
-                Ok(0) => {
+                Ok(f) if f.bytes == 0 => {
                     let msg = format!(
                         "{}: the controller closed the connection",
                         self.opts.adapter
                     );
                     self.link_lost(msg, now);
-                    return;
+                    break;
                 }
-                Ok(_) => self.process_packets(now),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Ok(f) => {
+                    packets += self.process_packets(now);
+                    if f.drained {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let msg = t.explain(&e);
                     self.link_lost(msg, now);
-                    return;
+                    break;
                 }
             }
         }
+        if packets == 0 {
+            return;
+        }
+        let reg = self.poll.registry();
+        for s in self.services.iter_mut() {
+            s.after_batch(reg, now);
+        }
+        // Let the next burst gather before reading again, unless this one was big (the
+        // socket buffer is filling) or a scan setup is waiting for its replies.
+        if packets < HOLDOFF_UNLESS_PACKETS
+            && !matches!(self.scan.phase(), Phase::Configuring | Phase::Stopping)
+        {
+            self.hold_until = Some(now + READ_HOLDOFF);
+        }
     }
 
-    fn process_packets(&mut self, now: Instant) {
+    /// Hands every whole packet in the deframer over; returns how many there were.
+    fn process_packets(&mut self, now: Instant) -> usize {
         let Live {
             deframer,
             scan,
@@ -654,7 +822,9 @@ impl<'a> Live<'a> {
             transitions,
             ..
         } = self;
+        let mut count = 0;
         while let Some(pkt) = deframer.next_packet() {
+            count += 1;
             if let Some(r) = record {
                 let _ = r.write_packet(pkt, unix_us(), true);
             }
@@ -681,6 +851,7 @@ impl<'a> Live<'a> {
             self.on_transition(t, now);
         }
         self.transitions = ts;
+        count
     }
 
     fn on_signals(&mut self, now: Instant) {
@@ -726,6 +897,7 @@ impl<'a> Live<'a> {
     }
 
     fn begin_stop(&mut self, now: Instant) {
+        self.release_kernel_scan();
         if !matches!(self.link, Link::Up(_)) {
             self.exit = Some(0);
             return;
@@ -777,6 +949,7 @@ impl<'a> Live<'a> {
     }
 
     fn finish(&mut self, code: i32) -> i32 {
+        self.release_kernel_scan();
         let reg = self.poll.registry();
         for s in self.services.iter_mut() {
             s.shutdown(reg, SERVICE_SHUTDOWN_BUDGET);

@@ -45,6 +45,10 @@ pub trait Service {
         _now: Instant,
     ) {
     }
+    /// The loop has handed over everything one read from the radio brought (many reports):
+    /// the moment to write what they produced, so that a burst costs one write, not one per
+    /// reading. The default does nothing.
+    fn after_batch(&mut self, _registry: &mio::Registry, _now: Instant) {}
     /// A one-off notice (wrong key…); the default ignores it.
     fn on_notice(&mut self, _notice: &Notice, _now: Instant) {}
     /// The loop is stopping: flush without blocking for more than `budget` in total.

@@ -364,7 +364,11 @@ impl Harness {
     }
 
     fn feed(&mut self, r: &Reading) {
-        self.timed(|s, reg| s.on_reading(reg, r, Instant::now()));
+        // As the radio loop does: the reading, then the end of its batch.
+        self.timed(|s, reg| {
+            s.on_reading(reg, r, Instant::now());
+            s.after_batch(reg, Instant::now());
+        });
     }
 
     fn logs(&self) -> Vec<String> {
@@ -867,6 +871,7 @@ fn broker_restart_republishes_latest_state_without_blocking() {
             );
             let t = Instant::now();
             h.svc.on_reading(h.poll.registry(), &r, Instant::now());
+            h.svc.after_batch(h.poll.registry(), Instant::now());
             calls.push(t.elapsed());
         }
         h.turn(Duration::from_millis(10));
@@ -1084,7 +1089,10 @@ fn tracker_home_and_not_home() {
     let live = Sub::start(broker.port, None);
     let tr = Addr([0xC4, 0x7C, 0x8D, 0, 0, 9]);
     let t_seen = Instant::now();
-    h.timed(|s, r| s.on_advert(r, &tr, Some(-70), Instant::now()));
+    h.timed(|s, r| {
+        s.on_advert(r, &tr, Some(-70), Instant::now());
+        s.after_batch(r, Instant::now());
+    });
     h.run_for(Duration::from_millis(300));
     let r = retained(broker.port, None);
     assert_eq!(
@@ -1323,6 +1331,7 @@ fn services_build_wires_mqtt() {
         }
         if !fed && t0.elapsed() > Duration::from_millis(500) {
             svc.on_reading(poll.registry(), &r, now);
+            svc.after_batch(poll.registry(), now);
             fed = true;
         }
         if fed && svc.idle() && t0.elapsed() > Duration::from_secs(1) {
@@ -1372,6 +1381,7 @@ fn burst_of_readings_ends_with_latest_state_for_every_device() {
             );
             let t = Instant::now();
             h.svc.on_reading(h.poll.registry(), &r, Instant::now());
+            h.svc.after_batch(h.poll.registry(), Instant::now());
             calls.push(t.elapsed());
         }
         // One loop turn per round, as the radio loop interleaves socket events.
@@ -1526,7 +1536,10 @@ fn unknown_devices_published_raw_when_asked() {
         let mut g = Harness::new(&config(broker.port, extra));
         assert!(g.run_until(Duration::from_secs(10), |s| s.is_connected()));
         for a in [phone, phone, other] {
-            g.timed(|s, reg| s.on_unknown(reg, &report(a), Instant::now()));
+            g.timed(|s, reg| {
+                s.on_unknown(reg, &report(a), Instant::now());
+                s.after_batch(reg, Instant::now());
+            });
         }
         g.run_for(Duration::from_millis(500));
         let msgs = live.snapshot();

@@ -160,7 +160,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     };
     // Replaying a file needs no privilege: drop any file capabilities before reading it.
-    let _ = crate::sys::caps::drop_privileges(false);
+    let _ = crate::sys::caps::drop_privileges(crate::sys::caps::Keep::Nothing);
     let keys = match load_keys(args.config.as_ref(), &args.keys) {
         Ok(k) => k,
         Err(e) => {

@@ -34,6 +34,8 @@ Scans for BLE sensor advertisements and publishes readings: to MQTT when the con
   --active          active scanning (scan requests)
   --listen-only     send no HCI command; only listen (bluetoothd already scans)
   --extended        use the extended scan commands even if the controller does not list them
+  --scanner WHO     who runs the scan on hciN: auto (default: the kernel when it can, which
+                    never disturbs bluetoothd), kernel, or hci2mqtt (own scan commands)
 Signals: SIGINT/SIGTERM disable the scan and exit 0; SIGHUP reloads keys from the config.
 ";
 
@@ -47,6 +49,7 @@ pub struct CommonArgs {
     pub active: bool,
     pub listen_only: bool,
     pub extended: bool,
+    pub scanner: Option<crate::config::Scanner>,
     pub seconds: Option<f64>,
 }
 
@@ -78,6 +81,20 @@ pub fn parse_common(
             Long("active") => a.active = true,
             Long("listen-only") => a.listen_only = true,
             Long("extended") => a.extended = true,
+            Long("scanner") => {
+                use crate::config::Scanner;
+                let v = s(p.value().map_err(|e| e.to_string())?, "--scanner")?;
+                a.scanner = Some(match v.as_str() {
+                    "auto" => Scanner::Auto,
+                    "kernel" => Scanner::Kernel,
+                    "hci2mqtt" => Scanner::Hci2mqtt,
+                    _ => {
+                        return Err(format!(
+                            "--scanner {v:?}: expected auto, kernel or hci2mqtt"
+                        ))
+                    }
+                });
+            }
             Long("seconds") if allow_seconds => {
                 let v = s(p.value().map_err(|e| e.to_string())?, "--seconds")?;
                 match v.parse::<f64>() {
@@ -179,6 +196,7 @@ pub fn live_options(cfg: &Config, a: &CommonArgs) -> Result<LiveOptions, Failure
         run_for: a.seconds.map(Duration::from_secs_f64),
         reload: Some(reload),
         drop_privileges: true,
+        scanner: a.scanner.unwrap_or(sc.scanner),
     })
 }
 
@@ -297,6 +315,7 @@ pub(crate) fn replay_adapter(
         let now = Instant::now();
         let reg = poll.registry();
         for s in services.iter_mut() {
+            s.after_batch(reg, now);
             if s.deadline().is_some_and(|d| d <= now) {
                 s.on_timeout(reg, now);
             }
@@ -328,7 +347,7 @@ pub(crate) fn replay_adapter(
     }
     // A capture needs no privilege: give up whatever file capabilities granted (best effort;
     // failing to drop what we do not have is not an error worth stopping for).
-    let _ = crate::sys::caps::drop_privileges(false);
+    let _ = crate::sys::caps::drop_privileges(crate::sys::caps::Keep::Nothing);
     let mut n = 0u64;
     let result = for_each_capture_packet(path, &mut |pkt| {
         let mut fan = Fanout {

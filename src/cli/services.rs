@@ -41,16 +41,28 @@ impl Service for StdoutJson {
     }
     fn on_timeout(&mut self, _r: &mio::Registry, _now: Instant) {}
     fn on_reading(&mut self, _r: &mio::Registry, reading: &Reading, _now: Instant) {
-        self.buf.clear();
+        // Written at the end of the batch (bounded: one radio read's worth of lines).
         write_json_line(&mut self.buf, reading);
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (e.g. `| head`) must not kill the radio loop.
-        let _ = out.write_all(&self.buf).and_then(|_| out.flush());
+    }
+    fn after_batch(&mut self, _r: &mio::Registry, _now: Instant) {
+        self.write_out();
     }
     fn on_notice(&mut self, notice: &Notice, _now: Instant) {
         eprintln!("hci2mqtt: {notice}");
     }
     fn shutdown(&mut self, _r: &mio::Registry, _budget: Duration) {
-        let _ = std::io::stdout().flush();
+        self.write_out();
+    }
+}
+
+impl StdoutJson {
+    fn write_out(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (e.g. `| head`) must not kill the radio loop.
+        let _ = out.write_all(&self.buf).and_then(|_| out.flush());
+        self.buf.clear();
     }
 }

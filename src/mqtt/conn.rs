@@ -898,9 +898,8 @@ impl MqttService {
     }
 
     /// Presence of `addr` (any advert, decoded or not), for `[[tracker]]`s.
-    pub fn advert_seen(&mut self, registry: &Registry, addr: &Addr, now: Instant) {
+    pub fn advert_seen(&mut self, addr: &Addr, now: Instant) {
         self.core.on_seen(addr, now);
-        self.pump(registry, now);
     }
 }
 
@@ -947,27 +946,27 @@ impl Service for MqttService {
         self.pump(registry, now);
     }
 
-    fn on_reading(&mut self, registry: &Registry, reading: &Reading, now: Instant) {
+    fn on_reading(&mut self, _registry: &Registry, reading: &Reading, now: Instant) {
+        // Queued only: `after_batch` writes what a whole radio read produced at once.
         self.core.on_reading(reading, now, unix_now());
-        self.pump(registry, now);
     }
 
-    fn on_advert(&mut self, registry: &Registry, addr: &Addr, _rssi: Option<i8>, now: Instant) {
-        self.advert_seen(registry, addr, now);
+    fn on_advert(&mut self, _registry: &Registry, addr: &Addr, _rssi: Option<i8>, now: Instant) {
+        self.advert_seen(addr, now);
+    }
+
+    fn after_batch(&mut self, registry: &Registry, now: Instant) {
+        self.pump(registry, now);
     }
 
     fn on_unknown(
         &mut self,
-        registry: &Registry,
+        _registry: &Registry,
         r: &hci2mqtt_core::hci::event::Report<'_>,
         now: Instant,
     ) {
-        let queued = self.core.stats.unknown;
         self.core
             .on_unknown(&r.addr, r.addr_type, r.rssi, r.data, now);
-        if self.core.stats.unknown != queued {
-            self.pump(registry, now);
-        }
     }
 
     fn on_notice(&mut self, notice: &hci2mqtt_core::pipeline::Notice, _now: Instant) {

@@ -1,5 +1,6 @@
-//! Linux capabilities of the process: what it has, and dropping all but what the transport
-//! needs once it is open (capget/capset through libc, as nix does not wrap them).
+//! Linux capabilities of the process: what it has, dropping all but what the transport needs
+//! before anything is opened, and raising CAP_NET_ADMIN for the one call that needs it
+//! (capget/capset through libc, as nix does not wrap them).
 
 use std::io;
 
@@ -46,27 +47,22 @@ pub fn current_capabilities() -> io::Result<(u64, u64)> {
     ))
 }
 
-/// Drops capabilities once the transport is open, and sets PR_SET_NO_NEW_PRIVS so that nothing
-/// can be regained through exec of a setuid/file-capability binary.
-///
-/// What is kept:
-/// * TCP / serial transports: **nothing** (effective, permitted and inheritable all empty).
-/// * Raw HCI socket: **CAP_NET_RAW only** (if the process had it). The kernel checks it on every
-///   `sendmsg` of an LE command (without it: EPERM), so the scan could not be re-enabled by the
-///   watchdog or disabled at exit, and a re-opened socket's filter would lose LE Meta.
-///   CAP_NET_ADMIN (only for bringing a down adapter up, HCIDEVUP) and everything else is
-///   dropped: an adapter that comes back *down* after being unplugged then needs
-///   `hciconfig hciN up` / bluetoothd, which the reconnect error says.
-///
-/// Capabilities are per thread; the loop is the process's only thread.
-pub fn drop_privileges(keep_net_raw: bool) -> io::Result<()> {
-    let cur = capget()?;
-    let mut d = [CapData::default(); 2];
-    if keep_net_raw {
-        let bit = 1u32 << CAP_NET_RAW;
-        d[0].permitted = cur[0].permitted & bit;
-        d[0].effective = d[0].permitted;
-    }
+/// What the process keeps when it drops its capabilities at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// TCP / serial transports and captures: nothing at all.
+    Nothing,
+    /// Raw HCI socket: CAP_NET_RAW effective, CAP_NET_ADMIN permitted only (if the process had
+    /// them). The kernel checks CAP_NET_RAW on every LE command and on the socket filter of each
+    /// (re)opened socket, so it stays effective. CAP_NET_ADMIN is needed only at the moment an
+    /// adapter that came back *down* (unplugged, reset, driver reload) is brought up (HCIDEVUP)
+    /// and when the kernel's management socket is bound (a trusted one may add the
+    /// advertisement monitor that makes the kernel scan for us): [`with_net_admin`] raises it
+    /// for those calls and lowers it again, so nothing else the process does runs with it.
+    RawSocket,
+}
+
+fn capset(d: &[CapData; 2]) -> io::Result<()> {
     let mut h = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
         pid: 0,
@@ -76,6 +72,25 @@ pub fn drop_privileges(keep_net_raw: bool) -> io::Result<()> {
     if r < 0 {
         return Err(io::Error::last_os_error());
     }
+    Ok(())
+}
+
+/// Drops every capability but what `keep` names (see [`Keep`]), clears the inheritable (and so
+/// the ambient) set, and sets PR_SET_NO_NEW_PRIVS so that nothing can be regained through exec
+/// of a setuid/file-capability binary. Called before the first open, so the process holds no
+/// more than this even when the link never comes up.
+///
+/// Capabilities are per thread; the loop is the process's only thread.
+pub fn drop_privileges(keep: Keep) -> io::Result<()> {
+    let cur = capget()?;
+    let mut d = [CapData::default(); 2];
+    if keep == Keep::RawSocket {
+        let raw = 1u32 << CAP_NET_RAW;
+        let admin = 1u32 << CAP_NET_ADMIN;
+        d[0].permitted = cur[0].permitted & (raw | admin);
+        d[0].effective = cur[0].permitted & raw;
+    }
+    capset(&d)?;
     // SAFETY: prctl with integer arguments only.
     let r = unsafe {
         libc::prctl(
@@ -92,25 +107,52 @@ pub fn drop_privileges(keep_net_raw: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Runs `f` with CAP_NET_ADMIN effective when it is permitted, and lowers it again afterwards.
+/// Without it permitted, `f` runs as it is (and meets the kernel's EPERM, which the callers
+/// explain with the `setcap` line).
+pub fn with_net_admin<T>(f: impl FnOnce() -> T) -> T {
+    let bit = 1u32 << CAP_NET_ADMIN;
+    let raised = match capget() {
+        Ok(cur) if cur[0].permitted & bit != 0 && cur[0].effective & bit == 0 => {
+            let mut d = cur;
+            d[0].effective |= bit;
+            capset(&d).ok().map(|()| cur)
+        }
+        _ => None,
+    };
+    let out = f();
+    if let Some(before) = raised {
+        let _ = capset(&before);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dropping_privileges_empties_the_sets() {
+    fn dropping_privileges_keeps_only_what_the_raw_socket_needs() {
         // In a thread of its own: capabilities are per thread, the test runner's stay intact.
         std::thread::spawn(|| {
             let (_, before) = current_capabilities().unwrap();
-            drop_privileges(true).unwrap();
+            let raw = 1 << CAP_NET_RAW;
+            let admin = 1 << CAP_NET_ADMIN;
+            drop_privileges(Keep::RawSocket).unwrap();
             let (eff, perm) = current_capabilities().unwrap();
+            assert_eq!(perm, before & (raw | admin), "only these two may survive");
+            assert_eq!(eff, before & raw, "CAP_NET_ADMIN is not effective");
+            let inside = with_net_admin(|| current_capabilities().unwrap().0);
+            assert_eq!(inside, before & (raw | admin), "raised for the call");
             assert_eq!(
-                perm,
-                before & (1 << CAP_NET_RAW),
-                "only CAP_NET_RAW may survive"
+                current_capabilities().unwrap().0,
+                before & raw,
+                "lowered after"
             );
-            assert_eq!(eff, perm);
-            drop_privileges(false).unwrap();
+            drop_privileges(Keep::Nothing).unwrap();
             assert_eq!(current_capabilities().unwrap(), (0, 0));
+            // Nothing permitted: the call runs unchanged.
+            assert_eq!(with_net_admin(|| current_capabilities().unwrap()), (0, 0));
             // SAFETY: prctl query with no pointers.
             assert_eq!(
                 unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) },

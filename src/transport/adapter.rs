@@ -187,6 +187,24 @@ impl fmt::Display for AdapterSpec {
     }
 }
 
+/// What one read brought.
+#[derive(Clone, Copy, Debug)]
+pub struct Filled {
+    pub bytes: usize,
+    /// The read came back short: the kernel had nothing more queued, so reading again now would
+    /// only return WouldBlock (edge-triggered readiness fires again on new data).
+    pub drained: bool,
+}
+
+fn stream_fill<R: io::Read>(d: &mut Deframer, r: &mut R) -> io::Result<Filled> {
+    let room = d.spare().len();
+    let n = h4::fill_from(d, r)?;
+    Ok(Filled {
+        bytes: n,
+        drained: n < room,
+    })
+}
+
 /// An open link to a controller.
 pub enum Transport {
     Tcp(mio::net::TcpStream),
@@ -225,19 +243,23 @@ impl Transport {
         }
     }
 
-    /// Reads what is available into the deframer. `Ok(0)` on a stream means the peer closed it.
-    pub fn read_into(&mut self, d: &mut Deframer) -> io::Result<usize> {
+    /// Reads what is available into the deframer, as much as it has room for in one system
+    /// call. `bytes == 0` on a stream means the peer closed it.
+    pub fn read_into(&mut self, d: &mut Deframer) -> io::Result<Filled> {
         match self {
-            Transport::Tcp(s) => h4::fill_from(d, s),
-            Transport::Serial(s) => h4::fill_from(d, s),
+            Transport::Tcp(s) => stream_fill(d, s),
+            Transport::Serial(s) => stream_fill(d, s),
             Transport::Raw(s) => {
-                // One datagram = one whole H4 packet; concatenated they are a valid H4 stream.
-                let n = s.recv(d.spare())?;
-                if n == 0 {
+                // Many datagrams per system call; concatenated they are a valid H4 stream.
+                let (n, count) = s.recv_batch(d.spare())?;
+                if count == 0 {
                     return Err(io::ErrorKind::WouldBlock.into());
                 }
                 d.commit(n);
-                Ok(n)
+                Ok(Filled {
+                    bytes: n,
+                    drained: count < socket::BATCH,
+                })
             }
         }
     }

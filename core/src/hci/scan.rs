@@ -219,6 +219,17 @@ impl ScanSetup {
         None
     }
 
+    /// Receives without sending anything from now on, whatever the options say: someone else
+    /// (the kernel, for an advertisement monitor) runs the scan. A later [`ScanSetup::stop`]
+    /// sends nothing and a Hardware Error does not restart a setup.
+    pub fn listen(&mut self) {
+        self.phase = Phase::Listening;
+        self.step = None;
+        self.sent = false;
+        self.deadline = None;
+        self.error = None;
+    }
+
     /// The transport went away: forget any command in flight (a new link starts over).
     pub fn reset_link(&mut self) {
         self.phase = Phase::Idle;
@@ -1001,6 +1012,18 @@ mod tests {
         // A retry starts over.
         s.start();
         assert_eq!(s.poll_command(d), Some(Command::Reset));
+    }
+
+    #[test]
+    fn listening_for_the_kernel_sends_nothing_even_at_stop() {
+        let mut s = ScanSetup::new(Options::default());
+        s.listen();
+        assert!(s.is_receiving());
+        assert_eq!(s.poll_command(Instant::now()), None);
+        assert_eq!(s.handle_event(&EventKind::HardwareError(1)), None);
+        assert_eq!(s.poll_command(Instant::now()), None);
+        assert_eq!(s.stop(), Some(Transition::Stopped));
+        assert_eq!(s.poll_command(Instant::now()), None);
     }
 
     #[test]
