@@ -46,9 +46,13 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const STOP_BUDGET: Duration = Duration::from_millis(600);
 const SERVICE_SHUTDOWN_BUDGET: Duration = Duration::from_millis(300);
 /// How long reports may gather after a read before the next one (see [`Live::hold_off`]).
-const READ_HOLDOFF: Duration = Duration::from_millis(50);
-/// A read that brought this many packets skips the hold-off: at that rate 50 ms would fill
-/// the raw socket's default receive buffer (~212 KB, ~270 queued events).
+/// Each wake-up costs ~120 µs of CPU on the bench machine whatever it brings (measured with
+/// `bench/live_syscalls.py` at 1,000 events/s: 2.4 µs/event with 50 ms, 1.4 with 100 ms, 1.1
+/// with 200 ms), so the longer the better for CPU; 100 ms is what a reading may wait.
+const READ_HOLDOFF: Duration = Duration::from_millis(100);
+/// A read that brought this many packets skips the hold-off: at that rate the next 100 ms
+/// could overflow a raw socket's receive buffer if the kernel refused to enlarge it (~165
+/// events fit in the default).
 const HOLDOFF_UNLESS_PACKETS: usize = 128;
 
 /// Extra consumer of what the loop sees (the `scan` table).

@@ -353,6 +353,32 @@ fn describe(list: &[HciDevInfo]) -> String {
     format!("adapters: {}", v.join(", "))
 }
 
+/// Receive buffer asked for: the loop reads in bursts (see `event_loop::READ_HOLDOFF`), and an
+/// HCI event queued on a raw socket costs about a kilobyte of buffer (USB adapters allocate
+/// each event at its maximal size), so the kernel default (`rmem_default`, 208 KiB on Debian)
+/// holds only ~165 of them.
+const RCVBUF: libc::c_int = 1 << 20;
+
+/// Raises the socket's receive buffer: SO_RCVBUFFORCE (CAP_NET_ADMIN, raised for the call) may
+/// exceed `rmem_max`; without it SO_RCVBUF gets what `rmem_max` allows. Best effort.
+fn set_receive_buffer(fd: RawFd) {
+    let set = |opt: libc::c_int| {
+        // SAFETY: SO_RCVBUF(FORCE) takes an int.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                &RCVBUF as *const libc::c_int as *const libc::c_void,
+                size_of::<libc::c_int>() as u32,
+            )
+        }
+    };
+    if crate::sys::caps::with_net_admin(|| set(libc::SO_RCVBUFFORCE)) != 0 {
+        set(libc::SO_RCVBUF);
+    }
+}
+
 impl HciSocket {
     /// Opens the adapter, brings it up if needed, binds the RAW channel and sets the filter.
     pub fn open(which: Which) -> Result<HciSocket, OpenError> {
@@ -447,6 +473,7 @@ impl HciSocket {
                 ..err(filter_stripped_message(&name), false)
             });
         }
+        set_receive_buffer(raw);
         Ok(HciSocket {
             fd,
             dev_id: info.dev_id,
