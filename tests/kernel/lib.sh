@@ -34,6 +34,9 @@ EOF
 now() { date +%s.%N | cut -c1-14; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# left_of START LIMIT: seconds left (at least 1) until START (a now value) + LIMIT.
+left_of() { awk -v s="$1" -v l="$2" -v n="$(now)" 'BEGIN { x = s + l - n; printf "%d", (x < 1 ? 1 : x + 0.999) }'; }
+
 # wait_until TIMEOUT_S CMD...: polls CMD every 0.3 s; 0 as soon as it succeeds.
 wait_until() {
   local t=$1; shift
@@ -104,6 +107,12 @@ ensure_adapter() {
 }
 
 ctl() { echo "${*:2}" > "$KT/$1.ctl"; }
+
+# scan_trace NAME [FROM]: HCI Reset and the scan commands (LE Set Scan Parameters/Enable, extended) a
+# controller got since line FROM of its status file, e.g. "200b:00.. 200c:0100 200c:0000".
+scan_trace() {
+  tail -n +"${2:-1}" "$LOG/adapter-$1.status" | awk '$1 == "cmd" && $2 ~ /^(0c03|200b|200c|2041|2042)$/ { printf "%s%s:%s", sep, $2, substr($3, 1, 4); sep = " " } $1 == "did" { printf "%s[%s]", sep, $2; sep = " " }'
+}
 
 # Scan enables (LE Set Scan Enable / Set Extended Scan Enable with enable=1) a controller got
 # since line FROM of its status file.

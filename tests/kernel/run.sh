@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 . tests/kernel/lib.sh
 
 SCENARIOS="root setcap nocap scan record-pcapng record-btsnoop signals hw-error controller-reset
-replug-root replug-setcap two-adapters bt-idle bt-discovering listen-only"
+controller-reset-watchdog hciconfig-reset replug-root replug-setcap two-adapters bt-idle bt-discovering listen-only"
 
 MAIN_ADDR=C0:FF:EE:00:00:01
 OTHER_ADDR=C0:FF:EE:00:00:02
@@ -69,14 +69,17 @@ record() {
   local ext=$1 f="$KT/rec.$1"
   rm -f "$f"
   readings_then_term "rec-$ext" root 4 60 $(run_args) --record "$f"
-  local reports='bthci_evt.code == 0x3e && (bthci_evt.le_meta_subevent == 0x02 || bthci_evt.le_meta_subevent == 0x0d)'
-  local all adv
-  all=$(tshark -r "$f" 2>"$LOG/rec-$ext.tshark" | wc -l || true)
-  adv=$(tshark -r "$f" -Y "$reports" 2>>"$LOG/rec-$ext.tshark" | wc -l || true)
-  local fmt; fmt=$(capinfos -t "$f" 2>/dev/null | awk -F': *' '/File type/ {print $2}' || true)
+  # One tshark pass (each start costs ~10 s under emulation): every packet's LE Meta subevent.
+  local fields all adv magic
+  fields=$(tshark -r "$f" -T fields -e frame.number -e bthci_evt.le_meta_subevent 2>"$LOG/rec-$ext.tshark" || echo "tshark exit $?" >> "$LOG/rec-$ext.tshark")
+  all=$(grep -c . <<<"$fields" || true)
+  adv=$(awk '$2 == "0x02" || $2 == "0x0d" || $2 == "0x00000002" || $2 == "0x0000000d" || $2 == "2" || $2 == "13"' <<<"$fields" | wc -l)
+  magic=$(head -c 8 "$f" | od -An -tx1 | tr -d ' ')
   cp "$f" "$LOG/" || true
-  EV="$N_READ readings, exit $H2M_RC; tshark: ${fmt:-?}, $all packets, $adv advertising reports"
-  [ "$N_READ" -ge 4 ] && [ "$H2M_RC" = 0 ] && [ "$adv" -ge 1 ] && ! [ -s "$LOG/rec-$ext.tshark" ]
+  # tshark warns about running as root: not an error.
+  local errs; errs=$(grep -v 'Running as user "root"' "$LOG/rec-$ext.tshark" | head -n 3 | tr '\n' '|' || true)
+  EV="$N_READ readings, exit $H2M_RC; file starts $magic; tshark -r: $all packets, $adv advertising reports (LE Meta 0x02/0x0d)${errs:+; tshark stderr: $errs}"
+  [ "$N_READ" -ge 4 ] && [ "$H2M_RC" = 0 ] && [ "$adv" -ge 1 ] && [ -z "$errs" ]
 }
 s_record-pcapng() { main || { EV="main adapter not ready"; return 1; }; record pcapng; }
 s_record-btsnoop() { main || { EV="main adapter not ready"; return 1; }; record btsnoop; }
@@ -97,28 +100,42 @@ s_signals() {
 }
 
 # An event on the controller while we run; readings must resume within 30 s.
+# controller_event TAG WHAT [CONFIG]: WHAT = a control command of vhci_sensor.py, or
+# "hciconfig-reset" (another process resets the adapter: HCIDEVRESET).
 controller_event() {
-  local tag=$1 what=$2
-  start_h2m "$tag" root $(run_args)
+  local tag=$1 what=$2 cfg=${3:-}
+  start_h2m "$tag" root $(run_args) ${cfg:+--config "$cfg"}
   wait_readings "$tag" 2 60 || true
-  local before; before=$(readings "$LOG/$tag.out")
-  ctl main "$what"
+  local before from; before=$(readings "$LOG/$tag.out"); from=$(status_lines main)
   local t0; t0=$(now)
-  # The kernel's own reaction (a hw-error closes and reopens hci0) comes first: give it a
-  # moment to stop the scan before counting the readings that "resume".
-  wait_until 10 grep -q "did $what" "$LOG/adapter-main.status" || true
-  wait_until 5 eval "! hciconfig $HCI_main | grep -q 'UP RUNNING'" || true
+  if [ "$what" = hciconfig-reset ]; then
+    hciconfig "$HCI_main" reset 2>>"$LOG/$tag.err" || echo "hciconfig reset: exit $?" >> "$LOG/$tag.err"
+  else
+    ctl main "$what"
+    wait_until 10 grep -q "did $what" "$LOG/adapter-main.status" || true
+  fi
+  # A hw-error makes the kernel close and reopen hci0: count from when it is down.
+  [ "$what" != hw-error ] || wait_until 5 eval "! hciconfig $HCI_main | grep -q 'UP RUNNING'" || true
+  # Reports already queued before the event must not count as "resumed".
   local mark; mark=$(readings "$LOG/$tag.out")
-  wait_readings "$tag" $(( mark + 2 )) 30 || true
+  wait_until "$(left_of "$t0" "${LIMIT:-30}")" readings_at_least "$LOG/$tag.out" $(( mark + 2 )) || true
   local dt; dt=$(since "$t0")
   local after; after=$(readings "$LOG/$tag.out")
   local alive=no; h2m_alive "$tag" && alive=yes
+  local trace; trace=$(scan_trace main $(( from + 1 )))
   stop_h2m "$tag"
-  EV="$before readings before $what, $(( after - mark )) in the $dt s after it (alive: $alive); SIGTERM exit $H2M_RC; stderr: $(last_err "$tag" 2)"
+  EV="$before readings before $what, $(( after - mark )) in the $dt s after it (limit ${LIMIT:-30} s, alive: $alive); SIGTERM exit $H2M_RC; commands to the controller from the event until our SIGTERM: ${trace:-none}; stderr: $(last_err "$tag" 2)"
   [ "$before" -ge 2 ] && [ $(( after - mark )) -ge 2 ] && [ "$H2M_RC" = 0 ]
 }
 s_hw-error() { main || { EV="main adapter not ready"; return 1; }; controller_event hw-error hw-error; }
 s_controller-reset() { main || { EV="main adapter not ready"; return 1; }; controller_event controller-reset controller-reset; }
+# The same with [scan] watchdog_s = 10 (default 300): the watchdog alone must bring it back.
+s_controller-reset-watchdog() {
+  main || { EV="main adapter not ready"; return 1; }
+  printf '[scan]\nwatchdog_s = 10\n' > "$KT/watchdog.toml"
+  LIMIT=40 controller_event controller-reset-watchdog controller-reset "$KT/watchdog.toml"
+}
+s_hciconfig-reset() { main || { EV="main adapter not ready"; return 1; }; controller_event hciconfig-reset hciconfig-reset; }
 
 # The adapter goes away (vhci process killed) and a new one registers; readings must resume
 # within 30 s of its registration with nobody acting.
@@ -130,14 +147,15 @@ replug() {
   stop_adapter main
   local mark; mark=$(readings "$LOG/$tag.out")
   local alive_gone=no; h2m_alive "$tag" && alive_gone=yes
-  start_adapter main "$MAIN_ADDR" sensor
+  start_adapter main "$MAIN_ADDR" sensor || { stop_h2m "$tag"; EV="the new adapter did not come up"; return 1; }
   local reg=$REG_main ok=1
-  wait_until 30 readings_at_least "$LOG/$tag.out" $(( mark + 2 )) || ok=0
+  wait_until "$(left_of "$reg" 30)" readings_at_least "$LOG/$tag.out" $(( mark + 2 )) || ok=0
   local dt; dt=$(since "$reg")
   local after; after=$(readings "$LOG/$tag.out")
   local state; state=$(hciconfig "$HCI_main" | grep -oE 'UP RUNNING|DOWN' | head -n1 || true)
+  local trace; trace=$(scan_trace main)
   stop_h2m "$tag"
-  EV="$before readings before, alive while gone: $alive_gone; new $HCI_main registered, $(( after - mark )) readings $dt s after (limit 30 s), $HCI_main $state; SIGTERM exit $H2M_RC; stderr: $(last_err "$tag" 2)"
+  EV="$before readings before, alive while gone: $alive_gone; new $HCI_main registered, $(( after - mark )) readings $dt s after its registration (limit 30 s), $HCI_main $state; SIGTERM exit $H2M_RC; reset/scan commands to the new one before our SIGTERM: ${trace:-none}; stderr: $(last_err "$tag" 2)"
   [ "$before" -ge 2 ] && [ "$ok" = 1 ] && [ "$H2M_RC" = 0 ]
 }
 s_replug-root() { main || { EV="main adapter not ready"; return 1; }; replug replug-root root; }
@@ -145,7 +163,7 @@ s_replug-setcap() { main || { EV="main adapter not ready"; return 1; }; replug r
 
 s_two-adapters() {
   main || { EV="main adapter not ready"; return 1; }
-  ensure_adapter other "$OTHER_ADDR"
+  ensure_adapter other "$OTHER_ADDR" || { EV="second adapter not ready"; return 1; }
   # 1. Chosen by the MAC of the adapter that hears the sensor: readings, and only it was told
   #    to scan.
   local m0 o0; m0=$(status_lines main); o0=$(status_lines other)
@@ -171,6 +189,7 @@ s_two-adapters() {
 s_bt-idle() {
   main || { EV="main adapter not ready"; return 1; }
   start_bluetoothd
+  local from; from=$(status_lines main)
   readings_then_term bt-idle root 4 60 $(run_args)
   local n=$N_READ rc=$H2M_RC new=C0:FF:EE:00:01:01
   btctl_start bt-idle
@@ -182,7 +201,7 @@ s_bt-idle() {
   local found=no; wait_until 40 btctl_has "NEW.*Device $new" && found=yes
   local dt; dt=$(since "$t0")
   stop_bluetoothd
-  EV="$n readings with bluetoothd idle, exit $rc; then scan on: discovering $disc, new device $new found: $found (${dt} s)"
+  EV="$n readings with bluetoothd idle, exit $rc; then scan on: discovering $disc, new device $new found: $found (${dt} s); scan commands: $(scan_trace main $(( from + 1 )))"
   [ "$n" -ge 4 ] && [ "$rc" = 0 ] && [ "$found" = yes ]
 }
 
@@ -192,6 +211,7 @@ s_bt-discovering() {
   main || { EV="main adapter not ready"; return 1; }
   start_bluetoothd
   local new=C0:FF:EE:00:01:02
+  local from; from=$(status_lines main)
   btctl_start bt-disc
   btctl scan on
   local seen=no; wait_until 60 btctl_has "Device $MAC" && seen=yes
@@ -203,20 +223,21 @@ s_bt-discovering() {
   local found=no; wait_until 40 btctl_has "NEW.*Device $new" && found=yes
   local dt; dt=$(since "$t0")
   stop_bluetoothd
-  EV="bluetoothd discovering (sensor seen by it: $seen); $n readings in $WAIT_S s, exit $rc; after our exit Discovering: $disc, new device $new found: $found (${dt} s); stderr: $(last_err bt-disc 2)"
+  EV="bluetoothd discovering (sensor seen by it: $seen); $n readings in $WAIT_S s, exit $rc; after our exit Discovering: $disc, new device $new found: $found (${dt} s); scan commands (bluetoothd's, ours): $(scan_trace main $(( from + 1 )))"
   [ "$seen" = yes ] && [ "$n" -ge 4 ] && [ "$rc" = 0 ] && [ "$found" = yes ]
 }
 
 s_listen-only() {
   main || { EV="main adapter not ready"; return 1; }
   start_bluetoothd
+  local from; from=$(status_lines main)
   btctl_start listen-only
   btctl scan on
   local seen=no; wait_until 60 btctl_has "Device $MAC" && seen=yes
   readings_then_term listen-only root 4 60 $(run_args) --listen-only
   local disc=no; bt_discovering && disc=yes
   stop_bluetoothd
-  EV="bluetoothd discovering (sensor seen by it: $seen); --listen-only: $N_READ readings in $WAIT_S s, exit $H2M_RC; Discovering after: $disc"
+  EV="bluetoothd discovering (sensor seen by it: $seen); --listen-only: $N_READ readings in $WAIT_S s, exit $H2M_RC; Discovering after: $disc; scan commands: $(scan_trace main $(( from + 1 )))"
   [ "$seen" = yes ] && [ "$N_READ" -ge 4 ] && [ "$H2M_RC" = 0 ]
 }
 

@@ -114,13 +114,13 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
 
     transport = await open_transport(f'vhci:{args.device}')
-    # Catch the kernel's answer to the vendor packet (ff 01 idx_hi idx_lo), still handing it to
-    # Bumble's own filter.
+    # Catch the kernel's answer to the vendor packet (ff 01 + the index, little-endian: vhci's
+    # put_unaligned_le16; Bumble's own log line reads it big-endian), then hand it on.
     inner = transport.source.data_received
 
     def data_received(data: bytes) -> None:
         if len(data) == 4 and data[0] == 0xFF:
-            status.write(f"index {data[2] << 8 | data[3]}")
+            status.write(f"index {data[2] | data[3] << 8}")
         inner(data)
 
     transport.source.data_received = data_received
