@@ -8,6 +8,8 @@
 # One line per scenario goes to $KVM_OUT/results: `PASS|FAIL NAME (SECONDS s): EVIDENCE`;
 # logs of every process in $KVM_OUT/logs/.
 set -euo pipefail
+# KT_BIN=PATH tests another binary (a relative PATH is taken from the caller's cwd).
+[ -z "${KT_BIN:-}" ] || KT_BIN=$(realpath "$KT_BIN")
 cd "$(dirname "$0")/../.."
 . tests/kernel/lib.sh
 
