@@ -50,10 +50,13 @@ s_setcap() {
 s_nocap() {
   main || { EV="main adapter not ready"; return 1; }
   local want=${EXPECT_NOCAP_EXIT:-77}   # README: 77 = a capability is missing
+  # Which capability is missing first depends on the adapter: DOWN needs CAP_NET_ADMIN to
+  # come up, UP needs CAP_NET_RAW for the LE Meta filter; both must name setcap.
+  local state; state=$(hciconfig "$HCI_main" | grep -oE 'UP RUNNING|DOWN' | head -n1 || true)
   start_h2m nocap nocap $(run_args)
   wait_exit nocap 60
   local n; n=$(readings "$LOG/nocap.out")
-  EV="exit $H2M_RC (want $want), $n readings, stderr: $(last_err nocap 2)"
+  EV="$HCI_main $state; exit $H2M_RC (want $want), $n readings, stderr: $(last_err nocap 2)"
   [ "$H2M_RC" = "$want" ] && grep -q 'setcap' "$LOG/nocap.err"
 }
 
