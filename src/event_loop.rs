@@ -697,6 +697,22 @@ impl<'a> Live<'a> {
                 let d = self.grow_backoff();
                 self.scan_retry_at = Some(now + d);
             }
+            Transition::ControllerReset => match self.kernel_scan {
+                Some(k) => {
+                    log(&format!(
+                        "{}: the controller was reset; asking the kernel to scan again",
+                        self.opts.adapter
+                    ));
+                    // Removing the monitor lets the kernel drop the scan it believes is on;
+                    // adding it back makes it start one on the reset controller.
+                    self.use_kernel_scan(k.index);
+                }
+                None if self.scan.phase() == Phase::Configuring => log(&format!(
+                    "{}: the controller was reset; setting the scan up again",
+                    self.opts.adapter
+                )),
+                None => {}
+            },
             Transition::Restarted(code) => log(&format!(
                 "{}: controller hardware error 0x{code:02x}; setting the scan up again",
                 self.opts.adapter

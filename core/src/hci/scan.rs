@@ -138,6 +138,10 @@ pub enum Transition {
     Stopped,
     /// The controller reported a hardware error; the setup started over.
     Restarted(u8),
+    /// A Command Complete for HCI Reset that this setup did not send: the controller was reset
+    /// (by itself, or by another program through the kernel) and forgot its scan. While scanning
+    /// the setup started over; while listening, whoever scans must be asked again.
+    ControllerReset,
 }
 
 /// The scan-setup state machine.
@@ -317,10 +321,23 @@ impl ScanSetup {
             }
             _ => return None,
         };
-        let step = self.step?;
-        if !self.sent || op != self.command_for(step).opcode() {
+        let ours = self
+            .step
+            .is_some_and(|step| self.sent && op == self.command_for(step).opcode());
+        if !ours {
+            if op == opcode::RESET && st == status::SUCCESS {
+                match self.phase {
+                    Phase::Scanning => {
+                        self.start();
+                        return Some(Transition::ControllerReset);
+                    }
+                    Phase::Listening => return Some(Transition::ControllerReset),
+                    _ => {}
+                }
+            }
             return None;
         }
+        let step = self.step?;
         self.sent = false;
         self.deadline = None;
         if st == status::SUCCESS {
@@ -1024,6 +1041,29 @@ mod tests {
         assert_eq!(s.poll_command(Instant::now()), None);
         assert_eq!(s.stop(), Some(Transition::Stopped));
         assert_eq!(s.poll_command(Instant::now()), None);
+    }
+
+    #[test]
+    fn a_reset_someone_else_sent_restarts_the_scan() {
+        let reset_cc = [0x04, 0x0E, 0x04, 0x01, 0x03, 0x0C, 0x00];
+        let ev = crate::hci::event::Event::new_checked(&reset_cc)
+            .unwrap()
+            .kind()
+            .unwrap();
+        // While scanning: the setup starts over from its first command.
+        let mut s = ScanSetup::new(Options::default());
+        s.phase = Phase::Scanning;
+        assert_eq!(s.handle_event(&ev), Some(Transition::ControllerReset));
+        assert_eq!(s.phase(), Phase::Configuring);
+        assert!(s.poll_command(Instant::now()).is_some());
+        // While listening: reported, nothing sent.
+        let mut s = ScanSetup::new(Options::default());
+        s.listen();
+        assert_eq!(s.handle_event(&ev), Some(Transition::ControllerReset));
+        assert_eq!(s.poll_command(Instant::now()), None);
+        // Idle (no link yet): ignored.
+        let mut s = ScanSetup::new(Options::default());
+        assert_eq!(s.handle_event(&ev), None);
     }
 
     #[test]
