@@ -1645,6 +1645,28 @@ fn make_pki(dir: &Path) {
             ],
         );
     }
+    // The server's key with a certificate that ends the second it starts: expired from the
+    // next second on.
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "expired.crt",
+            "-days",
+            "0",
+            "-extfile",
+            "server.ext",
+        ],
+    );
     use std::os::unix::fs::PermissionsExt;
     for k in ["ca.key", "other-ca.key", "server.key", "client.key"] {
         std::fs::set_permissions(dir.join(k), std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -1824,6 +1846,18 @@ fn tls_name_mismatch_is_explained() {
     );
 }
 
+/// An expired broker certificate: said so, with what to renew.
+#[test]
+fn tls_expired_certificate_is_named() {
+    let dir = tmpdir("tls-expired");
+    make_pki(&dir);
+    let listener = tls_listener(&dir, false).replace("server.crt", "expired.crt");
+    let broker = Broker::start_with(&dir, None, &listener);
+    std::thread::sleep(Duration::from_millis(1100));
+    let (_h, log) = fails_with(&tls_config(&dir, broker.port, ""), 5);
+    assert!(log.contains("certificate has expired: renew it"), "{log}");
+}
+
 /// `require_certificate true`: refused without a client certificate (said so), accepted and
 /// publishing with one.
 #[test]
@@ -1864,7 +1898,8 @@ fn plain_tls_port_mismatch_both_ways() {
         tls.port,
         "username = \"u\"\npassword = \"hunter2\"",
     ));
-    // Mosquitto resets the connection without a TLS alert: three in a row (1 s, 2 s backoff).
+    // Mosquitto resets the connection without a TLS alert; the probe that follows (a TLS
+    // hello, no login) gets a TLS answer.
     assert!(
         h.run_until(Duration::from_secs(10), |s| s.is_halted()),
         "{:?}",
@@ -1872,18 +1907,18 @@ fn plain_tls_port_mismatch_both_ways() {
     );
     let log = h.logs().join("\n");
     assert!(
-        log.contains("as a TLS listener does with plain MQTT"),
+        log.contains("dropped our MQTT CONNECT unanswered and answered a TLS hello"),
         "{log}"
     );
     assert!(log.contains("set [mqtt] tls = true"), "{log}");
-    assert!(
-        h.logs().last().is_some_and(|l| l.contains("Not retrying")),
-        "{log}"
-    );
+    assert!(log.contains("Not retrying"), "{log}");
     assert!(!log.contains("hunter2"));
-    assert!(h.logs().len() <= 2, "one explanation, one stop: {log}");
+    assert_eq!(h.logs().len(), 1, "one line: {log}");
     let failures = h.svc.stats.failures;
-    assert_eq!(failures, 3);
+    assert_eq!(failures, 2, "the CONNECT and the probe");
+    // Mosquitto saw no MQTT client at all.
+    let blog = std::fs::read_to_string(dir.join("mosquitto.log")).unwrap_or_default();
+    assert!(!blog.contains("New client connected"), "{blog}");
     h.run_for(Duration::from_secs(3));
     assert_eq!(h.svc.stats.failures, failures, "retried after stopping");
     assert_eq!(h.svc.deadline(), None, "a stopped service has no timer");
@@ -1950,4 +1985,55 @@ fn tls_alert_or_connack_as_first_bytes_are_recognised() {
         "{log}"
     );
     assert!(!h.svc.is_halted());
+}
+
+/// A plain broker in trouble that resets every connection unread is probed once (a TLS hello,
+/// no login), found not to be TLS, and then reported and retried as any failure.
+#[test]
+fn a_resetting_plain_port_is_probed_once_not_stopped() {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let firsts = Arc::new(Mutex::new(Vec::new()));
+    let f2 = firsts.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(6) {
+            let Ok(mut s) = s else { continue };
+            let mut b = [0u8; 1];
+            if s.read_exact(&mut b).is_ok() {
+                f2.lock().unwrap().push(b[0]);
+            }
+            // Close with the rest unread and SO_LINGER 0: a reset.
+            let lg = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    (&lg as *const libc::linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                )
+            };
+        }
+    });
+    let mut h = Harness::new(&config(port, ""));
+    h.run_for(Duration::from_millis(3500));
+    assert!(!h.svc.is_halted(), "{:?}", h.logs());
+    assert!(h.svc.stats.failures >= 3, "{:?}", h.svc.stats);
+    let log = h.logs().join("\n");
+    assert!(
+        log.contains("Connection reset") && log.contains("retrying"),
+        "{log}"
+    );
+    assert_eq!(h.logs().len(), 1, "{log}");
+    let firsts = firsts.lock().unwrap().clone();
+    assert_eq!(
+        &firsts[..3],
+        &[0x10, 0x16, 0x10],
+        "CONNECT, probe (TLS hello), CONNECT"
+    );
 }

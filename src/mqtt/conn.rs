@@ -34,8 +34,10 @@
 //! only when rustls has written its previous records, so the backpressure stays the same. A
 //! plain session that gets TLS bytes back, or a TLS handshake that gets non-TLS bytes (or a
 //! close without a byte), is a port/`tls` mismatch, said as such ([`SessionError::TlsPort`],
-//! [`SessionError::NotTls`]…); a plain CONNECT answered by a TLS alert stops the retries, since
-//! each retry would send the login in clear text again.
+//! [`SessionError::NotTls`]…). A plain CONNECT dropped unanswered (reset unread, as Mosquitto's
+//! TLS listener does) is followed by one probe, a TLS ClientHello without any login ([`Probe`]);
+//! a TLS answer to either stops the retries, since each retry would send the login in clear
+//! text again.
 //!
 //! Host names are resolved with the system resolver (which can block when DNS is down); the
 //! result is cached for 5 minutes. Use an IP address in `[mqtt] host` to rule that out.
@@ -71,8 +73,6 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const STABLE: Duration = Duration::from_secs(15);
 /// Sessions the broker ended within [`STABLE`] in a row before we call it a takeover.
 const TAKEOVER_DROPS: u32 = 3;
-/// [`SessionError::ProbablyTlsPort`] in a row before the service stops connecting.
-const TLS_PORT_DROPS: u32 = 3;
 /// TCP connect and CONNACK each must finish within this.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const RESOLVE_TTL: Duration = Duration::from_secs(300);
@@ -119,6 +119,7 @@ pub struct ConnStats {
     pub failures: u64,
     /// PUBLISH packets handed to the socket buffer.
     pub publishes: u64,
+    /// Bytes written to the socket (with TLS: the records, so the TLS overhead included).
     pub bytes_out: u64,
     /// Packets from the broker over the size limit, skipped.
     pub oversized: u64,
@@ -147,6 +148,8 @@ struct Conn {
     tls: Option<ClientConnection>,
     /// Bytes received on this connection (0: the broker has not answered yet).
     rx_bytes: u64,
+    /// This connection sent a TLS ClientHello as a probe, not a CONNECT ([`Probe`]).
+    probe: bool,
     incoming: Incoming,
     wbuf: BytesMut,
     state: MqttState,
@@ -157,6 +160,22 @@ struct Conn {
 }
 
 pub type LogFn = Box<dyn FnMut(&str)>;
+
+/// A plain port that drops our CONNECT unanswered (reset with it unread, as an OpenSSL-based
+/// TLS listener such as Mosquitto's does) may be a TLS port, or a broker in trouble. The next
+/// connection sends a TLS ClientHello instead of the CONNECT (so no login): a TLS answer makes
+/// it [`SessionError::TlsPort`]; anything else reports the original failure and retries as
+/// usual.
+enum Probe {
+    /// No suspicion, or a session succeeded since.
+    None,
+    /// The next connection probes; the failure that raised the suspicion.
+    Next(SessionError),
+    /// The probe connection is open.
+    Running(SessionError),
+    /// Probed in this run of failures: not TLS; not again until a session succeeds.
+    Done,
+}
 
 /// The MQTT [`Service`]: the sans-IO [`Publisher`] plus one socket.
 pub struct MqttService {
@@ -176,8 +195,8 @@ pub struct MqttService {
     /// Sessions in a row the broker ended within [`STABLE`].
     quick_drops: u32,
     takeover_reported: bool,
-    /// [`SessionError::ProbablyTlsPort`] failures in a row.
-    tls_port_drops: u32,
+    /// Whether the plain port may be a TLS port (see [`Probe`]).
+    probe: Probe,
     log: LogFn,
     pub stats: ConnStats,
 }
@@ -264,15 +283,14 @@ pub enum SessionError {
     Closed,
     Read(io::Error),
     Write(io::Error),
-    /// `tls = false`, but the broker answered the CONNECT with a TLS record (an alert): the
-    /// port is an MQTT-over-TLS port.
-    TlsPort,
-    /// `tls = false`, and the broker reset the connection before answering the CONNECT (it
-    /// did not even read all of it: what OpenSSL-based brokers such as Mosquitto do with a
-    /// plain CONNECT on a TLS listener, where an MQTT broker reads the CONNECT and answers
-    /// with a CONNACK), or closed it so on port 8883: most likely a TLS port. The `u16` is
-    /// the port.
-    ProbablyTlsPort(u16),
+    /// `tls = false`, but the port speaks TLS: it answered our CONNECT with a TLS record (an
+    /// alert), or (`probed`) it dropped the CONNECT unanswered and answered a TLS ClientHello.
+    TlsPort {
+        probed: bool,
+    },
+    /// A [`Probe`] got this non-TLS byte back: not a TLS port (never logged: the failure that
+    /// started the probe is).
+    ProbeAnswer(u8),
     /// `tls = true`, but the broker answered the TLS hello with this byte, which starts no TLS
     /// record (0x20: an MQTT CONNACK): a plain MQTT port.
     NotTls(u8),
@@ -339,24 +357,18 @@ impl core::fmt::Display for SessionError {
             Closed => f.write_str("broker closed the connection"),
             Read(e) => write!(f, "read: {e}"),
             Write(e) => write!(f, "write: {e}"),
-            TlsPort => f.write_str(
-                "the broker answered our MQTT CONNECT with a TLS alert: this port speaks MQTT \
-                 over TLS; set [mqtt] tls = true (and ca_file), or use the broker's plain MQTT \
-                 port (usually 1883)",
-            ),
-            ProbablyTlsPort(port) => {
+            TlsPort { probed } => {
+                f.write_str(if *probed {
+                    "the broker dropped our MQTT CONNECT unanswered and answered a TLS hello"
+                } else {
+                    "the broker answered our MQTT CONNECT with a TLS alert"
+                })?;
                 f.write_str(
-                    "the broker dropped the connection right after our MQTT CONNECT, without an \
-                     answer, as a TLS listener does with plain MQTT",
-                )?;
-                if *port == TLS_PORT {
-                    write!(f, " (and {TLS_PORT} is the MQTT-over-TLS port)")?;
-                }
-                f.write_str(
-                    ": set [mqtt] tls = true (and ca_file), or use the broker's plain MQTT port \
-                     (usually 1883)",
+                    ": this port speaks MQTT over TLS; set [mqtt] tls = true (and ca_file), or \
+                     use the broker's plain MQTT port (usually 1883)",
                 )
             }
+            ProbeAnswer(b) => write!(f, "a TLS hello was answered with byte 0x{b:02x}: not TLS"),
             NotTls(b) => {
                 let what = if *b == 0x20 { " (an MQTT CONNACK)" } else { "" };
                 write!(
@@ -443,7 +455,10 @@ fn receive(c: &mut Conn, ts: Option<&TlsSettings>, bytes: &[u8]) -> Result<bool,
     c.rx_bytes += bytes.len() as u64;
     let (Some(tls), Some(ts)) = (c.tls.as_mut(), ts) else {
         if first && matches!(bytes, [0x15 | 0x16, 0x03, ..]) {
-            return Err(SessionError::TlsPort);
+            return Err(SessionError::TlsPort { probed: c.probe });
+        }
+        if let (true, Some(&b)) = (c.probe, bytes.first()) {
+            return Err(SessionError::ProbeAnswer(b));
         }
         c.incoming.extend(bytes);
         return Ok(false);
@@ -456,7 +471,13 @@ fn receive(c: &mut Conn, ts: Option<&TlsSettings>, bytes: &[u8]) -> Result<bool,
     let mut rest = bytes;
     let mut plain = [0u8; 4096];
     while !rest.is_empty() {
-        tls.read_tls(&mut rest).map_err(SessionError::Read)?;
+        // The plaintext is drained below after every record batch, so rustls always has room;
+        // a 0 here would mean it has none, and looping on it would spin.
+        if tls.read_tls(&mut rest).map_err(SessionError::Read)? == 0 {
+            return Err(SessionError::Read(io::Error::other(
+                "TLS receive buffer full",
+            )));
+        }
         tls.process_new_packets()
             .map_err(|e| SessionError::Tls(Box::new(ts.failure(e))))?;
         loop {
@@ -571,7 +592,7 @@ impl MqttService {
             up_since: None,
             quick_drops: 0,
             takeover_reported: false,
-            tls_port_drops: 0,
+            probe: Probe::None,
             log: Box::new(|m| eprintln!("hci2mqtt: mqtt: {m}")),
             stats: ConnStats::default(),
         }
@@ -676,7 +697,18 @@ impl MqttService {
         }
         let _ = stream.set_nodelay(true);
         let mut wbuf = BytesMut::with_capacity(4096);
-        if let Err(e) = Packet::Connect(self.connect_packet()).write(&mut wbuf, MAX_OUTGOING) {
+        let hello = match &self.probe {
+            Probe::Next(_) => super::tls::client_hello(&self.cs.host),
+            _ => None,
+        };
+        let probe = hello.is_some();
+        if let Some(h) = hello {
+            if let Probe::Next(e) = core::mem::replace(&mut self.probe, Probe::None) {
+                self.probe = Probe::Running(e);
+            }
+            wbuf.extend_from_slice(&h);
+        } else if let Err(e) = Packet::Connect(self.connect_packet()).write(&mut wbuf, MAX_OUTGOING)
+        {
             return self.fail(registry, now, SessionError::Encode(e));
         }
         let tls = match self.cs.tls.as_ref().map(|t| (t, t.connect())) {
@@ -697,6 +729,7 @@ impl MqttService {
             stream,
             tls,
             rx_bytes: 0,
+            probe,
             incoming: Incoming::default(),
             wbuf,
             state: MqttState::new(100, false),
@@ -725,12 +758,35 @@ impl MqttService {
 
     /// Drops the connection, logs `e` unless it is the failure logged last, schedules a retry.
     fn fail(&mut self, registry: &Registry, now: Instant, e: SessionError) {
+        let suspect = self.dropped_unanswered(&e);
         let e = self.explain(e);
         let was_up = matches!(self.phase, Phase::Up);
         if let Some(mut c) = self.conn.take() {
             let _ = registry.deregister(&mut c.stream);
         }
         self.stats.failures += 1;
+        let e = match core::mem::replace(&mut self.probe, Probe::None) {
+            Probe::Running(orig) => {
+                self.probe = Probe::Done;
+                if matches!(e, SessionError::TlsPort { .. }) {
+                    e
+                } else {
+                    orig
+                }
+            }
+            Probe::None if suspect => {
+                // Said nothing yet: the probe, at once, tells what to say.
+                self.probe = Probe::Next(e);
+                self.phase = Phase::Down {
+                    retry_at: now + BACKOFF_MIN,
+                };
+                return;
+            }
+            p => {
+                self.probe = p;
+                e
+            }
+        };
         // This session ended, by the broker, within `STABLE` of being accepted.
         let mut quick = false;
         if let (true, Some(t)) = (was_up, self.up_since.take()) {
@@ -745,20 +801,8 @@ impl MqttService {
                 quick = true;
             }
         }
-        // A plain CONNECT to a TLS port sends the login in clear text each time: stop at
-        // once on a TLS alert, after a few in a row on the reset that suggests it.
-        let halt = match &e {
-            SessionError::TlsPort => true,
-            SessionError::ProbablyTlsPort(_) => {
-                self.tls_port_drops += 1;
-                self.tls_port_drops >= TLS_PORT_DROPS
-            }
-            _ => {
-                self.tls_port_drops = 0;
-                false
-            }
-        };
-        if halt {
+        // A plain CONNECT to a TLS port sends the login in clear text each time: stop.
+        if matches!(e, SessionError::TlsPort { .. }) {
             self.phase = Phase::Halted;
             (self.log)(&format!(
                 "{}:{}: {e}. Not retrying (each retry would send the login in clear text \
@@ -810,33 +854,48 @@ impl MqttService {
         self.last_error = Some(e);
     }
 
-    /// A connection closed or reset before the broker said a word, on a port/`tls` pairing
-    /// that suggests a mismatch, becomes that mismatch (called by `fail` before the connection
-    /// is dropped).
-    fn explain(&self, e: SessionError) -> SessionError {
-        let Some(c) = self.conn.as_ref() else {
-            return e;
-        };
+    /// The connection ended (`Some(true)`: reset, `Some(false)`: closed) before the broker
+    /// sent a byte; `None` for any other failure.
+    fn unanswered_end(&self, e: &SessionError) -> Option<bool> {
+        let c = self.conn.as_ref()?;
         if c.rx_bytes != 0 || !matches!(self.phase, Phase::AwaitConnAck { .. }) {
-            return e;
+            return None;
         }
         // A reset: the peer closed with our bytes unread. A close: it read them first.
-        let reset = match &e {
+        match e {
+            SessionError::Closed => Some(false),
             SessionError::Read(io) | SessionError::Write(io) => matches!(
                 io.kind(),
                 io::ErrorKind::ConnectionReset
                     | io::ErrorKind::ConnectionAborted
                     | io::ErrorKind::BrokenPipe
-            ),
-            _ => false,
-        };
-        let closed = reset || matches!(e, SessionError::Closed);
-        let port = self.cs.port;
-        match (closed, c.tls.is_some()) {
-            (true, true) => SessionError::ClosedInHandshake,
-            (true, false) if reset || port == TLS_PORT => SessionError::ProbablyTlsPort(port),
-            _ => e,
+            )
+            .then_some(true),
+            _ => None,
         }
+    }
+
+    /// A plain CONNECT dropped unanswered as a TLS listener drops it: reset with it unread
+    /// (an MQTT broker reads a CONNECT and answers it), or closed on the TLS port 8883.
+    fn dropped_unanswered(&self, e: &SessionError) -> bool {
+        let plain = self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.tls.is_none() && !c.probe);
+        plain
+            && match self.unanswered_end(e) {
+                Some(reset) => reset || self.cs.port == TLS_PORT,
+                None => false,
+            }
+    }
+
+    /// A TLS handshake the broker ended before answering: the mismatch it most likely is.
+    fn explain(&self, e: SessionError) -> SessionError {
+        let tls = self.conn.as_ref().is_some_and(|c| c.tls.is_some());
+        if tls && self.unanswered_end(&e).is_some() {
+            return SessionError::ClosedInHandshake;
+        }
+        e
     }
 
     fn connack(
@@ -848,6 +907,7 @@ impl MqttService {
         let why = match ack.code {
             ConnectReturnCode::Success => {
                 self.phase = Phase::Up;
+                self.probe = Probe::None;
                 // The backoff resets once the session has held for `STABLE` (see `fail`).
                 self.up_since = Some(now);
                 self.stats.connects += 1;

@@ -281,6 +281,26 @@ impl TlsSettings {
     }
 }
 
+/// The bytes of a TLS ClientHello for `host` (a probe of a port that may speak TLS; see
+/// `conn::Probe`). `None` only if rustls cannot make one.
+pub fn client_hello(host: &str) -> Option<Vec<u8>> {
+    let name = ServerName::try_from(host.to_string())
+        .or_else(|_| ServerName::try_from("mqtt.invalid"))
+        .ok()?;
+    let config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .ok()?
+            .with_root_certificates(RootCertStore::empty())
+            .with_no_client_auth();
+    let mut c = ClientConnection::new(Arc::new(config), name).ok()?;
+    let mut out = Vec::new();
+    while c.wants_write() {
+        c.write_tls(&mut out).ok()?;
+    }
+    Some(out)
+}
+
 /// A TLS session that failed, typed by rustls's error; Display says which setting to fix.
 #[derive(Debug, PartialEq)]
 pub struct TlsFailure {
