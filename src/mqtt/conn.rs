@@ -138,7 +138,7 @@ enum Phase {
         until: Instant,
     },
     Up,
-    /// A failure retrying cannot mend ([`SessionError::halts`]): no more connects.
+    /// A failure retrying cannot mend ([`SessionError::TlsPort`]): no more connects.
     Halted,
 }
 
@@ -621,7 +621,7 @@ impl MqttService {
     }
 
     /// Bytes staged for the socket and not yet written (with TLS: plaintext not yet handed
-    /// to the TLS session, which holds at most [`TLS_CHUNK`] more; see [`Self::flushed`]).
+    /// to the TLS session, which holds at most 16 KiB more; see [`Self::flushed`]).
     pub fn staged(&self) -> usize {
         self.conn.as_ref().map_or(0, |c| c.wbuf.len())
     }
