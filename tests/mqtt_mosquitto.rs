@@ -1867,6 +1867,15 @@ fn tls_client_certificate() {
     let broker = Broker::start_with(&dir, None, &tls_listener(&dir, true));
     let (_h, log) = fails_with(&tls_config(&dir, broker.port, ""), 5);
     assert!(log.contains("client_cert and client_key"), "{log}");
+    // A key that is not the certificate's: refused at start-up, naming both settings.
+    let wrong =
+        tls_config(&dir, broker.port, &client_cert_lines(&dir)).replace("client.key", "server.key");
+    let cfg = Config::parse(&wrong, "test.toml").unwrap();
+    let e = MqttService::from_config(&cfg, Instant::now())
+        .err()
+        .expect("a mismatched key is refused")
+        .to_string();
+    assert!(e.contains("client_cert / client_key"), "{e}");
     let mut h = Harness::new(&tls_config(&dir, broker.port, &client_cert_lines(&dir)));
     assert!(
         h.run_until(Duration::from_secs(10), |s| s.is_connected()),
@@ -2036,4 +2045,62 @@ fn a_resetting_plain_port_is_probed_once_not_stopped() {
         &[0x10, 0x16, 0x10],
         "CONNECT, probe (TLS hello), CONNECT"
     );
+}
+
+/// A burst over TLS (200 devices × 10 rounds: discovery configs and states, far more than the
+/// 16 KiB staging buffer and the socket take at once) ends with the latest state of every
+/// device at the broker: the plaintext goes through rustls in chunks as the socket drains.
+#[test]
+fn tls_burst_ends_with_latest_state_for_every_device() {
+    let dir = tmpdir("tls-burst");
+    make_pki(&dir);
+    let broker = Broker::start_with(&dir, None, &tls_listener(&dir, false));
+    let mut h = Harness::new(&tls_config(&dir, broker.port, ""));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        h.logs()
+    );
+    const N: u8 = 200;
+    const ROUNDS: u32 = 10;
+    for round in 0..ROUNDS {
+        for i in 0..N {
+            let d = Dev {
+                addr: Addr([0xA4, 0xC1, 0x38, 0x20, 0x00, i]),
+                ..D1
+            };
+            let r = reading(
+                &d,
+                -60,
+                &[
+                    (&field::TEMPERATURE, Value::Float(f64::from(round))),
+                    (&field::HUMIDITY, Value::Int(i64::from(i))),
+                ],
+            );
+            h.feed(&r);
+        }
+        h.turn(Duration::ZERO);
+    }
+    assert!(
+        h.run_until(Duration::from_secs(30), |s| s.idle()),
+        "{:?}",
+        h.svc.stats
+    );
+    assert!(
+        h.svc.is_connected() && h.svc.stats.failures == 0,
+        "{:?}",
+        h.logs()
+    );
+    assert!(h.svc.stats.bytes_out > 64 * 1024, "{:?}", h.svc.stats);
+    h.run_for(Duration::from_millis(500));
+    let r = retained_tls(&dir, broker.port, false);
+    for i in 0..N {
+        let a = Addr([0xA4, 0xC1, 0x38, 0x20, 0x00, i]);
+        let s = json_of(&r, &format!("hci2mqtt/{}", mac12(&a)));
+        assert_eq!(
+            (s["temperature"].as_f64(), s["humidity"].as_i64()),
+            (Some(f64::from(ROUNDS - 1)), Some(i64::from(i))),
+            "{s}"
+        );
+    }
 }

@@ -432,6 +432,24 @@ mod tests {
         assert!(e.contains("no PEM certificate"), "{e}");
     }
 
+    /// Without ca_file the roots are the system bundle (Debian's ca-certificates here).
+    #[test]
+    fn without_ca_file_the_system_bundle_is_used() {
+        let m = crate::config::Config::parse("[mqtt]\ntls = true\n", "t")
+            .unwrap()
+            .mqtt
+            .unwrap();
+        let Some(bundle) = SYSTEM_BUNDLES.iter().find(|p| Path::new(p).exists()) else {
+            assert!(matches!(roots(&m), Err(TlsConfigError::NoSystemBundle)));
+            return;
+        };
+        let (store, trust) = roots(&m).expect("the system bundle loads");
+        assert_eq!(trust, Trust::System(PathBuf::from(bundle)));
+        assert!(store.len() > 50, "only {} roots from {bundle}", store.len());
+        let t = TlsSettings::from_config(&m).expect("settings");
+        assert_eq!((t.name.as_str(), t.name_setting), ("localhost", "host"));
+    }
+
     #[test]
     fn failures_name_the_setting_to_fix() {
         let f = |error, client_cert: Option<&str>| {
