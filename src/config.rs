@@ -70,8 +70,8 @@ pub use hci2mqtt_core::publish::PublishPolicy;
 pub struct MqttConfig {
     #[serde(default = "default_host")]
     pub host: String,
-    #[serde(default = "default_port")]
-    pub port: u16,
+    /// Default 1883, or 8883 with `tls = true` (see [`MqttConfig::port`]).
+    pub port: Option<u16>,
     pub username: Option<String>,
     pub password: Option<Secret>,
     /// File holding the password (first line), so the config can be world-readable.
@@ -98,13 +98,34 @@ pub struct MqttConfig {
     pub discovery: bool,
     /// This gateway's name for multi-gateway RSSI topics (default: host name).
     pub gateway: Option<String>,
+    /// MQTT over TLS (default false).
+    #[serde(default)]
+    pub tls: bool,
+    /// PEM file of the CA certificate(s) the broker's certificate must chain to (default: the
+    /// system's CA bundle, `/etc/ssl/certs/ca-certificates.crt` on Debian/Raspberry Pi OS).
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate (chain) for brokers that require one (`require_certificate`).
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert` (PKCS#8, PKCS#1 or SEC1, unencrypted); mode 0600.
+    pub client_key: Option<PathBuf>,
+    /// The name the broker's certificate must be valid for (default: `host`).
+    pub tls_server_name: Option<String>,
 }
+
+impl MqttConfig {
+    /// `port`, else 8883 with `tls = true` and 1883 without.
+    pub fn port(&self) -> u16 {
+        self.port
+            .unwrap_or(if self.tls { TLS_PORT } else { PLAIN_PORT })
+    }
+}
+
+/// The IANA ports of MQTT and MQTT over TLS.
+pub const PLAIN_PORT: u16 = 1883;
+pub const TLS_PORT: u16 = 8883;
 
 fn default_host() -> String {
     "localhost".into()
-}
-fn default_port() -> u16 {
-    1883
 }
 fn default_keepalive() -> u16 {
     60
@@ -242,10 +263,15 @@ impl Config {
                 ));
             }
         }
-        if let Some(f) = cfg.mqtt.as_ref().and_then(|m| m.password_file.as_ref()) {
+        let m = cfg.mqtt.as_ref();
+        for (name, f) in [
+            ("password_file", m.and_then(|m| m.password_file.as_ref())),
+            ("client_key", m.and_then(|m| m.client_key.as_ref())),
+        ] {
+            let Some(f) = f else { continue };
             if let Some(mode) = readable_by_others(f) {
                 cfg.warnings.push(format!(
-                    "[mqtt] password_file {} is readable by others (mode {mode:o}); run: chmod 600 {}",
+                    "[mqtt] {name} {} is readable by others (mode {mode:o}); run: chmod 600 {}",
                     f.display(),
                     f.display()
                 ));
@@ -272,6 +298,31 @@ impl Config {
                 return Err(ConfigError(format!(
                     "{origin}: [mqtt]: set either password or password_file, not both"
                 )));
+            }
+            if !m.tls {
+                let set = [
+                    ("ca_file", m.ca_file.is_some()),
+                    ("client_cert", m.client_cert.is_some()),
+                    ("client_key", m.client_key.is_some()),
+                    ("tls_server_name", m.tls_server_name.is_some()),
+                ];
+                if let Some((name, _)) = set.iter().find(|(_, on)| *on) {
+                    return Err(ConfigError(format!(
+                        "{origin}: [mqtt] {name} is set but tls is not: add tls = true (or remove {name})"
+                    )));
+                }
+            }
+            if m.client_cert.is_some() != m.client_key.is_some() {
+                return Err(ConfigError(format!(
+                    "{origin}: [mqtt]: client_cert and client_key go together: set both or neither"
+                )));
+            }
+            if let Some(n) = &m.tls_server_name {
+                if rustls_pki_types::ServerName::try_from(n.as_str()).is_err() {
+                    return Err(ConfigError(format!(
+                        "{origin}: [mqtt] tls_server_name = {n:?}: not a DNS name or IP address"
+                    )));
+                }
             }
             for (name, v) in [
                 ("base_topic", &m.base_topic),
@@ -539,7 +590,7 @@ timeout = 120
         assert!(!c.discover_all);
         let m = c.mqtt.as_ref().unwrap();
         assert_eq!(
-            (m.host.as_str(), m.port, m.keepalive),
+            (m.host.as_str(), m.port(), m.keepalive),
             ("127.0.0.1", 1884, 60)
         );
         assert_eq!(m.base_topic, "hci2mqtt");
@@ -595,6 +646,59 @@ timeout = 120
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(Config::load(&p).unwrap().warnings.is_empty());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn tls_settings_default_port_and_consistency() {
+        let port = |t: &str| Config::parse(t, "t").unwrap().mqtt.unwrap().port();
+        assert_eq!(port("[mqtt]\n"), 1883);
+        assert_eq!(port("[mqtt]\ntls = true\n"), 8883);
+        assert_eq!(port("[mqtt]\ntls = true\nport = 1884\n"), 1884);
+        assert_eq!(port("[mqtt]\nport = 8884\n"), 8884);
+        let e = err("[mqtt]\nca_file = \"/etc/ca.pem\"\n");
+        assert!(e.contains("ca_file") && e.contains("tls = true"), "{e}");
+        let e = err("[mqtt]\ntls = true\nclient_cert = \"/c.pem\"\n");
+        assert!(e.contains("client_key"), "{e}");
+        let e = err("[mqtt]\ntls = true\ntls_server_name = \"not a name\"\n");
+        assert!(e.contains("tls_server_name"), "{e}");
+        let c = Config::parse(
+            "[mqtt]\ntls = true\nca_file = \"/a\"\nclient_cert = \"/b\"\nclient_key = \"/c\"\ntls_server_name = \"mqtt.lan\"\n",
+            "t",
+        )
+        .unwrap();
+        let m = c.mqtt.unwrap();
+        assert_eq!(m.tls_server_name.as_deref(), Some("mqtt.lan"));
+        assert_eq!(m.client_key.as_deref(), Some(Path::new("/c")));
+    }
+
+    #[test]
+    fn world_readable_client_key_warns() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hci2mqtt-keyfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("client.key");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        let cfg_path = dir.join("c.toml");
+        std::fs::write(
+            &cfg_path,
+            format!(
+                "[mqtt]\ntls = true\nclient_cert = \"/c.pem\"\nclient_key = {:?}\n",
+                key.display().to_string()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cfg = Config::load(&cfg_path).unwrap();
+        assert!(
+            cfg.warnings
+                .iter()
+                .any(|w| w.contains("client_key") && w.contains("chmod 600")),
+            "{:?}",
+            cfg.warnings
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Config::load(&cfg_path).unwrap().warnings.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn example_parses_as_shipped() {
     let c = Config::parse(EXAMPLE, "hci2mqtt.example.toml").unwrap_or_else(|e| panic!("{e}"));
     assert!(c.discover_all);
     let m = c.mqtt.as_ref().expect("[mqtt] section");
-    assert_eq!((m.host.as_str(), m.port), ("localhost", 1883));
+    assert_eq!((m.host.as_str(), m.port()), ("localhost", 1883));
     assert!(
         m.password.is_none(),
         "the shipped example must not carry a password"

@@ -68,10 +68,15 @@ struct Broker {
 impl Broker {
     /// `auth`: (password file, ACL file) → anonymous access off.
     fn start(dir: &Path, auth: Option<(&Path, &Path)>) -> Broker {
+        Broker::start_with(dir, auth, "")
+    }
+
+    /// `listener`: lines for the listener (`cafile`, `certfile`… for TLS).
+    fn start_with(dir: &Path, auth: Option<(&Path, &Path)>, listener: &str) -> Broker {
         require_tools();
         let port = free_port();
         let mut conf = format!(
-            "listener {port} 127.0.0.1\npersistence false\nlog_dest file {}\nlog_type all\n",
+            "listener {port} 127.0.0.1\n{listener}persistence false\nlog_dest file {}\nlog_type all\n",
             dir.join("mosquitto.log").display()
         );
         if unsafe { libc::geteuid() } == 0 {
@@ -287,6 +292,8 @@ struct Harness {
     log: Arc<Mutex<Vec<String>>>,
     /// Longest on_event / on_timeout / on_reading call seen.
     max_call: Duration,
+    /// Readiness events delivered to the service.
+    events_seen: u64,
 }
 
 impl Harness {
@@ -308,6 +315,7 @@ impl Harness {
             svc,
             log,
             max_call: Duration::ZERO,
+            events_seen: 0,
         }
     }
 
@@ -333,6 +341,7 @@ impl Harness {
         }
         let now = Instant::now();
         for ev in self.events.iter() {
+            self.events_seen += 1;
             let t = Instant::now();
             self.svc.on_event(self.poll.registry(), ev, now);
             self.max_call = self.max_call.max(t.elapsed());
@@ -1567,6 +1576,544 @@ fn unknown_devices_published_raw_when_asked() {
             )
             .is_none(),
             "never retained"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MQTT over TLS: certificates made here with `openssl`, Mosquitto with a TLS listener.
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run openssl (apt-get install -y openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A test PKI in `dir`: `ca.crt` (+ `other-ca.crt`, a CA that signed nothing here), a server
+/// certificate for 127.0.0.1 and localhost, and a client certificate, all P-256, all signed
+/// by `ca`.
+fn make_pki(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for ca in ["ca", "other-ca"] {
+        let (key, crt, subj) = (
+            format!("{ca}.key"),
+            format!("{ca}.crt"),
+            format!("/CN=hci2mqtt test {ca}"),
+        );
+        let mut a = vec!["req", "-x509"];
+        a.extend(ec);
+        a.extend(["-keyout", &key, "-out", &crt, "-days", "2", "-subj", &subj]);
+        openssl(dir, &a);
+    }
+    for (name, ext) in [
+        (
+            "server",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let (key, csr, crt, extf) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        std::fs::write(dir.join(&extf), ext).unwrap();
+        let subj = format!("/CN=hci2mqtt test {name}");
+        let mut a = vec!["req"];
+        a.extend(ec);
+        a.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        openssl(dir, &a);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &extf,
+            ],
+        );
+    }
+    // The server's key with a certificate that ends the second it starts: expired from the
+    // next second on.
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "expired.crt",
+            "-days",
+            "0",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    for k in ["ca.key", "other-ca.key", "server.key", "client.key"] {
+        std::fs::set_permissions(dir.join(k), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+/// The listener lines of a TLS Mosquitto (optionally requiring a client certificate).
+fn tls_listener(dir: &Path, require_cert: bool) -> String {
+    let mut l = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\n",
+        dir.join("ca.crt").display(),
+        dir.join("server.crt").display(),
+        dir.join("server.key").display()
+    );
+    if require_cert {
+        l.push_str("require_certificate true\n");
+    }
+    l
+}
+
+/// `mosquitto_sub` over TLS: the retained messages, as [`retained`] does in plain MQTT.
+fn retained_tls(dir: &Path, port: u16, client_cert: bool) -> Vec<Msg> {
+    let mut cmd = Command::new("mosquitto_sub");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-t",
+        "#",
+        "--retained-only",
+    ])
+    .args(["-W", "1", "-F", "%r\t%t\t%p", "--cafile"])
+    .arg(dir.join("ca.crt"));
+    if client_cert {
+        cmd.arg("--cert")
+            .arg(dir.join("client.crt"))
+            .arg("--key")
+            .arg(dir.join("client.key"));
+    }
+    let out = cmd.output().expect("run mosquitto_sub");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(parse_line)
+        .collect()
+}
+
+fn tls_config(dir: &Path, port: u16, extra: &str) -> String {
+    config(
+        port,
+        &format!(
+            "tls = true\nca_file = {:?}\n{extra}",
+            dir.join("ca.crt").display().to_string()
+        ),
+    )
+}
+
+fn client_cert_lines(dir: &Path) -> String {
+    format!(
+        "client_cert = {:?}\nclient_key = {:?}\n",
+        dir.join("client.crt").display().to_string(),
+        dir.join("client.key").display().to_string()
+    )
+}
+
+/// Runs a harness that must not connect and returns its log.
+fn fails_with(config: &str, secs: u64) -> (Harness, String) {
+    let mut h = Harness::new(config);
+    h.run_until(Duration::from_secs(secs), |s| s.last_error().is_some());
+    h.run_for(Duration::from_millis(300));
+    assert!(!h.svc.is_connected(), "connected: {:?}", h.logs());
+    let log = h.logs().join("\n");
+    (h, log)
+}
+
+/// Publishes over TLS arrive (read back with `mosquitto_sub --cafile`), by IP and by the DNS
+/// name in the certificate; an idle TLS session makes no wake-ups.
+#[test]
+fn tls_publishes_arrive_and_idle_sleeps() {
+    let dir = tmpdir("tls");
+    make_pki(&dir);
+    let broker = Broker::start_with(&dir, None, &tls_listener(&dir, false));
+    let mut h = Harness::new(&tls_config(&dir, broker.port, ""));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        h.logs()
+    );
+    assert!(
+        h.logs().iter().any(|l| l.contains("(TLS)")),
+        "{:?}",
+        h.logs()
+    );
+    h.feed(&reading(
+        &D1,
+        -60,
+        &[(&field::TEMPERATURE, Value::Float(21.5))],
+    ));
+    assert!(h.run_until(Duration::from_secs(5), |s| s.idle()));
+    h.run_for(Duration::from_millis(200));
+    let r = retained_tls(&dir, broker.port, false);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)))["temperature"].as_f64(),
+        Some(21.5),
+        "{r:?}"
+    );
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("online")
+    );
+    // The broker's log shows the TLS session is ours (not a plain fallback).
+    let blog = std::fs::read_to_string(dir.join("mosquitto.log")).unwrap_or_default();
+    assert!(blog.contains("Received PUBLISH"), "{blog}");
+    // Idle: nothing to send, keepalive 5 s away: no readiness event in 2 s.
+    let seen = h.events_seen;
+    h.run_for(Duration::from_secs(2));
+    assert_eq!(h.events_seen, seen, "wake-ups while idle over TLS");
+    assert!(h.svc.is_connected());
+    // Clean shutdown publishes offline over TLS too.
+    h.timed(|s, r| s.shutdown(r, Duration::from_secs(2)));
+    let r = retained_tls(&dir, broker.port, false);
+    assert_eq!(
+        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        Some("offline")
+    );
+    // By name: host = localhost is in the certificate's SAN.
+    let mut h = Harness::new(&tls_config(&dir, broker.port, "").replace("127.0.0.1", "localhost"));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        h.logs()
+    );
+}
+
+/// A CA that did not sign the broker's certificate: the message names ca_file and its path.
+#[test]
+fn tls_wrong_ca_names_ca_file() {
+    let dir = tmpdir("tls-ca");
+    make_pki(&dir);
+    let broker = Broker::start_with(&dir, None, &tls_listener(&dir, false));
+    let cfg = tls_config(&dir, broker.port, "").replace("ca.crt", "other-ca.crt");
+    let (h, log) = fails_with(&cfg, 5);
+    assert!(
+        log.contains("not signed by a CA in [mqtt] ca_file") && log.contains("other-ca.crt"),
+        "{log}"
+    );
+    assert!(!h.svc.is_halted(), "a certificate error is retried");
+}
+
+/// A certificate not valid for the name asked: the message names the name and the setting.
+#[test]
+fn tls_name_mismatch_is_explained() {
+    let dir = tmpdir("tls-name");
+    make_pki(&dir);
+    let broker = Broker::start_with(&dir, None, &tls_listener(&dir, false));
+    let cfg = tls_config(
+        &dir,
+        broker.port,
+        "tls_server_name = \"mqtt.example.net\"\n",
+    );
+    let (_h, log) = fails_with(&cfg, 5);
+    assert!(
+        log.contains("not valid for \"mqtt.example.net\" ([mqtt] tls_server_name)")
+            && log.contains("it is for"),
+        "{log}"
+    );
+    // tls_server_name = a name the certificate has: accepted although host is the IP.
+    let mut h = Harness::new(&tls_config(
+        &dir,
+        broker.port,
+        "tls_server_name = \"localhost\"\n",
+    ));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        h.logs()
+    );
+}
+
+/// An expired broker certificate: said so, with what to renew.
+#[test]
+fn tls_expired_certificate_is_named() {
+    let dir = tmpdir("tls-expired");
+    make_pki(&dir);
+    let listener = tls_listener(&dir, false).replace("server.crt", "expired.crt");
+    let broker = Broker::start_with(&dir, None, &listener);
+    std::thread::sleep(Duration::from_millis(1100));
+    let (_h, log) = fails_with(&tls_config(&dir, broker.port, ""), 5);
+    assert!(log.contains("certificate has expired: renew it"), "{log}");
+}
+
+/// `require_certificate true`: refused without a client certificate (said so), accepted and
+/// publishing with one.
+#[test]
+fn tls_client_certificate() {
+    let dir = tmpdir("tls-client");
+    make_pki(&dir);
+    let broker = Broker::start_with(&dir, None, &tls_listener(&dir, true));
+    let (_h, log) = fails_with(&tls_config(&dir, broker.port, ""), 5);
+    assert!(log.contains("client_cert and client_key"), "{log}");
+    // A key that is not the certificate's: refused at start-up, naming both settings.
+    let wrong =
+        tls_config(&dir, broker.port, &client_cert_lines(&dir)).replace("client.key", "server.key");
+    let cfg = Config::parse(&wrong, "test.toml").unwrap();
+    let e = MqttService::from_config(&cfg, Instant::now())
+        .err()
+        .expect("a mismatched key is refused")
+        .to_string();
+    assert!(e.contains("client_cert / client_key"), "{e}");
+    let mut h = Harness::new(&tls_config(&dir, broker.port, &client_cert_lines(&dir)));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        h.logs()
+    );
+    h.feed(&reading(
+        &D1,
+        -60,
+        &[(&field::TEMPERATURE, Value::Float(19.25))],
+    ));
+    assert!(h.run_until(Duration::from_secs(5), |s| s.idle()));
+    h.run_for(Duration::from_millis(200));
+    let r = retained_tls(&dir, broker.port, true);
+    assert_eq!(
+        json_of(&r, &format!("hci2mqtt/{}", mac12(&D1.addr)))["temperature"].as_f64(),
+        Some(19.25)
+    );
+}
+
+/// Plain MQTT to a TLS port: explained once, and no retry (each would resend the login in
+/// clear text). TLS to a plain port: explained, retried quietly.
+#[test]
+fn plain_tls_port_mismatch_both_ways() {
+    let dir = tmpdir("tls-mismatch");
+    make_pki(&dir);
+    let tls = Broker::start_with(&dir, None, &tls_listener(&dir, false));
+    let mut h = Harness::new(&config(
+        tls.port,
+        "username = \"u\"\npassword = \"hunter2\"",
+    ));
+    // Mosquitto resets the connection without a TLS alert; the probe that follows (a TLS
+    // hello, no login) gets a TLS answer.
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_halted()),
+        "{:?}",
+        h.logs()
+    );
+    let log = h.logs().join("\n");
+    assert!(
+        log.contains("dropped our MQTT CONNECT unanswered and answered a TLS hello"),
+        "{log}"
+    );
+    assert!(log.contains("set [mqtt] tls = true"), "{log}");
+    assert!(log.contains("Not retrying"), "{log}");
+    assert!(!log.contains("hunter2"));
+    assert_eq!(h.logs().len(), 1, "one line: {log}");
+    let failures = h.svc.stats.failures;
+    assert_eq!(failures, 2, "the CONNECT and the probe");
+    // Mosquitto saw no MQTT client at all.
+    let blog = std::fs::read_to_string(dir.join("mosquitto.log")).unwrap_or_default();
+    assert!(!blog.contains("New client connected"), "{blog}");
+    h.run_for(Duration::from_secs(3));
+    assert_eq!(h.svc.stats.failures, failures, "retried after stopping");
+    assert_eq!(h.svc.deadline(), None, "a stopped service has no timer");
+
+    let plain_dir = tmpdir("tls-mismatch-plain");
+    let plain = Broker::start(&plain_dir, None);
+    let (mut h, log) = fails_with(&tls_config(&dir, plain.port, ""), 5);
+    assert!(
+        log.contains("plain MQTT port") && log.contains("tls = false"),
+        "{log}"
+    );
+    assert!(!h.svc.is_halted());
+    // Retried with backoff, logged once.
+    h.run_for(Duration::from_secs(3));
+    assert!(h.svc.stats.failures >= 2, "{:?}", h.svc.stats);
+    assert_eq!(h.logs().len(), 1, "{:?}", h.logs());
+}
+
+/// A one-shot server on a free loopback port: reads what the client sends first, answers with
+/// `reply` and keeps the connection open for a while (so the answer, not a close, is what the
+/// client sees first).
+fn answer_once(reply: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(3) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(reply);
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    port
+}
+
+/// The certain cases: a TLS alert answering our plain CONNECT (what a TLS server that sends
+/// alerts does) stops at once; a CONNACK answering our TLS hello is named as such.
+#[test]
+fn tls_alert_or_connack_as_first_bytes_are_recognised() {
+    // protocol_version alert in a TLS 1.0 record, as OpenSSL writes it.
+    let port = answer_once(&[0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
+    let mut h = Harness::new(&config(port, "username = \"u\"\npassword = \"hunter2\""));
+    assert!(
+        h.run_until(Duration::from_secs(5), |s| s.is_halted()),
+        "{:?}",
+        h.logs()
+    );
+    assert_eq!(h.svc.stats.failures, 1, "stopped at the first alert");
+    let log = h.logs().join("\n");
+    assert!(
+        log.contains("with a TLS alert") && log.contains("Not retrying"),
+        "{log}"
+    );
+    assert_eq!(h.logs().len(), 1, "{log}");
+
+    let dir = tmpdir("tls-connack");
+    make_pki(&dir);
+    let port = answer_once(&[0x20, 0x02, 0x00, 0x00]);
+    let (h, log) = fails_with(&tls_config(&dir, port, ""), 5);
+    assert!(
+        log.contains("byte 0x20 (an MQTT CONNACK), not TLS") && log.contains("plain MQTT"),
+        "{log}"
+    );
+    assert!(!h.svc.is_halted());
+}
+
+/// A plain broker in trouble that resets every connection unread is probed once (a TLS hello,
+/// no login), found not to be TLS, and then reported and retried as any failure.
+#[test]
+fn a_resetting_plain_port_is_probed_once_not_stopped() {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let firsts = Arc::new(Mutex::new(Vec::new()));
+    let f2 = firsts.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(6) {
+            let Ok(mut s) = s else { continue };
+            let mut b = [0u8; 1];
+            if s.read_exact(&mut b).is_ok() {
+                f2.lock().unwrap().push(b[0]);
+            }
+            // Close with the rest unread and SO_LINGER 0: a reset.
+            let lg = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    (&lg as *const libc::linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                )
+            };
+        }
+    });
+    let mut h = Harness::new(&config(port, ""));
+    h.run_for(Duration::from_millis(3500));
+    assert!(!h.svc.is_halted(), "{:?}", h.logs());
+    assert!(h.svc.stats.failures >= 3, "{:?}", h.svc.stats);
+    let log = h.logs().join("\n");
+    assert!(
+        log.contains("Connection reset") && log.contains("retrying"),
+        "{log}"
+    );
+    assert_eq!(h.logs().len(), 1, "{log}");
+    let firsts = firsts.lock().unwrap().clone();
+    assert_eq!(
+        &firsts[..3],
+        &[0x10, 0x16, 0x10],
+        "CONNECT, probe (TLS hello), CONNECT"
+    );
+}
+
+/// A burst over TLS (200 devices × 10 rounds: discovery configs and states, far more than the
+/// 16 KiB staging buffer and the socket take at once) ends with the latest state of every
+/// device at the broker: the plaintext goes through rustls in chunks as the socket drains.
+#[test]
+fn tls_burst_ends_with_latest_state_for_every_device() {
+    let dir = tmpdir("tls-burst");
+    make_pki(&dir);
+    let broker = Broker::start_with(&dir, None, &tls_listener(&dir, false));
+    let mut h = Harness::new(&tls_config(&dir, broker.port, ""));
+    assert!(
+        h.run_until(Duration::from_secs(10), |s| s.is_connected()),
+        "{:?}",
+        h.logs()
+    );
+    const N: u8 = 200;
+    const ROUNDS: u32 = 10;
+    for round in 0..ROUNDS {
+        for i in 0..N {
+            let d = Dev {
+                addr: Addr([0xA4, 0xC1, 0x38, 0x20, 0x00, i]),
+                ..D1
+            };
+            let r = reading(
+                &d,
+                -60,
+                &[
+                    (&field::TEMPERATURE, Value::Float(f64::from(round))),
+                    (&field::HUMIDITY, Value::Int(i64::from(i))),
+                ],
+            );
+            h.feed(&r);
+        }
+        h.turn(Duration::ZERO);
+    }
+    assert!(
+        h.run_until(Duration::from_secs(30), |s| s.idle()),
+        "{:?}",
+        h.svc.stats
+    );
+    assert!(
+        h.svc.is_connected() && h.svc.stats.failures == 0,
+        "{:?}",
+        h.logs()
+    );
+    assert!(h.svc.stats.bytes_out > 64 * 1024, "{:?}", h.svc.stats);
+    h.run_for(Duration::from_millis(500));
+    let r = retained_tls(&dir, broker.port, false);
+    for i in 0..N {
+        let a = Addr([0xA4, 0xC1, 0x38, 0x20, 0x00, i]);
+        let s = json_of(&r, &format!("hci2mqtt/{}", mac12(&a)));
+        assert_eq!(
+            (s["temperature"].as_f64(), s["humidity"].as_i64()),
+            (Some(f64::from(ROUNDS - 1)), Some(i64::from(i))),
+            "{s}"
         );
     }
 }

@@ -28,6 +28,17 @@
 //! its topic, and each new session re-sends all of them, so what a broken connection loses is
 //! restored by the next session; QoS 1 would add inflight tracking without closing that gap.
 //!
+//! With `[mqtt] tls = true` the same bytes go through a rustls [`ClientConnection`] (see
+//! [`super::tls`]): what the socket gives is fed to `read_tls`/`process_new_packets` and the
+//! plaintext to [`Incoming`]; the staging buffer is handed to the TLS writer 16 KiB at a time,
+//! only when rustls has written its previous records, so the backpressure stays the same. A
+//! plain session that gets TLS bytes back, or a TLS handshake that gets non-TLS bytes (or a
+//! close without a byte), is a port/`tls` mismatch, said as such ([`SessionError::TlsPort`],
+//! [`SessionError::NotTls`]…). A plain CONNECT dropped unanswered (reset unread, as Mosquitto's
+//! TLS listener does) is followed by one probe, a TLS ClientHello without any login ([`Probe`]);
+//! a TLS answer to either stops the retries, since each retry would send the login in clear
+//! text again.
+//!
 //! Host names are resolved with the system resolver (which can block when DNS is down); the
 //! result is cached for 5 minutes. Use an IP address in `[mqtt] host` to rule that out.
 
@@ -45,7 +56,10 @@ use rumqttc::mqttbytes::v4::{
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
 use rumqttc::{MqttState, Request, StateError};
 
-use crate::config::Config;
+use rustls::ClientConnection;
+
+use super::tls::{TlsFailure, TlsSettings};
+use crate::config::{Config, TLS_PORT};
 use crate::service::Service;
 use hci2mqtt_core::addr::Addr;
 use hci2mqtt_core::decode::Reading;
@@ -66,6 +80,8 @@ const RESOLVE_TTL: Duration = Duration::from_secs(300);
 const WBUF_HIGH: usize = 16 * 1024;
 const MAX_INCOMING: usize = 64 * 1024;
 const MAX_OUTGOING: usize = 256 * 1024;
+/// Plaintext handed to the TLS session at once (one full TLS record).
+const TLS_CHUNK: usize = 16 * 1024;
 
 /// Connection parameters from `[mqtt]`.
 #[derive(Clone)]
@@ -76,6 +92,8 @@ pub struct ConnSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub keepalive: u16,
+    /// `[mqtt] tls = true`.
+    pub tls: Option<TlsSettings>,
 }
 
 impl core::fmt::Debug for ConnSettings {
@@ -87,6 +105,7 @@ impl core::fmt::Debug for ConnSettings {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "redacted"))
             .field("keepalive", &self.keepalive)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -100,6 +119,7 @@ pub struct ConnStats {
     pub failures: u64,
     /// PUBLISH packets handed to the socket buffer.
     pub publishes: u64,
+    /// Bytes written to the socket (with TLS: the records, so the TLS overhead included).
     pub bytes_out: u64,
     /// Packets from the broker over the size limit, skipped.
     pub oversized: u64,
@@ -108,14 +128,28 @@ pub struct ConnStats {
 }
 
 enum Phase {
-    Down { retry_at: Instant },
-    Connecting { until: Instant },
-    AwaitConnAck { until: Instant },
+    Down {
+        retry_at: Instant,
+    },
+    Connecting {
+        until: Instant,
+    },
+    AwaitConnAck {
+        until: Instant,
+    },
     Up,
+    /// A failure retrying cannot mend ([`SessionError::TlsPort`]): no more connects.
+    Halted,
 }
 
 struct Conn {
     stream: TcpStream,
+    /// The TLS session over `stream` (`[mqtt] tls = true`).
+    tls: Option<ClientConnection>,
+    /// Bytes received on this connection (0: the broker has not answered yet).
+    rx_bytes: u64,
+    /// This connection sent a TLS ClientHello as a probe, not a CONNECT ([`Probe`]).
+    probe: bool,
     incoming: Incoming,
     wbuf: BytesMut,
     state: MqttState,
@@ -126,6 +160,22 @@ struct Conn {
 }
 
 pub type LogFn = Box<dyn FnMut(&str)>;
+
+/// A plain port that drops our CONNECT unanswered (reset with it unread, as an OpenSSL-based
+/// TLS listener such as Mosquitto's does) may be a TLS port, or a broker in trouble. The next
+/// connection sends a TLS ClientHello instead of the CONNECT (so no login): a TLS answer makes
+/// it [`SessionError::TlsPort`]; anything else reports the original failure and retries as
+/// usual.
+enum Probe {
+    /// No suspicion, or a session succeeded since.
+    None,
+    /// The next connection probes; the failure that raised the suspicion.
+    Next(SessionError),
+    /// The probe connection is open.
+    Running(SessionError),
+    /// Probed in this run of failures: not TLS; not again until a session succeeds.
+    Done,
+}
 
 /// The MQTT [`Service`]: the sans-IO [`Publisher`] plus one socket.
 pub struct MqttService {
@@ -145,6 +195,8 @@ pub struct MqttService {
     /// Sessions in a row the broker ended within [`STABLE`].
     quick_drops: u32,
     takeover_reported: bool,
+    /// Whether the plain port may be a TLS port (see [`Probe`]).
+    probe: Probe,
     log: LogFn,
     pub stats: ConnStats,
 }
@@ -231,6 +283,22 @@ pub enum SessionError {
     Closed,
     Read(io::Error),
     Write(io::Error),
+    /// `tls = false`, but the port speaks TLS: it answered our CONNECT with a TLS record (an
+    /// alert), or (`probed`) it dropped the CONNECT unanswered and answered a TLS ClientHello.
+    TlsPort {
+        probed: bool,
+    },
+    /// A [`Probe`] got this non-TLS byte back: not a TLS port (never logged: the failure that
+    /// started the probe is).
+    ProbeAnswer(u8),
+    /// `tls = true`, but the broker answered the TLS hello with this byte, which starts no TLS
+    /// record (0x20: an MQTT CONNACK): a plain MQTT port.
+    NotTls(u8),
+    /// `tls = true`, and the broker closed or reset the connection before answering the TLS
+    /// hello (what Mosquitto does on a plain listener).
+    ClosedInHandshake,
+    /// The TLS session failed: certificate, alert from the broker, bad record.
+    Tls(Box<TlsFailure>),
 }
 
 impl SessionError {
@@ -246,6 +314,7 @@ impl SessionError {
             | (Read(a), Read(b))
             | (Write(a), Write(b)) => a.kind() == b.kind(),
             (Refused(a), Refused(b)) => a == b,
+            (Tls(a), Tls(b)) => a.error == b.error,
             _ => core::mem::discriminant(self) == core::mem::discriminant(other),
         }
     }
@@ -288,6 +357,34 @@ impl core::fmt::Display for SessionError {
             Closed => f.write_str("broker closed the connection"),
             Read(e) => write!(f, "read: {e}"),
             Write(e) => write!(f, "write: {e}"),
+            TlsPort { probed } => {
+                f.write_str(if *probed {
+                    "the broker dropped our MQTT CONNECT unanswered and answered a TLS hello"
+                } else {
+                    "the broker answered our MQTT CONNECT with a TLS alert"
+                })?;
+                f.write_str(
+                    ": this port speaks MQTT over TLS; set [mqtt] tls = true (and ca_file), or \
+                     use the broker's plain MQTT port (usually 1883)",
+                )
+            }
+            ProbeAnswer(b) => write!(f, "a TLS hello was answered with byte 0x{b:02x}: not TLS"),
+            NotTls(b) => {
+                let what = if *b == 0x20 { " (an MQTT CONNACK)" } else { "" };
+                write!(
+                    f,
+                    "the broker answered the TLS handshake with byte 0x{b:02x}{what}, not TLS: \
+                     this port speaks plain MQTT; use the broker's TLS port (usually \
+                     {TLS_PORT}) or set [mqtt] tls = false"
+                )
+            }
+            ClosedInHandshake => write!(
+                f,
+                "the broker closed the connection during the TLS handshake without an answer: \
+                 probably a plain MQTT port (Mosquitto closes a plain listener on a TLS hello); \
+                 use the broker's TLS port (usually {TLS_PORT}) or set [mqtt] tls = false"
+            ),
+            Tls(e) => write!(f, "{e}"),
         }
     }
 }
@@ -349,6 +446,52 @@ impl Incoming {
     }
 }
 
+/// Bytes read from the socket into `c`'s [`Incoming`], through its TLS session if it has one.
+/// `Ok(true)`: the broker closed the TLS session (close_notify). The first bytes of a
+/// connection tell a port/`tls` mismatch: TLS records start with 0x14–0x17 and the version
+/// 0x03, an MQTT broker's first packet is CONNACK (0x20).
+fn receive(c: &mut Conn, ts: Option<&TlsSettings>, bytes: &[u8]) -> Result<bool, SessionError> {
+    let first = c.rx_bytes == 0;
+    c.rx_bytes += bytes.len() as u64;
+    let (Some(tls), Some(ts)) = (c.tls.as_mut(), ts) else {
+        if first && matches!(bytes, [0x15 | 0x16, 0x03, ..]) {
+            return Err(SessionError::TlsPort { probed: c.probe });
+        }
+        if let (true, Some(&b)) = (c.probe, bytes.first()) {
+            return Err(SessionError::ProbeAnswer(b));
+        }
+        c.incoming.extend(bytes);
+        return Ok(false);
+    };
+    if let (true, Some(&b)) = (first, bytes.first()) {
+        if !(0x14..=0x17).contains(&b) {
+            return Err(SessionError::NotTls(b));
+        }
+    }
+    let mut rest = bytes;
+    let mut plain = [0u8; 4096];
+    while !rest.is_empty() {
+        // The plaintext is drained below after every record batch, so rustls always has room;
+        // a 0 here would mean it has none, and looping on it would spin.
+        if tls.read_tls(&mut rest).map_err(SessionError::Read)? == 0 {
+            return Err(SessionError::Read(io::Error::other(
+                "TLS receive buffer full",
+            )));
+        }
+        tls.process_new_packets()
+            .map_err(|e| SessionError::Tls(Box::new(ts.failure(e))))?;
+        loop {
+            match tls.reader().read(&mut plain) {
+                Ok(0) => return Ok(true),
+                Ok(n) => c.incoming.extend(&plain[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(SessionError::Read(e)),
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// One packet of an established session: HA's and our own status to `core`, the rest to
 /// `state` (acks, PINGRESP), whose reply is encoded into `wbuf`. `Ok(true)`: a reply was queued.
 pub fn handle_incoming(
@@ -386,6 +529,8 @@ pub enum MqttConfigError {
     NoSection,
     /// `password_file` could not be read (or the password settings are inconsistent).
     Password(crate::config::ConfigError),
+    /// `ca_file`, `client_cert` or `client_key` could not be used.
+    Tls(super::tls::TlsConfigError),
 }
 
 impl core::fmt::Display for MqttConfigError {
@@ -393,6 +538,7 @@ impl core::fmt::Display for MqttConfigError {
         match self {
             MqttConfigError::NoSection => f.write_str("no [mqtt] section in the config"),
             MqttConfigError::Password(e) => write!(f, "{e}"),
+            MqttConfigError::Tls(e) => write!(f, "{e}"),
         }
     }
 }
@@ -411,9 +557,14 @@ impl MqttService {
             hash_key: crate::sys::hash_key(),
             ..cfg.publish_settings(&host)
         };
+        let tls = if m.tls {
+            Some(TlsSettings::from_config(m).map_err(MqttConfigError::Tls)?)
+        } else {
+            None
+        };
         let cs = ConnSettings {
             host: m.host.clone(),
-            port: m.port,
+            port: m.port(),
             client_id: m
                 .client_id
                 .clone()
@@ -421,6 +572,7 @@ impl MqttService {
             username: m.username.clone(),
             password,
             keepalive: m.keepalive,
+            tls,
         };
         Ok(MqttService::new(settings, cs, now))
     }
@@ -440,6 +592,7 @@ impl MqttService {
             up_since: None,
             quick_drops: 0,
             takeover_reported: false,
+            probe: Probe::None,
             log: Box::new(|m| eprintln!("hci2mqtt: mqtt: {m}")),
             stats: ConnStats::default(),
         }
@@ -467,9 +620,22 @@ impl MqttService {
         self.last_error.as_ref()
     }
 
-    /// Bytes staged for the socket and not yet written.
+    /// Bytes staged for the socket and not yet written (with TLS: plaintext not yet handed
+    /// to the TLS session, which holds at most 16 KiB more; see [`Self::flushed`]).
     pub fn staged(&self) -> usize {
         self.conn.as_ref().map_or(0, |c| c.wbuf.len())
+    }
+
+    /// Nothing staged and no TLS record waiting for the socket.
+    pub fn flushed(&self) -> bool {
+        self.conn
+            .as_ref()
+            .is_none_or(|c| c.wbuf.is_empty() && !c.tls.as_ref().is_some_and(|t| t.wants_write()))
+    }
+
+    /// True once a failure that retrying cannot mend stopped the service from connecting.
+    pub fn is_halted(&self) -> bool {
+        matches!(self.phase, Phase::Halted)
     }
 
     fn resolve(&mut self, now: Instant) -> Result<SocketAddr, SessionError> {
@@ -531,11 +697,39 @@ impl MqttService {
         }
         let _ = stream.set_nodelay(true);
         let mut wbuf = BytesMut::with_capacity(4096);
-        if let Err(e) = Packet::Connect(self.connect_packet()).write(&mut wbuf, MAX_OUTGOING) {
+        let hello = match &self.probe {
+            Probe::Next(_) => super::tls::client_hello(&self.cs.host),
+            _ => None,
+        };
+        let probe = hello.is_some();
+        if let Some(h) = hello {
+            if let Probe::Next(e) = core::mem::replace(&mut self.probe, Probe::None) {
+                self.probe = Probe::Running(e);
+            }
+            wbuf.extend_from_slice(&h);
+        } else if let Err(e) = Packet::Connect(self.connect_packet()).write(&mut wbuf, MAX_OUTGOING)
+        {
             return self.fail(registry, now, SessionError::Encode(e));
         }
+        let tls = match self.cs.tls.as_ref().map(|t| (t, t.connect())) {
+            None => None,
+            Some((_, Ok(mut c))) => {
+                // Plaintext (the CONNECT) waits in rustls until the handshake is done; it
+                // takes no more than the staging buffer would.
+                c.set_buffer_limit(Some(WBUF_HIGH));
+                Some(c)
+            }
+            Some((t, Err(e))) => {
+                let _ = registry.deregister(&mut stream);
+                let e = SessionError::Tls(Box::new(t.failure(e)));
+                return self.fail(registry, now, e);
+            }
+        };
         self.conn = Some(Conn {
             stream,
+            tls,
+            rx_bytes: 0,
+            probe,
             incoming: Incoming::default(),
             wbuf,
             state: MqttState::new(100, false),
@@ -564,11 +758,35 @@ impl MqttService {
 
     /// Drops the connection, logs `e` unless it is the failure logged last, schedules a retry.
     fn fail(&mut self, registry: &Registry, now: Instant, e: SessionError) {
+        let suspect = self.dropped_unanswered(&e);
+        let e = self.explain(e);
         let was_up = matches!(self.phase, Phase::Up);
         if let Some(mut c) = self.conn.take() {
             let _ = registry.deregister(&mut c.stream);
         }
         self.stats.failures += 1;
+        let e = match core::mem::replace(&mut self.probe, Probe::None) {
+            Probe::Running(orig) => {
+                self.probe = Probe::Done;
+                if matches!(e, SessionError::TlsPort { .. }) {
+                    e
+                } else {
+                    orig
+                }
+            }
+            Probe::None if suspect => {
+                // Said nothing yet: the probe, at once, tells what to say.
+                self.probe = Probe::Next(e);
+                self.phase = Phase::Down {
+                    retry_at: now + BACKOFF_MIN,
+                };
+                return;
+            }
+            p => {
+                self.probe = p;
+                e
+            }
+        };
         // This session ended, by the broker, within `STABLE` of being accepted.
         let mut quick = false;
         if let (true, Some(t)) = (was_up, self.up_since.take()) {
@@ -582,6 +800,17 @@ impl MqttService {
                 self.quick_drops += 1;
                 quick = true;
             }
+        }
+        // A plain CONNECT to a TLS port sends the login in clear text each time: stop.
+        if matches!(e, SessionError::TlsPort { .. }) {
+            self.phase = Phase::Halted;
+            (self.log)(&format!(
+                "{}:{}: {e}. Not retrying (each retry would send the login in clear text \
+                 again): fix [mqtt] and restart hci2mqtt",
+                self.cs.host, self.cs.port
+            ));
+            self.last_error = Some(e);
+            return;
         }
         let retry = self.backoff;
         self.phase = Phase::Down {
@@ -625,6 +854,50 @@ impl MqttService {
         self.last_error = Some(e);
     }
 
+    /// The connection ended (`Some(true)`: reset, `Some(false)`: closed) before the broker
+    /// sent a byte; `None` for any other failure.
+    fn unanswered_end(&self, e: &SessionError) -> Option<bool> {
+        let c = self.conn.as_ref()?;
+        if c.rx_bytes != 0 || !matches!(self.phase, Phase::AwaitConnAck { .. }) {
+            return None;
+        }
+        // A reset: the peer closed with our bytes unread. A close: it read them first.
+        match e {
+            SessionError::Closed => Some(false),
+            SessionError::Read(io) | SessionError::Write(io) => matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            )
+            .then_some(true),
+            _ => None,
+        }
+    }
+
+    /// A plain CONNECT dropped unanswered as a TLS listener drops it: reset with it unread
+    /// (an MQTT broker reads a CONNECT and answers it), or closed on the TLS port 8883.
+    fn dropped_unanswered(&self, e: &SessionError) -> bool {
+        let plain = self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.tls.is_none() && !c.probe);
+        plain
+            && match self.unanswered_end(e) {
+                Some(reset) => reset || self.cs.port == TLS_PORT,
+                None => false,
+            }
+    }
+
+    /// A TLS handshake the broker ended before answering: the mismatch it most likely is.
+    fn explain(&self, e: SessionError) -> SessionError {
+        let tls = self.conn.as_ref().is_some_and(|c| c.tls.is_some());
+        if tls && self.unanswered_end(&e).is_some() {
+            return SessionError::ClosedInHandshake;
+        }
+        e
+    }
+
     fn connack(
         &mut self,
         registry: &Registry,
@@ -634,12 +907,17 @@ impl MqttService {
         let why = match ack.code {
             ConnectReturnCode::Success => {
                 self.phase = Phase::Up;
+                self.probe = Probe::None;
                 // The backoff resets once the session has held for `STABLE` (see `fail`).
                 self.up_since = Some(now);
                 self.stats.connects += 1;
                 let quiet = self.quick_drops >= TAKEOVER_DROPS;
                 if (self.last_error.take().is_some() && !quiet) || self.stats.connects == 1 {
-                    (self.log)(&format!("connected to {}:{}", self.cs.host, self.cs.port));
+                    let tls = if self.cs.tls.is_some() { " (TLS)" } else { "" };
+                    (self.log)(&format!(
+                        "connected to {}:{}{tls}",
+                        self.cs.host, self.cs.port
+                    ));
                 }
                 self.core.on_connected(now);
                 let t = self.core.topics();
@@ -690,7 +968,9 @@ impl MqttService {
             let more = match c.stream.read(&mut tmp) {
                 Ok(0) => return Err(SessionError::Closed),
                 Ok(n) => {
-                    c.incoming.extend(&tmp[..n]);
+                    if receive(c, self.cs.tls.as_ref(), &tmp[..n])? {
+                        return Err(SessionError::Closed);
+                    }
                     c.last_in = now;
                     true
                 }
@@ -779,6 +1059,34 @@ impl MqttService {
         let Some(c) = self.conn.as_mut() else {
             return Ok(());
         };
+        if let Some(tls) = c.tls.as_mut() {
+            loop {
+                // Records first; new plaintext only once rustls has written the last ones.
+                while tls.wants_write() {
+                    match tls.write_tls(&mut c.stream) {
+                        Ok(0) => return Err(SessionError::Closed),
+                        Ok(n) => self.stats.bytes_out += n as u64,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(SessionError::Write(e)),
+                    }
+                }
+                if c.wbuf.is_empty() {
+                    return Ok(());
+                }
+                let n = c.wbuf.len().min(TLS_CHUNK);
+                // Before the handshake is done rustls buffers the plaintext (up to its limit,
+                // then 0); afterwards it encrypts it into records at once.
+                let n = tls
+                    .writer()
+                    .write(&c.wbuf[..n])
+                    .map_err(SessionError::Write)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                c.wbuf.advance(n);
+            }
+        }
         while !c.wbuf.is_empty() {
             match c.stream.write(&c.wbuf) {
                 Ok(0) => return Err(SessionError::Closed),
@@ -872,7 +1180,7 @@ impl MqttService {
                 if self.try_pump(Instant::now()).is_err() {
                     break;
                 }
-                if self.core.outbox.is_empty() && self.staged() == 0 {
+                if self.core.outbox.is_empty() && self.flushed() {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(1));
@@ -882,11 +1190,15 @@ impl MqttService {
             let now = Instant::now();
             let _ = self.send_request(Request::Publish(p), now);
             let _ = self.send_request(Request::Disconnect(Disconnect), now);
-            while Instant::now() < end && self.staged() > 0 {
+            while Instant::now() < end && !self.flushed() {
                 if self.flush().is_err() {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(1));
+            }
+            if let Some(tls) = self.conn.as_mut().and_then(|c| c.tls.as_mut()) {
+                tls.send_close_notify();
+                let _ = self.flush();
             }
         }
         if let Some(mut c) = self.conn.take() {
@@ -924,6 +1236,7 @@ impl Service for MqttService {
             Phase::Down { retry_at } => Some(retry_at),
             Phase::Connecting { until } | Phase::AwaitConnAck { until } => Some(until),
             Phase::Up => self.keepalive_at(),
+            Phase::Halted => None,
         };
         match (conn, self.core.deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -979,7 +1292,7 @@ impl Service for MqttService {
     }
 
     fn idle(&self) -> bool {
-        self.core.outbox.is_empty() && self.staged() == 0
+        self.core.outbox.is_empty() && self.flushed()
     }
 }
 

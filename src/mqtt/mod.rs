@@ -4,6 +4,7 @@
 //! by the core's `publish` module.
 
 pub mod conn;
+pub mod tls;
 
 pub use conn::{ConnSettings, ConnStats, MqttConfigError, MqttService};
 pub use hci2mqtt_core::publish::{Message, Outbox, Publisher, PublisherStats, Settings};
