@@ -20,17 +20,21 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("bthome-v2", 109),
     ("bthome-v2-encrypted", 11),
     ("govee", 72),
+    ("holyiot", 6),
     ("ibeacon", 3),
     ("inkbird", 22),
+    ("jaalee", 4),
     ("mibeacon-v2", 13),
     ("mibeacon-v3", 13),
     ("mibeacon-v3-encrypted", 6),
     ("mibeacon-v4", 11),
     ("mibeacon-v5", 3),
     ("mibeacon-v5-encrypted", 93),
+    ("mocreo", 9),
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
     ("qingping", 20),
+    ("relsib", 7),
     ("ruuvi-df2", 1),
     ("ruuvi-df3", 2),
     ("ruuvi-df4", 1),
@@ -39,6 +43,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("ruuvi-dfe1", 5),
     ("sensorpush", 15),
     ("switchbot", 35),
+    ("teltonika", 7),
     ("thermobeacon", 2),
     ("thermopro", 18),
 ];
@@ -47,12 +52,17 @@ const MIN_CHECKED: &[(&str, usize)] = &[
 const BRANDS: &[&str] = &[
     "altbeacon",
     "govee",
+    "holyiot",
     "ibeacon",
     "inkbird",
+    "jaalee",
+    "mocreo",
     "qingping",
+    "relsib",
     "ruuvi",
     "sensorpush",
     "switchbot",
+    "teltonika",
     "thermobeacon",
     "thermopro",
 ];
@@ -821,6 +831,33 @@ mod brands {
             "*",
             SP_IBEACON,
         ),
+        // Relsib: bleparser's constant firmware string (ble_monitor's `expected_ble_monitor_diff`)
+        (
+            "bleparser:test_relsib:test_relsib_AA20",
+            "firmware",
+            RELSIB_FW,
+        ),
+        (
+            "bleparser:test_relsib:test_relsib_AA21",
+            "firmware",
+            RELSIB_FW,
+        ),
+        (
+            "bleparser:test_relsib:test_relsib_AA22",
+            "firmware",
+            RELSIB_FW,
+        ),
+        (
+            "bleparser:test_relsib:test_relsib_no_data",
+            "firmware",
+            RELSIB_FW,
+        ),
+        // HolyIOT
+        (
+            "ble_monitor:test_holyiot:test_holyiot_pressure",
+            "pressure",
+            HOLYIOT_PA,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -864,6 +901,11 @@ mod brands {
         ),
     ];
 
+    const RELSIB_FW: &str = "bleparser 3.7.3 writes the constant `Relsib (EClerk Eco v9a)`; ble_monitor, \
+        the maintained parser the vector's `expected_ble_monitor_diff` records, writes `Relsib`: we follow it";
+    const HOLYIOT_PA: &str =
+        "ble_monitor publishes the pascal value (101300) under its hPa `pressure` \
+        sensor; we publish 1013.0 hPa, what the field's unit says";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =

@@ -10,14 +10,19 @@ pub mod bthome;
 pub mod bytes;
 pub mod field;
 pub mod govee;
+pub mod holyiot;
 pub mod ibeacon;
 pub mod inkbird;
+pub mod jaalee;
 pub mod keys;
 pub mod mibeacon;
+pub mod mocreo;
 pub mod qingping;
+pub mod relsib;
 pub mod ruuvi;
 pub mod sensorpush;
 pub mod switchbot;
+pub mod teltonika;
 pub mod thermobeacon;
 pub mod thermopro;
 
@@ -417,6 +422,14 @@ pub static FORMATS: &[&Format] = &[
     &sensorpush::FORMAT,
     &ruuvi::FORMAT,
     &ruuvi::FORMAT_URL,
+    // Brands from ble_monitor: strict matchers (company id or UUID, lengths, names).
+    &relsib::FORMAT,
+    &holyiot::FORMAT,
+    &jaalee::FORMAT,
+    &jaalee::FORMAT_IBEACON,
+    &teltonika::FORMAT,
+    &teltonika::FORMAT_GATT,
+    &mocreo::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
