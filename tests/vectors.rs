@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 /// Vectors checked per format when this test was written (the three per-family tests it
 /// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones).
 const MIN_CHECKED: &[(&str, usize)] = &[
+    ("acconeer", 3),
+    ("air-mentor", 3),
     ("altbeacon", 2),
     ("atc1441", 7),
     ("bthome-v1", 27),
@@ -21,9 +23,12 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("bthome-v2-encrypted", 11),
     ("govee", 72),
     ("holyiot", 6),
+    ("hormann", 3),
     ("ibeacon", 3),
     ("inkbird", 22),
+    ("inode", 3),
     ("jaalee", 4),
+    ("kkm", 2),
     ("mibeacon-v2", 13),
     ("mibeacon-v3", 13),
     ("mibeacon-v3-encrypted", 6),
@@ -46,16 +51,22 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("teltonika", 7),
     ("thermobeacon", 2),
     ("thermopro", 18),
+    ("xiaogui", 4),
 ];
 
 /// The brand format families [`brands`] checks (`ruuvi` = every `ruuvi-*` data format).
 const BRANDS: &[&str] = &[
+    "acconeer",
+    "air-mentor",
     "altbeacon",
     "govee",
     "holyiot",
+    "hormann",
     "ibeacon",
     "inkbird",
+    "inode",
     "jaalee",
+    "kkm",
     "mocreo",
     "qingping",
     "relsib",
@@ -65,6 +76,7 @@ const BRANDS: &[&str] = &[
     "teltonika",
     "thermobeacon",
     "thermopro",
+    "xiaogui",
 ];
 
 #[test]
@@ -858,6 +870,58 @@ mod brands {
             "pressure",
             HOLYIOT_PA,
         ),
+        // Acconeer, iNode: bleparser's payload-hex `packet`
+        (
+            "bleparser:test_acconeer:test_acconeer_xm122",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_acconeer_parser:test_acconeer_xm126",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_acconeer_parser:test_acconeer_xm126_distance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_inode_parser:test_inode_energy_meter",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_inode_parser:test_inode_care_sensor_ht",
+            "packet",
+            PACKET_HEX,
+        ),
+        // iNode Care Sensor: raw 5-bit accelerometer axes
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration",
+            INODE_ACC,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration x",
+            INODE_ACC,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration y",
+            INODE_ACC,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration z",
+            INODE_ACC,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -906,6 +970,12 @@ mod brands {
     const HOLYIOT_PA: &str =
         "ble_monitor publishes the pascal value (101300) under its hPa `pressure` \
         sensor; we publish 1013.0 hPa, what the field's unit says";
+    const PACKET_HEX: &str =
+        "ble_monitor's `packet` here is the frame's payload as a hex string, its \
+        duplicate key; these devices send no frame counter, and our `packet` is one, so like the \
+        other counter-less formats (Govee, Thermobeacon) they publish none";
+    const INODE_ACC: &str = "the Care Sensor's 5-bit accelerometer axes are raw units, not the mG \
+        our `acceleration` fields declare, so they are not published";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =

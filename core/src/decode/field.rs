@@ -191,6 +191,9 @@ fields! {
     SOUND_PEAK = "sound peak", "dBA", "sound_pressure", "measurement", Sensor, false;
     PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
     PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
+    // Scales (Xiaogui, Xiaomi 0x181B/0x181D): ble_monitor's keys beside `weight`.
+    NON_STABILIZED_WEIGHT = "non-stabilized weight", "kg", "weight", "measurement", Sensor, false;
+    STABILIZED = "stabilized", "", "", "", Binary, false;
 }
 
 repeated! {

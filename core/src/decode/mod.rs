@@ -5,16 +5,21 @@
 //! Decoders are plain functions over borrowed bytes: no I/O, no clock, no allocation. A decoder
 //! fills a caller-owned [`Reading`] (fixed capacity) and returns a typed [`DecodeError`].
 
+pub mod acconeer;
+pub mod airmentor;
 pub mod atc;
 pub mod bthome;
 pub mod bytes;
 pub mod field;
 pub mod govee;
 pub mod holyiot;
+pub mod hormann;
 pub mod ibeacon;
 pub mod inkbird;
+pub mod inode;
 pub mod jaalee;
 pub mod keys;
+pub mod kkm;
 pub mod mibeacon;
 pub mod mocreo;
 pub mod qingping;
@@ -25,6 +30,7 @@ pub mod switchbot;
 pub mod teltonika;
 pub mod thermobeacon;
 pub mod thermopro;
+pub mod xiaogui;
 
 use crate::addr::Addr;
 pub use field::Field;
@@ -430,6 +436,12 @@ pub static FORMATS: &[&Format] = &[
     &teltonika::FORMAT,
     &teltonika::FORMAT_GATT,
     &mocreo::FORMAT,
+    &kkm::FORMAT,
+    &xiaogui::FORMAT,
+    &acconeer::FORMAT,
+    &airmentor::FORMAT,
+    &hormann::FORMAT,
+    &inode::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
