@@ -52,6 +52,8 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("thermobeacon", 2),
     ("thermopro", 18),
     ("xiaogui", 4),
+    ("xiaomi-scale-v1", 5),
+    ("xiaomi-scale-v2", 3),
 ];
 
 /// The brand format families [`brands`] checks (`ruuvi` = every `ruuvi-*` data format).
@@ -77,6 +79,7 @@ const BRANDS: &[&str] = &[
     "thermobeacon",
     "thermopro",
     "xiaogui",
+    "xiaomi-scale",
 ];
 
 #[test]
@@ -922,6 +925,82 @@ mod brands {
             "acceleration z",
             INODE_ACC,
         ),
+        // Mi Scale: bleparser's payload-hex `packet`; xiaomi-ble has fewer keys than ble_monitor
+        (
+            "bleparser:test_miscale_parser:test_miscale_v1",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_miscale_parser:test_miscale_v1_ext",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_miscale_parser:test_miscale_v1_ext_weight",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_miscale_parser:test_miscale_v2_impedance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_miscale_parser:test_miscale_v2",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_reset",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_reset",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2",
+            "stabilized weight",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2_reset",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2_reset",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
+            "stabilized",
+            SCALE_STABLE,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -976,6 +1055,11 @@ mod brands {
         other counter-less formats (Govee, Thermobeacon) they publish none";
     const INODE_ACC: &str = "the Care Sensor's 5-bit accelerometer axes are raw units, not the mG \
         our `acceleration` fields declare, so they are not published";
+    const SCALE_KEYS: &str =
+        "a ble_monitor key (`weight removed`, `weight unit`, `stabilized weight`) \
+        that xiaomi-ble's SensorUpdate does not have; we publish ble_monitor's keys";
+    const SCALE_STABLE: &str = "xiaomi-ble reports `stabilized` false once the weight is removed; \
+        ble_monitor (followed here, its test expects 1 for this frame) publishes the raw bit";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =
@@ -1017,6 +1101,8 @@ mod brands {
     pub fn family(format: &str) -> &str {
         if format.starts_with("ruuvi") {
             "ruuvi"
+        } else if format.starts_with("xiaomi-scale") {
+            "xiaomi-scale"
         } else {
             format
         }
@@ -1081,6 +1167,9 @@ mod brands {
         ("pm25", "pm2.5"),
         ("volatile_organic_compounds", "tvoc"),
         ("dew_point", "dewpoint"),
+        // xiaomi-ble scales
+        ("mass", "weight"),
+        ("mass_non_stabilized", "non-stabilized weight"),
         // ruuvitag-ble decoder attributes
         ("temperature_celsius", "temperature"),
         ("humidity_percentage", "humidity"),

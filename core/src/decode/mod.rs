@@ -21,6 +21,7 @@ pub mod jaalee;
 pub mod keys;
 pub mod kkm;
 pub mod mibeacon;
+pub mod miscale;
 pub mod mocreo;
 pub mod qingping;
 pub mod relsib;
@@ -430,6 +431,7 @@ pub static FORMATS: &[&Format] = &[
     &ruuvi::FORMAT_URL,
     // Brands from ble_monitor: strict matchers (company id or UUID, lengths, names).
     &relsib::FORMAT,
+    &miscale::FORMAT,
     &holyiot::FORMAT,
     &jaalee::FORMAT,
     &jaalee::FORMAT_IBEACON,
