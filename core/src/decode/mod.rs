@@ -8,10 +8,14 @@
 pub mod acconeer;
 pub mod airmentor;
 pub mod atc;
+pub mod bluemaestro;
+pub mod blustream;
 pub mod bthome;
 pub mod bytes;
+pub mod chefiq;
 pub mod field;
 pub mod govee;
+pub mod grundfos;
 pub mod holyiot;
 pub mod hormann;
 pub mod ibeacon;
@@ -23,9 +27,11 @@ pub mod kkm;
 pub mod mibeacon;
 pub mod miscale;
 pub mod mocreo;
+pub mod oras;
 pub mod qingping;
 pub mod relsib;
 pub mod ruuvi;
+pub mod sensirion;
 pub mod sensorpush;
 pub mod switchbot;
 pub mod teltonika;
@@ -444,6 +450,12 @@ pub static FORMATS: &[&Format] = &[
     &airmentor::FORMAT,
     &hormann::FORMAT,
     &inode::FORMAT,
+    &bluemaestro::FORMAT,
+    &chefiq::FORMAT,
+    &blustream::FORMAT,
+    &grundfos::FORMAT,
+    &sensirion::FORMAT,
+    &oras::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
