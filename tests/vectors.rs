@@ -15,8 +15,11 @@ use std::collections::{BTreeMap, HashSet};
 const MIN_CHECKED: &[(&str, usize)] = &[
     ("acconeer", 3),
     ("air-mentor", 3),
+    ("almendo-v1", 1),
     ("altbeacon", 2),
+    ("amazfit", 1),
     ("atc1441", 7),
+    ("b-parasite", 2),
     ("bluemaestro", 2),
     ("blustream", 1),
     ("bthome-v1", 27),
@@ -27,19 +30,25 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("garnet", 2),
     ("govee", 72),
     ("grundfos", 1),
+    ("hhcc", 1),
     ("holyiot", 6),
     ("hormann", 3),
     ("ibeacon", 3),
     ("inkbird", 22),
     ("inode", 3),
     ("jaalee", 4),
+    ("jinou", 1),
     ("kkm", 2),
+    ("laica", 1),
+    ("mi-band", 2),
     ("mibeacon-v2", 13),
     ("mibeacon-v3", 13),
     ("mibeacon-v3-encrypted", 6),
     ("mibeacon-v4", 11),
     ("mibeacon-v5", 3),
     ("mibeacon-v5-encrypted", 93),
+    ("mikrotik", 2),
+    ("moat", 1),
     ("mocreo", 9),
     ("oras", 1),
     ("pvvx", 10),
@@ -54,10 +63,14 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("ruuvi-dfe1", 5),
     ("sensirion", 2),
     ("sensorpush", 15),
+    ("senssun", 1),
+    ("smartdry", 1),
     ("switchbot", 35),
     ("teltonika", 7),
     ("thermobeacon", 2),
     ("thermopro", 18),
+    ("tilt", 1),
+    ("tms", 1),
     ("xiaogui", 4),
     ("xiaomi-scale-v1", 5),
     ("xiaomi-scale-v2", 3),
@@ -67,20 +80,29 @@ const MIN_CHECKED: &[(&str, usize)] = &[
 const BRANDS: &[&str] = &[
     "acconeer",
     "air-mentor",
+    "almendo-v1",
     "altbeacon",
+    "amazfit",
+    "b-parasite",
     "bluemaestro",
     "blustream",
     "chef-iq",
     "garnet",
     "govee",
     "grundfos",
+    "hhcc",
     "holyiot",
     "hormann",
     "ibeacon",
     "inkbird",
     "inode",
     "jaalee",
+    "jinou",
     "kkm",
+    "laica",
+    "mi-band",
+    "mikrotik",
+    "moat",
     "mocreo",
     "oras",
     "qingping",
@@ -88,10 +110,14 @@ const BRANDS: &[&str] = &[
     "ruuvi",
     "sensirion",
     "sensorpush",
+    "senssun",
+    "smartdry",
     "switchbot",
     "teltonika",
     "thermobeacon",
     "thermopro",
+    "tilt",
+    "tms",
     "xiaogui",
     "xiaomi-scale",
 ];
@@ -1015,6 +1041,63 @@ mod brands {
             "stabilized",
             SCALE_STABLE,
         ),
+        // Laica, Senssun, HHCC: payload-hex `packet`; Michelin tyre id; MikroTik acceleration
+        ("bleparser:test_laica:test_laica", "packet", PACKET_HEX),
+        (
+            "ble_monitor:test_senssun_parser:test_Senssun_IF_B7",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_hhcc:test_hhcc_HHCCJCY10",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_michelin:test_parse_michelin_tms",
+            "text",
+            TMS_TEXT,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -1074,6 +1157,12 @@ mod brands {
         that xiaomi-ble's SensorUpdate does not have; we publish ble_monitor's keys";
     const SCALE_STABLE: &str = "xiaomi-ble reports `stabilized` false once the weight is removed; \
         ble_monitor (followed here, its test expects 1 for this frame) publishes the raw bit";
+    const TMS_TEXT: &str =
+        "the tyre id is 3 ASCII bytes of the frame; a reading holds static text only, \
+        and the id is neither a measurement nor a fixed name, so it is not published";
+    const MIKROTIK_ACC: &str =
+        "ble_monitor reads the 8.8 acceleration axes unsigned (-0.012 becomes \
+        255.988) and names no unit; our acceleration fields are mG, so the axes are not published";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =
