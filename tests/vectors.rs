@@ -20,6 +20,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("amazfit", 1),
     ("atc1441", 7),
     ("b-parasite", 2),
+    ("beckett", 1),
     ("bluemaestro", 2),
     ("blustream", 1),
     ("bthome-v1", 27),
@@ -38,6 +39,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("inode", 3),
     ("jaalee", 4),
     ("jinou", 1),
+    ("kegtron", 2),
     ("kkm", 2),
     ("laica", 1),
     ("mi-band", 2),
@@ -51,6 +53,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("moat", 1),
     ("mocreo", 9),
     ("oras", 1),
+    ("oral-b", 1),
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
     ("qingping", 20),
@@ -84,6 +87,7 @@ const BRANDS: &[&str] = &[
     "altbeacon",
     "amazfit",
     "b-parasite",
+    "beckett",
     "bluemaestro",
     "blustream",
     "chef-iq",
@@ -98,12 +102,14 @@ const BRANDS: &[&str] = &[
     "inode",
     "jaalee",
     "jinou",
+    "kegtron",
     "kkm",
     "laica",
     "mi-band",
     "mikrotik",
     "moat",
     "mocreo",
+    "oral-b",
     "oras",
     "qingping",
     "relsib",
@@ -1098,6 +1104,17 @@ mod brands {
             "acceleration z",
             MIKROTIK_ACC,
         ),
+        // Kegtron: the port name (text from the frame)
+        (
+            "bleparser:test_kegtron_parser:test_kegtron_kt100",
+            "port name",
+            KEGTRON_NAME,
+        ),
+        (
+            "ble_monitor:test_kegtron_parser:test_kegtron_kt200",
+            "port name",
+            KEGTRON_NAME,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -1163,6 +1180,9 @@ mod brands {
     const MIKROTIK_ACC: &str =
         "ble_monitor reads the 8.8 acceleration axes unsigned (-0.012 becomes \
         255.988) and names no unit; our acceleration fields are mG, so the axes are not published";
+    const KEGTRON_NAME: &str =
+        "the port name is the user's label, 20 bytes of the frame; a reading \
+        holds static text only, and the label is not a measurement, so it is not published";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =
@@ -1298,6 +1318,10 @@ mod brands {
     /// publish, with the reason.
     pub static NOT_PUBLISHED: &[(&str, &str)] = &[
         (
+            "local_name",
+            "ble_monitor's Beckett message carries the advertised name; not a measurement",
+        ),
+        (
             "manufacturer",
             "bleparser beacon vendor string; not a measurement",
         ),
@@ -1360,6 +1384,10 @@ mod brands {
         }
         if base == "is_light" {
             return Target::Value("light".into());
+        }
+        // ble_monitor keys that contain underscores themselves (Beckett's `burner_*`).
+        if base.starts_with("burner_") {
+            return Target::Value(base.to_string());
         }
         Target::Value(base.replace('_', " "))
     }

@@ -216,10 +216,11 @@ pub fn all() -> impl Iterator<Item = &'static Field> {
 }
 
 /// Keys two fields share on purpose: bleparser keeps `weight` for pounds (with a `weight
-/// unit` text beside it) and reports Ruuvi's `acceleration` in mG where BTHome's is m/s².
+/// unit` text beside it), reports Ruuvi's `acceleration` in mG where BTHome's is m/s² (and
+/// Blustream's is a unitless level), and ble_monitor's Oral-B `pressure` is a text.
 /// A reading merges values by key ([`crate::decode::Reading::push`]), so they never meet in
 /// one JSON object.
-pub const SAME_KEY: &[&str] = &["weight", "acceleration"];
+pub const SAME_KEY: &[&str] = &["weight", "acceleration", "pressure"];
 
 /// Looks a field up by its key (config files name fields by key); the first of [`all`].
 pub fn by_key(key: &str) -> Option<&'static Field> {

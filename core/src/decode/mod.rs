@@ -10,6 +10,7 @@ pub mod airmentor;
 pub mod almendo;
 pub mod amazfit;
 pub mod atc;
+pub mod beckett;
 pub mod bluemaestro;
 pub mod blustream;
 pub mod bparasite;
@@ -27,6 +28,7 @@ pub mod inkbird;
 pub mod inode;
 pub mod jaalee;
 pub mod jinou;
+pub mod kegtron;
 pub mod keys;
 pub mod kkm;
 pub mod laica;
@@ -36,6 +38,7 @@ pub mod mikrotik;
 pub mod miscale;
 pub mod moat;
 pub mod mocreo;
+pub mod oralb;
 pub mod oras;
 pub mod qingping;
 pub mod relsib;
@@ -481,6 +484,9 @@ pub static FORMATS: &[&Format] = &[
     &amazfit::FORMAT_BAND,
     &mikrotik::FORMAT,
     &smartdry::FORMAT,
+    &kegtron::FORMAT,
+    &oralb::FORMAT,
+    &beckett::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
