@@ -29,6 +29,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("bthome-v2-encrypted", 11),
     ("chef-iq", 2),
     ("garnet", 2),
+    ("eddystone-tlm", 2),
     ("govee", 72),
     ("grundfos", 1),
     ("hhcc", 1),
@@ -51,6 +52,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("mibeacon-v5-encrypted", 93),
     ("mikrotik", 2),
     ("moat", 1),
+    ("minew", 3),
     ("mocreo", 9),
     ("oras", 1),
     ("oral-b", 1),
@@ -92,6 +94,7 @@ const BRANDS: &[&str] = &[
     "blustream",
     "chef-iq",
     "garnet",
+    "eddystone-tlm",
     "govee",
     "grundfos",
     "hhcc",
@@ -108,6 +111,7 @@ const BRANDS: &[&str] = &[
     "mi-band",
     "mikrotik",
     "moat",
+    "minew",
     "mocreo",
     "oral-b",
     "oras",
@@ -1115,6 +1119,12 @@ mod brands {
             "port name",
             KEGTRON_NAME,
         ),
+        // Eddystone TLM: nothing but the counter
+        (
+            "ble_monitor:test_eddystone_tlm_parser:test_eddystone_tlm_unsupported_readings",
+            "*",
+            TLM_EMPTY,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -1183,6 +1193,10 @@ mod brands {
     const KEGTRON_NAME: &str =
         "the port name is the user's label, 20 bytes of the frame; a reading \
         holds static text only, and the label is not a measurement, so it is not published";
+    const TLM_EMPTY: &str =
+        "the beacon reports neither voltage nor temperature; ble_monitor returns a \
+        message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
+        all-unavailable frame)";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =

@@ -17,6 +17,7 @@ pub mod bparasite;
 pub mod bthome;
 pub mod bytes;
 pub mod chefiq;
+pub mod eddystone;
 pub mod field;
 pub mod govee;
 pub mod grundfos;
@@ -35,6 +36,7 @@ pub mod laica;
 pub mod mibeacon;
 pub mod michelin;
 pub mod mikrotik;
+pub mod minew;
 pub mod miscale;
 pub mod moat;
 pub mod mocreo;
@@ -456,6 +458,8 @@ pub static FORMATS: &[&Format] = &[
     &hhcc::FORMAT,
     &bparasite::FORMAT,
     &amazfit::FORMAT,
+    &minew::FORMAT,
+    &eddystone::FORMAT,
     &holyiot::FORMAT,
     &jaalee::FORMAT,
     &jaalee::FORMAT_IBEACON,
