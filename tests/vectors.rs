@@ -11,7 +11,8 @@ mod support;
 use std::collections::{BTreeMap, HashSet};
 
 /// Vectors checked per format when this test was written (the three per-family tests it
-/// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones).
+/// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones; the ble_monitor brands
+/// add 100).
 const MIN_CHECKED: &[(&str, usize)] = &[
     ("acconeer", 3),
     ("air-mentor", 3),
@@ -76,6 +77,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("thermopro", 18),
     ("tilt", 1),
     ("tms", 1),
+    ("uni-t", 3),
     ("xiaogui", 4),
     ("xiaomi-scale-v1", 5),
     ("xiaomi-scale-v2", 3),
@@ -128,6 +130,7 @@ const BRANDS: &[&str] = &[
     "thermopro",
     "tilt",
     "tms",
+    "uni-t",
     "xiaogui",
     "xiaomi-scale",
 ];
@@ -191,7 +194,7 @@ fn every_corpus_vector_matches_what_its_format_decodes() {
         let n = checked.get(*f).copied().unwrap_or(0);
         assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
     }
-    assert!(checked.values().sum::<usize>() >= 524);
+    assert!(checked.values().sum::<usize>() >= 624);
     let stale: Vec<_> = atc_bthome::DEVIATIONS
         .iter()
         .filter(|d| !bthome_used.contains(d.id))
@@ -802,8 +805,10 @@ mod atc_bthome {
 
 mod brands {
     //! Table-driven test over every public corpus vector of the brand formats (qingping, govee,
-    //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon),
-    //! copied verbatim into `tests/data/vectors/brands.jsonl`.
+    //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon, and
+    //! the ble_monitor brands of [`super::BRANDS`]), copied verbatim into
+    //! `tests/data/vectors/brands.jsonl`, with the test cases of ble_monitor's test files that
+    //! the shared corpus holds back extracted in the same schema (their `notes` say so).
     //!
     //! Each vector runs through the whole [`hci2mqtt_core::Pipeline`] (see `support/vectors.rs`
     //! for how inputs become HCI events and how results are accumulated). Key names are mapped
@@ -1125,6 +1130,12 @@ mod brands {
             "*",
             TLM_EMPTY,
         ),
+        // UNI-T: ble_monitor's packet is a constant byte
+        (
+            "ble_monitor:test_uni_t_parser:test_uni_t_ut363bt_valid_data",
+            "packet",
+            UNIT_PACKET,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -1197,6 +1208,10 @@ mod brands {
         "the beacon reports neither voltage nor temperature; ble_monitor returns a \
         message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
         all-unavailable frame)";
+    const UNIT_PACKET: &str =
+        "ble_monitor's UNI-T `packet` is payload byte 1, the company id's high \
+        byte (always 0xBB): with duplicate filtering every frame after the first would be dropped, \
+        so none is published";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =
@@ -1399,8 +1414,9 @@ mod brands {
         if base == "is_light" {
             return Target::Value("light".into());
         }
-        // ble_monitor keys that contain underscores themselves (Beckett's `burner_*`).
-        if base.starts_with("burner_") {
+        // ble_monitor keys that contain underscores themselves (Beckett's `burner_*`, UNI-T's
+        // `wind_speed`).
+        if base.starts_with("burner_") || base == "wind_speed" {
             return Target::Value(base.to_string());
         }
         Target::Value(base.replace('_', " "))

@@ -54,6 +54,7 @@ pub mod teltonika;
 pub mod thermobeacon;
 pub mod thermopro;
 pub mod tilt;
+pub mod unit;
 pub mod xiaogui;
 
 use crate::addr::Addr;
@@ -491,6 +492,7 @@ pub static FORMATS: &[&Format] = &[
     &kegtron::FORMAT,
     &oralb::FORMAT,
     &beckett::FORMAT,
+    &unit::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
