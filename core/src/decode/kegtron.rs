@@ -26,12 +26,13 @@ pub static FORMAT: Format = Format {
 crate::decode::field::fields! {
     FIELDS;
     KEG_SIZE = "keg size", "", "", "", Text, false;
-    VOLUME_START = "volume start", "L", "volume", "measurement", Sensor, false;
+    // The keg's content when tapped: stored volume; what flowed out since: a total.
+    VOLUME_START = "volume start", "L", "volume_storage", "measurement", Sensor, false;
     PORT_STATE = "port state", "", "", "", Text, true;
     PORT_INDEX = "port index", "", "", "", Sensor, true;
     PORT_COUNT = "port count", "", "", "", Text, true;
-    VOLUME_DISPENSED_PORT_1 = "volume dispensed port 1", "L", "volume", "measurement", Sensor, false;
-    VOLUME_DISPENSED_PORT_2 = "volume dispensed port 2", "L", "volume", "measurement", Sensor, false;
+    VOLUME_DISPENSED_PORT_1 = "volume dispensed port 1", "L", "volume", "total", Sensor, false;
+    VOLUME_DISPENSED_PORT_2 = "volume dispensed port 2", "L", "volume", "total", Sensor, false;
 }
 
 const LEN: usize = 29;
