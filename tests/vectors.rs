@@ -11,50 +11,128 @@ mod support;
 use std::collections::{BTreeMap, HashSet};
 
 /// Vectors checked per format when this test was written (the three per-family tests it
-/// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones).
+/// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones; the ble_monitor brands
+/// add 100).
 const MIN_CHECKED: &[(&str, usize)] = &[
+    ("acconeer", 3),
+    ("air-mentor", 3),
+    ("almendo-v1", 1),
     ("altbeacon", 2),
+    ("amazfit", 1),
     ("atc1441", 7),
+    ("b-parasite", 2),
+    ("beckett", 1),
+    ("bluemaestro", 2),
+    ("blustream", 1),
     ("bthome-v1", 27),
     ("bthome-v1-encrypted", 9),
     ("bthome-v2", 109),
     ("bthome-v2-encrypted", 11),
+    ("chef-iq", 2),
+    ("garnet", 2),
+    ("eddystone-tlm", 2),
     ("govee", 72),
+    ("grundfos", 1),
+    ("hhcc", 1),
+    ("holyiot", 6),
+    ("hormann", 3),
     ("ibeacon", 3),
     ("inkbird", 22),
+    ("inode", 3),
+    ("jaalee", 4),
+    ("jinou", 1),
+    ("kegtron", 2),
+    ("kkm", 2),
+    ("laica", 1),
+    ("mi-band", 2),
     ("mibeacon-v2", 13),
     ("mibeacon-v3", 13),
     ("mibeacon-v3-encrypted", 6),
     ("mibeacon-v4", 11),
     ("mibeacon-v5", 3),
     ("mibeacon-v5-encrypted", 93),
+    ("mikrotik", 2),
+    ("moat", 1),
+    ("minew", 3),
+    ("mocreo", 9),
+    ("oras", 1),
+    ("oral-b", 1),
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
     ("qingping", 20),
+    ("relsib", 7),
     ("ruuvi-df2", 1),
     ("ruuvi-df3", 2),
     ("ruuvi-df4", 1),
     ("ruuvi-df5", 2),
     ("ruuvi-df6", 7),
     ("ruuvi-dfe1", 5),
+    ("sensirion", 2),
     ("sensorpush", 15),
+    ("senssun", 1),
+    ("smartdry", 1),
     ("switchbot", 35),
+    ("teltonika", 7),
     ("thermobeacon", 2),
     ("thermopro", 18),
+    ("tilt", 1),
+    ("tms", 1),
+    ("uni-t", 3),
+    ("xiaogui", 4),
+    ("xiaomi-scale-v1", 5),
+    ("xiaomi-scale-v2", 3),
 ];
 
 /// The brand format families [`brands`] checks (`ruuvi` = every `ruuvi-*` data format).
 const BRANDS: &[&str] = &[
+    "acconeer",
+    "air-mentor",
+    "almendo-v1",
     "altbeacon",
+    "amazfit",
+    "b-parasite",
+    "beckett",
+    "bluemaestro",
+    "blustream",
+    "chef-iq",
+    "garnet",
+    "eddystone-tlm",
     "govee",
+    "grundfos",
+    "hhcc",
+    "holyiot",
+    "hormann",
     "ibeacon",
     "inkbird",
+    "inode",
+    "jaalee",
+    "jinou",
+    "kegtron",
+    "kkm",
+    "laica",
+    "mi-band",
+    "mikrotik",
+    "moat",
+    "minew",
+    "mocreo",
+    "oral-b",
+    "oras",
     "qingping",
+    "relsib",
     "ruuvi",
+    "sensirion",
     "sensorpush",
+    "senssun",
+    "smartdry",
     "switchbot",
+    "teltonika",
     "thermobeacon",
     "thermopro",
+    "tilt",
+    "tms",
+    "uni-t",
+    "xiaogui",
+    "xiaomi-scale",
 ];
 
 #[test]
@@ -116,7 +194,7 @@ fn every_corpus_vector_matches_what_its_format_decodes() {
         let n = checked.get(*f).copied().unwrap_or(0);
         assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
     }
-    assert!(checked.values().sum::<usize>() >= 524);
+    assert!(checked.values().sum::<usize>() >= 624);
     let stale: Vec<_> = atc_bthome::DEVIATIONS
         .iter()
         .filter(|d| !bthome_used.contains(d.id))
@@ -727,8 +805,10 @@ mod atc_bthome {
 
 mod brands {
     //! Table-driven test over every public corpus vector of the brand formats (qingping, govee,
-    //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon),
-    //! copied verbatim into `tests/data/vectors/brands.jsonl`.
+    //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon, and
+    //! the ble_monitor brands of [`super::BRANDS`]), copied verbatim into
+    //! `tests/data/vectors/brands.jsonl`, with the test cases of ble_monitor's test files that
+    //! the shared corpus holds back extracted in the same schema (their `notes` say so).
     //!
     //! Each vector runs through the whole [`hci2mqtt_core::Pipeline`] (see `support/vectors.rs`
     //! for how inputs become HCI events and how results are accumulated). Key names are mapped
@@ -821,6 +901,241 @@ mod brands {
             "*",
             SP_IBEACON,
         ),
+        // Relsib: bleparser's constant firmware string (ble_monitor's `expected_ble_monitor_diff`)
+        (
+            "bleparser:test_relsib:test_relsib_AA20",
+            "firmware",
+            RELSIB_FW,
+        ),
+        (
+            "bleparser:test_relsib:test_relsib_AA21",
+            "firmware",
+            RELSIB_FW,
+        ),
+        (
+            "bleparser:test_relsib:test_relsib_AA22",
+            "firmware",
+            RELSIB_FW,
+        ),
+        (
+            "bleparser:test_relsib:test_relsib_no_data",
+            "firmware",
+            RELSIB_FW,
+        ),
+        // HolyIOT
+        (
+            "ble_monitor:test_holyiot:test_holyiot_pressure",
+            "pressure",
+            HOLYIOT_PA,
+        ),
+        // Acconeer, iNode: bleparser's payload-hex `packet`
+        (
+            "bleparser:test_acconeer:test_acconeer_xm122",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_acconeer_parser:test_acconeer_xm126",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_acconeer_parser:test_acconeer_xm126_distance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_inode_parser:test_inode_energy_meter",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_inode_parser:test_inode_care_sensor_ht",
+            "packet",
+            PACKET_HEX,
+        ),
+        // iNode Care Sensor: raw 5-bit accelerometer axes
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration",
+            INODE_ACC,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration x",
+            INODE_ACC,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration y",
+            INODE_ACC,
+        ),
+        (
+            "ble_monitor:test_inode_parser:test_inode_care_sensor_1",
+            "acceleration z",
+            INODE_ACC,
+        ),
+        // Mi Scale: bleparser's payload-hex `packet`; xiaomi-ble has fewer keys than ble_monitor
+        (
+            "bleparser:test_miscale_parser:test_miscale_v1",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_miscale_parser:test_miscale_v1_ext",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_miscale_parser:test_miscale_v1_ext_weight",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_miscale_parser:test_miscale_v2_impedance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_miscale_parser:test_miscale_v2",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_reset",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_reset",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2",
+            "stabilized weight",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2_reset",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2_reset",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
+            "stabilized",
+            SCALE_STABLE,
+        ),
+        // Laica, Senssun, HHCC: payload-hex `packet`; Michelin tyre id; MikroTik acceleration
+        ("bleparser:test_laica:test_laica", "packet", PACKET_HEX),
+        (
+            "ble_monitor:test_senssun_parser:test_Senssun_IF_B7",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "bleparser:test_hhcc:test_hhcc_HHCCJCY10",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "ble_monitor:test_michelin:test_parse_michelin_tms",
+            "text",
+            TMS_TEXT,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "ble_monitor:test_mikrotik:test_mikrotik_tg_bt5_in",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "bleparser:test_mikrotik:test_mikrotik_tg_bt5_out",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
+        // Kegtron: the port name (text from the frame)
+        (
+            "bleparser:test_kegtron_parser:test_kegtron_kt100",
+            "port name",
+            KEGTRON_NAME,
+        ),
+        (
+            "ble_monitor:test_kegtron_parser:test_kegtron_kt200",
+            "port name",
+            KEGTRON_NAME,
+        ),
+        // Eddystone TLM: nothing but the counter
+        (
+            "ble_monitor:test_eddystone_tlm_parser:test_eddystone_tlm_unsupported_readings",
+            "*",
+            TLM_EMPTY,
+        ),
+        // UNI-T: ble_monitor's packet is a constant byte
+        (
+            "ble_monitor:test_uni_t_parser:test_uni_t_ut363bt_valid_data",
+            "packet",
+            UNIT_PACKET,
+        ),
         // SwitchBot: passive-scan frames (manufacturer data only)
         (
             "pyswitchbot:test_adv_parser:test_adv_passive[test_case17]",
@@ -864,6 +1179,39 @@ mod brands {
         ),
     ];
 
+    const RELSIB_FW: &str = "bleparser 3.7.3 writes the constant `Relsib (EClerk Eco v9a)`; ble_monitor, \
+        the maintained parser the vector's `expected_ble_monitor_diff` records, writes `Relsib`: we follow it";
+    const HOLYIOT_PA: &str =
+        "ble_monitor publishes the pascal value (101300) under its hPa `pressure` \
+        sensor; we publish 1013.0 hPa, what the field's unit says";
+    const PACKET_HEX: &str =
+        "ble_monitor's `packet` here is the frame's payload as a hex string, its \
+        duplicate key; these devices send no frame counter, and our `packet` is one, so like the \
+        other counter-less formats (Govee, Thermobeacon) they publish none";
+    const INODE_ACC: &str = "the Care Sensor's 5-bit accelerometer axes are raw units, not the mG \
+        our `acceleration` fields declare, so they are not published";
+    const SCALE_KEYS: &str =
+        "a ble_monitor key (`weight removed`, `weight unit`, `stabilized weight`) \
+        that xiaomi-ble's SensorUpdate does not have; we publish ble_monitor's keys";
+    const SCALE_STABLE: &str = "xiaomi-ble reports `stabilized` false once the weight is removed; \
+        ble_monitor (followed here, its test expects 1 for this frame) publishes the raw bit";
+    const TMS_TEXT: &str =
+        "the tyre id is 3 ASCII bytes of the frame; a reading holds static text only, \
+        and the id is neither a measurement nor a fixed name, so it is not published";
+    const MIKROTIK_ACC: &str =
+        "ble_monitor reads the 8.8 acceleration axes unsigned (-0.012 becomes \
+        255.988) and names no unit; our acceleration fields are mG, so the axes are not published";
+    const KEGTRON_NAME: &str =
+        "the port name is the user's label, 20 bytes of the frame; a reading \
+        holds static text only, and the label is not a measurement, so it is not published";
+    const TLM_EMPTY: &str =
+        "the beacon reports neither voltage nor temperature; ble_monitor returns a \
+        message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
+        all-unavailable frame)";
+    const UNIT_PACKET: &str =
+        "ble_monitor's UNI-T `packet` is payload byte 1, the company id's high \
+        byte (always 0xBB): with duplicate filtering every frame after the first would be dropped, \
+        so none is published";
     const RUUVI_MOTION: &str = "bleparser derives motion from the movement counter changing since the \
         previous frame of the same tag (parser state); the decoder publishes the raw `movement counter`";
     const RUUVI_EMPTY: &str =
@@ -905,6 +1253,8 @@ mod brands {
     pub fn family(format: &str) -> &str {
         if format.starts_with("ruuvi") {
             "ruuvi"
+        } else if format.starts_with("xiaomi-scale") {
+            "xiaomi-scale"
         } else {
             format
         }
@@ -969,6 +1319,9 @@ mod brands {
         ("pm25", "pm2.5"),
         ("volatile_organic_compounds", "tvoc"),
         ("dew_point", "dewpoint"),
+        // xiaomi-ble scales
+        ("mass", "weight"),
+        ("mass_non_stabilized", "non-stabilized weight"),
         // ruuvitag-ble decoder attributes
         ("temperature_celsius", "temperature"),
         ("humidity_percentage", "humidity"),
@@ -993,6 +1346,10 @@ mod brands {
     /// Keys that exist only in the source library's object model and that hci2mqtt does not
     /// publish, with the reason.
     pub static NOT_PUBLISHED: &[(&str, &str)] = &[
+        (
+            "local_name",
+            "ble_monitor's Beckett message carries the advertised name; not a measurement",
+        ),
         (
             "manufacturer",
             "bleparser beacon vendor string; not a measurement",
@@ -1056,6 +1413,11 @@ mod brands {
         }
         if base == "is_light" {
             return Target::Value("light".into());
+        }
+        // ble_monitor keys that contain underscores themselves (Beckett's `burner_*`, UNI-T's
+        // `wind_speed`).
+        if base.starts_with("burner_") || base == "wind_speed" {
+            return Target::Value(base.to_string());
         }
         Target::Value(base.replace('_', " "))
     }

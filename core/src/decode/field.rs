@@ -191,6 +191,9 @@ fields! {
     SOUND_PEAK = "sound peak", "dBA", "sound_pressure", "measurement", Sensor, false;
     PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
     PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
+    // Scales (Xiaogui, Xiaomi 0x181B/0x181D): ble_monitor's keys beside `weight`.
+    NON_STABILIZED_WEIGHT = "non-stabilized weight", "kg", "weight", "measurement", Sensor, false;
+    STABILIZED = "stabilized", "", "", "", Binary, false;
 }
 
 repeated! {
@@ -213,10 +216,11 @@ pub fn all() -> impl Iterator<Item = &'static Field> {
 }
 
 /// Keys two fields share on purpose: bleparser keeps `weight` for pounds (with a `weight
-/// unit` text beside it) and reports Ruuvi's `acceleration` in mG where BTHome's is m/s².
+/// unit` text beside it), reports Ruuvi's `acceleration` in mG where BTHome's is m/s² (and
+/// Blustream's is a unitless level), and ble_monitor's Oral-B `pressure` is a text.
 /// A reading merges values by key ([`crate::decode::Reading::push`]), so they never meet in
 /// one JSON object.
-pub const SAME_KEY: &[&str] = &["weight", "acceleration"];
+pub const SAME_KEY: &[&str] = &["weight", "acceleration", "pressure"];
 
 /// Looks a field up by its key (config files name fields by key); the first of [`all`].
 pub fn by_key(key: &str) -> Option<&'static Field> {

@@ -5,21 +5,57 @@
 //! Decoders are plain functions over borrowed bytes: no I/O, no clock, no allocation. A decoder
 //! fills a caller-owned [`Reading`] (fixed capacity) and returns a typed [`DecodeError`].
 
+pub mod acconeer;
+pub mod airmentor;
+pub mod almendo;
+pub mod amazfit;
 pub mod atc;
+pub mod beckett;
+pub mod bluemaestro;
+pub mod blustream;
+pub mod bparasite;
 pub mod bthome;
 pub mod bytes;
+pub mod chefiq;
+pub mod eddystone;
 pub mod field;
 pub mod govee;
+pub mod grundfos;
+pub mod hhcc;
+pub mod holyiot;
+pub mod hormann;
 pub mod ibeacon;
 pub mod inkbird;
+pub mod inode;
+pub mod jaalee;
+pub mod jinou;
+pub mod kegtron;
 pub mod keys;
+pub mod kkm;
+pub mod laica;
 pub mod mibeacon;
+pub mod michelin;
+pub mod mikrotik;
+pub mod minew;
+pub mod miscale;
+pub mod moat;
+pub mod mocreo;
+pub mod oralb;
+pub mod oras;
 pub mod qingping;
+pub mod relsib;
 pub mod ruuvi;
+pub mod sensirion;
 pub mod sensorpush;
+pub mod senssun;
+pub mod smartdry;
 pub mod switchbot;
+pub mod teltonika;
 pub mod thermobeacon;
 pub mod thermopro;
+pub mod tilt;
+pub mod unit;
+pub mod xiaogui;
 
 use crate::addr::Addr;
 pub use field::Field;
@@ -417,6 +453,46 @@ pub static FORMATS: &[&Format] = &[
     &sensorpush::FORMAT,
     &ruuvi::FORMAT,
     &ruuvi::FORMAT_URL,
+    // Brands from ble_monitor: strict matchers (company id or UUID, lengths, names).
+    &relsib::FORMAT,
+    &miscale::FORMAT,
+    &hhcc::FORMAT,
+    &bparasite::FORMAT,
+    &amazfit::FORMAT,
+    &minew::FORMAT,
+    &eddystone::FORMAT,
+    &holyiot::FORMAT,
+    &jaalee::FORMAT,
+    &jaalee::FORMAT_IBEACON,
+    &tilt::FORMAT,
+    &teltonika::FORMAT,
+    &teltonika::FORMAT_GATT,
+    &mocreo::FORMAT,
+    &kkm::FORMAT,
+    &xiaogui::FORMAT,
+    &acconeer::FORMAT,
+    &airmentor::FORMAT,
+    &hormann::FORMAT,
+    &inode::FORMAT,
+    &bluemaestro::FORMAT,
+    &chefiq::FORMAT,
+    &blustream::FORMAT,
+    &grundfos::FORMAT,
+    &sensirion::FORMAT,
+    &oras::FORMAT,
+    &almendo::FORMAT,
+    &moat::FORMAT,
+    &laica::FORMAT,
+    &senssun::FORMAT,
+    &jinou::FORMAT,
+    &michelin::FORMAT,
+    &amazfit::FORMAT_BAND,
+    &mikrotik::FORMAT,
+    &smartdry::FORMAT,
+    &kegtron::FORMAT,
+    &oralb::FORMAT,
+    &beckett::FORMAT,
+    &unit::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
@@ -458,16 +534,16 @@ struct CustomEntry {
 struct CustomList {
     entries: Vec<CustomEntry>,
     /// Entries whose [`Prefilter::lens`] accept a payload of `n` bytes (63: 63 and more).
-    by_len: [u32; 64],
+    by_len: [u64; 64],
     /// Entries whose key list (see [`CustomEntry::mask`]) may hold a key `k` with `k % 64 == n`:
     /// service data of other UUIDs skips the keyed matchers without a loop iteration.
-    by_key: [u32; 64],
+    by_key: [u64; 64],
     /// Entries that decline Apple's company id.
-    no_apple: u32,
-    needs_name: u32,
-    needs_name_or_uuid128: u32,
+    no_apple: u64,
+    needs_name: u64,
+    needs_name_or_uuid128: u64,
     /// Entries with [`Needs::NameOrUuid16OrCompany`].
-    needs_name_uuid16_or_company: u32,
+    needs_name_uuid16_or_company: u64,
 }
 
 impl CustomList {
@@ -485,8 +561,8 @@ impl CustomList {
 
     fn push(&mut self, e: CustomEntry) {
         let i = self.entries.len();
-        assert!(i < 32, "more than 32 custom matchers for one AD type");
-        let bit = 1u32 << i;
+        assert!(i < 64, "more than 64 custom matchers for one AD type");
+        let bit = 1u64 << i;
         for (n, m) in self.by_len.iter_mut().enumerate() {
             if e.pre.lens >> n & 1 != 0 {
                 *m |= bit;
