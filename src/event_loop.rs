@@ -7,7 +7,7 @@
 //! [`Service`]s. No periodic wake-ups: `poll` sleeps until the earliest real deadline.
 //!
 //! Recovery: a transport error is logged once, the link is reopened with exponential backoff
-//! (0.5 s doubling to 30 s) and the scan set up again; the loop never exits on its own once the
+//! (0.5 s doubling to 30 s, 4 s on a raw socket) and the scan set up again; the loop never exits on its own once the
 //! link has worked. A failed scan setup is retried the same way on the same link. A watchdog
 //! restarts the scan setup when no advertising report arrived for `watchdog` while scanning
 //! (an adapter powered down sends nothing at all; bluetoothd may disable our scan).
@@ -41,6 +41,8 @@ const SERVICE_TOKEN_STRIDE: usize = 256;
 
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest wait between attempts on a raw-socket adapter (see [`Live::grow_backoff`]).
+pub const MAX_RAW_BACKOFF: Duration = Duration::from_secs(4);
 /// How long a shutdown waits for the scan-disable reply, and the services' flush budget: the
 /// total stays under one second.
 const STOP_BUDGET: Duration = Duration::from_millis(600);
@@ -374,7 +376,14 @@ impl<'a> Live<'a> {
 
     fn grow_backoff(&mut self) -> Duration {
         let d = self.backoff;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        // A raw-socket retry is a few local system calls and the adapter may come back at any
+        // moment (re-plug, driver reload): look often, so readings resume within seconds.
+        let max = if self.opts.adapter.is_raw_socket() {
+            MAX_RAW_BACKOFF
+        } else {
+            MAX_BACKOFF
+        };
+        self.backoff = (self.backoff * 2).min(max);
         d
     }
 
