@@ -510,7 +510,7 @@ impl HciSocket {
                 self.fd.as_raw_fd(),
                 msgs.as_mut_ptr(),
                 slots as libc::c_uint,
-                libc::MSG_DONTWAIT,
+                libc::MSG_DONTWAIT as _,
                 std::ptr::null_mut(),
             )
         };
