@@ -984,8 +984,8 @@ impl Service for MqttService {
     }
 
     fn idle(&self) -> bool {
-        // Unsynced, the states are held, not sent.
-        self.core.synced() && self.core.outbox.is_empty() && self.staged() == 0
+        // Unsynced, the states are held, not sent; a resync may have pages left.
+        self.core.settled() && self.staged() == 0
     }
 }
 

@@ -6,6 +6,12 @@
 //! `<prefix>/<component>/<node_id>/<object_id>/config` with ids in `[a-zA-Z0-9_-]` only (we use
 //! the 12 lower-case hex digits of the MAC as node id), a `device` block with `identifiers` and
 //! `connections`, `via_device` as a string, UTF-8 units valid for the device class, retained.
+//! 2026.11 takes the same (it shows `µ` as the Greek mu).
+//!
+//! **Several gateways**: a sensor's configs are the same bytes from every gateway (no
+//! `via_device`, availability over every gateway's status topic, sorted), so Home Assistant
+//! sees no config change, and so does not reset the entity, whichever gateway sent last. Only
+//! a gateway's own entities (its Status, its RSSI per sensor) name it.
 //!
 //! Choices:
 //! * **Events** (button presses, kind [`Kind::Event`]) are announced as a plain `sensor` without

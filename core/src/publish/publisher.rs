@@ -288,6 +288,16 @@ impl Publisher {
         self.synced
     }
 
+    /// Synced, and nothing is queued or still to be queued (no resync page left): what a
+    /// replay run waits for before it exits.
+    pub fn settled(&self) -> bool {
+        self.synced
+            && self.outbox.is_empty()
+            && self.resync_queue.is_empty()
+            && !self.resync_trackers
+            && !self.resync
+    }
+
     /// Whether `a` is a `[[sensor]]`.
     fn is_sensor(&self, a: &Addr) -> bool {
         self.s.sensors.iter().any(|(s, _, _)| s == a)
@@ -455,12 +465,22 @@ impl Publisher {
         }
     }
 
-    /// Fields of a device that get a discovery config: those we heard, less `rssi` (each
-    /// gateway announces its own RSSI entity instead).
+    /// Fields of a device that get a discovery config: those we heard and those we took
+    /// over (so that every gateway re-sends every config with the current availability
+    /// list, not only the ones for the fields it hears itself), less `rssi` (each gateway
+    /// announces its own RSSI entity instead) and less taken-over keys that two fields share
+    /// ([`field::SAME_KEY`]: which one the other gateway meant is unknown, and a wrong guess
+    /// would make the configs differ).
     fn announceable(dev: &Device) -> impl Iterator<Item = &'static Field> + '_ {
+        let adopted = dev
+            .adopted
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| !field::SAME_KEY.contains(&f.key));
         dev.values
             .iter()
             .map(|(f, _)| *f)
+            .chain(adopted)
             .filter(|f| f.key != field::RSSI.key)
     }
 
@@ -772,6 +792,9 @@ impl Publisher {
                 fields.retain(|(f, _)| !values.iter().any(|(g, _)| g.key == f.key));
                 dev.adopted = fields;
                 dev.last_shared = Some(now);
+                if self.s.discovery {
+                    self.announce_new_fields(a);
+                }
             }
             None if self.pending.len() < MAX_PENDING || self.pending.contains_key(a) => {
                 self.pending.insert(*a, fields);
@@ -811,6 +834,9 @@ impl Publisher {
                     .min()
             })
             .chain(self.sync_deadline.filter(|_| held))
+            // Resync work waiting on an outbox that is already empty: at once (the
+            // socket has nothing left to drain that would call `after_drain`).
+            .chain((!held && self.outbox.is_empty() && !self.settled()).then_some(self.started))
             .min();
         let t = self
             .trackers
@@ -1171,8 +1197,15 @@ mod tests {
             s.get("bogus key").is_none() && s.get("voltage").is_none(),
             "{s}"
         );
-        // Only the fields we hear get a config from us (the other gateway announced its own).
-        assert!(!m.iter().any(|(t, _)| t.contains("/battery/")), "{m:?}");
+        // Taken-over fields get a config from us too, the same as the other gateway's.
+        let battery = "homeassistant/sensor/a4c138000001/battery/config";
+        let (_, c) = m
+            .iter()
+            .find(|(t, _)| t == battery)
+            .unwrap_or_else(|| panic!("no battery config: {m:?}"));
+        let c: serde_json::Value = serde_json::from_str(c).unwrap();
+        assert_eq!(c["unit_of_measurement"], "%");
+        assert_eq!(c["device_class"], "battery");
         // The other gateway publishes newer values: taken for the fields we do not hear,
         // not for the one we do.
         let newer = r#"{"temperature":30.0,"humidity":50,"battery":86,"rssi":-50,"model":"LYWSD03MMC","last_seen":20}"#;
