@@ -5,6 +5,7 @@
 //! Needs `/usr/sbin/mosquitto` and `mosquitto_sub`/`mosquitto_pub`/`mosquitto_passwd`
 //! (`apt-get install -y mosquitto mosquitto-clients`); a test FAILS when they are missing.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -470,7 +471,14 @@ fn check_field_config(msgs: &[Msg], d: &Dev, f: &'static Field) {
         format!("{{{{ value_json[\"{}\"] }}}}", f.key),
         "{topic}"
     );
-    assert_eq!(c["availability_topic"], "hci2mqtt/status");
+    // Available while any gateway is (here the only one); no via_device (every gateway
+    // sends the same config).
+    assert_eq!(
+        c["availability"],
+        serde_json::json!([{"topic": "hci2mqtt/gw1/status"}]),
+        "{topic}"
+    );
+    assert_eq!(c["availability_mode"], "any", "{topic}");
     let dev = &c["device"];
     assert_eq!(dev["identifiers"][0], format!("hci2mqtt_{m12}"));
     assert_eq!(dev["connections"][0][0], "mac");
@@ -479,7 +487,7 @@ fn check_field_config(msgs: &[Msg], d: &Dev, f: &'static Field) {
         d.addr.to_string().to_ascii_lowercase()
     );
     assert_eq!(dev["model"], d.model);
-    assert_eq!(dev["via_device"], "hci2mqtt_gw1");
+    assert!(dev.get("via_device").is_none(), "{topic}");
     assert!(dev["name"].as_str().is_some_and(|n| !n.is_empty()));
     let class = c.get("device_class").and_then(|v| v.as_str()).unwrap_or("");
     let unit = c
@@ -570,7 +578,7 @@ fn state_json_and_retained_discovery() {
 
     let r = retained(broker.port, None);
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("online")
     );
     let now = unix_now();
@@ -616,18 +624,23 @@ fn state_json_and_retained_discovery() {
         &field::HUMIDITY,
         &field::BATTERY,
         &field::VOLTAGE,
-        &field::RSSI,
     ] {
         check_field_config(&r, &D1, f);
     }
-    for f in [
-        &field::MOTION,
-        &field::ILLUMINANCE,
-        &field::BUTTON,
-        &field::RSSI,
-    ] {
+    for f in [&field::MOTION, &field::ILLUMINANCE, &field::BUTTON] {
         check_field_config(&r, &D2, f);
     }
+    // One RSSI entity per gateway, none shared (the shared one of earlier versions and the
+    // shared status topic are cleared: nothing retained there).
+    for d in [&D1, &D2, &D3] {
+        let m12 = mac12(&d.addr);
+        assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi/config")).is_none());
+        assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw1/config")).is_some());
+    }
+    assert!(
+        find(&r, "hci2mqtt/status").is_none(),
+        "shared status cleared"
+    );
     for f in [
         &field::TEMPERATURE,
         &field::HUMIDITY,
@@ -739,8 +752,8 @@ fn state_json_and_retained_discovery() {
             .filter(|m| m.topic.ends_with("/config"))
             .count()
     };
-    // 5 + 4 + 6 field configs, 3 gateway-RSSI configs (D1..D3), 1 gateway config
-    let want = 5 + 4 + 6 + 3 + 1;
+    // 4 + 3 + 5 field configs, 3 gateway-RSSI configs (D1..D3), 1 gateway config
+    let want = 4 + 3 + 5 + 3 + 1;
     let t0 = Instant::now();
     while n_configs(&live) < want && t0.elapsed() < Duration::from_secs(5) {
         h.turn(Duration::from_millis(20));
@@ -808,7 +821,7 @@ fn lwt_offline_after_kill_9() {
     assert!(ready, "feed child never got ready");
     let r = retained(broker.port, None);
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("online")
     );
     assert_eq!(
@@ -824,7 +837,7 @@ fn lwt_offline_after_kill_9() {
         if live
             .snapshot()
             .iter()
-            .any(|m| m.topic == "hci2mqtt/status" && m.payload == "offline")
+            .any(|m| m.topic == "hci2mqtt/gw1/status" && m.payload == "offline")
         {
             offline = Some(t_kill.elapsed());
             break;
@@ -833,7 +846,7 @@ fn lwt_offline_after_kill_9() {
     }
     let d = offline.expect("status never became offline after kill -9");
     let r = retained(broker.port, None);
-    let m = find(&r, "hci2mqtt/status").expect("no retained status");
+    let m = find(&r, "hci2mqtt/gw1/status").expect("no retained status");
     assert_eq!((m.payload.as_str(), m.retained), ("offline", true));
     eprintln!(
         "FIGURE lwt: `offline` reached a subscriber {d:?} after kill -9 of the publisher; retained"
@@ -941,7 +954,7 @@ fn broker_restart_republishes_latest_state_without_blocking() {
     assert_eq!(h.svc.stats.connects, connects_before + 1);
     let r = retained(broker.port, None);
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("online")
     );
     for (i, d) in devs.iter().enumerate() {
@@ -1056,7 +1069,7 @@ fn password_file_acl_and_wrong_password() {
     );
     check_field_config(&r, &D1, &field::HUMIDITY);
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("online")
     );
 
@@ -1138,94 +1151,326 @@ fn tracker_home_and_not_home() {
     );
 }
 
+/// Helper process for `two_gateways_are_one_system` (runs only when spawned by it): one
+/// gateway fed either every field of D1 and D3 (`full`) or only D1's temperature and D2
+/// (`partial`, a gateway that hears less); prints READY once synced and idle.
 #[test]
-fn two_gateways_one_entity_each_own_rssi() {
+#[ignore = "helper process, spawned by two_gateways_are_one_system"]
+fn gateway_child() {
+    let Ok(conf) = std::env::var("HCI2MQTT_GW_CHILD_CONFIG") else {
+        return;
+    };
+    let full = std::env::var("HCI2MQTT_GW_CHILD_FEED").is_ok_and(|f| f == "full");
+    let mut h = Harness::new(&conf);
+    assert!(h.run_until(Duration::from_secs(10), |s| s.is_connected()));
+    if full {
+        h.feed(&reading(
+            &D1,
+            -60,
+            &[
+                (&field::TEMPERATURE, Value::Float(21.5)),
+                (&field::HUMIDITY, Value::Int(48)),
+                (&field::BATTERY, Value::Int(87)),
+            ],
+        ));
+        h.feed(&reading(
+            &D3,
+            -55,
+            &[
+                (&field::TEMPERATURE, Value::Float(22.1)),
+                (&field::CO2, Value::Int(600)),
+            ],
+        ));
+    } else {
+        h.feed(&reading(
+            &D1,
+            -80,
+            &[(&field::TEMPERATURE, Value::Float(21.6))],
+        ));
+        h.feed(&reading(&D2, -70, &[(&field::MOTION, Value::Int(1))]));
+    }
+    assert!(h.run_until(Duration::from_secs(10), |s| s.idle()));
+    println!("READY");
+    h.run_for(Duration::from_secs(120));
+}
+
+/// Starts `gateway_child` as its own process (so it can be SIGKILLed) and waits for READY.
+fn spawn_gateway(port: u16, gw: &str, feed: &str) -> Child {
+    let conf = config(port, &format!("client_id = \"{gw}\""))
+        .replace("gateway = \"gw1\"", &format!("gateway = \"{gw}\""));
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "gateway_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("HCI2MQTT_GW_CHILD_CONFIG", conf)
+        .env("HCI2MQTT_GW_CHILD_FEED", feed)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let ready = BufReader::new(out)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("READY"));
+    assert!(ready, "gateway {gw} never got ready");
+    child
+}
+
+fn sigkill(child: &mut Child) {
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
+/// Whether an entity with this `availability` list (mode `any`) is available after each of
+/// `msgs`, as Home Assistant evaluates it: the latest payload of each listed topic.
+fn availability_trace(list: &Json, start: &[Msg], msgs: &[Msg]) -> Vec<bool> {
+    let topics: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["topic"].as_str().unwrap())
+        .collect();
+    let mut now: BTreeMap<&str, String> = BTreeMap::new();
+    for m in start {
+        if let Some(t) = topics.iter().find(|t| **t == m.topic) {
+            now.insert(t, m.payload.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for m in msgs {
+        if let Some(t) = topics.iter().find(|t| **t == m.topic) {
+            now.insert(t, m.payload.clone());
+            out.push(now.values().any(|p| p == "online"));
+        }
+    }
+    out
+}
+
+/// Several gateways as one system (issue 13): two gateway processes on one broker.
+/// * Every shared config is byte-identical whichever gateway sends it (also after Home
+///   Assistant's `online` makes both re-send), lists both gateways' status topics with
+///   `availability_mode: any`, and has no `via_device`.
+/// * The gateway that starts second, hearing less, never publishes a state lacking a field
+///   the retained one had.
+/// * One RSSI entity per gateway, none shared; each gateway has its own retained status.
+/// * SIGKILL of one gateway: its will marks only its own status offline; every shared
+///   entity stays available (no blink in the status sequence a subscriber sees); SIGKILL of
+///   the other: unavailable.
+#[test]
+fn two_gateways_are_one_system() {
     let dir = tmpdir("multi");
     let broker = Broker::start(&dir, None);
-    let mut g1 = Harness::new(&config(broker.port, "client_id = \"g1\""));
-    let conf2 =
-        config(broker.port, "client_id = \"g2\"").replace("gateway = \"gw1\"", "gateway = \"gw2\"");
-    let mut g2 = Harness::new(&conf2);
-    assert!(g1.run_until(Duration::from_secs(10), |s| s.is_connected()));
-    assert!(g2.run_until(Duration::from_secs(10), |s| s.is_connected()));
     let live = Sub::start(broker.port, None);
-    g1.feed(&reading(
-        &D1,
-        -60,
-        &[(&field::TEMPERATURE, Value::Float(20.5))],
-    ));
-    assert!(g1.run_until(Duration::from_secs(5), |s| s.idle()));
-    g2.feed(&reading(
-        &D1,
-        -80,
-        &[(&field::TEMPERATURE, Value::Float(20.5))],
-    ));
-    assert!(g2.run_until(Duration::from_secs(5), |s| s.idle()));
-    std::thread::sleep(Duration::from_millis(300));
-    let m12 = mac12(&D1.addr);
+    let mut g1 = spawn_gateway(broker.port, "gw1", "full");
+    let r = retained(broker.port, None);
+    let d1 = format!("hci2mqtt/{}", mac12(&D1.addr));
+    let full = json_of(&r, &d1);
+    assert_eq!(
+        (full["humidity"].as_i64(), full["battery"].as_i64()),
+        (Some(48), Some(87))
+    );
+    let before_g2 = live.snapshot().len();
+    let mut g2 = spawn_gateway(broker.port, "gw2", "partial");
+    // gw1 learns gw2 from its `online` and re-sends its configs: wait for them.
+    let cfg_topic = format!(
+        "homeassistant/sensor/{}/temperature/config",
+        mac12(&D1.addr)
+    );
+    let both =
+        serde_json::json!([{"topic": "hci2mqtt/gw1/status"}, {"topic": "hci2mqtt/gw2/status"}]);
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(10) {
+        let n = live.snapshot()[before_g2..]
+            .iter()
+            .filter(|m| m.topic == cfg_topic)
+            .filter(|m| {
+                serde_json::from_str::<Json>(&m.payload).is_ok_and(|c| c["availability"] == both)
+            })
+            .count();
+        if n >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // HA restarts: both gateways re-send every config and state.
+    let before_ha = live.snapshot().len();
+    publish(broker.port, "homeassistant/status", "online", None);
+    std::thread::sleep(Duration::from_millis(1500));
     let msgs = live.snapshot();
-    let cfg_topic = format!("homeassistant/sensor/{m12}/temperature/config");
-    let configs: Vec<Json> = msgs
+    let since_g2 = &msgs[before_g2..];
+    // Partial states: none since gw2 started.
+    let states: Vec<Json> = since_g2
         .iter()
-        .filter(|m| m.topic == cfg_topic)
+        .filter(|m| m.topic == d1 && !m.payload.is_empty())
         .map(|m| serde_json::from_str(&m.payload).unwrap())
         .collect();
-    assert_eq!(
-        configs.len(),
-        2,
-        "one config from each gateway on the same topic"
+    assert!(states.len() >= 3, "{states:?}");
+    for s in &states {
+        for k in ["temperature", "humidity", "battery"] {
+            assert!(s.get(k).is_some(), "a state lacking {k}: {s}");
+        }
+    }
+    assert!(
+        states
+            .iter()
+            .any(|s| s["temperature"] == 21.6 && s["rssi"] == -80),
+        "gw2 published its own reading: {states:?}"
     );
-    assert_eq!(configs[0]["unique_id"], configs[1]["unique_id"]);
-    assert_eq!(configs[0]["state_topic"], configs[1]["state_topic"]);
-    assert_eq!(
-        configs[0]["device"]["identifiers"],
-        configs[1]["device"]["identifiers"]
-    );
-    let states = msgs
+    // Byte-identical shared configs once both know each other: every message on a shared
+    // config topic since gw2 synced (the first config naming both) carries the same bytes.
+    let first_both = since_g2
         .iter()
-        .filter(|m| m.topic == format!("hci2mqtt/{m12}"))
+        .position(|m| {
+            m.topic == cfg_topic
+                && serde_json::from_str::<Json>(&m.payload).is_ok_and(|c| c["availability"] == both)
+        })
+        .expect("no config naming both gateways");
+    let mut by_topic: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for m in &since_g2[first_both..] {
+        if m.payload.is_empty() {
+            // Only the shared RSSI entity of earlier versions is removed.
+            assert!(m.topic.ends_with("/rssi/config"), "{} cleared", m.topic);
+        } else if m.topic.ends_with("/config")
+            && !m.topic.contains("rssi_gw")
+            && !m.topic.contains("hci2mqtt_gw")
+        {
+            by_topic.entry(&m.topic).or_default().push(&m.payload);
+        }
+    }
+    let d1_cfgs = by_topic
+        .iter()
+        .filter(|(t, _)| t.contains(&mac12(&D1.addr)))
         .count();
-    assert_eq!(states, 2, "both gateways publish the one state topic");
+    assert!(d1_cfgs >= 3, "{by_topic:?}");
+    let mut sends = 0;
+    for (t, payloads) in &by_topic {
+        let first = payloads[0];
+        assert!(
+            payloads.iter().all(|p| *p == first),
+            "{t}: configs differ: {payloads:?}"
+        );
+        let c: Json = serde_json::from_str(first).unwrap();
+        assert_eq!(c["availability"], both, "{t}");
+        assert_eq!(c["availability_mode"], "any", "{t}");
+        assert!(c["device"].get("via_device").is_none(), "{t}");
+        sends += payloads.len();
+    }
+    // Both gateways re-sent D1's temperature config after HA's online (D1 is heard by both).
+    let after_ha = msgs[before_ha..]
+        .iter()
+        .filter(|m| m.topic == cfg_topic)
+        .count();
+    assert!(after_ha >= 2, "HA's online: {after_ha} temperature configs");
+    eprintln!(
+        "FIGURE multi-gateway: {} shared config topics, {sends} sends since both gateways knew each other, all byte-identical per topic; {} full states of D1",
+        by_topic.len(),
+        states.len()
+    );
     let r = retained(broker.port, None);
+    let m1 = mac12(&D1.addr);
+    assert!(find(&r, &format!("homeassistant/sensor/{m1}/rssi_gw1/config")).is_some());
+    assert!(find(&r, &format!("homeassistant/sensor/{m1}/rssi_gw2/config")).is_some());
+    assert!(find(&r, &format!("homeassistant/sensor/{m1}/rssi/config")).is_none());
     assert_eq!(
-        find(&r, &format!("hci2mqtt/gw1/{m12}/rssi")).map(|m| m.payload.as_str()),
+        find(&r, &format!("hci2mqtt/gw1/{m1}/rssi")).map(|m| m.payload.as_str()),
         Some("-60")
     );
     assert_eq!(
-        find(&r, &format!("hci2mqtt/gw2/{m12}/rssi")).map(|m| m.payload.as_str()),
+        find(&r, &format!("hci2mqtt/gw2/{m1}/rssi")).map(|m| m.payload.as_str()),
         Some("-80")
     );
-    assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw1/config")).is_some());
-    assert!(find(&r, &format!("homeassistant/sensor/{m12}/rssi_gw2/config")).is_some());
-    // gw2 dies (socket closed without DISCONNECT): its will sets the shared <base>/status
-    // offline; gw1, still alive, re-asserts online at once.
-    live.clear();
-    drop(g2);
-    let t0 = Instant::now();
-    let seen = |l: &Sub, p: &str| {
-        l.snapshot()
-            .iter()
-            .any(|m| m.topic == "hci2mqtt/status" && m.payload == p)
-    };
-    while !(seen(&live, "offline") && seen(&live, "online"))
-        && t0.elapsed() < Duration::from_secs(5)
-    {
-        g1.turn(Duration::from_millis(20));
+    assert!(find(&r, "hci2mqtt/status").is_none());
+    for g in ["gw1", "gw2"] {
+        assert_eq!(
+            find(&r, &format!("hci2mqtt/{g}/status")).map(|m| (m.payload.as_str(), m.retained)),
+            Some(("online", true))
+        );
+        let c = json_of(
+            &r,
+            &format!("homeassistant/binary_sensor/hci2mqtt_{g}/status/config"),
+        );
+        assert_eq!(c["state_topic"], format!("hci2mqtt/{g}/status"));
+        assert_eq!(c["device_class"], "connectivity");
     }
-    assert!(seen(&live, "offline"), "gw2's will never fired");
-    assert!(seen(&live, "online"), "gw1 did not re-assert online");
-    eprintln!(
-        "FIGURE multi-gateway: shared status back to online {:?} after gw2's will",
-        t0.elapsed()
+    // D3 is heard by gw1 only, D2 by gw2 only: their configs name both gateways too.
+    for (d, f) in [(&D3, "co2"), (&D2, "motion")] {
+        let comp = if f == "motion" {
+            "binary_sensor"
+        } else {
+            "sensor"
+        };
+        let c = json_of(
+            &r,
+            &format!("homeassistant/{comp}/{}/{f}/config", mac12(&d.addr)),
+        );
+        assert_eq!(c["availability"], both);
+    }
+
+    // SIGKILL gw2: its will sets only its own status offline; nothing shared blinks.
+    let start = retained(broker.port, None);
+    let list = json_of(&start, &cfg_topic)["availability"].clone();
+    let before_kill = live.snapshot().len();
+    let t_kill = Instant::now();
+    sigkill(&mut g2);
+    let mut seen_will = None;
+    while t_kill.elapsed() < Duration::from_secs(5) {
+        if live.snapshot()[before_kill..]
+            .iter()
+            .any(|m| m.topic == "hci2mqtt/gw2/status" && m.payload == "offline")
+        {
+            seen_will = Some(t_kill.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let will_after = seen_will.expect("gw2's will never fired");
+    std::thread::sleep(Duration::from_millis(500));
+    let after = live.snapshot()[before_kill..].to_vec();
+    let trace = availability_trace(&list, &start, &after);
+    assert!(!trace.is_empty(), "no status message after the kill");
+    assert!(
+        trace.iter().all(|a| *a),
+        "an unavailable blink: {trace:?} {after:?}"
     );
-    g1.run_for(Duration::from_millis(200));
+    assert!(
+        after.iter().all(|m| m.topic != "hci2mqtt/gw1/status"),
+        "gw1's status changed: {after:?}"
+    );
     let r = retained(broker.port, None);
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("online")
     );
+    // SIGKILL gw1 too: every shared entity unavailable.
+    let before_kill = live.snapshot().len();
+    sigkill(&mut g1);
+    let t1 = Instant::now();
+    while t1.elapsed() < Duration::from_secs(5)
+        && !live.snapshot()[before_kill..]
+            .iter()
+            .any(|m| m.topic == "hci2mqtt/gw1/status" && m.payload == "offline")
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let r = retained(broker.port, None);
+    let all: Vec<Msg> = r.clone();
+    let trace = availability_trace(&list, &[], &all);
+    assert_eq!(
+        trace.last(),
+        Some(&false),
+        "still available with both gateways dead: {trace:?}"
+    );
+    eprintln!(
+        "FIGURE multi-gateway: gw2's will {will_after:?} after SIGKILL; {} status messages after it, shared entities available after each; unavailable once gw1 was killed too",
+        trace.len()
+    );
 }
-
 #[test]
 fn keepalive_pings_keep_the_session() {
     let dir = tmpdir("keepalive");
@@ -1355,7 +1600,7 @@ fn services_build_wires_mqtt() {
     );
     // A clean shutdown says offline itself (a DISCONNECT suppresses the will).
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("offline")
     );
     let without = Config::parse("", "t").unwrap();
@@ -1787,7 +2032,7 @@ fn tls_publishes_arrive_and_idle_sleeps() {
         "{r:?}"
     );
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("online")
     );
     // The broker's log shows the TLS session is ours (not a plain fallback).
@@ -1802,7 +2047,7 @@ fn tls_publishes_arrive_and_idle_sleeps() {
     h.timed(|s, r| s.shutdown(r, Duration::from_secs(2)));
     let r = retained_tls(&dir, broker.port, false);
     assert_eq!(
-        find(&r, "hci2mqtt/status").map(|m| m.payload.as_str()),
+        find(&r, "hci2mqtt/gw1/status").map(|m| m.payload.as_str()),
         Some("offline")
     );
     // By name: host = localhost is in the certificate's SAN.

@@ -21,8 +21,11 @@
 //!
 //! CONNACK is checked here (MqttState treats it as an unexpected packet); a refusal is logged
 //! with its code, once per distinct error, and the connection is retried with backoff
-//! (1 s doubling to 30 s). Every session publishes `online` to `<base>/status` (will:
-//! `offline`, retained), every discovery config and the current state of every device.
+//! (1 s doubling to 30 s). Every session publishes `online` to `<base>/<gateway>/status`
+//! (will: `offline`, retained) and subscribes to Home Assistant's status, every gateway's
+//! status and the shared state topics; once its own `online` comes back (every retained
+//! message is in) it publishes every discovery config and the current state of every device
+//! ([`hci2mqtt_core::publish::publisher`]).
 //!
 //! Publishes are QoS 0, retained (the will is QoS 1): every message is the current value of
 //! its topic, and each new session re-sends all of them, so what a broken connection loses is
@@ -492,20 +495,18 @@ fn receive(c: &mut Conn, ts: Option<&TlsSettings>, bytes: &[u8]) -> Result<bool,
     Ok(false)
 }
 
-/// One packet of an established session: HA's and our own status to `core`, the rest to
-/// `state` (acks, PINGRESP), whose reply is encoded into `wbuf`. `Ok(true)`: a reply was queued.
+/// One packet of an established session: messages (HA's status, the gateways' statuses,
+/// the shared states) to `core`, the rest to `state` (acks, PINGRESP), whose reply is
+/// encoded into `wbuf`. `Ok(true)`: a reply was queued.
 pub fn handle_incoming(
     core: &mut Publisher,
     state: &mut MqttState,
     wbuf: &mut BytesMut,
     p: Packet,
+    now: Instant,
 ) -> Result<bool, SessionError> {
     if let Packet::Publish(ref p) = p {
-        if p.topic == core.topics().ha_status() {
-            core.on_ha_status(&p.payload);
-        } else if p.topic == core.topics().status() {
-            core.on_own_status(&p.payload);
-        }
+        core.on_message(&p.topic, &p.payload, p.retain, now);
     }
     let out = state.handle_incoming_packet(p);
     state.events.clear();
@@ -921,9 +922,12 @@ impl MqttService {
                 }
                 self.core.on_connected(now);
                 let t = self.core.topics();
+                // The statuses last: our own `online` (published after this SUBSCRIBE)
+                // comes back after every retained message of these filters.
                 let sub = Subscribe::new_many([
                     SubscribeFilter::new(t.ha_status(), QoS::AtMostOnce),
-                    SubscribeFilter::new(t.status(), QoS::AtMostOnce),
+                    SubscribeFilter::new(t.state_filter(), QoS::AtMostOnce),
+                    SubscribeFilter::new(t.status_filter(), QoS::AtMostOnce),
                 ]);
                 self.send_request(Request::Subscribe(sub), now)?;
                 let _ = registry;
@@ -1017,7 +1021,7 @@ impl MqttService {
         if let Packet::PingResp = p {
             c.ping_sent = None;
         }
-        if handle_incoming(&mut self.core, &mut c.state, &mut c.wbuf, p)? {
+        if handle_incoming(&mut self.core, &mut c.state, &mut c.wbuf, p, now)? {
             c.last_out = now;
         }
         Ok(())
@@ -1292,7 +1296,8 @@ impl Service for MqttService {
     }
 
     fn idle(&self) -> bool {
-        self.core.outbox.is_empty() && self.flushed()
+        // Unsynced, the states are held, not sent; a resync may have pages left.
+        self.core.settled() && self.flushed()
     }
 }
 
@@ -1317,7 +1322,13 @@ mod tests {
             }
         }
         assert_eq!(got.len(), 1);
-        let queued = handle_incoming(&mut core, &mut state, &mut wbuf, got.remove(0));
+        let queued = handle_incoming(
+            &mut core,
+            &mut state,
+            &mut wbuf,
+            got.remove(0),
+            Instant::now(),
+        );
         assert!(matches!(queued, Ok(true)), "{queued:?}");
         assert_eq!(&wbuf[..], &[0x40, 0x02, 0x00, 0x07], "PUBACK for id 7");
         // A reserved packet type is an error, not a panic or a wait.

@@ -6,6 +6,12 @@
 //! `<prefix>/<component>/<node_id>/<object_id>/config` with ids in `[a-zA-Z0-9_-]` only (we use
 //! the 12 lower-case hex digits of the MAC as node id), a `device` block with `identifiers` and
 //! `connections`, `via_device` as a string, UTF-8 units valid for the device class, retained.
+//! 2026.11 takes the same (it shows `µ` as the Greek mu).
+//!
+//! **Several gateways**: a sensor's configs are the same bytes from every gateway (no
+//! `via_device`, availability over every gateway's status topic, sorted), so Home Assistant
+//! sees no config change, and so does not reset the entity, whichever gateway sent last. Only
+//! a gateway's own entities (its Status, its RSSI per sensor) name it.
 //!
 //! Choices:
 //! * **Events** (button presses, kind [`Kind::Event`]) are announced as a plain `sensor` without
@@ -52,6 +58,9 @@ pub struct DeviceInfo<'a> {
     pub format: &'a str,
 }
 
+/// Longest gateway name taken from another gateway's status topic.
+pub const MAX_ID_LEN: usize = 64;
+
 /// Keeps `[a-zA-Z0-9_-]`, replacing anything else by `_` (empty → `gateway`).
 pub fn sanitize_id(s: &str) -> String {
     let out: String = s
@@ -82,9 +91,55 @@ fn mac_colon_lower(a: &Addr) -> String {
 }
 
 impl Topics {
-    /// `<base>/status`: availability (LWT `offline`, `online` on connect), retained.
+    /// `<base>/<gateway>/status`: this gateway's availability (LWT `offline`, `online` on
+    /// connect), retained.
     pub fn status(&self) -> String {
+        self.gateway_status(&self.gateway)
+    }
+    /// `<base>/<gateway>/status` of any gateway.
+    pub fn gateway_status(&self, gateway: &str) -> String {
+        format!("{}/{}/status", self.base, gateway)
+    }
+    /// What every gateway's status topic matches: `<base>/+/status`.
+    pub fn status_filter(&self) -> String {
+        format!("{}/+/status", self.base)
+    }
+    /// What every sensor's state topic matches: `<base>/+`.
+    pub fn state_filter(&self) -> String {
+        format!("{}/+", self.base)
+    }
+    /// `<base>/status`: the status all gateways shared in earlier versions (cleared on start).
+    pub fn legacy_status(&self) -> String {
         format!("{}/status", self.base)
+    }
+    /// The gateway named by a status topic (`<base>/<gateway>/status`), if `topic` is one and
+    /// the name is a valid id.
+    pub fn gateway_of_status<'t>(&self, topic: &'t str) -> Option<&'t str> {
+        let rest = topic.strip_prefix(self.base.as_str())?.strip_prefix('/')?;
+        let gw = rest.strip_suffix("/status")?;
+        let valid = !gw.is_empty()
+            && gw.len() <= MAX_ID_LEN
+            && gw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        valid.then_some(gw)
+    }
+    /// The sensor whose state topic (`<base>/<mac12>`) `topic` is.
+    pub fn addr_of_state(&self, topic: &str) -> Option<Addr> {
+        let m12 = topic.strip_prefix(self.base.as_str())?.strip_prefix('/')?;
+        let b = m12.as_bytes();
+        if b.len() != 12
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+        {
+            return None;
+        }
+        let mut a = [0u8; 6];
+        for (i, byte) in a.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&m12[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Addr(a))
     }
     /// `<prefix>/status`: Home Assistant's birth/will messages.
     pub fn ha_status(&self) -> String {
@@ -102,7 +157,7 @@ impl Topics {
     pub fn tracker(&self, a: &Addr) -> String {
         format!("{}/{}/tracker", self.base, mac12(a))
     }
-    /// Device identifier of this gateway (the sensors' `via_device`).
+    /// Device identifier of this gateway (the device of its status entity).
     pub fn gateway_id(&self) -> String {
         format!("hci2mqtt_{}", self.gateway)
     }
@@ -147,14 +202,16 @@ fn display_name(key: &str) -> String {
     }
 }
 
-fn device_block(t: &Topics, d: &DeviceInfo<'_>) -> Json {
+/// A sensor's device block. No `via_device`: every gateway that hears the sensor sends
+/// this block, and Home Assistant's `via_device` names one device, so naming the sending
+/// gateway made the config (and "connected via") change with whichever gateway sent last.
+fn device_block(d: &DeviceInfo<'_>) -> Json {
     let mut j = json!({
         "identifiers": [device_id(&d.addr)],
         "connections": [["mac", mac_colon_lower(&d.addr)]],
         "name": d.name,
         "model": d.model,
         "manufacturer": d.manufacturer,
-        "via_device": t.gateway_id(),
     });
     if let (false, Some(o)) = (d.sw_version.is_empty(), j.as_object_mut()) {
         o.insert("sw_version".into(), d.sw_version.into());
@@ -181,9 +238,25 @@ pub fn field_config_topic(t: &Topics, a: &Addr, f: &Field) -> String {
     format!("{}/{}/{}/{}/config", t.prefix, component(f), mac12(a), oid)
 }
 
-/// The retained discovery config of one field of one device: `(topic, JSON)`.
+/// A shared entity's availability: available while any of the gateways (sorted, this one
+/// included) says `online` on its status topic. Every gateway computes the same list from
+/// the retained status topics, so every gateway sends the same bytes.
+fn insert_availability(c: &mut Map<String, Json>, t: &Topics, gateways: &[String]) {
+    let list: Vec<Json> = gateways
+        .iter()
+        .map(|g| json!({ "topic": t.gateway_status(g) }))
+        .collect();
+    c.insert("availability".into(), Json::Array(list));
+    c.insert("availability_mode".into(), "any".into());
+    c.insert("payload_available".into(), "online".into());
+    c.insert("payload_not_available".into(), "offline".into());
+}
+
+/// The retained discovery config of one field of one device: `(topic, JSON)`, the same from
+/// every gateway (`gateways`: every known gateway, sorted).
 pub fn field_config(
     t: &Topics,
+    gateways: &[String],
     d: &DeviceInfo<'_>,
     f: &Field,
     expire_after: u32,
@@ -238,15 +311,15 @@ pub fn field_config(
     if f.diagnostic {
         c.insert("entity_category".into(), "diagnostic".into());
     }
-    c.insert("availability_topic".into(), t.status().into());
-    c.insert("payload_available".into(), "online".into());
-    c.insert("payload_not_available".into(), "offline".into());
-    c.insert("device".into(), device_block(t, d));
+    insert_availability(&mut c, t, gateways);
+    c.insert("device".into(), device_block(d));
     c.insert("origin".into(), origin());
     (field_config_topic(t, &d.addr, f), to_vec(&Json::Object(c)))
 }
 
-/// This gateway's own RSSI entity for a sensor (room presence), on the sensor's device.
+/// This gateway's own RSSI entity for a sensor (room presence), on the sensor's device;
+/// available while this gateway is. The only RSSI entity: a shared one would show whichever
+/// gateway published last.
 pub fn gateway_rssi_config(t: &Topics, d: &DeviceInfo<'_>, expire_after: u32) -> (String, Vec<u8>) {
     let m12 = mac12(&d.addr);
     let oid = format!("rssi_{}", t.gateway);
@@ -260,7 +333,7 @@ pub fn gateway_rssi_config(t: &Topics, d: &DeviceInfo<'_>, expire_after: u32) ->
         "entity_category": "diagnostic",
         "expire_after": expire_after,
         "availability_topic": t.status(),
-        "device": device_block(t, d),
+        "device": device_block(d),
         "origin": origin(),
     });
     (
@@ -269,8 +342,14 @@ pub fn gateway_rssi_config(t: &Topics, d: &DeviceInfo<'_>, expire_after: u32) ->
     )
 }
 
-/// The gateway's own device (target of the sensors' `via_device`): a connectivity entity fed
-/// by `<base>/status`.
+/// The config topic of the shared RSSI entity that earlier versions announced on every
+/// sensor (`<prefix>/sensor/<mac12>/rssi/config`): cleared, its value flipped between gateways.
+pub fn legacy_rssi_config_topic(t: &Topics, a: &Addr) -> String {
+    format!("{}/sensor/{}/rssi/config", t.prefix, mac12(a))
+}
+
+/// The gateway's own device: a connectivity entity fed by `<base>/<gateway>/status` (no
+/// availability of its own: `offline` shows as "disconnected", not "unavailable").
 pub fn gateway_config(t: &Topics) -> (String, Vec<u8>) {
     let id = t.gateway_id();
     let c = json!({
@@ -297,24 +376,25 @@ pub fn gateway_config(t: &Topics) -> (String, Vec<u8>) {
 }
 
 /// A `[[tracker]]` entry: `device_tracker` fed by `<base>/<mac12>/tracker`.
-pub fn tracker_config(t: &Topics, a: &Addr, name: &str) -> (String, Vec<u8>) {
+pub fn tracker_config(t: &Topics, gateways: &[String], a: &Addr, name: &str) -> (String, Vec<u8>) {
     let m12 = mac12(a);
-    let c = json!({
+    let mut c = json!({
         "name": Json::Null,
         "unique_id": format!("{m12}_tracker"),
         "state_topic": t.tracker(a),
         "payload_home": "home",
         "payload_not_home": "not_home",
         "source_type": "bluetooth_le",
-        "availability_topic": t.status(),
         "device": {
             "identifiers": [device_id(a)],
             "connections": [["mac", mac_colon_lower(a)]],
             "name": name,
-            "via_device": t.gateway_id(),
         },
         "origin": origin(),
     });
+    if let Some(o) = c.as_object_mut() {
+        insert_availability(o, t, gateways);
+    }
     (
         format!("{}/device_tracker/{}/tracker/config", t.prefix, m12),
         to_vec(&c),
@@ -347,6 +427,10 @@ mod tests {
         }
     }
 
+    fn gws() -> Vec<String> {
+        vec!["attic".into(), "cellar".into()]
+    }
+
     fn dev() -> DeviceInfo<'static> {
         DeviceInfo {
             addr: Addr([0xA4, 0xC1, 0x38, 0xB4, 0x94, 0x4C]),
@@ -364,7 +448,7 @@ mod tests {
 
     #[test]
     fn temperature_config() {
-        let (topic, p) = field_config(&topics(), &dev(), &field::TEMPERATURE, 330);
+        let (topic, p) = field_config(&topics(), &gws(), &dev(), &field::TEMPERATURE, 330);
         assert_eq!(
             topic,
             "homeassistant/sensor/a4c138b4944c/temperature/config"
@@ -377,19 +461,26 @@ mod tests {
         assert_eq!(c["unit_of_measurement"], "°C");
         assert_eq!(c["state_class"], "measurement");
         assert_eq!(c["expire_after"], 330);
-        assert_eq!(c["availability_topic"], "hci2mqtt/status");
+        assert_eq!(
+            c["availability"],
+            json!([{"topic": "hci2mqtt/attic/status"}, {"topic": "hci2mqtt/cellar/status"}])
+        );
+        assert_eq!(c["availability_mode"], "any");
         assert!(c.get("entity_category").is_none());
         let d = &c["device"];
         assert_eq!(d["identifiers"][0], "hci2mqtt_a4c138b4944c");
         assert_eq!(d["connections"][0][1], "a4:c1:38:b4:94:4c");
-        assert_eq!(d["via_device"], "hci2mqtt_attic");
+        assert!(
+            d.get("via_device").is_none(),
+            "no via_device: the same from every gateway"
+        );
         assert_eq!(d["model"], "LYWSD03MMC");
         assert_eq!(d["sw_version"], "ATC (Atc1441)");
         let none = DeviceInfo {
             sw_version: "",
             ..dev()
         };
-        let c = parse(&field_config(&topics(), &none, &field::TEMPERATURE, 330).1);
+        let c = parse(&field_config(&topics(), &gws(), &none, &field::TEMPERATURE, 330).1);
         assert!(
             c["device"].get("sw_version").is_none(),
             "no empty sw_version"
@@ -398,10 +489,10 @@ mod tests {
 
     #[test]
     fn kinds_and_odd_keys() {
-        let (topic, p) = field_config(&topics(), &dev(), &field::PM25, 100);
+        let (topic, p) = field_config(&topics(), &gws(), &dev(), &field::PM25, 100);
         assert_eq!(topic, "homeassistant/sensor/a4c138b4944c/pm2_5/config");
         assert_eq!(parse(&p)["value_template"], "{{ value_json[\"pm2.5\"] }}");
-        let (topic, p) = field_config(&topics(), &dev(), &field::MOTION, 100);
+        let (topic, p) = field_config(&topics(), &gws(), &dev(), &field::MOTION, 100);
         assert_eq!(
             topic,
             "homeassistant/binary_sensor/a4c138b4944c/motion/config"
@@ -412,16 +503,16 @@ mod tests {
             (Some("1"), Some("motion"))
         );
         assert!(c.get("unit_of_measurement").is_none());
-        let c = parse(&field_config(&topics(), &dev(), &field::BUTTON, 100).1);
+        let c = parse(&field_config(&topics(), &gws(), &dev(), &field::BUTTON, 100).1);
         assert!(
             c.get("device_class").is_none()
                 && c.get("state_class").is_none()
                 && c.get("expire_after").is_none()
         );
-        let c = parse(&field_config(&topics(), &dev(), &field::VOLTAGE, 100).1);
+        let c = parse(&field_config(&topics(), &gws(), &dev(), &field::VOLTAGE, 100).1);
         assert_eq!(c["entity_category"], "diagnostic");
         // a second temperature-class field does not become a second temperature entity
-        let c = parse(&field_config(&topics(), &dev(), &field::DEWPOINT, 100).1);
+        let c = parse(&field_config(&topics(), &gws(), &dev(), &field::DEWPOINT, 100).1);
         assert!(c.get("device_class").is_none());
         assert_eq!(c["unit_of_measurement"], "°C");
     }
@@ -450,6 +541,58 @@ mod tests {
             topic,
             "homeassistant/sensor/a4c138b4944c/rssi_living_room_pi/config"
         );
+    }
+
+    /// The config of a shared entity is the same bytes whichever gateway builds it; only
+    /// the gateway's own entities (its RSSI, its status) name it.
+    #[test]
+    fn shared_configs_do_not_depend_on_the_gateway() {
+        let cellar = Topics {
+            gateway: "cellar".into(),
+            ..topics()
+        };
+        for f in field::all() {
+            assert_eq!(
+                field_config(&topics(), &gws(), &dev(), f, 330),
+                field_config(&cellar, &gws(), &dev(), f, 330),
+                "{}",
+                f.key
+            );
+        }
+        let a = dev().addr;
+        assert_eq!(
+            tracker_config(&topics(), &gws(), &a, "Keys"),
+            tracker_config(&cellar, &gws(), &a, "Keys")
+        );
+        let (_, r) = gateway_rssi_config(&cellar, &dev(), 330);
+        let r = parse(&r);
+        assert_eq!(r["availability_topic"], "hci2mqtt/cellar/status");
+        assert_eq!(r["state_topic"], "hci2mqtt/cellar/a4c138b4944c/rssi");
+        let (topic, g) = gateway_config(&cellar);
+        assert_eq!(
+            topic,
+            "homeassistant/binary_sensor/hci2mqtt_cellar/status/config"
+        );
+        assert_eq!(parse(&g)["state_topic"], "hci2mqtt/cellar/status");
+    }
+
+    #[test]
+    fn status_and_state_topics_parse_back() {
+        let t = topics();
+        assert_eq!(t.status(), "hci2mqtt/attic/status");
+        assert_eq!(
+            t.gateway_of_status("hci2mqtt/cellar/status"),
+            Some("cellar")
+        );
+        assert_eq!(t.gateway_of_status("hci2mqtt/status"), None);
+        assert_eq!(t.gateway_of_status("hci2mqtt/a b/status"), None);
+        assert_eq!(t.gateway_of_status("hci2mqttx/cellar/status"), None);
+        assert_eq!(t.gateway_of_status("hci2mqtt/a/b/status"), None);
+        let a = dev().addr;
+        assert_eq!(t.addr_of_state(&t.state(&a)), Some(a));
+        assert_eq!(t.addr_of_state("hci2mqtt/status"), None);
+        assert_eq!(t.addr_of_state("hci2mqtt/A4C138B4944C"), None);
+        assert_eq!(t.addr_of_state("hci2mqtt/a4c138b4944c/tracker"), None);
     }
 
     #[test]

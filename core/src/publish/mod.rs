@@ -7,15 +7,22 @@
 //! * [`discovery`]: topics and discovery payloads.
 //!
 //! Topics (`<base>` = `[mqtt] base_topic`, `<prefix>` = `discovery_prefix`):
-//! * `<base>/status`: `online` / `offline` (will), retained.
+//! * `<base>/<gateway>/status`: this gateway's `online` / `offline` (will), retained. Every
+//!   gateway subscribes to `<base>/+/status` and lists every gateway it has seen there in the
+//!   availability of the shared entities (`availability_mode: any`).
 //! * `<base>/<mac12>`: retained JSON, merged latest value of every field seen, plus `rssi`,
-//!   `model`, `last_seen` (unix seconds). The same from every gateway.
+//!   `model`, `last_seen` (unix seconds), published by every gateway that hears the sensor.
+//!   Every gateway subscribes to `<base>/+` and publishes the fields it does not hear itself
+//!   as the topic last had them, so no gateway writes a partial state over a complete one.
 //! * `<base>/<gateway>/<mac12>/rssi`: this gateway's RSSI for the sensor, retained.
 //! * `<base>/<mac12>/tracker`: `home` / `not_home` for `[[tracker]]`s, retained.
 //! * `<base>/unknown/<mac12>`: the raw AD structures of a device no format decodes, opt-in,
 //!   rate-limited, never retained ([`unknown`]).
-//! * `<prefix>/<component>/<mac12>/<field>/config`: discovery, retained; re-sent when Home
-//!   Assistant publishes `online` on `<prefix>/status` and on every new session.
+//! * `<prefix>/<component>/<mac12>/<field>/config`: discovery, retained, the same bytes from
+//!   every gateway; re-sent with every state when Home Assistant publishes `online` on
+//!   `<prefix>/status`, on every new session and when a gateway joins or leaves.
+//! * Cleared on start (empty retained), from earlier versions: `<base>/status` (one status
+//!   all gateways shared) and `<prefix>/sensor/<mac12>/rssi/config` (a shared RSSI entity).
 
 use serde::Deserialize;
 

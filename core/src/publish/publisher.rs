@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value as Json;
 
 use super::discovery::{self, DeviceInfo, Topics};
 use super::outbox::Outbox;
@@ -30,6 +31,18 @@ const MAX_FIELDS: usize = 2 * MAX_VALUES;
 /// the RSSI ones) and its two state messages, with room to spare for live readings.
 const RESYNC_PAGE_ENTRIES: usize = MAX_FIELDS + 8;
 const RESYNC_PAGE_BYTES: usize = 64 * 1024;
+/// Most gateways in a shared entity's availability list (learned from `<base>/+/status`).
+pub const MAX_GATEWAYS: usize = 32;
+/// Retained states of sensors this gateway has not heard yet, kept to merge when it does.
+pub const MAX_PENDING: usize = 256;
+/// Longest text value taken over from the retained state.
+const MAX_ADOPTED_TEXT: usize = 64;
+/// How long a new session waits for its own `online` to come back (the sign that the
+/// broker's retained states and gateway statuses have all arrived) before it publishes
+/// anyway (a broker ACL may forbid the subscriptions).
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(3);
+/// Keys of the state JSON that are not fields.
+const META_KEYS: [&str; 3] = ["rssi", "model", "last_seen"];
 
 /// Everything the core needs from the config file.
 #[derive(Clone, Debug)]
@@ -113,11 +126,20 @@ struct Device {
     /// The format's broadcast interval (sets `expire_after`).
     interval_s: u32,
     values: Vec<(&'static Field, Value)>,
+    /// Fields this gateway has not heard but the shared state topic has (another gateway's,
+    /// or the retained state from before our start): published with ours so that our state
+    /// never lacks a field the retained one had. Refreshed from every state message on the
+    /// topic; dropped for a key once we hear it ourselves. At most [`MAX_FIELDS`].
+    adopted: Vec<(&'static Field, Json)>,
     /// Fields whose discovery config was built.
     announced: Vec<&'static Field>,
     rssi: Option<i8>,
     last_seen_unix: u64,
     last_heard: Instant,
+    /// Another gateway published this sensor's state (it is heard: not to be forgotten).
+    last_shared: Option<Instant>,
+    /// The shared RSSI entity of earlier versions was cleared (once per process).
+    legacy_cleared: bool,
     last_pub: Option<Instant>,
     /// When this device should be published next (something new is waiting).
     due: Option<Instant>,
@@ -143,8 +165,18 @@ pub struct Publisher {
     /// The outbox overflowed: re-queue everything once it drains.
     resync: bool,
     unknown: super::unknown::Limiter,
-    /// The gateway's own discovery config was queued since the last connection.
-    gateway_announced: bool,
+    /// Every gateway known from `<base>/+/status` (this one included), sorted: the shared
+    /// entities' availability list.
+    gateways: Vec<String>,
+    /// This session's retained messages have arrived (our own `online` came back, or
+    /// [`SYNC_TIMEOUT`] passed): until then nothing but statuses and trackers is published.
+    synced: bool,
+    /// When an unsynced session publishes anyway.
+    sync_deadline: Option<Instant>,
+    /// The shared `<base>/status` of earlier versions was cleared.
+    legacy_status_cleared: bool,
+    /// Retained states of sensors not in the table yet (bounded by [`MAX_PENDING`]).
+    pending: AddrMap<Vec<(&'static Field, Json)>>,
     /// Devices a resync has still to queue (last = next).
     resync_queue: Vec<Addr>,
     /// A resync has still to queue the trackers' states.
@@ -182,6 +214,9 @@ impl Serialize for StateJson<'_> {
                 Value::Float(x) => m.serialize_entry(f.key, &tidy_float(*x))?,
                 _ => m.serialize_entry(f.key, v)?,
             }
+        }
+        for (f, v) in &d.adopted {
+            m.serialize_entry(f.key, v)?;
         }
         if let Some(r) = d.rssi {
             m.serialize_entry("rssi", &r)?;
@@ -223,7 +258,11 @@ impl Publisher {
             stats: PublisherStats::default(),
             resync: false,
             unknown: super::unknown::Limiter::new(s.hash_key),
-            gateway_announced: false,
+            gateways: vec![s.topics.gateway.clone()],
+            synced: false,
+            sync_deadline: None,
+            legacy_status_cleared: false,
+            pending: AddrMap::with_hasher(AddrHashBuilder::with_key(s.hash_key)),
             resync_queue: Vec::new(),
             resync_trackers: false,
             s,
@@ -236,6 +275,27 @@ impl Publisher {
 
     pub fn device_count(&self) -> usize {
         self.devices.len()
+    }
+
+    /// The gateways the shared entities' availability lists name (sorted, this one included).
+    pub fn gateways(&self) -> &[String] {
+        &self.gateways
+    }
+
+    /// This session's retained messages are in (see [`SYNC_TIMEOUT`]): states and configs
+    /// flow. Replay runs wait for it before they exit.
+    pub fn synced(&self) -> bool {
+        self.synced
+    }
+
+    /// Synced, and nothing is queued or still to be queued (no resync page left): what a
+    /// replay run waits for before it exits.
+    pub fn settled(&self) -> bool {
+        self.synced
+            && self.outbox.is_empty()
+            && self.resync_queue.is_empty()
+            && !self.resync_trackers
+            && !self.resync
     }
 
     /// Whether `a` is a `[[sensor]]`.
@@ -283,6 +343,11 @@ impl Publisher {
             self.evict_one();
         }
         let policy = sensor.as_ref().map(|s| s.2).unwrap_or(self.s.policy);
+        let pending = if self.devices.contains_key(&r.addr) {
+            None
+        } else {
+            self.pending.remove(&r.addr)
+        };
         let dev = self.devices.entry(r.addr).or_insert_with(|| Device {
             name: String::new(),
             model: "",
@@ -291,10 +356,13 @@ impl Publisher {
             format: "",
             interval_s: 0,
             values: Vec::new(),
+            adopted: Vec::new(),
             announced: Vec::new(),
             rssi: None,
             last_seen_unix: 0,
             last_heard: now,
+            last_shared: None,
+            legacy_cleared: false,
             last_pub: None,
             due: None,
             policy,
@@ -335,6 +403,13 @@ impl Publisher {
                 None => {}
             }
         }
+        if let Some(p) = pending {
+            dev.adopted = p;
+        }
+        // What we hear ourselves replaces what we took over.
+        let values = &dev.values;
+        dev.adopted
+            .retain(|(f, _)| !values.iter().any(|(g, _)| g.key == f.key));
         if r.rssi.is_some() {
             dev.rssi = r.rssi;
         }
@@ -390,42 +465,68 @@ impl Publisher {
         }
     }
 
-    /// Discovery configs for fields not announced yet (and, with the first, rssi entities).
+    /// Fields of a device that get a discovery config: those we heard and those we took
+    /// over (so that every gateway re-sends every config with the current availability
+    /// list, not only the ones for the fields it hears itself), less `rssi` (each gateway
+    /// announces its own RSSI entity instead) and less taken-over keys that two fields share
+    /// ([`field::SAME_KEY`]: which one the other gateway meant is unknown, and a wrong guess
+    /// would make the configs differ).
+    fn announceable(dev: &Device) -> impl Iterator<Item = &'static Field> + '_ {
+        let adopted = dev
+            .adopted
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| !field::SAME_KEY.contains(&f.key));
+        dev.values
+            .iter()
+            .map(|(f, _)| *f)
+            .chain(adopted)
+            .filter(|f| f.key != field::RSSI.key)
+    }
+
+    /// Discovery configs for fields not announced yet (and, with the first, this gateway's
+    /// RSSI entity). Nothing before the session is synced: the availability list needs the
+    /// gateways' retained statuses.
     fn announce_new_fields(&mut self, addr: &Addr) {
+        if !self.synced {
+            return;
+        }
         let Some(dev) = self.devices.get_mut(addr) else {
             return;
         };
-        let mut new: Vec<&'static Field> = Vec::new();
-        if dev.announced.is_empty() && dev.rssi.is_some() {
-            new.push(&field::RSSI);
-        }
-        for (f, _) in &dev.values {
-            if !dev.announced.iter().any(|g| core::ptr::eq(*g, *f)) {
-                new.push(f);
-            }
-        }
-        if new.is_empty() {
+        let first = dev.announced.is_empty();
+        let new: Vec<&'static Field> = Self::announceable(dev)
+            .filter(|f| !dev.announced.iter().any(|g| core::ptr::eq(*g, *f)))
+            .collect();
+        if new.is_empty() && !(first && dev.rssi.is_some()) {
             return;
         }
-        let first = dev.announced.is_empty();
         dev.announced.extend(new.iter().copied());
+        // An RSSI-only device still counts as announced (its RSSI entity).
+        if dev.announced.is_empty() {
+            dev.announced.push(&field::RSSI);
+        }
         let exp = discovery::expire_after_s(dev.interval_s, dev.policy.max_interval_s());
+        let clear_legacy = !std::mem::replace(&mut dev.legacy_cleared, true);
         let info = Self::info(dev, *addr);
         let mut msgs = Vec::with_capacity(new.len() + 2);
-        // The gateway's device must exist in Home Assistant before a sensor's first config
-        // names it as `via_device`, or HA leaves the link empty (and an unchanged config is not
-        // re-processed later). Readings can be queued before the connection's own
-        // `queue_all_configs`, so the first new device's configs are preceded by the
-        // gateway's, once per connection (not once per device).
-        if first && !self.gateway_announced {
-            self.gateway_announced = true;
-            msgs.push(discovery::gateway_config(&self.s.topics));
-        }
         for f in new {
-            msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
+            msgs.push(discovery::field_config(
+                &self.s.topics,
+                &self.gateways,
+                &info,
+                f,
+                exp,
+            ));
         }
         if first && dev.rssi.is_some() {
             msgs.push(discovery::gateway_rssi_config(&self.s.topics, &info, exp));
+        }
+        if clear_legacy {
+            msgs.push((
+                discovery::legacy_rssi_config_topic(&self.s.topics, addr),
+                Vec::new(),
+            ));
         }
         for (t, p) in msgs {
             self.stats.configs += 1;
@@ -433,37 +534,66 @@ impl Publisher {
         }
     }
 
-    /// The discovery configs of one device (its announced fields and this gateway's RSSI).
-    fn device_configs(&self, a: &Addr) -> Vec<(String, Vec<u8>)> {
+    /// The discovery configs of one device (every field heard, this gateway's RSSI), marking
+    /// them announced; once per process also the empty config that removes the shared RSSI
+    /// entity of earlier versions.
+    fn device_configs(&mut self, a: &Addr) -> Vec<(String, Vec<u8>)> {
         let mut msgs = Vec::new();
-        let Some(dev) = self.devices.get(a) else {
-            return msgs;
-        };
         if !self.s.discovery {
             return msgs;
         }
+        let Some(dev) = self.devices.get_mut(a) else {
+            return msgs;
+        };
+        let fields: Vec<&'static Field> = Self::announceable(dev).collect();
+        dev.announced = fields.clone();
+        if dev.announced.is_empty() && dev.rssi.is_some() {
+            dev.announced.push(&field::RSSI);
+        }
+        let clear_legacy = !std::mem::replace(&mut dev.legacy_cleared, true);
         let exp = discovery::expire_after_s(dev.interval_s, dev.policy.max_interval_s());
         let info = Self::info(dev, *a);
-        for f in &dev.announced {
-            msgs.push(discovery::field_config(&self.s.topics, &info, f, exp));
+        for f in fields {
+            msgs.push(discovery::field_config(
+                &self.s.topics,
+                &self.gateways,
+                &info,
+                f,
+                exp,
+            ));
         }
-        if dev.rssi.is_some() && !dev.announced.is_empty() {
+        if dev.rssi.is_some() {
             msgs.push(discovery::gateway_rssi_config(&self.s.topics, &info, exp));
+        }
+        if clear_legacy {
+            msgs.push((
+                discovery::legacy_rssi_config_topic(&self.s.topics, a),
+                Vec::new(),
+            ));
         }
         msgs
     }
 
-    /// Starts a full re-publish (a new session, Home Assistant's `online`, or after the
-    /// outbox dropped something): the gateway's and trackers' configs now, then every
-    /// device's configs and state page by page as the outbox drains ([`Self::continue_resync`]),
-    /// so a resync of every device completes however small the outbox.
+    /// Starts a full re-publish (a session synced, Home Assistant's `online`, a gateway
+    /// joined or left, or after the outbox dropped something): the gateway's and trackers'
+    /// configs now, then every device's configs and state page by page as the outbox drains
+    /// ([`Self::continue_resync`]), so a resync of every device completes however small the
+    /// outbox. Waits for the session to be synced.
     fn queue_all_states(&mut self, now: Instant) {
+        if !self.synced {
+            self.resync = true;
+            return;
+        }
         self.resync = false;
         if self.s.discovery {
-            self.gateway_announced = true;
             let mut msgs = vec![discovery::gateway_config(&self.s.topics)];
             for t in &self.trackers {
-                msgs.push(discovery::tracker_config(&self.s.topics, &t.addr, &t.name));
+                msgs.push(discovery::tracker_config(
+                    &self.s.topics,
+                    &self.gateways,
+                    &t.addr,
+                    &t.name,
+                ));
             }
             for (t, p) in msgs {
                 self.stats.configs += 1;
@@ -502,7 +632,12 @@ impl Publisher {
         }
     }
 
+    /// Publishes a device's state (held, still due, until the session is synced: a state
+    /// built before the retained one arrived would lack its fields).
     fn publish_state(&mut self, addr: &Addr, now: Instant) {
+        if !self.synced {
+            return;
+        }
         let Some(dev) = self.devices.get_mut(addr) else {
             return;
         };
@@ -564,28 +699,144 @@ impl Publisher {
         }
     }
 
-    /// A message on our own `<base>/status` while connected. Several gateways share it (they
-    /// share the state topics); when another gateway dies its will sets `offline` for all, so
-    /// a live gateway answers `offline` by re-asserting `online`.
-    pub fn on_own_status(&mut self, payload: &[u8]) {
-        if payload == b"offline" {
-            self.push(&self.s.topics.status(), b"online".to_vec(), true);
+    /// A message from the broker on one of our subscriptions: Home Assistant's status
+    /// (`<prefix>/status`), a gateway's status (`<base>/+/status`) or a sensor's shared state
+    /// (`<base>/+`). `retained`: the broker sent it because we subscribed (MQTT's retain flag
+    /// on delivery), not because it was just published.
+    pub fn on_message(&mut self, topic: &str, payload: &[u8], retained: bool, now: Instant) {
+        if topic == self.s.topics.ha_status() {
+            self.on_ha_status(payload);
+        } else if let Some(gw) = self.s.topics.gateway_of_status(topic) {
+            let gw = gw.to_owned();
+            self.on_gateway_status(&gw, payload, retained, now);
+        } else if let Some(a) = self.s.topics.addr_of_state(topic) {
+            self.on_shared_state(&a, payload, now);
         }
     }
 
-    /// A new MQTT session: availability, every config, every device's current state.
-    pub fn on_connected(&mut self, now: Instant) {
-        self.push(&self.s.topics.status(), b"online".to_vec(), true);
+    /// A gateway's status. Ours, live and `online`: the echo of the `online` this session
+    /// sent after subscribing, so every retained message is in and the session is synced.
+    /// Ours and `offline` (a will of an earlier session of ours arriving late): re-assert
+    /// `online`. Another gateway's, any payload: it is known (a dead gateway stays in the
+    /// lists, `offline`, so lists do not change when one dies); an empty retained payload
+    /// removes it (how a retired gateway is taken out). A change of the list re-sends every
+    /// config.
+    fn on_gateway_status(&mut self, gw: &str, payload: &[u8], retained: bool, now: Instant) {
+        if gw == self.s.topics.gateway {
+            if payload != b"online" {
+                self.push(&self.s.topics.status(), b"online".to_vec(), true);
+            } else if !retained && !self.synced && self.sync_deadline.is_some() {
+                self.sync(now);
+            }
+            return;
+        }
+        let at = self.gateways.binary_search_by(|g| g.as_str().cmp(gw));
+        let changed = match (at, payload.is_empty()) {
+            (Ok(i), true) => {
+                self.gateways.remove(i);
+                true
+            }
+            (Err(i), false) if self.gateways.len() < MAX_GATEWAYS => {
+                self.gateways.insert(i, gw.to_owned());
+                true
+            }
+            _ => false,
+        };
+        if changed && self.synced {
+            // Queued configs and states with the old list are replaced (the outbox
+            // coalesces by topic).
+            self.queue_all_states(now);
+        }
+    }
+
+    /// The session's retained messages are in: publish everything.
+    fn sync(&mut self, now: Instant) {
+        self.synced = true;
+        self.sync_deadline = None;
         self.queue_all_states(now);
+    }
+
+    /// A state message on a sensor's shared topic (another gateway's, the retained one, or
+    /// our own coming back). Fields we do not hear ourselves are taken over, so that our
+    /// next state carries them too; for a sensor not in the table yet they wait in a bounded
+    /// table until we hear it. Only keys of known fields with plain values are taken.
+    fn on_shared_state(&mut self, a: &Addr, payload: &[u8], now: Instant) {
+        if payload.is_empty() {
+            // Cleared (a gateway forgot the sensor).
+            self.pending.remove(a);
+            return;
+        }
+        let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<Json>(payload) else {
+            return;
+        };
+        let mut fields: Vec<(&'static Field, Json)> = Vec::new();
+        for (k, v) in m {
+            if fields.len() >= MAX_FIELDS {
+                break;
+            }
+            if META_KEYS.contains(&k.as_str()) || fields.iter().any(|(f, _)| f.key == k) {
+                continue;
+            }
+            let plain = match &v {
+                Json::Null | Json::Bool(_) | Json::Number(_) => true,
+                Json::String(t) => t.len() <= MAX_ADOPTED_TEXT,
+                Json::Array(_) | Json::Object(_) => false,
+            };
+            if let (true, Some(f)) = (plain, field::by_key(&k)) {
+                fields.push((f, v));
+            }
+        }
+        match self.devices.get_mut(a) {
+            Some(dev) => {
+                let values = &dev.values;
+                fields.retain(|(f, _)| !values.iter().any(|(g, _)| g.key == f.key));
+                dev.adopted = fields;
+                dev.last_shared = Some(now);
+                if self.s.discovery {
+                    self.announce_new_fields(a);
+                }
+            }
+            None if self.pending.len() < MAX_PENDING || self.pending.contains_key(a) => {
+                self.pending.insert(*a, fields);
+            }
+            None => {}
+        }
+    }
+
+    /// A new MQTT session (the subscriptions are sent right after): this gateway's `online`,
+    /// then nothing else (bar trackers) until it is synced ([`Self::on_message`]), at most
+    /// [`SYNC_TIMEOUT`] later. The first session also clears the shared status topic of
+    /// earlier versions.
+    pub fn on_connected(&mut self, now: Instant) {
+        if !std::mem::replace(&mut self.legacy_status_cleared, true) {
+            self.push(&self.s.topics.legacy_status(), Vec::new(), true);
+        }
+        self.push(&self.s.topics.status(), b"online".to_vec(), true);
+        self.synced = false;
+        self.sync_deadline = Some(now + SYNC_TIMEOUT);
+        self.resync_queue.clear();
+        self.resync_trackers = false;
     }
 
     /// When [`Publisher::on_timeout`] has work (pending publishes, tracker timeouts, the
     /// look for devices to forget).
     pub fn deadline(&self) -> Option<Instant> {
+        // Unsynced, due states wait for the sync, not for their time.
+        let held = !self.synced;
         let d = self
             .devices
             .iter()
-            .filter_map(|(a, d)| d.due.into_iter().chain(self.forget_at(a, d)).min())
+            .filter_map(|(a, d)| {
+                d.due
+                    .filter(|_| !held)
+                    .into_iter()
+                    .chain(self.forget_at(a, d))
+                    .min()
+            })
+            .chain(self.sync_deadline.filter(|_| held))
+            // Resync work waiting on an outbox that is already empty: at once (the
+            // socket has nothing left to drain that would call `after_drain`).
+            .chain((!held && self.outbox.is_empty() && !self.settled()).then_some(self.started))
             .min();
         let t = self
             .trackers
@@ -600,6 +851,9 @@ impl Publisher {
     }
 
     pub fn on_timeout(&mut self, now: Instant) {
+        if !self.synced && self.sync_deadline.is_some_and(|t| t <= now) {
+            self.sync(now);
+        }
         let due: Vec<Addr> = self
             .devices
             .iter()
@@ -628,7 +882,9 @@ impl Publisher {
         if self.is_sensor(a) {
             return None;
         }
-        d.last_heard.checked_add(after)
+        // Heard by another gateway: kept (forgetting clears the shared topics).
+        let last = d.last_shared.map_or(d.last_heard, |t| t.max(d.last_heard));
+        last.checked_add(after)
     }
 
     /// Clears the retained topics of every device discovered by itself and silent for
@@ -669,7 +925,7 @@ impl Publisher {
     pub fn after_drain(&mut self, now: Instant) {
         if !self.resync_queue.is_empty() || self.resync_trackers {
             self.continue_resync(now);
-        } else if self.resync && self.outbox.is_empty() {
+        } else if self.resync && self.synced && self.outbox.is_empty() {
             self.queue_all_states(now);
         }
     }
@@ -687,6 +943,15 @@ mod tests {
     }
 
     const A: Addr = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, 0x01]);
+
+    /// A publisher whose session is up and synced (its own `online` came back), drained.
+    fn synced(s: Settings, t0: Instant) -> Publisher {
+        let mut p = Publisher::new(s, t0);
+        p.on_connected(t0);
+        p.on_message("hci2mqtt/gw1/status", b"online", false, t0);
+        drain(&mut p);
+        p
+    }
 
     fn reading(addr: Addr, rssi: i8, vals: &[(&'static Field, Value)]) -> Reading {
         let mut r = Reading::default();
@@ -719,7 +984,7 @@ mod tests {
     #[test]
     fn merges_fields_and_publishes_configs_before_state() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
+        let mut p = synced(settings(PublishPolicy::default()), t0);
         p.on_reading(
             &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
             t0,
@@ -730,14 +995,15 @@ mod tests {
         assert_eq!(
             topics,
             [
-                "homeassistant/binary_sensor/hci2mqtt_gw1/status/config",
-                "homeassistant/sensor/a4c138000001/rssi/config",
                 "homeassistant/sensor/a4c138000001/temperature/config",
                 "homeassistant/sensor/a4c138000001/rssi_gw1/config",
+                // The shared RSSI entity of earlier versions, removed.
+                "homeassistant/sensor/a4c138000001/rssi/config",
                 "hci2mqtt/a4c138000001",
                 "hci2mqtt/gw1/a4c138000001/rssi",
             ]
         );
+        assert_eq!(m[2].1, "", "cleared");
         // humidity in a separate frame (LYWSD02MMC style): merged
         p.on_reading(
             &reading(A, -61, &[(&field::HUMIDITY, Value::Int(48))]),
@@ -755,68 +1021,243 @@ mod tests {
         assert_eq!(state_of(&m, "hci2mqtt/gw1/a4c138000001/rssi").unwrap(), -61);
     }
 
+    /// Readings heard before the session is synced publish nothing (a state built before
+    /// the retained one arrived would lack its fields; a config built before the gateways'
+    /// statuses arrived would name too few gateways). The session's `online` comes back
+    /// live (retain flag clear): then the gateway's config, every config and state follow.
+    /// A retained `online` of ours (from before) is not that sign; without the echo the
+    /// session publishes anyway after SYNC_TIMEOUT.
     #[test]
-    fn gateway_config_precedes_sensor_configs_queued_before_connect() {
-        // Readings heard before the broker answers: their configs are queued first; the
-        // gateway's device (their via_device) must still reach Home Assistant before them.
+    fn nothing_but_the_status_before_the_session_is_synced() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
         let b = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, 0x02]);
+        for echo in [true, false] {
+            let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
+            p.on_reading(
+                &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
+                t0,
+                1,
+            );
+            assert!(drain(&mut p).is_empty());
+            p.on_connected(t0);
+            p.on_reading(
+                &reading(b, -70, &[(&field::HUMIDITY, Value::Int(40))]),
+                t0,
+                1,
+            );
+            let m = drain(&mut p);
+            assert_eq!(
+                m,
+                [
+                    ("hci2mqtt/status".to_string(), String::new()),
+                    ("hci2mqtt/gw1/status".to_string(), "online".to_string())
+                ]
+            );
+            assert!(!p.synced());
+            assert_eq!(p.deadline(), Some(t0 + SYNC_TIMEOUT));
+            p.on_message("hci2mqtt/gw1/status", b"online", true, t0);
+            assert!(!p.synced(), "a retained online is an earlier session's");
+            let t1 = t0 + Duration::from_millis(20);
+            if echo {
+                p.on_message("hci2mqtt/gw1/status", b"online", false, t1);
+            } else {
+                p.on_timeout(t1);
+                assert!(!p.synced());
+                p.on_timeout(t0 + SYNC_TIMEOUT);
+            }
+            assert!(p.synced());
+            let m = drain(&mut p);
+            let topics: Vec<&str> = m.iter().map(|(t, _)| t.as_str()).collect();
+            assert_eq!(
+                topics[0],
+                "homeassistant/binary_sensor/hci2mqtt_gw1/status/config"
+            );
+            for t in [
+                "homeassistant/sensor/a4c138000001/temperature/config",
+                "homeassistant/sensor/a4c138000002/humidity/config",
+                "hci2mqtt/a4c138000001",
+                "hci2mqtt/a4c138000002",
+            ] {
+                assert!(topics.contains(&t), "{t} missing: {topics:?}");
+            }
+            // Later readings publish at once.
+            p.on_reading(
+                &reading(b, -70, &[(&field::HUMIDITY, Value::Int(41))]),
+                t0 + SYNC_TIMEOUT,
+                2,
+            );
+            assert!(drain(&mut p)
+                .iter()
+                .any(|(t, _)| t == "hci2mqtt/a4c138000002"));
+        }
+    }
+
+    /// Gateways learn each other from the status topics: each one heard joins the sorted
+    /// availability list of every shared config (re-sent at once), a gateway going
+    /// `offline` stays in it (lists do not change when a gateway dies), an empty retained
+    /// status removes it. Our own `offline` (a late will of ours) is answered with `online`.
+    #[test]
+    fn gateways_learn_each_other_from_their_status_topics() {
+        let t0 = Instant::now();
+        let mut p = synced(settings(PublishPolicy::default()), t0);
         p.on_reading(
             &reading(A, -60, &[(&field::TEMPERATURE, Value::Float(21.5))]),
             t0,
             1,
         );
-        p.on_reading(
-            &reading(b, -70, &[(&field::HUMIDITY, Value::Int(40))]),
-            t0,
-            1,
-        );
-        p.on_connected(t0);
-        let m = drain(&mut p);
-        let gw = "homeassistant/binary_sensor/hci2mqtt_gw1/status/config";
-        let first_gw = m
-            .iter()
-            .position(|(t, _)| t == gw)
-            .expect("gateway config sent");
-        let first_sensor = m
-            .iter()
-            .position(|(t, _)| t.starts_with("homeassistant/sensor/"))
-            .expect("sensor configs sent");
-        assert!(first_gw < first_sensor, "{m:?}");
-        assert_eq!(
-            m.iter().filter(|(t, _)| t == gw).count(),
-            1,
-            "coalesced while queued"
-        );
-        // Connected: new devices do not re-send the gateway's config, once per connection
-        // is enough (it used to follow every new device).
-        for i in 3..8u8 {
-            let c = Addr([0xA4, 0xC1, 0x38, 0x00, 0x00, i]);
-            p.on_reading(
-                &reading(c, -70, &[(&field::HUMIDITY, Value::Int(40))]),
-                t0,
-                1,
-            );
-            let m = drain(&mut p);
-            assert!(m.iter().all(|(t, _)| t != gw), "{m:?}");
-            assert!(m
+        drain(&mut p);
+        let cfg = "homeassistant/sensor/a4c138000001/temperature/config";
+        let avail = |m: &[(String, String)]| -> Vec<String> {
+            let c: serde_json::Value = serde_json::from_str(
+                &m.iter()
+                    .rev()
+                    .find(|(t, _)| t == cfg)
+                    .expect("config re-sent")
+                    .1,
+            )
+            .unwrap();
+            assert_eq!(c["availability_mode"], "any");
+            c["availability"]
+                .as_array()
+                .unwrap()
                 .iter()
-                .any(|(t, _)| t.starts_with("homeassistant/sensor/")));
-        }
-        p.on_connected(t0 + Duration::from_secs(1));
+                .map(|a| a["topic"].as_str().unwrap().to_string())
+                .collect()
+        };
+        p.on_message("hci2mqtt/zz/status", b"online", true, t0);
+        p.on_message("hci2mqtt/aa/status", b"offline", true, t0);
         let m = drain(&mut p);
         assert_eq!(
-            m.iter().filter(|(t, _)| t == gw).count(),
-            1,
-            "once per connection"
+            avail(&m),
+            [
+                "hci2mqtt/aa/status",
+                "hci2mqtt/gw1/status",
+                "hci2mqtt/zz/status"
+            ]
         );
+        assert!(
+            m.iter().any(|(t, _)| t == "hci2mqtt/a4c138000001"),
+            "states too"
+        );
+        assert_eq!(p.gateways(), ["aa", "gw1", "zz"]);
+        // A gateway dying changes nothing.
+        p.on_message("hci2mqtt/zz/status", b"offline", false, t0);
+        assert!(drain(&mut p).is_empty());
+        // Retired: its status cleared.
+        p.on_message("hci2mqtt/aa/status", b"", false, t0);
+        assert_eq!(
+            avail(&drain(&mut p)),
+            ["hci2mqtt/gw1/status", "hci2mqtt/zz/status"]
+        );
+        // Not a gateway name, or not a status topic: ignored.
+        p.on_message("hci2mqtt/a b/status", b"online", false, t0);
+        p.on_message("hci2mqtt/x/y/status", b"online", false, t0);
+        assert!(drain(&mut p).is_empty());
+        p.on_message("hci2mqtt/gw1/status", b"offline", false, t0);
+        assert_eq!(
+            drain(&mut p),
+            [("hci2mqtt/gw1/status".to_string(), "online".to_string())]
+        );
+        // Bounded.
+        for i in 0..100 {
+            p.on_message(&format!("hci2mqtt/g{i}/status"), b"online", true, t0);
+        }
+        assert_eq!(p.gateways().len(), MAX_GATEWAYS);
+    }
+
+    /// A gateway that starts after another published a full state never publishes a state
+    /// lacking a field the retained one had: it takes over the fields it does not hear
+    /// (the retained state arrives before the session is synced; for a sensor it has not
+    /// heard yet it waits in the pending table), keeps refreshing them from the other
+    /// gateway's states, and its own readings win for the fields it hears.
+    #[test]
+    fn states_merge_the_fields_of_the_retained_state() {
+        let t0 = Instant::now();
+        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
+        p.on_connected(t0);
+        let full = r#"{"temperature":21.5,"humidity":48,"battery":87,"button":"single press","rssi":-50,"model":"LYWSD03MMC","last_seen":5,"bogus key":1,"voltage":[1]}"#;
+        p.on_message("hci2mqtt/a4c138000001", full.as_bytes(), true, t0);
+        p.on_message("hci2mqtt/gw1/status", b"online", false, t0);
+        drain(&mut p);
+        // Heard for the first time, temperature only.
+        p.on_reading(
+            &reading(A, -70, &[(&field::TEMPERATURE, Value::Float(22.0))]),
+            t0,
+            10,
+        );
+        let m = drain(&mut p);
+        let s = state_of(&m, "hci2mqtt/a4c138000001").unwrap();
+        assert_eq!(s["temperature"], 22.0, "ours wins");
+        assert_eq!(s["humidity"], 48);
+        assert_eq!(s["battery"], 87);
+        assert_eq!(s["button"], "single press");
+        assert_eq!(s["rssi"], -70, "rssi is ours");
+        assert_eq!(s["last_seen"], 10);
+        assert!(
+            s.get("bogus key").is_none() && s.get("voltage").is_none(),
+            "{s}"
+        );
+        // Taken-over fields get a config from us too, the same as the other gateway's.
+        let battery = "homeassistant/sensor/a4c138000001/battery/config";
+        let (_, c) = m
+            .iter()
+            .find(|(t, _)| t == battery)
+            .unwrap_or_else(|| panic!("no battery config: {m:?}"));
+        let c: serde_json::Value = serde_json::from_str(c).unwrap();
+        assert_eq!(c["unit_of_measurement"], "%");
+        assert_eq!(c["device_class"], "battery");
+        // The other gateway publishes newer values: taken for the fields we do not hear,
+        // not for the one we do.
+        let newer = r#"{"temperature":30.0,"humidity":50,"battery":86,"rssi":-50,"model":"LYWSD03MMC","last_seen":20}"#;
+        p.on_message("hci2mqtt/a4c138000001", newer.as_bytes(), false, t0);
+        // Our next state (the max_interval refresh of an unchanged reading).
+        p.on_reading(
+            &reading(A, -70, &[(&field::TEMPERATURE, Value::Float(22.0))]),
+            t0 + Duration::from_secs(300),
+            25,
+        );
+        let s = state_of(&drain(&mut p), "hci2mqtt/a4c138000001").unwrap();
+        assert_eq!(
+            (
+                s["temperature"].as_f64(),
+                s["humidity"].as_i64(),
+                s["battery"].as_i64()
+            ),
+            (Some(22.0), Some(50), Some(86)),
+            "{s}"
+        );
+        assert!(
+            s.get("button").is_none(),
+            "the shared state no longer has it"
+        );
+        // Heard ourselves now: ours from then on.
+        p.on_reading(
+            &reading(A, -70, &[(&field::HUMIDITY, Value::Int(40))]),
+            t0 + Duration::from_secs(301),
+            30,
+        );
+        drain(&mut p);
+        p.on_message("hci2mqtt/a4c138000001", newer.as_bytes(), false, t0);
+        p.on_reading(
+            &reading(A, -70, &[(&field::TEMPERATURE, Value::Float(22.0))]),
+            t0 + Duration::from_secs(700),
+            35,
+        );
+        let s = state_of(&drain(&mut p), "hci2mqtt/a4c138000001").unwrap();
+        assert_eq!(s["humidity"], 40);
+        // The pending table is bounded.
+        for i in 0..(MAX_PENDING + 50) as u16 {
+            let b = i.to_be_bytes();
+            let a = Addr([0xC0, 0, 0, 0, b[0], b[1]]);
+            p.on_message(&p.topics().state(&a), br#"{"temperature":1}"#, true, t0);
+        }
+        assert_eq!(p.pending.len(), MAX_PENDING);
     }
 
     #[test]
     fn state_floats_carry_no_binary_noise() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(settings(PublishPolicy::default()), t0);
+        let mut p = synced(settings(PublishPolicy::default()), t0);
         let v = 2.2 + (3.1 - 2.2) * (64.0 / 100.0); // bleparser's voltage estimate
         assert_eq!(v.to_string(), "2.7760000000000002");
         let r = reading(
@@ -845,7 +1286,7 @@ mod tests {
     #[test]
     fn unchanged_values_wait_for_max_interval() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(
+        let mut p = synced(
             settings(PublishPolicy {
                 max_interval: Some(60.0),
                 ..PublishPolicy::default()
@@ -876,7 +1317,7 @@ mod tests {
     #[test]
     fn min_interval_delays_changes() {
         let t0 = Instant::now();
-        let mut p = Publisher::new(
+        let mut p = synced(
             settings(PublishPolicy {
                 min_interval: Some(10.0),
                 ..PublishPolicy::default()
@@ -924,7 +1365,7 @@ mod tests {
             )],
             ..Settings::new("gw1")
         };
-        let mut p = Publisher::new(s, t0);
+        let mut p = synced(s, t0);
         let other = Addr([1, 2, 3, 4, 5, 6]);
         p.on_reading(
             &reading(other, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
@@ -957,9 +1398,15 @@ mod tests {
         assert_eq!(drain(&mut p)[0].1, "not_home");
         // reconnect: status, all configs (gateway, sensor fields, tracker), states
         p.on_connected(t0 + Duration::from_secs(40));
+        p.on_message(
+            "hci2mqtt/gw1/status",
+            b"online",
+            false,
+            t0 + Duration::from_secs(40),
+        );
         let m = drain(&mut p);
         let topics: Vec<&str> = m.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(topics[0], "hci2mqtt/status");
+        assert_eq!(topics[0], "hci2mqtt/gw1/status");
         assert!(topics.contains(&"homeassistant/binary_sensor/hci2mqtt_gw1/status/config"));
         assert!(topics.contains(&"homeassistant/device_tracker/c47c8d000009/tracker/config"));
         assert!(topics.contains(&"homeassistant/sensor/a4c138000001/temperature/config"));
@@ -977,7 +1424,7 @@ mod tests {
         let mut s = settings(PublishPolicy::default());
         s.max_discovered = 3;
         s.sensors.push((cfgd, None, PublishPolicy::default()));
-        let mut p = Publisher::new(s, t0);
+        let mut p = synced(s, t0);
         let feed = |p: &mut Publisher, a: Addr, private: bool| {
             let mut r = reading(a, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]);
             r.private_address = private;
@@ -1015,7 +1462,7 @@ mod tests {
         let mut s = settings(PublishPolicy::default());
         s.forget_after = Some(Duration::from_secs(100));
         s.sensors.push((cfgd, None, PublishPolicy::default()));
-        let mut p = Publisher::new(s, t0);
+        let mut p = synced(s, t0);
         for a in [A, cfgd, heard] {
             p.on_reading(
                 &reading(a, -60, &[(&field::TEMPERATURE, Value::Float(1.0))]),
@@ -1024,6 +1471,7 @@ mod tests {
             );
         }
         p.on_connected(t0);
+        p.on_message("hci2mqtt/gw1/status", b"online", false, t0);
         drain(&mut p);
         let later = t0 + Duration::from_secs(60);
         p.on_reading(
@@ -1045,7 +1493,6 @@ mod tests {
             .collect();
         for topic in [
             "homeassistant/sensor/a4c138000001/temperature/config",
-            "homeassistant/sensor/a4c138000001/rssi/config",
             "homeassistant/sensor/a4c138000001/rssi_gw1/config",
             "hci2mqtt/a4c138000001",
             "hci2mqtt/gw1/a4c138000001/rssi",
@@ -1069,7 +1516,7 @@ mod tests {
         s.max_discovered = 2000;
         s.max_devices = 2000;
         s.outbox_entries = 300;
-        let mut p = Publisher::new(s, t0);
+        let mut p = synced(s, t0);
         let addrs: Vec<Addr> = (0..1000u16)
             .map(|i| {
                 let b = i.to_be_bytes();
@@ -1108,6 +1555,7 @@ mod tests {
             let dropped = p.outbox.dropped;
             if what == "new session" {
                 p.on_connected(t);
+                p.on_message("hci2mqtt/gw1/status", b"online", false, t);
             } else {
                 p.on_ha_status(b"online");
             }
@@ -1137,7 +1585,7 @@ mod tests {
         let mut s = settings(PublishPolicy::default());
         s.max_devices = 8;
         s.max_discovered = usize::MAX;
-        let mut p = Publisher::new(s, t0);
+        let mut p = synced(s, t0);
         for i in 0..100u8 {
             let a = Addr([0, 0, 0, 0, 0, i]);
             p.on_reading(
