@@ -3,13 +3,24 @@
 //! owns `mio::Poll` and moves readiness and time into them.
 
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hci2mqtt_core::decode::Reading;
 use hci2mqtt_core::pipeline::Notice;
 
 /// Tokens at or above this value belong to services; the loop keeps the ones below.
 pub const SERVICE_TOKEN_BASE: usize = 1 << 16;
+
+/// Whether a service can deliver what it is given (what a replay run checks: it stops on
+/// [`Health::Fatal`] and exits non-zero when something was left undelivered).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Health {
+    Fine,
+    /// Failing for now and retrying (broker down); the text says why.
+    Failing(String),
+    /// Failing in a way retrying cannot mend (the broker refused our login).
+    Fatal(String),
+}
 
 pub trait Service {
     /// Registers the service's own sources (sockets) with tokens `>= base`.
@@ -57,4 +68,20 @@ pub trait Service {
     fn idle(&self) -> bool {
         true
     }
+    /// Ready to be given readings without holding them back (MQTT: its session has every
+    /// retained message in). A replay waits for it, a bounded time, before it starts.
+    fn ready(&self) -> bool {
+        true
+    }
+    fn health(&self) -> Health {
+        Health::Fine
+    }
+    /// A replay reads its capture faster than it was recorded: the capture's clock is `ahead`
+    /// of the wall clock (never less than before). The publish policy (intervals,
+    /// `forget_after`, tracker timeouts) then follows the capture's clock, as it would have
+    /// live; connection timers (keepalive, retries) stay on the wall clock.
+    fn follow_capture_clock(&mut self, _ahead: Duration) {}
+    /// A replay's capture has ended: what waits only for its time (a change inside
+    /// `min_interval`) goes now, so the capture's last values are not left unsent.
+    fn end_of_input(&mut self, _registry: &mio::Registry, _now: Instant) {}
 }

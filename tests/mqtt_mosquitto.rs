@@ -2362,3 +2362,101 @@ fn tls_burst_ends_with_latest_state_for_every_device() {
         );
     }
 }
+
+/// `hci2mqtt run --adapter replay:demo/flat.btsnoop` into a broker: the publish policy follows
+/// the capture's clock (180 s of capture, `min_interval = 30`: a state every 30 s of capture
+/// time, not one per run as on the wall clock of a sub-second replay), the capture's last
+/// values are delivered before the clean exit (0), and a broker that refuses our login stops
+/// the replay with a non-zero exit that names the refusal.
+#[test]
+fn replay_into_mqtt_follows_the_capture_clock_and_fails_when_refused() {
+    let dir = tmpdir("replay");
+    let pw = dir.join("passwd");
+    write_private(&pw, "");
+    let st = Command::new("mosquitto_passwd")
+        .arg("-b")
+        .arg(&pw)
+        .args(["hci", "s3cret"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let acl = dir.join("acl");
+    write_private(&acl, "user hci\ntopic readwrite #\n");
+    let broker = Broker::start(&dir, Some((&pw, &acl)));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sensors = std::fs::read_to_string(format!("{root}/demo/flat.toml")).unwrap();
+    let run = |password: &str| {
+        let cfg = dir.join(format!("run-{}.toml", password.len()));
+        let mqtt = config(
+            broker.port,
+            &format!("username = \"hci\"\npassword = \"{password}\""),
+        );
+        write_private(
+            &cfg,
+            &format!("{mqtt}\n[publish]\nmin_interval = 30\n\n{sensors}"),
+        );
+        let t0 = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_hci2mqtt"))
+            .args(["run", "--adapter"])
+            .arg(format!("replay:{root}/demo/flat.btsnoop"))
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .expect("run hci2mqtt");
+        (out, t0.elapsed())
+    };
+
+    let sub = Sub::start(broker.port, Some(("hci", "s3cret")));
+    let (out, took) = run("s3cret");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        took < Duration::from_secs(30),
+        "the replay took {took:?}: not at full speed"
+    );
+    let mac = "582D34105A3C";
+    let topic = format!("hci2mqtt/{}", mac.to_lowercase());
+    let msgs = sub.snapshot();
+    let states: Vec<Json> = msgs
+        .iter()
+        .filter(|m| m.topic == topic)
+        .filter_map(|m| serde_json::from_str(&m.payload).ok())
+        .collect();
+    // 180 s of changes every few seconds at one state per 30 s of capture time: the first,
+    // one per interval, the last values at the end; on the wall clock it was one or two.
+    assert!(
+        (5..=8).contains(&states.len()),
+        "{} states for {mac}: {states:?}",
+        states.len()
+    );
+    // The last state published carries the last value of each field the capture holds.
+    let mut last: BTreeMap<String, Json> = BTreeMap::new();
+    let truth = std::fs::read_to_string(format!("{root}/demo/flat.truth.jsonl")).unwrap();
+    for l in truth.lines() {
+        let j: Json = serde_json::from_str(l).unwrap();
+        if j["mac"] != "58:2D:34:10:5A:3C" {
+            continue;
+        }
+        for (k, v) in j.as_object().unwrap() {
+            if !matches!(k.as_str(), "mac" | "packet" | "t") {
+                last.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    assert!(!last.is_empty());
+    let end = states.last().unwrap();
+    for (k, v) in &last {
+        assert_eq!(&end[k.as_str()], v, "{k} in the last state {end}");
+    }
+    drop(sub);
+
+    let (out, took) = run("Xq7not");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("replay stopped"),
+        "{err}"
+    );
+    assert!(!err.contains("Xq7not"), "the password was printed: {err}");
+    assert!(took < Duration::from_secs(15), "refusal took {took:?}");
+}

@@ -263,7 +263,17 @@ pub(crate) enum ReplayError {
     Poll(std::io::Error),
     /// A service (MQTT) could not register its socket with the poller.
     Register(std::io::Error),
+    /// A service cannot deliver (the broker refused our login): the replay stopped.
+    Refused(String),
+    /// The capture was read, but not everything it produced was delivered within
+    /// [`DRAIN_LIMIT`]; the service's last failure, if it had one.
+    Undelivered(Option<String>),
 }
+
+/// How long a replay waits for its services to be ready (MQTT: connected, retained
+/// messages in) before it reads the capture, and for them to drain at the end.
+const READY_LIMIT: Duration = Duration::from_secs(10);
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 impl core::fmt::Display for ReplayError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -273,6 +283,18 @@ impl core::fmt::Display for ReplayError {
             }
             ReplayError::Poll(e) => write!(f, "epoll: {e}"),
             ReplayError::Register(e) => write!(f, "{e}"),
+            ReplayError::Refused(why) => write!(f, "MQTT: {why}; replay stopped"),
+            ReplayError::Undelivered(why) => {
+                write!(
+                    f,
+                    "MQTT: not everything was delivered within {} s of the capture's end",
+                    DRAIN_LIMIT.as_secs()
+                )?;
+                match why {
+                    Some(why) => write!(f, " ({why})"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -283,17 +305,52 @@ impl From<ReplayError> for Failure {
     }
 }
 
-/// Feeds every received (controller → host) packet of a capture to `each`; returns the count
-/// of packets read. The single call site of the capture readers for `--adapter replay:FILE`.
-fn for_each_capture_packet(path: &Path, each: &mut dyn FnMut(&[u8])) -> Result<u64, ReplayError> {
+/// Feeds every received (controller → host) packet of a capture, with its time stamp
+/// (µs since the epoch, if the format has one), to `each` while it returns true; returns the
+/// count of packets read. The single call site of the capture readers for
+/// `--adapter replay:FILE`.
+fn for_each_capture_packet(
+    path: &Path,
+    each: &mut dyn FnMut(&[u8], Option<i64>) -> bool,
+) -> Result<u64, ReplayError> {
     let mut r = crate::capture::open(path).map_err(|e| ReplayError::Open(path.into(), e))?;
     while let Some(p) = r.next_packet() {
         let p = p.map_err(|e| ReplayError::Read(path.into(), e))?;
-        if p.received {
-            each(p.data);
+        if p.received && !each(p.data, p.ts_us) {
+            break;
         }
     }
     Ok(r.packets())
+}
+
+/// The capture's clock against the wall clock: how far the capture has run ahead of the
+/// wall clock since the replay started (never decreasing; a capture whose time stamps go
+/// back, or that has none, does not move it).
+struct CaptureClock {
+    start: Instant,
+    first_us: Option<i64>,
+    ahead: Duration,
+}
+
+impl CaptureClock {
+    fn new(start: Instant) -> CaptureClock {
+        CaptureClock {
+            start,
+            first_us: None,
+            ahead: Duration::ZERO,
+        }
+    }
+
+    /// The clock after a packet stamped `ts_us`, read at `now`.
+    fn at(&mut self, ts_us: Option<i64>, now: Instant) -> Duration {
+        if let Some(ts) = ts_us {
+            let first = *self.first_us.get_or_insert(ts);
+            let since = Duration::from_micros(u64::try_from(ts - first).unwrap_or(0));
+            let capture_now = self.start + since;
+            self.ahead = self.ahead.max(capture_now.saturating_duration_since(now));
+        }
+        self.ahead
+    }
 }
 
 pub(crate) fn replay_adapter(
@@ -348,35 +405,82 @@ pub(crate) fn replay_adapter(
     // A capture needs no privilege: give up whatever file capabilities granted (best effort;
     // failing to drop what we do not have is not an error worth stopping for).
     let _ = crate::sys::caps::drop_privileges(crate::sys::caps::Keep::Nothing);
-    let mut n = 0u64;
-    let result = for_each_capture_packet(path, &mut |pkt| {
-        let mut fan = Fanout {
-            services: &mut *services,
-            observer: &mut *observer,
-            registry: poll.registry(),
-            now: Instant::now(),
-        };
-        pipeline.handle_packet(pkt, &mut fan);
-        n += 1;
-        // Keep the publisher's socket moving during long captures (its outbox is bounded).
-        if n % 256 == 0 {
-            drive(&mut poll, &mut events, services, Duration::ZERO);
+    let fatal = |services: &[Box<dyn Service>]| {
+        services.iter().find_map(|s| match s.health() {
+            crate::service::Health::Fatal(why) => Some(why),
+            _ => None,
+        })
+    };
+    // Readings given before the session has the broker's retained messages would be held
+    // anyway; waiting here keeps the capture's clock from running out the session's wait.
+    let until = Instant::now() + READY_LIMIT;
+    while !services.iter().all(|s| s.ready()) && fatal(services).is_none() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
         }
-    });
-    // Let queued publishes go out before the shutdown (at most 10 s).
-    let end = Instant::now() + Duration::from_secs(10);
-    while !services.iter().all(|s| s.idle()) && Instant::now() < end {
+        drive(&mut poll, &mut events, services, left);
+    }
+    let mut refused = fatal(services);
+    let mut clock = CaptureClock::new(Instant::now());
+    let mut n = 0u64;
+    let result = if refused.is_some() {
+        Ok(0)
+    } else {
+        for_each_capture_packet(path, &mut |pkt, ts| {
+            let now = Instant::now();
+            let ahead = clock.at(ts, now);
+            for s in services.iter_mut() {
+                s.follow_capture_clock(ahead);
+            }
+            let mut fan = Fanout {
+                services: &mut *services,
+                observer: &mut *observer,
+                registry: poll.registry(),
+                now,
+            };
+            pipeline.handle_packet(pkt, &mut fan);
+            n += 1;
+            // Keep the publisher's socket moving during long captures (its outbox is bounded).
+            if n % 256 == 0 {
+                drive(&mut poll, &mut events, services, Duration::ZERO);
+                refused = fatal(services);
+            }
+            refused.is_none()
+        })
+    };
+    if refused.is_none() {
+        for s in services.iter_mut() {
+            s.end_of_input(poll.registry(), Instant::now());
+        }
+    }
+    // Let queued publishes go out before the shutdown.
+    let end = Instant::now() + DRAIN_LIMIT;
+    while refused.is_none() && !services.iter().all(|s| s.idle()) && Instant::now() < end {
         drive(
             &mut poll,
             &mut events,
             services,
             end.saturating_duration_since(Instant::now()),
         );
+        refused = fatal(services);
     }
+    let delivered = services.iter().all(|s| s.idle());
+    let why = services.iter().find_map(|s| match s.health() {
+        crate::service::Health::Fine => None,
+        crate::service::Health::Failing(w) | crate::service::Health::Fatal(w) => Some(w),
+    });
     for s in services.iter_mut() {
         s.shutdown(poll.registry(), Duration::from_secs(2));
     }
-    result.map(|_| 0)
+    result?;
+    if let Some(why) = refused {
+        return Err(ReplayError::Refused(why));
+    }
+    if !delivered {
+        return Err(ReplayError::Undelivered(why));
+    }
+    Ok(0)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ use rustls::ClientConnection;
 
 use super::tls::{TlsFailure, TlsSettings};
 use crate::config::{Config, TLS_PORT};
-use crate::service::Service;
+use crate::service::{Health, Service};
 use hci2mqtt_core::addr::Addr;
 use hci2mqtt_core::decode::Reading;
 use hci2mqtt_core::publish::{Publisher, Settings};
@@ -202,6 +202,9 @@ pub struct MqttService {
     probe: Probe,
     log: LogFn,
     pub stats: ConnStats,
+    /// How far the publisher's clock runs ahead of the wall clock (a replay's capture clock,
+    /// [`Service::follow_capture_clock`]); zero live.
+    ahead: Duration,
 }
 
 fn unix_now() -> u64 {
@@ -596,7 +599,13 @@ impl MqttService {
             probe: Probe::None,
             log: Box::new(|m| eprintln!("hci2mqtt: mqtt: {m}")),
             stats: ConnStats::default(),
+            ahead: Duration::ZERO,
         }
+    }
+
+    /// The publisher's time for the wall-clock instant `now`.
+    fn core_time(&self, now: Instant) -> Instant {
+        now + self.ahead
     }
 
     /// Where log lines go (default: stderr).
@@ -920,7 +929,7 @@ impl MqttService {
                         self.cs.host, self.cs.port
                     ));
                 }
-                self.core.on_connected(now);
+                self.core.on_connected(self.core_time(now));
                 let t = self.core.topics();
                 // The statuses last: our own `online` (published after this SUBSCRIBE)
                 // comes back after every retained message of these filters.
@@ -1021,7 +1030,8 @@ impl MqttService {
         if let Packet::PingResp = p {
             c.ping_sent = None;
         }
-        if handle_incoming(&mut self.core, &mut c.state, &mut c.wbuf, p, now)? {
+        let t = now + self.ahead;
+        if handle_incoming(&mut self.core, &mut c.state, &mut c.wbuf, p, t)? {
             c.last_out = now;
         }
         Ok(())
@@ -1042,7 +1052,7 @@ impl MqttService {
                     break;
                 }
                 let Some(m) = self.core.outbox.pop() else {
-                    self.core.after_drain(now);
+                    self.core.after_drain(now + self.ahead);
                     if self.core.outbox.is_empty() {
                         break;
                     }
@@ -1215,7 +1225,7 @@ impl MqttService {
 
     /// Presence of `addr` (any advert, decoded or not), for `[[tracker]]`s.
     pub fn advert_seen(&mut self, addr: &Addr, now: Instant) {
-        self.core.on_seen(addr, now);
+        self.core.on_seen(addr, self.core_time(now));
     }
 }
 
@@ -1242,7 +1252,11 @@ impl Service for MqttService {
             Phase::Up => self.keepalive_at(),
             Phase::Halted => None,
         };
-        match (conn, self.core.deadline()) {
+        let core = self
+            .core
+            .deadline()
+            .map(|d| d.checked_sub(self.ahead).unwrap_or(d));
+        match (conn, core) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -1259,13 +1273,14 @@ impl Service for MqttService {
         if let Err(e) = self.keepalive(now) {
             self.fail(registry, now, e);
         }
-        self.core.on_timeout(now);
+        self.core.on_timeout(self.core_time(now));
         self.pump(registry, now);
     }
 
     fn on_reading(&mut self, _registry: &Registry, reading: &Reading, now: Instant) {
         // Queued only: `after_batch` writes what a whole radio read produced at once.
-        self.core.on_reading(reading, now, unix_now());
+        self.core
+            .on_reading(reading, self.core_time(now), unix_now());
     }
 
     fn on_advert(&mut self, _registry: &Registry, addr: &Addr, _rssi: Option<i8>, now: Instant) {
@@ -1282,8 +1297,9 @@ impl Service for MqttService {
         r: &hci2mqtt_core::hci::event::Report<'_>,
         now: Instant,
     ) {
+        let t = self.core_time(now);
         self.core
-            .on_unknown(&r.addr, r.addr_type, r.rssi, r.data, now);
+            .on_unknown(&r.addr, r.addr_type, r.rssi, r.data, t);
     }
 
     fn on_notice(&mut self, notice: &hci2mqtt_core::pipeline::Notice, _now: Instant) {
@@ -1298,6 +1314,34 @@ impl Service for MqttService {
     fn idle(&self) -> bool {
         // Unsynced, the states are held, not sent; a resync may have pages left.
         self.core.settled() && self.flushed()
+    }
+
+    fn ready(&self) -> bool {
+        self.core.synced()
+    }
+
+    fn health(&self) -> Health {
+        let Some(e) = &self.last_error else {
+            return Health::Fine;
+        };
+        let said = format!("{}:{}: {e}", self.cs.host, self.cs.port);
+        // A login or protocol refusal stays a refusal; "server unavailable" may pass.
+        let refused =
+            matches!(e, SessionError::Refused(c) if *c != ConnectReturnCode::ServiceUnavailable);
+        if self.is_halted() || refused {
+            Health::Fatal(said)
+        } else {
+            Health::Failing(said)
+        }
+    }
+
+    fn follow_capture_clock(&mut self, ahead: Duration) {
+        self.ahead = self.ahead.max(ahead);
+    }
+
+    fn end_of_input(&mut self, registry: &Registry, now: Instant) {
+        self.core.publish_waiting(self.core_time(now));
+        self.pump(registry, now);
     }
 }
 

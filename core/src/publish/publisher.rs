@@ -850,6 +850,21 @@ impl Publisher {
         }
     }
 
+    /// Publishes now every state that waits only for its time (a change inside
+    /// `min_interval`, a `max_interval` refresh): the end of a replay's capture, whose last
+    /// values would otherwise never go out. Held states of an unsynced session stay held.
+    pub fn publish_waiting(&mut self, now: Instant) {
+        let waiting: Vec<Addr> = self
+            .devices
+            .iter()
+            .filter(|(_, d)| d.due.is_some())
+            .map(|(a, _)| *a)
+            .collect();
+        for a in waiting {
+            self.publish_state(&a, now);
+        }
+    }
+
     pub fn on_timeout(&mut self, now: Instant) {
         if !self.synced && self.sync_deadline.is_some_and(|t| t <= now) {
             self.sync(now);
