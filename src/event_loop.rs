@@ -408,10 +408,13 @@ impl<'a> Live<'a> {
                 return self.finish(code);
             }
             self.send_commands(now);
-            self.hold_off();
+            // One clock read per wake-up and one after it (on ARMv6 and in emulated VMs
+            // clock_gettime is a system call, not the vDSO): after a hold-off its end stands
+            // for the time.
+            let now = self.hold_off(now);
             let timeout = self
                 .next_deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()));
+                .map(|d| d.saturating_duration_since(now));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log(&format!("epoll: {e}"));
@@ -440,15 +443,17 @@ impl<'a> Live<'a> {
     /// under load one wake-up and one `recvmmsg` take a whole burst of reports (≤ 0.1 system
     /// calls per report at 1,000 reports/s) instead of one each. Reports wait at most this long;
     /// an idle loop never sleeps here.
-    fn hold_off(&mut self) {
+    /// Returns the time after it (`until` when it slept: the sleep lasts at least that long).
+    fn hold_off(&mut self, now: Instant) -> Instant {
         let Some(until) = self.hold_until.take() else {
-            return;
+            return now;
         };
         let until = self.next_deadline().map_or(until, |d| d.min(until));
-        let now = Instant::now();
         if until > now {
             std::thread::sleep(until - now);
+            return until;
         }
+        now
     }
 
     fn next_deadline(&self) -> Option<Instant> {

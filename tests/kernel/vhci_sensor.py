@@ -19,6 +19,7 @@ Control: lines written to the FIFO --control (created if missing):
   controller-reset     the controller resets itself, as after a firmware restart: its scan
                        stops (state lost) and it announces the reset with an unsolicited
                        Command Complete for HCI_Reset (04 0e 04 01 03 0c 00)
+  flood FILE RATE      the H4 events of FILE go to the host at RATE events/s (a bench load)
   advertise MAC [NAME] a new controller on the link starts advertising (flags + name), e.g.
                        a device that appears while bluetoothd discovers
   quiet                the sensor stops advertising
@@ -147,12 +148,32 @@ async def main() -> None:
         elif words[0] == 'advertise' and len(words) >= 2:
             others.append(advertiser(link, words[1], name_ad(words[2] if len(words) > 2 else 'kt-new'),
                                      args.interval_ms))
+        elif words[0] == 'flood' and len(words) >= 3:
+            # flood FILE RATE: the H4 events of FILE sent to the host at RATE events/s in 10 ms
+            # slices, as a busy radio would (bench/kernel_syscalls.sh).
+            loop.create_task(flood(words[1], int(words[2])))
         elif words[0] == 'quiet' and sensor is not None:
             sensor.on_packet(command(0x200A, bytes([0])))
         else:
             status.write(f"unknown {line.strip()}")
             return
         status.write(f"did {line.strip()}")
+
+    async def flood(path: str, rate: int) -> None:
+        data = open(path, 'rb').read()
+        events, i = [], 0
+        while i + 3 <= len(data) and data[i] == 0x04:
+            end = i + 3 + data[i + 2]
+            events.append(data[i:end])
+            i = end
+        per = max(1, rate // 100)
+        t0 = loop.time()
+        for k in range(0, len(events), per):
+            for e in events[k:k + per]:
+                transport.sink.on_packet(e)
+            delay = t0 + (k + per) / rate - loop.time()
+            await asyncio.sleep(max(0.0, delay))
+        status.write(f"flooded {len(events)} in {loop.time() - t0:.1f} s")
 
     if args.control:
         if not os.path.exists(args.control):

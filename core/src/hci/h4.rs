@@ -17,8 +17,9 @@ pub const H4_ISO: u8 = 0x05;
 /// Largest ACL/ISO payload accepted as plausible (controllers use ≤ 1021; larger values are
 /// almost certainly garbage and would stall the stream waiting for bytes that never come).
 pub const MAX_DATA_PAYLOAD: usize = 2048;
-/// Buffer: room for several maximal packets.
-const BUF_CAP: usize = 16 * 1024;
+/// Buffer: room for several maximal packets, and for a raw socket's whole `recvmmsg` batch
+/// (128 events of at most 258 bytes) in one read.
+const BUF_CAP: usize = 40 * 1024;
 
 /// Framing counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
