@@ -49,3 +49,51 @@ fn a_name_from_the_scan_response_decodes_the_next_advertisement() {
     p.handle_packet(&other, &mut |r: &Reading| got.push(r.clone()));
     assert_eq!(got.len(), 1);
 }
+
+#[test]
+fn a_uuid_from_the_scan_response_decodes_the_next_advertisement() {
+    // sensorpush-ble's HT1 (test_ht1_large_data_set): the data is in the manufacturer data's
+    // company id and payload, recognised by its 128-bit service UUID and its name "s", which
+    // an HT1 heard actively sends in its scan response. Last entry of the test: 13.79 °C,
+    // 58.42 %.
+    let addr = Addr::parse("A4:34:F1:00:00:01").expect("mac");
+    let mut adv = Vec::new();
+    ad::push(&mut adv, 0x01, &[0x06]);
+    ad::manufacturer(&mut adv, 26687, &hex("6105"));
+    let uuid = ad::uuid128_le("ef090000-11d6-42ba-93b8-9dd7ec090aa9").expect("uuid");
+    let mut rsp = Vec::new();
+    ad::uuid128_list(&mut rsp, &[uuid]);
+    ad::name(&mut rsp, "s");
+    let adv_ev = ad::event_typed(addr, 0, ADV_IND, -60, &adv);
+    let rsp_ev = ad::event_typed(addr, 0, SCAN_RSP, -60, &rsp);
+    let mut p = Pipeline::new(
+        KeyStore::new(),
+        Options {
+            filter_duplicates: false,
+            remember_names: true,
+            ..Options::default()
+        },
+    );
+    let mut got: Vec<Reading> = Vec::new();
+    p.handle_packet(&adv_ev, &mut |r: &Reading| got.push(r.clone()));
+    assert!(got.is_empty(), "no UUID heard yet: not recognisable");
+    p.handle_packet(&rsp_ev, &mut |r: &Reading| got.push(r.clone()));
+    p.handle_packet(&adv_ev, &mut |r: &Reading| got.push(r.clone()));
+    assert_eq!(got.len(), 1, "{got:?}");
+    let r = &got[0];
+    assert_eq!(r.format, "sensorpush");
+    assert_eq!(r.get("temperature").and_then(|v| v.as_f64()), Some(13.79));
+    assert_eq!(r.get("humidity").and_then(|v| v.as_f64()), Some(58.42));
+    // Passive scanning keeps no memory: the same halves give nothing.
+    let mut passive = Pipeline::new(
+        KeyStore::new(),
+        Options {
+            filter_duplicates: false,
+            ..Options::default()
+        },
+    );
+    let mut none: Vec<Reading> = Vec::new();
+    passive.handle_packet(&rsp_ev, &mut |r: &Reading| none.push(r.clone()));
+    passive.handle_packet(&adv_ev, &mut |r: &Reading| none.push(r.clone()));
+    assert!(none.is_empty(), "{none:?}");
+}

@@ -1,17 +1,27 @@
-//! The local name each address last sent, for the formats recognised by name (ThermoPro,
-//! Inkbird, SensorPush, some Govee models). With active scanning the controller reports the
-//! scan response (which usually carries the name) separately from the advertisement (which
-//! carries the data), so a report without a name is matched with the one its address sent
-//! last. Bounded: when [`Names::CAP`] addresses are known, the table starts over (a sensor's
-//! name comes back with its next scan response, every few seconds).
+//! The local name and the first 128-bit service UUID each address last sent in a scan
+//! response, for the formats recognised by them (ThermoPro, Inkbird, SensorPush, some Govee
+//! models by name; SensorPush HT1 by its UUID). With active scanning the controller reports the
+//! scan response (which usually carries them) separately from the advertisement (which
+//! carries the data), so a report without them is matched with what its address sent last.
+//! Bounded: when [`Names::CAP`] addresses are known, the table starts over (a sensor's scan
+//! response comes back every few seconds).
 
 use crate::addr::{Addr, AddrHashBuilder, AddrMap};
 
 /// Longest name kept (an extended advert may carry more; formats match on the first bytes).
 pub const MAX_NAME: usize = 32;
 
+/// One address's memory: the name (bytes, length) and the first 128-bit UUID (when its
+/// length is 16).
+struct Entry {
+    name: [u8; MAX_NAME],
+    name_len: u8,
+    uuid128: [u8; 16],
+    uuid_len: u8,
+}
+
 pub struct Names {
-    map: AddrMap<([u8; MAX_NAME], u8)>,
+    map: AddrMap<Entry>,
     /// Times the table was full and started over.
     pub resets: u64,
 }
@@ -26,30 +36,52 @@ impl Names {
         }
     }
 
-    /// Remembers `name` (non-empty) as what `addr` is called.
+    /// Remembers `name` as what `addr` is called (non-empty; as [`Self::remember_scan_response`]).
     pub fn remember(&mut self, addr: Addr, name: &[u8]) {
+        self.remember_scan_response(addr, name, &[]);
+    }
+
+    /// Remembers what a scan response of `addr` carried: its name and the first UUID of its
+    /// 128-bit UUID list (`uuid128`, the list's bytes). An empty part keeps what was known.
+    pub fn remember_scan_response(&mut self, addr: Addr, name: &[u8], uuid128: &[u8]) {
         let n = name.len().min(MAX_NAME);
-        if let Some((b, len)) = self.map.get_mut(&addr) {
-            if b[..*len as usize] != name[..n] {
-                b[..n].copy_from_slice(&name[..n]);
-                *len = n as u8;
-            }
+        let u = if uuid128.len() >= 16 { 16 } else { 0 };
+        if n == 0 && u == 0 {
             return;
         }
-        if self.map.len() >= Self::CAP {
+        if !self.map.contains_key(&addr) && self.map.len() >= Self::CAP {
             self.map.clear();
             self.resets += 1;
         }
-        let mut b = [0u8; MAX_NAME];
-        b[..n].copy_from_slice(&name[..n]);
-        self.map.insert(addr, (b, n as u8));
+        let e = self.map.entry(addr).or_insert(Entry {
+            name: [0; MAX_NAME],
+            name_len: 0,
+            uuid128: [0; 16],
+            uuid_len: 0,
+        });
+        if n > 0 && e.name[..e.name_len as usize] != name[..n] {
+            e.name[..n].copy_from_slice(&name[..n]);
+            e.name_len = n as u8;
+        }
+        if u > 0 {
+            e.uuid128.copy_from_slice(&uuid128[..16]);
+            e.uuid_len = 16;
+        }
     }
 
     /// The name `addr` sent last (empty: none known).
     pub fn recall(&self, addr: &Addr) -> &[u8] {
+        self.recall_scan_response(addr).0
+    }
+
+    /// The name and the 128-bit UUID (16 bytes, or empty) `addr` sent last.
+    pub fn recall_scan_response(&self, addr: &Addr) -> (&[u8], &[u8]) {
         match self.map.get(addr) {
-            Some((b, len)) => &b[..*len as usize],
-            None => &[],
+            Some(e) => (
+                &e.name[..e.name_len as usize],
+                &e.uuid128[..e.uuid_len as usize],
+            ),
+            None => (&[], &[]),
         }
     }
 

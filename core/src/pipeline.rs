@@ -378,20 +378,26 @@ impl Pipeline {
         if overrun {
             self.stats.ad_overruns += 1;
         }
-        // With `remember_names` (active scanning): names are remembered from scan responses
-        // only, and recalled for manufacturer data without a name (the service-data formats
-        // never look at names).
+        // With `remember_names` (active scanning): names and 128-bit UUIDs are remembered
+        // from scan responses only, and recalled for manufacturer data without them (the
+        // service-data formats never look at either).
         if self.opts.remember_names {
-            if !advert.hints.name.is_empty() {
-                if rep.is_scan_response() {
-                    self.names.remember(rep.addr, advert.hints.name);
-                }
-            } else if n > 0
-                && (advert.hints.non_apple_manufacturer
-                    || first.ad_type == adv::ad_type::MANUFACTURER)
+            let h = &mut advert.hints;
+            if rep.is_scan_response() && !(h.name.is_empty() && h.uuid128.is_empty()) {
+                self.names
+                    .remember_scan_response(rep.addr, h.name, h.uuid128);
+            } else if (h.name.is_empty() || h.uuid128.is_empty())
+                && n > 0
+                && (h.non_apple_manufacturer || first.ad_type == adv::ad_type::MANUFACTURER)
                 && !self.names.is_empty()
             {
-                advert.hints.name = self.names.recall(&rep.addr);
+                let (name, uuid128) = self.names.recall_scan_response(&rep.addr);
+                if h.name.is_empty() {
+                    h.name = name;
+                }
+                if h.uuid128.is_empty() {
+                    h.uuid128 = uuid128;
+                }
             }
         }
         if n == 0 {

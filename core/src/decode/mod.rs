@@ -129,6 +129,20 @@ impl Default for Reading {
     }
 }
 
+/// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
+/// bleparser's voltage estimate; `0.1 * 219` = 21.900000000000002) so it reads `2.776`: nine
+/// decimals, more than any sensor resolves, and more than any format's own rounding (Moat's
+/// 0.001 °C), so no field needs a rounding of its own. `k / 1e9` is the double nearest to the
+/// decimal `k·10⁻⁹`, whose shortest form is what serde_json writes. Large values and
+/// non-finite ones are left alone (`x·1e9` must stay below 2⁵³ to be exact).
+pub fn tidy_float(x: f64) -> f64 {
+    if x.abs() < 1e6 {
+        (x * 1e9).round() / 1e9
+    } else {
+        x
+    }
+}
+
 impl Reading {
     /// Resets for the next report.
     pub fn clear(&mut self, addr: Addr, rssi: Option<i8>) {
@@ -164,8 +178,10 @@ impl Reading {
         }
     }
 
+    /// The one way a computed value enters a reading, so the JSON lines, the MQTT state and
+    /// the scan table all show it as a person reads it ([`tidy_float`]).
     pub fn float(&mut self, f: &'static Field, v: f64) {
-        self.push(f, Value::Float(v))
+        self.push(f, Value::Float(tidy_float(v)))
     }
 
     pub fn int(&mut self, f: &'static Field, v: i64) {

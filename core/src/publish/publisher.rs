@@ -183,19 +183,6 @@ pub struct Publisher {
     resync_trackers: bool,
 }
 
-/// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
-/// bleparser's voltage estimate) so the state shows `2.776` in Home Assistant and Domoticz:
-/// nine decimals, more than any sensor resolves. `k / 1e9` is the double nearest to the decimal
-/// `k·10⁻⁹`, whose shortest form is what serde_json writes. Large values are left alone
-/// (`x·1e9` must stay below 2⁵³ to be exact).
-fn tidy_float(x: f64) -> f64 {
-    if x.abs() < 1e6 {
-        (x * 1e9).round() / 1e9
-    } else {
-        x
-    }
-}
-
 /// JSON state of one device: merged fields, then `rssi`, `model`, `last_seen`.
 struct StateJson<'a>(&'a Device);
 
@@ -211,7 +198,6 @@ impl Serialize for StateJson<'_> {
             match v {
                 // JSON has no NaN/inf: publish null rather than fail the whole state.
                 Value::Float(x) if !x.is_finite() => m.serialize_entry(f.key, &())?,
-                Value::Float(x) => m.serialize_entry(f.key, &tidy_float(*x))?,
                 _ => m.serialize_entry(f.key, v)?,
             }
         }
@@ -1275,16 +1261,18 @@ mod tests {
         let mut p = synced(settings(PublishPolicy::default()), t0);
         let v = 2.2 + (3.1 - 2.2) * (64.0 / 100.0); // bleparser's voltage estimate
         assert_eq!(v.to_string(), "2.7760000000000002");
-        let r = reading(
-            A,
-            -60,
-            &[
-                (&field::VOLTAGE, Value::Float(v)),
-                (&field::TEMPERATURE, Value::Float(23.200001)),
-                (&field::HUMIDITY, Value::Float(-0.1 - 0.2)),
-                (&field::PRESSURE, Value::Float(12_345_678.9)),
-            ],
-        );
+        // As decoders give them: through Reading::float, the one place values are tidied.
+        let mut r = reading(A, -60, &[]);
+        r.float(&field::VOLTAGE, v);
+        r.float(&field::TEMPERATURE, 23.200001);
+        r.float(&field::HUMIDITY, -0.1 - 0.2);
+        r.float(&field::PRESSURE, 12_345_678.9);
+        // The JSON line shows the same values as the MQTT state.
+        let mut line = Vec::new();
+        serde_json::to_writer(&mut line, &crate::output::JsonReading(&r)).unwrap();
+        let line = String::from_utf8(line).unwrap();
+        assert!(line.contains("\"voltage\":2.776,"), "{line}");
+        assert!(line.contains("\"humidity\":-0.3,"), "{line}");
         p.on_reading(&r, t0, 1);
         let m = drain(&mut p);
         let raw = &m
