@@ -29,13 +29,12 @@ enum Cover {
 }
 use Cover::{By, Not};
 
-/// Why a module is not decoded (ble_monitor's `midea.py`, `otodata.py`, `sonoff.py`).
+/// Why a module is not decoded (ble_monitor's `midea.py`, `otodata.py`).
 const MIDEA: &str = "not decoded yet: ble_monitor's `parse_midea` decodes nothing (it only logs \
                      the advert)";
 const OTODATA: &str = "not decoded yet: ble_monitor's parser guesses the tank level from \
-                       candidate bytes; no documented layout";
-const SONOFF: &str = "not decoded yet: the frame is a 32-bit service UUID list (AD type 0x05), \
-                      which `decode::claim` does not hand to formats";
+                       candidate bytes (no documented layout), and its one test event lacks the \
+                       address-type byte of an LE Advertising Report";
 
 /// ble_monitor's parser modules (`custom_components/ble_monitor/ble_parser/`, helper modules
 /// left out), in name order, with the entries covering them and a note where the mapping is
@@ -111,7 +110,7 @@ const MODULES: &[(&str, Cover, &str)] = &[
     ("sensorpush", By(&["sensorpush"]), ""),
     ("senssun", By(&["senssun"]), ""),
     ("smartdry", By(&["smartdry"]), ""),
-    ("sonoff", Not(SONOFF), ""),
+    ("sonoff", By(&["sonoff"]), ""),
     ("switchbot", By(&["switchbot"]), ""),
     ("teltonika", By(&["teltonika", "teltonika-gatt"]), ""),
     ("thermobeacon", By(&["thermobeacon"]), ""),

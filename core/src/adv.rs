@@ -212,6 +212,9 @@ mod class {
     /// 32- and 128-bit service data.
     pub const SERVICE_DATA: u8 = 5;
     pub const MANUFACTURER: u8 = 6;
+    /// Complete 32-bit UUID lists: a hint for nobody, but Sonoff's remotes carry their frame
+    /// in one.
+    pub const UUID32: u8 = 7;
 }
 
 /// AD type → class, built at compile time.
@@ -227,6 +230,7 @@ static CLASS: [u8; 256] = {
     t[ad_type::SERVICE_DATA32 as usize] = class::SERVICE_DATA;
     t[ad_type::SERVICE_DATA128 as usize] = class::SERVICE_DATA;
     t[ad_type::MANUFACTURER as usize] = class::MANUFACTURER;
+    t[ad_type::COMPLETE_UUID32 as usize] = class::UUID32;
     t
 };
 
@@ -249,7 +253,7 @@ pub struct AdSummary<'a> {
 
 impl<'a> AdSummary<'a> {
     /// Adds one structure; true for the structures that can carry readings (16-bit service
-    /// data and manufacturer data).
+    /// data, manufacturer data, complete 32-bit UUID lists).
     ///
     /// The type is classified through a table (one load, then a jump table): a `match` on
     /// the type compiled to a chain of bit tests, and the pipeline runs this for every
@@ -271,6 +275,7 @@ impl<'a> AdSummary<'a> {
                 }
                 return true;
             }
+            class::UUID32 => return true,
             _ => {}
         }
         false

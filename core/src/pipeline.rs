@@ -360,7 +360,8 @@ impl Pipeline {
         for s in adv::structures(data) {
             match s {
                 Ok(s) => {
-                    // Only service data and manufacturer data carry readings.
+                    // Only service data, manufacturer data and (Sonoff) complete 32-bit UUID
+                    // lists carry readings.
                     if advert.hints.add(&s) && n < MAX_CANDIDATES {
                         // The first (usually only) candidate is kept whole, the others
                         // re-derived from their offsets if it is not claimed.

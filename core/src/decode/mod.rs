@@ -49,6 +49,7 @@ pub mod sensirion;
 pub mod sensorpush;
 pub mod senssun;
 pub mod smartdry;
+pub mod sonoff;
 pub mod switchbot;
 pub mod teltonika;
 pub mod thermobeacon;
@@ -509,6 +510,7 @@ pub static FORMATS: &[&Format] = &[
     &oralb::FORMAT,
     &beckett::FORMAT,
     &unit::FORMAT,
+    &sonoff::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
@@ -605,23 +607,33 @@ impl CustomList {
 struct Dispatch {
     custom_sd: CustomList,
     custom_mfr: CustomList,
+    /// 32-bit UUID lists (Sonoff's remotes put their frame in one).
+    custom_uuid32: CustomList,
     sd: Vec<(u16, &'static Format)>,
     mfr: Vec<(u16, &'static Format)>,
+    /// No exact matches (for the AD types that have only custom matchers).
+    none: Vec<(u16, &'static Format)>,
 }
 
 fn dispatch() -> &'static Dispatch {
-    use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
+    use crate::adv::ad_type::{COMPLETE_UUID32, MANUFACTURER, SERVICE_DATA16};
     static D: std::sync::OnceLock<Dispatch> = std::sync::OnceLock::new();
     D.get_or_init(|| {
         let mut d = Dispatch {
             custom_sd: CustomList::new(),
             custom_mfr: CustomList::new(),
+            custom_uuid32: CustomList::new(),
             sd: Vec::new(),
             mfr: Vec::new(),
+            none: Vec::new(),
         };
         for f in FORMATS {
             match f.matcher {
-                Matcher::Custom(t @ (SERVICE_DATA16 | MANUFACTURER), keys, matches) => {
+                Matcher::Custom(
+                    t @ (SERVICE_DATA16 | MANUFACTURER | COMPLETE_UUID32),
+                    keys,
+                    matches,
+                ) => {
                     let mask = if keys.is_empty() {
                         u64::MAX
                     } else {
@@ -640,10 +652,10 @@ fn dispatch() -> &'static Dispatch {
                         matches,
                         format: f,
                     };
-                    if t == SERVICE_DATA16 {
-                        d.custom_sd.push(e)
-                    } else {
-                        d.custom_mfr.push(e)
+                    match t {
+                        SERVICE_DATA16 => d.custom_sd.push(e),
+                        MANUFACTURER => d.custom_mfr.push(e),
+                        _ => d.custom_uuid32.push(e),
                     }
                 }
                 Matcher::Custom(..) => {}
@@ -678,12 +690,13 @@ pub fn claim<'a>(
     s: &crate::adv::AdStructure<'a>,
     adv: &Advert<'a>,
 ) -> Option<(&'static Format, Claim<'a>)> {
-    use crate::adv::ad_type::{MANUFACTURER, SERVICE_DATA16};
+    use crate::adv::ad_type::{COMPLETE_UUID32, MANUFACTURER, SERVICE_DATA16};
     let d = dispatch();
     let (custom, exact) = match s.ad_type {
         SERVICE_DATA16 => (&d.custom_sd, &d.sd),
         MANUFACTURER => (&d.custom_mfr, &d.mfr),
-        // Flags, names, UUID lists are hints only (see `adv.hints`).
+        COMPLETE_UUID32 => (&d.custom_uuid32, &d.none),
+        // Flags, names, 16- and 128-bit UUID lists are hints only (see `adv.hints`).
         _ => return None,
     };
     // UUID or company id, then the data after it.
