@@ -19,6 +19,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("almendo-v1", 1),
     ("altbeacon", 2),
     ("amazfit", 1),
+    ("aranet", 16),
     ("atc1441", 7),
     ("b-parasite", 2),
     ("beckett", 1),
@@ -90,6 +91,7 @@ const BRANDS: &[&str] = &[
     "almendo-v1",
     "altbeacon",
     "amazfit",
+    "aranet",
     "b-parasite",
     "beckett",
     "bluemaestro",
@@ -1177,7 +1179,33 @@ mod brands {
             "*",
             SWITCHBOT_PASSIVE,
         ),
+        // Aranet Radiation: Home Assistant's units
+        (
+            "aranet4:test_advertisements:test_aranet_radiation",
+            "radiation_rate",
+            ARANET_NSV,
+        ),
+        (
+            "aranet4:test_advertisements:test_aranet_radiation",
+            "radiation_total",
+            ARANET_NSV,
+        ),
+        (
+            "aranet4:test_advertisements:test_aranet_radiation_noname",
+            "radiation_rate",
+            ARANET_NSV,
+        ),
+        (
+            "aranet4:test_advertisements:test_aranet_radiation_noname",
+            "radiation_total",
+            ARANET_NSV,
+        ),
     ];
+
+    const ARANET_NSV: &str =
+        "aranet4 gives the dose rate in nSv/h and the total dose in nSv (130, \
+        13264); Home Assistant's aranet integration scales them to μSv/h and mSv (0.13, 0.013264), \
+        and so do we";
 
     const RELSIB_FW: &str = "bleparser 3.7.3 writes the constant `Relsib (EClerk Eco v9a)`; ble_monitor, \
         the maintained parser the vector's `expected_ble_monitor_diff` records, writes `Relsib`: we follow it";
@@ -1339,6 +1367,14 @@ mod brands {
         ("contact_open", "opening"),
         ("leak", "moisture detected"),
         ("lightLevel", "light level"),
+        // aranet4 readings attributes
+        ("interval", "update interval"),
+        ("status_temperature", "temperature status"),
+        ("status_humidity", "humidity status"),
+        ("radiation_rate", "radiation dose rate"),
+        ("radiation_total", "radiation total dose"),
+        ("radiation_duration", "radiation dose duration"),
+        ("radon_concentration", "radon"),
         // Qingping door sensor: `key:(None, 'door_left_open')`
         ("key:(None, 'door_left_open')", "door left open"),
     ];
@@ -1387,6 +1423,10 @@ mod brands {
         ("trigger_flag", "SwitchBot internal"),
         ("tampered", "SwitchBot leak detector tamper flag"),
         ("low_battery", "SwitchBot leak detector flag"),
+        (
+            "ago",
+            "Aranet: seconds since the last measurement, different in every advert; not a measurement",
+        ),
     ];
 
     pub fn map_key(key: &str) -> Target {

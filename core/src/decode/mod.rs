@@ -9,6 +9,7 @@ pub mod acconeer;
 pub mod airmentor;
 pub mod almendo;
 pub mod amazfit;
+pub mod aranet;
 pub mod atc;
 pub mod beckett;
 pub mod bluemaestro;
@@ -493,6 +494,8 @@ pub static FORMATS: &[&Format] = &[
     &oralb::FORMAT,
     &beckett::FORMAT,
     &unit::FORMAT,
+    // Brands from Home Assistant's BLE libraries.
+    &aranet::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
