@@ -54,6 +54,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("mibeacon-v5-encrypted", 93),
     ("mikrotik", 2),
     ("moat", 1),
+    ("mopeka", 15),
     ("minew", 3),
     ("mocreo", 9),
     ("oras", 1),
@@ -115,6 +116,7 @@ const BRANDS: &[&str] = &[
     "mi-band",
     "mikrotik",
     "moat",
+    "mopeka",
     "minew",
     "mocreo",
     "oral-b",
@@ -1200,7 +1202,27 @@ mod brands {
             "radiation_total",
             ARANET_NSV,
         ),
+        // Mopeka: the tank level for the library's default medium
+        (
+            "mopeka-iot-ble:test_parser:test_tdr40_air_bad_quality",
+            "tank_level",
+            MOPEKA_AIR,
+        ),
+        (
+            "mopeka-iot-ble:test_parser:test_tdr40_air_low_quality",
+            "tank_level",
+            MOPEKA_AIR,
+        ),
+        (
+            "mopeka-iot-ble:test_parser:test_tdr40_air_good_quality",
+            "tank_level",
+            MOPEKA_AIR,
+        ),
     ];
+
+    const MOPEKA_AIR: &str = "the test sets the medium to air (MediumType.AIR, a per-device \
+        setting of the integration); the advert does not say the medium, so hci2mqtt publishes \
+        the tank level for the library's default medium, propane";
 
     const ARANET_NSV: &str =
         "aranet4 gives the dose rate in nSv/h and the total dose in nSv (130, \
@@ -1375,6 +1397,8 @@ mod brands {
         ("radiation_total", "radiation total dose"),
         ("radiation_duration", "radiation dose duration"),
         ("radon_concentration", "radon"),
+        // mopeka-iot-ble
+        ("battery_voltage", "voltage"),
         // Qingping door sensor: `key:(None, 'door_left_open')`
         ("key:(None, 'door_left_open')", "door left open"),
     ];

@@ -41,6 +41,7 @@ pub mod minew;
 pub mod miscale;
 pub mod moat;
 pub mod mocreo;
+pub mod mopeka;
 pub mod oralb;
 pub mod oras;
 pub mod qingping;
@@ -496,6 +497,7 @@ pub static FORMATS: &[&Format] = &[
     &unit::FORMAT,
     // Brands from Home Assistant's BLE libraries.
     &aranet::FORMAT,
+    &mopeka::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
