@@ -62,6 +62,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
     ("qingping", 20),
+    ("rapt", 16),
     ("relsib", 7),
     ("ruuvi-df2", 1),
     ("ruuvi-df3", 2),
@@ -122,6 +123,7 @@ const BRANDS: &[&str] = &[
     "oral-b",
     "oras",
     "qingping",
+    "rapt",
     "relsib",
     "ruuvi",
     "sensirion",
@@ -1218,7 +1220,17 @@ mod brands {
             "tank_level",
             MOPEKA_AIR,
         ),
+        // RAPT: rapt-ble 0.1.2's test, 2.0.0's velocity
+        (
+            "sairon/rapt-ble:test_parser:test_parse_metrics[2]",
+            "gravity velocity",
+            RAPT_VELOCITY,
+        ),
     ];
+
+    const RAPT_VELOCITY: &str = "the test is rapt-ble 0.1.2's, which read v2 frames with the v1 \
+        layout and published no gravity velocity; hci2mqtt follows rapt-ble 2.0.0, which \
+        publishes the velocity when the frame flags it valid (0.308 SG points/day here)";
 
     const MOPEKA_AIR: &str = "the test sets the medium to air (MediumType.AIR, a per-device \
         setting of the integration); the advert does not say the medium, so hci2mqtt publishes \
@@ -1399,6 +1411,9 @@ mod brands {
         ("radon_concentration", "radon"),
         // mopeka-iot-ble
         ("battery_voltage", "voltage"),
+        // rapt-ble
+        ("specific_gravity", "gravity"),
+        ("specific_gravity_velocity", "gravity velocity"),
         // Qingping door sensor: `key:(None, 'door_left_open')`
         ("key:(None, 'door_left_open')", "door left open"),
     ];

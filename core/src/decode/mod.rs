@@ -45,6 +45,7 @@ pub mod mopeka;
 pub mod oralb;
 pub mod oras;
 pub mod qingping;
+pub mod rapt;
 pub mod relsib;
 pub mod ruuvi;
 pub mod sensirion;
@@ -498,6 +499,7 @@ pub static FORMATS: &[&Format] = &[
     // Brands from Home Assistant's BLE libraries.
     &aranet::FORMAT,
     &mopeka::FORMAT,
+    &rapt::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,
