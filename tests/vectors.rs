@@ -81,7 +81,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("tilt", 1),
     ("tms", 1),
     ("uni-t", 3),
-    ("xiaogui", 4),
+    ("xiaogui", 10),
     ("xiaomi-scale-v1", 5),
     ("xiaomi-scale-v2", 3),
 ];
@@ -1241,6 +1241,17 @@ mod brands {
         ("thermobeacon", "occupancy", "button pressed"),
     ];
 
+    /// Values a format publishes beyond a Home Assistant library's SensorUpdate (vectors of
+    /// style `sensor-state-data …` with `expected_is_complete`): (format, our key, reason).
+    pub static EXTRA_KEYS: &[(&str, &str, &str)] = &[
+        ("xiaogui", "weight unit", XIAOGUI_EXTRA),
+        ("xiaogui", "stabilized", XIAOGUI_EXTRA),
+    ];
+
+    const XIAOGUI_EXTRA: &str = "ble_monitor's keys, published for every Xiaogui frame; \
+        leaone-ble has no such sensor (its weights are always kg, stability is which of \
+        `mass` / `non_stabilized_mass` is updated)";
+
     const RAPT_VELOCITY: &str = "the test is rapt-ble 0.1.2's, which read v2 frames with the v1 \
         layout and published no gravity velocity; hci2mqtt follows rapt-ble 2.0.0, which \
         publishes the velocity when the frame flags it valid (0.308 SG points/day here)";
@@ -1424,6 +1435,8 @@ mod brands {
         ("radon_concentration", "radon"),
         // mopeka-iot-ble
         ("battery_voltage", "voltage"),
+        // leaone-ble
+        ("non_stabilized_mass", "non-stabilized weight"),
         // rapt-ble
         ("specific_gravity", "gravity"),
         ("specific_gravity_velocity", "gravity velocity"),
@@ -1490,7 +1503,8 @@ mod brands {
             "type" => return Target::Model,
             "mac" => return Target::Mac,
             // ruuvitag-ble's sequence number is the frame counter = our packet id.
-            "packet" | "measurement_sequence_number" => return Target::Packet,
+            // leaone-ble's `packet_id` (counter << 8 | state) is our packet id too.
+            "packet" | "measurement_sequence_number" | "packet_id" => return Target::Packet,
             "data" => return Target::Data,
             "uuid" => return Target::Uuid { dashed: false },
             "str(UUID(uuid))" => return Target::Uuid { dashed: true },
@@ -1680,8 +1694,15 @@ mod brands {
             }
         }
         if complete {
+            let format = v["format"].as_str().unwrap_or("");
+            let extra = |k: &str| {
+                style.starts_with("sensor-state-data")
+                    && EXTRA_KEYS
+                        .iter()
+                        .any(|(f, key, _)| *f == format && *key == k)
+            };
             for (k, val) in &out.values {
-                if !checked_values.contains(k) {
+                if !checked_values.contains(k) && !extra(k) {
                     bad.push((
                         k.clone(),
                         format!("extra value {val:?} (expected_is_complete)"),
