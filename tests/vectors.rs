@@ -814,17 +814,20 @@ mod brands {
     //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon, and
     //! the ble_monitor brands of [`super::BRANDS`]), copied verbatim into
     //! `tests/data/vectors/brands.jsonl`, with the test cases of ble_monitor's test files that
-    //! the shared corpus holds back extracted in the same schema (their `notes` say so).
+    //! the shared corpus holds back extracted in the same schema (their `notes` say so), and
+    //! the test cases of Home Assistant's BLE libraries (aranet4, mopeka-iot-ble, rapt-ble,
+    //! thermobeacon-ble, sensorpro-ble, leaone-ble; `source` names the commit and the test).
     //!
     //! Each vector runs through the whole [`hci2mqtt_core::Pipeline`] (see `support/vectors.rs`
     //! for how inputs become HCI events and how results are accumulated). Key names are mapped
-    //! with [`KEY_MAP`] / [`NOT_PUBLISHED`]; the rule for the rest is
-    //! "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
+    //! with [`FORMAT_KEY_MAP`] (one format's), [`KEY_MAP`] / [`NOT_PUBLISHED`]; the rule for the
+    //! rest is "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
     //! `temperature probe 1`), `signal_strength`/`rssi` are the report's RSSI, bleparser `type`
     //! is our `model`, `mac` is the reading's sensor address and `packet` its frame counter.
     //!
     //! Where hci2mqtt deliberately differs from a vector, the (vector id, key) pair is listed in
-    //! [`DEVIATIONS`] with the reason. Any other mismatch fails the test, and so does a deviation
+    //! [`DEVIATIONS`] with the reason; keys a format publishes beyond a Home Assistant library's
+    //! sensors are listed, with the reason, in [`EXTRA_KEYS`]. Any other mismatch fails the test, and so does a deviation
     //! entry that no longer matches anything (so the table cannot go stale).
 
     use crate::support::compare::{matches, Got};
