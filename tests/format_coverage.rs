@@ -126,8 +126,9 @@ const MODULES: &[(&str, Cover, &str)] = &[
     ("xiaomi", By(&["mibeacon"]), "MiBeacon"),
 ];
 
-/// Entries of `FORMATS` that decode no ble_monitor module's devices (none so far).
-const NOT_FROM_BLE_MONITOR: &[&str] = &[];
+/// Entries of `FORMATS` that decode no ble_monitor module's devices (formats from Home
+/// Assistant's BLE libraries).
+const NOT_FROM_BLE_MONITOR: &[&str] = &["aranet", "mopeka", "rapt"];
 
 /// A table cell: `|` escaped, so a value cannot split the row.
 fn cell(s: &str) -> String {

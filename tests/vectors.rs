@@ -19,6 +19,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("almendo-v1", 1),
     ("altbeacon", 2),
     ("amazfit", 1),
+    ("aranet", 16),
     ("atc1441", 7),
     ("b-parasite", 2),
     ("beckett", 1),
@@ -53,6 +54,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("mibeacon-v5-encrypted", 93),
     ("mikrotik", 2),
     ("moat", 1),
+    ("mopeka", 15),
     ("minew", 3),
     ("mocreo", 9),
     ("oras", 1),
@@ -60,6 +62,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
     ("qingping", 20),
+    ("rapt", 16),
     ("relsib", 7),
     ("ruuvi-df2", 1),
     ("ruuvi-df3", 2),
@@ -73,13 +76,13 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("smartdry", 1),
     ("switchbot", 35),
     ("teltonika", 7),
-    ("thermobeacon", 2),
+    ("thermobeacon", 20),
     ("thermopro", 18),
     ("tilt", 1),
     ("tms", 1),
     ("sonoff", 4),
     ("uni-t", 3),
-    ("xiaogui", 4),
+    ("xiaogui", 10),
     ("xiaomi-scale-v1", 5),
     ("xiaomi-scale-v2", 3),
 ];
@@ -91,6 +94,7 @@ const BRANDS: &[&str] = &[
     "almendo-v1",
     "altbeacon",
     "amazfit",
+    "aranet",
     "b-parasite",
     "beckett",
     "bluemaestro",
@@ -114,11 +118,13 @@ const BRANDS: &[&str] = &[
     "mi-band",
     "mikrotik",
     "moat",
+    "mopeka",
     "minew",
     "mocreo",
     "oral-b",
     "oras",
     "qingping",
+    "rapt",
     "relsib",
     "ruuvi",
     "sensirion",
@@ -810,17 +816,20 @@ mod brands {
     //! inkbird, switchbot, thermopro, thermobeacon, ruuvi-*, sensorpush, ibeacon, altbeacon, and
     //! the ble_monitor brands of [`super::BRANDS`]), copied verbatim into
     //! `tests/data/vectors/brands.jsonl`, with the test cases of ble_monitor's test files that
-    //! the shared corpus holds back extracted in the same schema (their `notes` say so).
+    //! the shared corpus holds back extracted in the same schema (their `notes` say so), and
+    //! the test cases of Home Assistant's BLE libraries (aranet4, mopeka-iot-ble, rapt-ble,
+    //! thermobeacon-ble, sensorpro-ble, leaone-ble; `source` names the commit and the test).
     //!
     //! Each vector runs through the whole [`hci2mqtt_core::Pipeline`] (see `support/vectors.rs`
     //! for how inputs become HCI events and how results are accumulated). Key names are mapped
-    //! with [`KEY_MAP`] / [`NOT_PUBLISHED`]; the rule for the rest is
-    //! "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
+    //! with [`FORMAT_KEY_MAP`] (one format's), [`KEY_MAP`] / [`NOT_PUBLISHED`]; the rule for the
+    //! rest is "underscores become spaces" (SensorUpdate `temperature_probe_1` = bleparser
     //! `temperature probe 1`), `signal_strength`/`rssi` are the report's RSSI, bleparser `type`
     //! is our `model`, `mac` is the reading's sensor address and `packet` its frame counter.
     //!
     //! Where hci2mqtt deliberately differs from a vector, the (vector id, key) pair is listed in
-    //! [`DEVIATIONS`] with the reason. Any other mismatch fails the test, and so does a deviation
+    //! [`DEVIATIONS`] with the reason; keys a format publishes beyond a Home Assistant library's
+    //! sensors are listed, with the reason, in [`EXTRA_KEYS`]. Any other mismatch fails the test, and so does a deviation
     //! entry that no longer matches anything (so the table cannot go stale).
 
     use crate::support::compare::{matches, Got};
@@ -1179,7 +1188,87 @@ mod brands {
             "*",
             SWITCHBOT_PASSIVE,
         ),
+        // Aranet Radiation: Home Assistant's units
+        (
+            "aranet4:test_advertisements:test_aranet_radiation",
+            "radiation_rate",
+            ARANET_NSV,
+        ),
+        (
+            "aranet4:test_advertisements:test_aranet_radiation",
+            "radiation_total",
+            ARANET_NSV,
+        ),
+        (
+            "aranet4:test_advertisements:test_aranet_radiation_noname",
+            "radiation_rate",
+            ARANET_NSV,
+        ),
+        (
+            "aranet4:test_advertisements:test_aranet_radiation_noname",
+            "radiation_total",
+            ARANET_NSV,
+        ),
+        // Mopeka: the tank level for the library's default medium
+        (
+            "mopeka-iot-ble:test_parser:test_tdr40_air_bad_quality",
+            "tank_level",
+            MOPEKA_AIR,
+        ),
+        (
+            "mopeka-iot-ble:test_parser:test_tdr40_air_low_quality",
+            "tank_level",
+            MOPEKA_AIR,
+        ),
+        (
+            "mopeka-iot-ble:test_parser:test_tdr40_air_good_quality",
+            "tank_level",
+            MOPEKA_AIR,
+        ),
+        // RAPT: rapt-ble 0.1.2's test, 2.0.0's velocity
+        (
+            "sairon/rapt-ble:test_parser:test_parse_metrics[2]",
+            "gravity velocity",
+            RAPT_VELOCITY,
+        ),
+        // SensorPro T201: Home Assistant's accumulated manufacturer data
+        ("sensorpro-ble:test_parser:test_t201", "*", SP_DOUBLED),
     ];
+
+    const SP_DOUBLED: &str = "the test's manufacturer data is the 17-byte frame twice (34 bytes, \
+        an advert and its scan response merged by the host stack); a legacy advert holds 31 bytes \
+        of data, so the radio delivers each frame in a report of its own, which is decoded \
+        (`sensorpro-ble:test_parser:derived_t201_single_frame`, same expected values)";
+
+    /// Source keys that map to ours differently for one format: (format, source key, ours).
+    pub static FORMAT_KEY_MAP: &[(&str, &str, &str)] = &[
+        // thermobeacon-ble publishes the button as an occupancy binary sensor
+        ("thermobeacon", "occupancy", "button pressed"),
+    ];
+
+    /// Values a format publishes beyond a Home Assistant library's SensorUpdate (vectors of
+    /// style `sensor-state-data …` with `expected_is_complete`): (format, our key, reason).
+    pub static EXTRA_KEYS: &[(&str, &str, &str)] = &[
+        ("xiaogui", "weight unit", XIAOGUI_EXTRA),
+        ("xiaogui", "stabilized", XIAOGUI_EXTRA),
+    ];
+
+    const XIAOGUI_EXTRA: &str = "ble_monitor's keys, published for every Xiaogui frame; \
+        leaone-ble has no such sensor (its weights are always kg, stability is which of \
+        `mass` / `non_stabilized_mass` is updated)";
+
+    const RAPT_VELOCITY: &str = "the test is rapt-ble 0.1.2's, which read v2 frames with the v1 \
+        layout and published no gravity velocity; hci2mqtt follows rapt-ble 2.0.0, which \
+        publishes the velocity when the frame flags it valid (0.308 SG points/day here)";
+
+    const MOPEKA_AIR: &str = "the test sets the medium to air (MediumType.AIR, a per-device \
+        setting of the integration); the advert does not say the medium, so hci2mqtt publishes \
+        the tank level for the library's default medium, propane";
+
+    const ARANET_NSV: &str =
+        "aranet4 gives the dose rate in nSv/h and the total dose in nSv (130, \
+        13264); Home Assistant's aranet integration scales them to μSv/h and mSv (0.13, 0.013264), \
+        and so do we";
 
     const RELSIB_FW: &str = "bleparser 3.7.3 writes the constant `Relsib (EClerk Eco v9a)`; ble_monitor, \
         the maintained parser the vector's `expected_ble_monitor_diff` records, writes `Relsib`: we follow it";
@@ -1341,6 +1430,21 @@ mod brands {
         ("contact_open", "opening"),
         ("leak", "moisture detected"),
         ("lightLevel", "light level"),
+        // aranet4 readings attributes
+        ("interval", "update interval"),
+        ("status_temperature", "temperature status"),
+        ("status_humidity", "humidity status"),
+        ("radiation_rate", "radiation dose rate"),
+        ("radiation_total", "radiation total dose"),
+        ("radiation_duration", "radiation dose duration"),
+        ("radon_concentration", "radon"),
+        // mopeka-iot-ble
+        ("battery_voltage", "voltage"),
+        // leaone-ble
+        ("non_stabilized_mass", "non-stabilized weight"),
+        // rapt-ble
+        ("specific_gravity", "gravity"),
+        ("specific_gravity_velocity", "gravity velocity"),
         // Qingping door sensor: `key:(None, 'door_left_open')`
         ("key:(None, 'door_left_open')", "door left open"),
     ];
@@ -1389,6 +1493,10 @@ mod brands {
         ("trigger_flag", "SwitchBot internal"),
         ("tampered", "SwitchBot leak detector tamper flag"),
         ("low_battery", "SwitchBot leak detector flag"),
+        (
+            "ago",
+            "Aranet: seconds since the last measurement, different in every advert; not a measurement",
+        ),
     ];
 
     pub fn map_key(key: &str) -> Target {
@@ -1400,7 +1508,8 @@ mod brands {
             "type" => return Target::Model,
             "mac" => return Target::Mac,
             // ruuvitag-ble's sequence number is the frame counter = our packet id.
-            "packet" | "measurement_sequence_number" => return Target::Packet,
+            // leaone-ble's `packet_id` (counter << 8 | state) is our packet id too.
+            "packet" | "measurement_sequence_number" | "packet_id" => return Target::Packet,
             "data" => return Target::Data,
             "uuid" => return Target::Uuid { dashed: false },
             "str(UUID(uuid))" => return Target::Uuid { dashed: true },
@@ -1481,10 +1590,16 @@ mod brands {
         let mut checked_values: Vec<String> = Vec::new();
         let style = v["expected_style"].as_str().unwrap_or("");
         for (k, e) in &expected {
+            let format = v["format"].as_str().unwrap_or("");
             let t = if k == "mac" && style.starts_with("ruuvitag-ble") {
                 Target::NotPublished(
                     "Ruuvi Air in-frame MAC (fragment); the reading uses the advertiser address",
                 )
+            } else if let Some((_, _, ours)) = FORMAT_KEY_MAP
+                .iter()
+                .find(|(f, key, _)| *f == format && key == k)
+            {
+                Target::Value(ours.to_string())
             } else {
                 map_key(k)
             };
@@ -1584,8 +1699,15 @@ mod brands {
             }
         }
         if complete {
+            let format = v["format"].as_str().unwrap_or("");
+            let extra = |k: &str| {
+                style.starts_with("sensor-state-data")
+                    && EXTRA_KEYS
+                        .iter()
+                        .any(|(f, key, _)| *f == format && *key == k)
+            };
             for (k, val) in &out.values {
-                if !checked_values.contains(k) {
+                if !checked_values.contains(k) && !extra(k) {
                     bad.push((
                         k.clone(),
                         format!("extra value {val:?} (expected_is_complete)"),

@@ -10,7 +10,8 @@
 //! * `adv_data_hex`: those bytes, plus a Complete Local Name when `local_name` is set and the
 //!   bytes carry none;
 //! * otherwise: Complete Local Name (`local_name`, when not empty), the 16- and 128-bit UUID
-//!   lists (`service_uuids`), the service data — `service_data_all` (a list of
+//!   lists (`service_uuids`; the Bluetooth base form `0000xxxx-0000-1000-8000-00805f9b34fb` in
+//!   the 16-bit one), the service data — `service_data_all` (a list of
 //!   `{uuid, data_hex}`), else `service_data` (an object `uuid → hex`), else the single
 //!   `service_uuid` + `service_data_hex` — then manufacturer data (`manufacturer_data`, a list
 //!   of `{company_id, data_hex}`).
@@ -170,14 +171,12 @@ fn base_ad(input: &J) -> Vec<u8> {
     }
     if let Some(list) = input.get("service_uuids").and_then(J::as_array) {
         let strs: Vec<&str> = list.iter().filter_map(J::as_str).collect();
-        let short: Vec<u16> = strs
-            .iter()
-            .filter(|u| u.len() == 4)
-            .filter_map(|u| ad::uuid16(u))
-            .collect();
+        // A UUID in the Bluetooth base form is a 16-bit one as Bleak (and so Home Assistant)
+        // spells it: on the air it is in the 16-bit list.
+        let short: Vec<u16> = strs.iter().filter_map(|u| ad::uuid16(u)).collect();
         let long: Vec<[u8; 16]> = strs
             .iter()
-            .filter(|u| u.len() != 4)
+            .filter(|u| ad::uuid16(u).is_none())
             .filter_map(|u| ad::uuid128_le(u))
             .collect();
         if !short.is_empty() {

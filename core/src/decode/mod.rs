@@ -9,6 +9,7 @@ pub mod acconeer;
 pub mod airmentor;
 pub mod almendo;
 pub mod amazfit;
+pub mod aranet;
 pub mod atc;
 pub mod beckett;
 pub mod bluemaestro;
@@ -40,9 +41,11 @@ pub mod minew;
 pub mod miscale;
 pub mod moat;
 pub mod mocreo;
+pub mod mopeka;
 pub mod oralb;
 pub mod oras;
 pub mod qingping;
+pub mod rapt;
 pub mod relsib;
 pub mod ruuvi;
 pub mod sensirion;
@@ -511,6 +514,10 @@ pub static FORMATS: &[&Format] = &[
     &beckett::FORMAT,
     &unit::FORMAT,
     &sonoff::FORMAT,
+    // Brands from Home Assistant's BLE libraries.
+    &aranet::FORMAT,
+    &mopeka::FORMAT,
+    &rapt::FORMAT,
     &govee::FORMAT,
     // iBeacon/AltBeacon: keep last (its Custom matcher declines adverts that belong to a sensor format).
     &ibeacon::FORMAT,

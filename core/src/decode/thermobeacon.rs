@@ -1,17 +1,25 @@
 //! ThermoBeacon family: Thermoplus / ThermoBeacon hygrometers (SensorBlue, "Lanyard/mini" and
-//! "Smart" hygrometers) and the Brifit T201 (manufacturer data).
+//! "Smart" hygrometers) and the Brifit / SensorPro T201 and T301 (manufacturer data).
 //!
 //! `p` = manufacturer payload including the 2-byte company id:
-//! * Thermoplus (company id 0x0010 Lanyard/mini, 0x0011/0x0015/0x0018/0x001B Smart hygrometer,
-//!   advertised with the 16-bit service UUID 0xFFF0, 20 bytes): `p[4..10]` MAC (reversed),
-//!   `p[10..12]` battery mV, `p[12..14]` temperature i16 /16 °C, `p[14..16]` humidity /16 %.
-//!   Battery % is bleparser's piecewise-linear curve over the voltage.
-//! * Brifit T201 (company id 0xAA55, 19 bytes): `p[4..10]` MAC, then big-endian voltage /100 V,
-//!   temperature i16 /100 °C, humidity /100 %, battery %.
+//! * Thermoplus (company id 0x0010 Lanyard/mini, 0x0011/0x0014/0x0015/0x0018/0x001B/0x0030
+//!   Smart hygrometer, advertised with the 16-bit service UUID 0xFFF0, 20 bytes): `p[3]` bit 7
+//!   button, `p[4..10]` MAC (reversed), `p[10..12]` battery mV, `p[12..14]` temperature i16 /16
+//!   °C, `p[14..16]` humidity /16 %. Battery % is bleparser's piecewise-linear curve over the
+//!   voltage. A frame reading more than 100 °C or 100 % is refused, as thermobeacon-ble does
+//!   (its 22-byte frames carry no measurement and are not claimed).
+//! * Brifit / SensorPro (company id 0xAA55, 19 bytes): `p[2]` 0x01, `p[3]` device (0x01 T201,
+//!   0x05 T301), `p[4..10]` MAC, then big-endian voltage /100 V, temperature i16 /100 °C,
+//!   humidity /100 %, battery %.
 //!
-//! Like bleparser, a frame whose MAC is not the advertiser's is rejected (these company ids are
-//! not registered to the vendor, so the MAC is the check that the frame is really theirs).
+//! bleparser rejected a frame whose MAC is not the advertiser's (these company ids are not
+//! registered to the vendor). Home Assistant's thermobeacon-ble and sensorpro-ble do not check
+//! it (their tests use placeholder addresses); they identify the frame by the UUID, company id
+//! and length (Thermoplus) or by the `01 01|05 A4 C1` prefix, the Telink OUI of the MAC
+//! (Brifit). We accept what they accept, and a Brifit frame with the advertiser's MAC as
+//! bleparser did.
 
+use super::mopeka::BUTTON_PRESSED;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::AdStructure;
 
@@ -24,7 +32,9 @@ pub static FORMAT: Format = Format {
     fields: &[],
     matcher: Matcher::Custom(
         crate::adv::ad_type::MANUFACTURER,
-        &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B],
+        &[
+            0xAA55, 0x0010, 0x0011, 0x0014, 0x0015, 0x0018, 0x001B, 0x0030,
+        ],
         claim,
     ),
     decode,
@@ -32,7 +42,10 @@ pub static FORMAT: Format = Format {
 
 fn is_thermoplus(cid: u16, p: &[u8], adv: &Advert<'_>) -> bool {
     p.len() == 20
-        && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B)
+        && matches!(
+            cid,
+            0x0010 | 0x0011 | 0x0014 | 0x0015 | 0x0018 | 0x001B | 0x0030
+        )
         && adv.hints.has_uuid16(0xFFF0)
 }
 
@@ -84,11 +97,13 @@ fn decode(
     let cid = u16::from_le_bytes([p[0], p[1]]);
     let mac = &p[4..10];
     if claim.variant == BRIFIT {
-        if mac != adv.addr.0 {
+        // sensorpro-ble's check (the device byte and the MAC's Telink OUI), or bleparser's.
+        let sensorpro = p[2] == 0x01 && matches!(p[3], 0x01 | 0x05) && p[4..6] == [0xA4, 0xC1];
+        if !sensorpro && mac != adv.addr.0 {
             return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
         }
         out.firmware = "Brifit";
-        out.model = "T201";
+        out.model = if p[3] == 0x05 { "T301" } else { "T201" };
         let be = |o: usize| u16::from_be_bytes([p[o], p[o + 1]]);
         out.float(&field::TEMPERATURE, be(12) as i16 as f64 / 100.0);
         out.float(&field::HUMIDITY, be(14) as f64 / 100.0);
@@ -99,8 +114,10 @@ fn decode(
     if claim.variant != THERMOPLUS {
         return Err(DecodeError::Malformed("not a Thermoplus frame"));
     }
-    if mac.iter().rev().ne(adv.addr.0.iter()) {
-        return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
+    let le = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
+    let (temperature, humidity) = (le(12) as i16 as f64 / 16.0, le(14) as f64 / 16.0);
+    if temperature > 100.0 || humidity > 100.0 {
+        return Err(DecodeError::Malformed("temperature or humidity above 100"));
     }
     out.firmware = "Thermoplus";
     out.model = if cid == 0x0010 {
@@ -108,12 +125,12 @@ fn decode(
     } else {
         "Smart hygrometer"
     };
-    let le = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
     let mv = le(10);
     out.float(&field::VOLTAGE, mv as f64 / 1000.0);
-    out.float(&field::TEMPERATURE, le(12) as i16 as f64 / 16.0);
-    out.float(&field::HUMIDITY, le(14) as f64 / 16.0);
+    out.float(&field::TEMPERATURE, temperature);
+    out.float(&field::HUMIDITY, humidity);
     out.float(&field::BATTERY, battery(mv));
+    out.int(&BUTTON_PRESSED, (p[3] >> 7) as i64);
     Ok(())
 }
 
