@@ -56,7 +56,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("minew", 3),
     ("mocreo", 9),
     ("oras", 1),
-    ("oral-b", 1),
+    ("oral-b", 45),
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
     ("qingping", 20),
@@ -1124,6 +1124,32 @@ mod brands {
             "port name",
             KEGTRON_NAME,
         ),
+        // Oral-B: ble_monitor's reading of the frame; we follow oralb-ble
+        (
+            "bleparser:test_oral_b:test_oral_b_smartseries_7000",
+            "type",
+            ORALB_MODEL,
+        ),
+        (
+            "bleparser:test_oral_b:test_oral_b_smartseries_7000",
+            "counter",
+            ORALB_TIME,
+        ),
+        (
+            "bleparser:test_oral_b:test_oral_b_smartseries_7000",
+            "toothbrush",
+            ORALB_BRUSHING,
+        ),
+        (
+            "bleparser:test_oral_b:test_oral_b_smartseries_7000",
+            "pressure",
+            ORALB_PRESSURE,
+        ),
+        (
+            "bleparser:test_oral_b:test_oral_b_smartseries_7000",
+            "sector",
+            ORALB_SECTOR,
+        ),
         // Eddystone TLM: nothing but the counter
         (
             "ble_monitor:test_eddystone_tlm_parser:test_eddystone_tlm_unsupported_readings",
@@ -1204,6 +1230,19 @@ mod brands {
     const KEGTRON_NAME: &str =
         "the port name is the user's label, 20 bytes of the frame; a reading \
         holds static text only, and the label is not a measurement, so it is not published";
+    const ORALB_MODEL: &str =
+        "ble_monitor knows two models by bytes 0-2 (iO Series 7, else SmartSeries \
+        7000); oralb-ble (Home Assistant's parser, 44 vectors) takes the model family from byte 1: \
+        0x21 is Genius Series D701, which we publish";
+    const ORALB_TIME: &str = "ble_monitor publishes bytes 5-6 as a u16 `counter` (0x0411 = 1041); \
+        oralb-ble reads them as minutes and seconds, the brushing `time` 4*60+17 = 257 s, which we publish";
+    const ORALB_BRUSHING: &str =
+        "ble_monitor's `toothbrush` binary is oralb-ble's `brushing` (state \
+        running); we publish it under oralb-ble's key";
+    const ORALB_PRESSURE: &str = "ble_monitor maps three pressure codes and writes `unknown pressure 40` \
+        for the rest; oralb-ble decodes the byte as a bit field (bit 3: power button pressed), which we follow";
+    const ORALB_SECTOR: &str = "ble_monitor writes the raw sector byte (`sector 55`); oralb-ble masks \
+        the low three bits, 7 being the last sector = the number of sectors (4): `sector 4`, which we follow";
     const TLM_EMPTY: &str =
         "the beacon reports neither voltage nor temperature; ble_monitor returns a \
         message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
