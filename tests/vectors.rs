@@ -22,7 +22,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("atc1441", 7),
     ("b-parasite", 2),
     ("beckett", 1),
-    ("bluemaestro", 2),
+    ("bluemaestro", 5),
     ("blustream", 1),
     ("bthome-v1", 27),
     ("bthome-v1-encrypted", 9),
@@ -41,7 +41,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("inode", 3),
     ("jaalee", 4),
     ("jinou", 1),
-    ("kegtron", 2),
+    ("kegtron", 4),
     ("kkm", 2),
     ("laica", 1),
     ("mi-band", 2),
@@ -52,7 +52,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("mibeacon-v5", 3),
     ("mibeacon-v5-encrypted", 93),
     ("mikrotik", 2),
-    ("moat", 1),
+    ("moat", 2),
     ("minew", 3),
     ("mocreo", 9),
     ("oras", 1),
@@ -73,9 +73,9 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("smartdry", 1),
     ("switchbot", 35),
     ("teltonika", 7),
-    ("thermobeacon", 2),
+    ("thermobeacon", 11),
     ("thermopro", 18),
-    ("tilt", 1),
+    ("tilt", 3),
     ("tms", 1),
     ("uni-t", 3),
     ("xiaogui", 4),
@@ -1150,6 +1150,98 @@ mod brands {
             "sector",
             ORALB_SECTOR,
         ),
+        // Thermobeacon: thermobeacon-ble's precision
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_Lanyard_mini_hygrometer",
+            "temperature",
+            THERMOPLUS_PRECISION,
+        ),
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_Lanyard_mini_hygrometer",
+            "humidity",
+            THERMOPLUS_PRECISION,
+        ),
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_Lanyard_mini_hygrometer",
+            "voltage",
+            THERMOPLUS_PRECISION,
+        ),
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_Lanyard_mini_hygrometer",
+            "battery",
+            THERMOPLUS_PRECISION,
+        ),
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_smart_hygrometer",
+            "temperature",
+            THERMOPLUS_PRECISION,
+        ),
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_smart_hygrometer",
+            "humidity",
+            THERMOPLUS_PRECISION,
+        ),
+        (
+            "bleparser:test_thermoplus_parser:test_thermoplus_smart_hygrometer",
+            "voltage",
+            THERMOPLUS_PRECISION,
+        ),
+        // Kegtron: kegtron-ble's keys
+        (
+            "bleparser:test_kegtron_parser:test_kegtron_kt100",
+            "keg size",
+            KEGTRON_KEYS,
+        ),
+        (
+            "bleparser:test_kegtron_parser:test_kegtron_kt100",
+            "port index",
+            KEGTRON_KEYS,
+        ),
+        (
+            "bleparser:test_kegtron_parser:test_kegtron_kt100",
+            "port state",
+            KEGTRON_KEYS,
+        ),
+        (
+            "bleparser:test_kegtron_parser:test_kegtron_kt100",
+            "volume dispensed port 1",
+            KEGTRON_KEYS,
+        ),
+        (
+            "ble_monitor:test_kegtron_parser:test_kegtron_kt200",
+            "keg size",
+            KEGTRON_KEYS,
+        ),
+        (
+            "ble_monitor:test_kegtron_parser:test_kegtron_kt200",
+            "port index",
+            KEGTRON_KEYS,
+        ),
+        (
+            "ble_monitor:test_kegtron_parser:test_kegtron_kt200",
+            "port state",
+            KEGTRON_KEYS,
+        ),
+        (
+            "ble_monitor:test_kegtron_parser:test_kegtron_kt200",
+            "volume start",
+            KEGTRON_KEYS,
+        ),
+        (
+            "kegtron-ble:test_parser:test_kegtron_kt100",
+            "port_name",
+            KEGTRON_NAME,
+        ),
+        (
+            "kegtron-ble:test_parser:test_kegtron_kt200",
+            "port_name_port_2@port 2",
+            KEGTRON_NAME,
+        ),
+        (
+            "kegtron-ble:test_parser:test_kegtron_kt200",
+            "keg_type_port_2@port 2",
+            KEGTRON_OTHER,
+        ),
         // Eddystone TLM: nothing but the counter
         (
             "ble_monitor:test_eddystone_tlm_parser:test_eddystone_tlm_unsupported_readings",
@@ -1243,6 +1335,18 @@ mod brands {
         for the rest; oralb-ble decodes the byte as a bit field (bit 3: power button pressed), which we follow";
     const ORALB_SECTOR: &str = "ble_monitor writes the raw sector byte (`sector 55`); oralb-ble masks \
         the low three bits, 7 being the last sector = the number of sectors (4): `sector 4`, which we follow";
+    const THERMOPLUS_PRECISION: &str =
+        "bleparser publishes the /16 temperature and humidity, the mV voltage and the \
+        battery curve unrounded; thermobeacon-ble (Home Assistant's parser, 9 vectors) rounds them \
+        to 0.01 (battery to 1 %), which we follow";
+    const KEGTRON_KEYS: &str =
+        "ble_monitor's keys (`keg size` as the size's name, `port index`, lower-case \
+        `port state`, `volume dispensed port N`, one unsuffixed set per frame); we publish \
+        kegtron-ble's (Home Assistant's parser): `keg size` in L, `keg type` the name, \
+        `Configured`, and for the KT-200 every key of a port suffixed ` port N`";
+    const KEGTRON_OTHER: &str =
+        "kegtron-ble writes an unknown keg size as `Other (58.93 L)`; a reading holds \
+        static text only, so the type is `Other` and the size is the `keg size` value";
     const TLM_EMPTY: &str =
         "the beacon reports neither voltage nor temperature; ble_monitor returns a \
         message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
@@ -1378,6 +1482,8 @@ mod brands {
         ("contact_open", "opening"),
         ("leak", "moisture detected"),
         ("lightLevel", "light level"),
+        // tilt-ble
+        ("specific_gravity", "gravity"),
         // Qingping door sensor: `key:(None, 'door_left_open')`
         ("key:(None, 'door_left_open')", "door left open"),
     ];
@@ -1582,8 +1688,15 @@ mod brands {
                 }
                 Target::Value(key) => {
                     checked_values.push(key.clone());
+                    // A temperature the source gives in °F (tilt-ble) is compared in °C, the
+                    // unit of our temperature fields.
+                    let fahrenheit = v["expected_units"][k.as_str()].as_str() == Some("°F");
+                    let e = match e.as_f64() {
+                        Some(f) if fahrenheit => serde_json::json!((f - 32.0) * 5.0 / 9.0),
+                        _ => e.clone(),
+                    };
                     // Nested objects other than approx (SwitchBot temp {c,f}) never map to a value.
-                    compare(e, out.values.get(key).copied())
+                    compare(&e, out.values.get(key).copied())
                 }
             };
             if let Some(p) = problem {

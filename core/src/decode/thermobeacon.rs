@@ -2,16 +2,22 @@
 //! "Smart" hygrometers) and the Brifit T201 (manufacturer data).
 //!
 //! `p` = manufacturer payload including the 2-byte company id:
-//! * Thermoplus (company id 0x0010 Lanyard/mini, 0x0011/0x0015/0x0018/0x001B Smart hygrometer,
-//!   advertised with the 16-bit service UUID 0xFFF0, 20 bytes): `p[4..10]` MAC (reversed),
-//!   `p[10..12]` battery mV, `p[12..14]` temperature i16 /16 °C, `p[14..16]` humidity /16 %.
-//!   Battery % is bleparser's piecewise-linear curve over the voltage.
+//! * Thermoplus (company id 0x0010 Lanyard/mini, 0x0011/0x0014/0x0015/0x0018/0x001B/0x0030
+//!   Smart hygrometer, advertised with the 16-bit service UUID 0xFFF0, 20 bytes), as
+//!   thermobeacon-ble (Home Assistant's library) reads it: `p[3]` bit 7 the button
+//!   (`occupancy`, as there), `p[4..10]` MAC (reversed), `p[10..12]` battery mV, `p[12..14]`
+//!   temperature i16 /16 °C, `p[14..16]` humidity /16 % (these and the voltage to 0.01, as there; a value
+//!   above 100 means the frame is not a measurement: no reading). Battery % is the
+//!   piecewise-linear curve over the voltage, to 1 %.
 //! * Brifit T201 (company id 0xAA55, 19 bytes): `p[4..10]` MAC, then big-endian voltage /100 V,
 //!   temperature i16 /100 °C, humidity /100 %, battery %.
 //!
-//! Like bleparser, a frame whose MAC is not the advertiser's is rejected (these company ids are
-//! not registered to the vendor, so the MAC is the check that the frame is really theirs).
+//! A Brifit frame whose MAC is not the advertiser's is rejected, as bleparser does (0xAA55 is
+//! not registered to the vendor, so the MAC is the check that the frame is really theirs). The
+//! Thermoplus MAC is not checked, as thermobeacon-ble does not (its test frames carry other
+//! MACs): the service UUID, company id and exact length are the check.
 
+use super::ruuvi::round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::AdStructure;
 
@@ -24,7 +30,9 @@ pub static FORMAT: Format = Format {
     fields: &[],
     matcher: Matcher::Custom(
         crate::adv::ad_type::MANUFACTURER,
-        &[0xAA55, 0x0010, 0x0011, 0x0015, 0x0018, 0x001B],
+        &[
+            0xAA55, 0x0010, 0x0011, 0x0014, 0x0015, 0x0018, 0x001B, 0x0030,
+        ],
         claim,
     ),
     decode,
@@ -32,7 +40,10 @@ pub static FORMAT: Format = Format {
 
 fn is_thermoplus(cid: u16, p: &[u8], adv: &Advert<'_>) -> bool {
     p.len() == 20
-        && matches!(cid, 0x0010 | 0x0011 | 0x0015 | 0x0018 | 0x001B)
+        && matches!(
+            cid,
+            0x0010 | 0x0011 | 0x0014 | 0x0015 | 0x0018 | 0x001B | 0x0030
+        )
         && adv.hints.has_uuid16(0xFFF0)
 }
 
@@ -99,9 +110,6 @@ fn decode(
     if claim.variant != THERMOPLUS {
         return Err(DecodeError::Malformed("not a Thermoplus frame"));
     }
-    if mac.iter().rev().ne(adv.addr.0.iter()) {
-        return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
-    }
     out.firmware = "Thermoplus";
     out.model = if cid == 0x0010 {
         "Lanyard/mini hygrometer"
@@ -110,10 +118,17 @@ fn decode(
     };
     let le = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
     let mv = le(10);
-    out.float(&field::VOLTAGE, mv as f64 / 1000.0);
-    out.float(&field::TEMPERATURE, le(12) as i16 as f64 / 16.0);
-    out.float(&field::HUMIDITY, le(14) as f64 / 16.0);
-    out.float(&field::BATTERY, battery(mv));
+    let (t, h) = (le(12) as i16 as f64 / 16.0, le(14) as f64 / 16.0);
+    if t > 100.0 || h > 100.0 {
+        return Err(DecodeError::Malformed(
+            "Thermoplus temperature or humidity above 100",
+        ));
+    }
+    out.float(&field::VOLTAGE, round(mv as f64 / 1000.0, 2));
+    out.float(&field::TEMPERATURE, round(t, 2));
+    out.float(&field::HUMIDITY, round(h, 2));
+    out.int(&field::BATTERY, round(battery(mv), 0) as i64);
+    out.int(&field::OCCUPANCY, (p[3] & 0x80 != 0) as i64);
     Ok(())
 }
 
