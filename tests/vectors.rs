@@ -67,7 +67,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("ruuvi-df5", 2),
     ("ruuvi-df6", 7),
     ("ruuvi-dfe1", 5),
-    ("sensirion", 2),
+    ("sensirion", 3),
     ("sensorpush", 15),
     ("senssun", 1),
     ("smartdry", 1),
@@ -1242,6 +1242,17 @@ mod brands {
             "keg_type_port_2@port 2",
             KEGTRON_OTHER,
         ),
+        // Sensirion MyCO2: sensirion-ble's precision
+        (
+            "bleparser:test_sensirion:test_Sensorion_MyCO2",
+            "temperature",
+            SENSIRION_PRECISION,
+        ),
+        (
+            "bleparser:test_sensirion:test_Sensorion_MyCO2",
+            "humidity",
+            SENSIRION_PRECISION,
+        ),
         // Eddystone TLM: nothing but the counter
         (
             "ble_monitor:test_eddystone_tlm_parser:test_eddystone_tlm_unsupported_readings",
@@ -1347,6 +1358,10 @@ mod brands {
     const KEGTRON_OTHER: &str =
         "kegtron-ble writes an unknown keg size as `Other (58.93 L)`; a reading holds \
         static text only, so the type is `Other` and the size is the `keg size` value";
+    const SENSIRION_PRECISION: &str =
+        "bleparser/ble_monitor round the MyCO2 temperature and humidity to 0.01; \
+        sensirion-ble (Home Assistant's parser) rounds them to 0.1 (the SCD4x's accuracy), which \
+        we follow";
     const TLM_EMPTY: &str =
         "the beacon reports neither voltage nor temperature; ble_monitor returns a \
         message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
