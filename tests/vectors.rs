@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 
 /// Vectors checked per format when this test was written (the three per-family tests it
 /// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones; the ble_monitor brands
-/// add 100).
+/// add 100; the test cases of oralb-ble, moat-ble, thermobeacon-ble, kegtron-ble, tilt-ble,
+/// bluemaestro-ble, sensirion-ble and the rest of xiaomi-ble's add 114).
 const MIN_CHECKED: &[(&str, usize)] = &[
     ("acconeer", 3),
     ("air-mentor", 3),
@@ -45,12 +46,12 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("kkm", 2),
     ("laica", 1),
     ("mi-band", 2),
-    ("mibeacon-v2", 13),
-    ("mibeacon-v3", 13),
-    ("mibeacon-v3-encrypted", 6),
-    ("mibeacon-v4", 11),
-    ("mibeacon-v5", 3),
-    ("mibeacon-v5-encrypted", 93),
+    ("mibeacon-v2", 19),
+    ("mibeacon-v3", 16),
+    ("mibeacon-v3-encrypted", 7),
+    ("mibeacon-v4", 14),
+    ("mibeacon-v5", 4),
+    ("mibeacon-v5-encrypted", 128),
     ("mikrotik", 2),
     ("moat", 2),
     ("minew", 3),
@@ -79,8 +80,8 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("tms", 1),
     ("uni-t", 3),
     ("xiaogui", 4),
-    ("xiaomi-scale-v1", 5),
-    ("xiaomi-scale-v2", 3),
+    ("xiaomi-scale-v1", 7),
+    ("xiaomi-scale-v2", 5),
 ];
 
 /// The brand format families [`brands`] checks (`ruuvi` = every `ruuvi-*` data format).
@@ -194,7 +195,7 @@ fn every_corpus_vector_matches_what_its_format_decodes() {
         let n = checked.get(*f).copied().unwrap_or(0);
         assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
     }
-    assert!(checked.values().sum::<usize>() >= 624);
+    assert!(checked.values().sum::<usize>() >= 738);
     let stale: Vec<_> = atc_bthome::DEVIATIONS
         .iter()
         .filter(|d| !bthome_used.contains(d.id))
@@ -264,6 +265,8 @@ mod mibeacon {
         ("signal_strength", "rssi"),
         ("mass", "weight"),
         ("lock_method", "method"),
+        ("smoke", "smoke detector"),
+        ("armed", "armed away"),
     ];
 
     /// SensorUpdate keys we do not publish, and why.
@@ -289,7 +292,6 @@ mod mibeacon {
             "device_forcibly_removed",
             "xiaomi-ble event name; we publish `status` text",
         ),
-        ("duration_cleared", "xiaomi-ble-only derived value"),
         ("charging_state", "object not in bleparser's table"),
         ("asleep", "xiaomi-ble name for `sleeping`"),
         (
@@ -319,6 +321,40 @@ mod mibeacon {
             .find(|(a, _)| *a == k)
             .map(|(_, b)| b.to_string())
             .unwrap_or_else(|| k.replace('_', " "))
+    }
+
+    /// Letters and digits of `s`, lower case (`low_quality_too_light_fuzzy` and
+    /// `low quality (too light, fuzzy)` compare equal).
+    fn norm(s: &str) -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    }
+
+    /// Whether a xiaomi-ble event type shows in our reading: bleparser publishes events as
+    /// text values (`button switch` = "double press", `action` = "unlock outside the door",
+    /// `result` = "match successful"), a plain press as "single press", "short press" or a
+    /// "toggle" of the button, a cube rotation by its direction, and motion as `motion` = 1.
+    /// Which button of a multi-button switch is not compared (bleparser names them by layout).
+    fn event_seen(event_type: &str, o: &Outcome) -> bool {
+        let want = norm(event_type);
+        if want == "motiondetected" {
+            return o.values.get("motion").is_some_and(|v| same(&J::from(1), v));
+        }
+        let alts: &[&str] = match want.as_str() {
+            "press" => &["press", "singlepress", "shortpress", "toggle"],
+            "rotateleft" => &["rotateleft", "left"],
+            "rotateright" => &["rotateright", "right"],
+            _ => &[],
+        };
+        o.values.values().any(|v| match v {
+            hci2mqtt_core::decode::Value::Text(t) => {
+                let t = norm(t);
+                t == want || alts.contains(&t.as_str())
+            }
+            _ => false,
+        })
     }
 
     pub fn check(v: &J) -> Result<(), String> {
@@ -385,6 +421,17 @@ mod mibeacon {
             return Ok(());
         }
         // SensorUpdate style.
+        if let Some(J::Object(events)) = v.get("expected_events") {
+            for (k, ev) in events {
+                let et = ev["event_type"].as_str().unwrap_or("");
+                if !event_seen(et, &o) {
+                    return Err(format!(
+                        "{id}: event {k} = {et}: no matching value in {:?}",
+                        o.values
+                    ));
+                }
+            }
+        }
         for (k, e) in &exp {
             if DEVIATIONS.iter().any(|(i, key, _)| *i == id && key == k) {
                 continue;
@@ -1055,6 +1102,36 @@ mod brands {
             "xiaomi-ble:test_parser:test_Xiaomi_Scale1_mass_removed",
             "stabilized",
             SCALE_STABLE,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_non_stabilized",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale1_non_stabilized",
+            "weight unit",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2_non_stabilized",
+            "weight removed",
+            SCALE_KEYS,
+        ),
+        (
+            "xiaomi-ble:test_parser:test_Xiaomi_Scale2_non_stabilized",
+            "weight unit",
+            SCALE_KEYS,
         ),
         // Laica, Senssun, HHCC: payload-hex `packet`; Michelin tyre id; MikroTik acceleration
         ("bleparser:test_laica:test_laica", "packet", PACKET_HEX),
