@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 /// Vectors checked per format when this test was written (the three per-family tests it
 /// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones; the ble_monitor brands
 /// add 100; the test cases of oralb-ble, moat-ble, thermobeacon-ble, kegtron-ble, tilt-ble,
-/// bluemaestro-ble, sensirion-ble and the rest of xiaomi-ble's add 114).
+/// bluemaestro-ble, sensirion-ble and the rest of xiaomi-ble's add 114; the newer test cases of
+/// govee-ble, thermopro-ble, sensorpush-ble and qingping-ble 59).
 const MIN_CHECKED: &[(&str, usize)] = &[
     ("acconeer", 3),
     ("air-mentor", 3),
@@ -32,7 +33,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("chef-iq", 2),
     ("garnet", 2),
     ("eddystone-tlm", 2),
-    ("govee", 72),
+    ("govee", 109),
     ("grundfos", 1),
     ("hhcc", 1),
     ("holyiot", 6),
@@ -60,7 +61,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("oral-b", 45),
     ("pvvx", 10),
     ("pvvx-encrypted", 5),
-    ("qingping", 20),
+    ("qingping", 27),
     ("relsib", 7),
     ("ruuvi-df2", 1),
     ("ruuvi-df3", 2),
@@ -69,13 +70,13 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("ruuvi-df6", 7),
     ("ruuvi-dfe1", 5),
     ("sensirion", 3),
-    ("sensorpush", 15),
+    ("sensorpush", 18),
     ("senssun", 1),
     ("smartdry", 1),
     ("switchbot", 35),
     ("teltonika", 7),
     ("thermobeacon", 11),
-    ("thermopro", 18),
+    ("thermopro", 30),
     ("tilt", 3),
     ("tms", 1),
     ("uni-t", 3),
@@ -195,7 +196,7 @@ fn every_corpus_vector_matches_what_its_format_decodes() {
         let n = checked.get(*f).copied().unwrap_or(0);
         assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
     }
-    assert!(checked.values().sum::<usize>() >= 738);
+    assert!(checked.values().sum::<usize>() >= 797);
     let stale: Vec<_> = atc_bthome::DEVIATIONS
         .iter()
         .filter(|d| !bthome_used.contains(d.id))
@@ -889,6 +890,21 @@ mod brands {
         ),
         (
             "govee-ble:test_parser:test_gvh5178_primary",
+            "sensor id",
+            SENSOR_ID,
+        ),
+        (
+            "govee-ble:test_parser:test_gvh5178_unknown_sensor_id",
+            "sensor id",
+            SENSOR_ID,
+        ),
+        (
+            "govee-ble:test_parser:test_gvh5178_title_fallback_without_name_prefix",
+            "sensor id",
+            SENSOR_ID,
+        ),
+        (
+            "govee-ble:test_parser:test_gvh5178_unknown_sensor_id_debug_logs",
             "sensor id",
             SENSOR_ID,
         ),
