@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 /// replaced checked 522; the live-bumble copies add 2 MiBeacon v5 ones; the ble_monitor brands
 /// add 100; the test cases of oralb-ble, moat-ble, thermobeacon-ble, kegtron-ble, tilt-ble,
 /// bluemaestro-ble, sensirion-ble and the rest of xiaomi-ble's add 114; the newer test cases of
-/// govee-ble, thermopro-ble, sensorpush-ble and qingping-ble 59).
+/// govee-ble, thermopro-ble, sensorpush-ble and qingping-ble 59, inkbird-ble's 125).
 const MIN_CHECKED: &[(&str, usize)] = &[
     ("acconeer", 3),
     ("air-mentor", 3),
@@ -39,7 +39,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("holyiot", 6),
     ("hormann", 3),
     ("ibeacon", 3),
-    ("inkbird", 22),
+    ("inkbird", 147),
     ("inode", 3),
     ("jaalee", 4),
     ("jinou", 1),
@@ -196,7 +196,7 @@ fn every_corpus_vector_matches_what_its_format_decodes() {
         let n = checked.get(*f).copied().unwrap_or(0);
         assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
     }
-    assert!(checked.values().sum::<usize>() >= 797);
+    assert!(checked.values().sum::<usize>() >= 922);
     let stale: Vec<_> = atc_bthome::DEVIATIONS
         .iter()
         .filter(|d| !bthome_used.contains(d.id))
@@ -920,6 +920,26 @@ mod brands {
             "*",
             HA_DICT,
         ),
+        (
+            "inkbird-ble:test_parser:test_tps_multi_entry_dict_with_raw",
+            "*",
+            HA_DICT,
+        ),
+        (
+            "inkbird-ble:test_parser:test_tps_multi_entry_dict_without_raw_bails#2",
+            "*",
+            HA_DICT,
+        ),
+        (
+            "inkbird-ble:test_parser:test_corrupt_name[IBS-TH0]",
+            "*",
+            INKBIRD_MODEL_HINT,
+        ),
+        (
+            "inkbird-ble:test_parser:test_corrupt_name[IBS-TH1]",
+            "*",
+            INKBIRD_MODEL_HINT,
+        ),
         // ThermoPro: HA dicts with many entries that the library refuses as ambiguous
         ("thermopro-ble:test_parser:test_tp357s#2", "*", HA_DICT),
         (
@@ -1455,6 +1475,10 @@ mod brands {
         "bleparser/ble_monitor round the MyCO2 temperature and humidity to 0.01; \
         sensirion-ble (Home Assistant's parser) rounds them to 0.1 (the SCD4x's accuracy), which \
         we follow";
+    const INKBIRD_MODEL_HINT: &str =
+        "the advertised name is corrupt (`N0BYD`); the test hands inkbird-ble the model \
+        (IBS-TH) when constructing the parser, from its caller's cache. Nothing in the advert says \
+        which model sent it, so hci2mqtt publishes nothing";
     const TLM_EMPTY: &str =
         "the beacon reports neither voltage nor temperature; ble_monitor returns a \
         message with only the advertisement counter, hci2mqtt publishes no reading (as for Ruuvi's \
