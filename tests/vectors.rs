@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 /// add 100; the test cases of oralb-ble, moat-ble, thermobeacon-ble, kegtron-ble, tilt-ble,
 /// bluemaestro-ble, sensirion-ble and the rest of xiaomi-ble's add 114; the newer test cases of
 /// govee-ble, thermopro-ble, sensorpush-ble and qingping-ble 59, inkbird-ble's 125,
-/// bthome-ble's 40, ruuvitag-ble's 5).
+/// bthome-ble's 40, ruuvitag-ble's 5, pySwitchbot's sensor cases 51).
 const MIN_CHECKED: &[(&str, usize)] = &[
     ("acconeer", 3),
     ("air-mentor", 3),
@@ -74,7 +74,7 @@ const MIN_CHECKED: &[(&str, usize)] = &[
     ("sensorpush", 18),
     ("senssun", 1),
     ("smartdry", 1),
-    ("switchbot", 35),
+    ("switchbot", 86),
     ("teltonika", 7),
     ("thermobeacon", 11),
     ("thermopro", 30),
@@ -197,7 +197,7 @@ fn every_corpus_vector_matches_what_its_format_decodes() {
         let n = checked.get(*f).copied().unwrap_or(0);
         assert!(n >= *min, "{f}: {n} vectors checked, fewer than {min}");
     }
-    assert!(checked.values().sum::<usize>() >= 967);
+    assert!(checked.values().sum::<usize>() >= 1018);
     let stale: Vec<_> = atc_bthome::DEVIATIONS
         .iter()
         .filter(|d| !bthome_used.contains(d.id))
@@ -1435,6 +1435,26 @@ mod brands {
         ),
         (
             "pyswitchbot:test_adv_parser:test_wosensor_passive_only",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_meter_pro_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_meter_pro_c_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_leak_passive",
+            "*",
+            SWITCHBOT_PASSIVE,
+        ),
+        (
+            "pyswitchbot:test_adv_parser:test_hub3_passive",
             "*",
             SWITCHBOT_PASSIVE,
         ),
