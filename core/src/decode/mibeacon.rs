@@ -1360,6 +1360,23 @@ mod tests {
         assert_eq!(model(0xFFFF), None);
     }
 
+    /// An unknown product id gives no reading; the T700 brushing record's start (no vector).
+    #[test]
+    fn unknown_product_id_and_brushing_start() {
+        // xiaomi-ble's LYWSDCGQ frame with product id 0xFFFF.
+        let (res, r) = run(
+            "5020ffffa3bf2e3b342d580d1004b40095020a10013b",
+            "58:2D:34:3B:2E:BF",
+            None,
+        );
+        assert!(matches!(res, Err(DecodeError::Malformed(_))), "{res:?}");
+        assert!(r.is_empty());
+        let mut r = Reading::default();
+        decode_objects(&[0x03, 0x30, 0x05, 0, 1, 2, 3, 4], "T700", &mut r);
+        assert_eq!(r.get("toothbrush"), Some(super::super::Value::Int(1)));
+        assert_eq!(r.get("score"), None);
+    }
+
     #[test]
     fn truncation_never_panics() {
         let sd = "5858480b685f12342d585a0b1841e2aa000e00a4964fb5";
