@@ -31,18 +31,24 @@ fuzz_target!(|data: &[u8]| {
     ad.extend_from_slice(rest);
     let mut keys = KeyStore::new();
     let _ = keys.insert_str("5A:58:2D:34:12:5F", "814aac74c4f17b6c1581e1ab87816b99");
-    let addr = Addr::parse("5A:58:2D:34:12:5F").unwrap_or_default();
-    let advert = Advert::new(addr, 0, Some(-50), &ad);
-    for s in adv::structures(&ad).flatten() {
-        if let Some((f, claim)) = decode::claim(&s, &advert) {
-            let mut mem = DeviceMemory::default();
-            let mut ctx = Ctx {
-                keys: &keys,
-                memory: &mut mem,
-            };
-            let mut r = Reading::default();
-            r.clear(addr, Some(-50));
-            let _ = (f.decode)(&mut ctx, &advert, claim, &mut r);
+    // The keyed sensor's address, and the fixed one Sonoff's remotes share (its matcher
+    // claims nothing from any other).
+    for addr in [
+        Addr::parse("5A:58:2D:34:12:5F").unwrap_or_default(),
+        Addr([0x66, 0x55, 0x44, 0x33, 0x22, 0x11]),
+    ] {
+        let advert = Advert::new(addr, 0, Some(-50), &ad);
+        for s in adv::structures(&ad).flatten() {
+            if let Some((f, claim)) = decode::claim(&s, &advert) {
+                let mut mem = DeviceMemory::default();
+                let mut ctx = Ctx {
+                    keys: &keys,
+                    memory: &mut mem,
+                };
+                let mut r = Reading::default();
+                r.clear(addr, Some(-50));
+                let _ = (f.decode)(&mut ctx, &advert, claim, &mut r);
+            }
         }
     }
 });

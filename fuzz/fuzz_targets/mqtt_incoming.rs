@@ -26,7 +26,8 @@ fuzz_target!(|data: &[u8]| {
         loop {
             match rbuf.next_packet() {
                 Ok(Some(p)) => {
-                    if handle_incoming(&mut core, &mut state, &mut wbuf, p, Instant::now()).is_err() {
+                    if handle_incoming(&mut core, &mut state, &mut wbuf, p, Instant::now()).is_err()
+                    {
                         return;
                     }
                 }

@@ -1,7 +1,8 @@
 //! BlueMaestro Tempo Disc THD / THPD and Pebble (manufacturer data 0x0133), as ble_monitor's
 //! `bluemaestro.py` reads them. `d` = payload after the company id, `d[0]` the device id:
 //!
-//! * 0x16/0x17 Tempo Disc THD, 0x1B THPD (14 bytes): big-endian `battery % | interval |
+//! * 0x16/0x17 Tempo Disc THD, 0x1B THPD (14 bytes; bluemaestro-ble, Home Assistant's library,
+//!   reads the first 14 of a longer frame, and so do we): big-endian `battery % | interval |
 //!   log count | temperature i16 /10 °C | humidity /10 % | dew point i16 /10 °C (THPD:
 //!   pressure /10 hPa) | mode`. The log count is the `packet`.
 //! * 0x01 Pebble (18 bytes): little-endian temperatures i16 /10 (the second is the one
@@ -26,7 +27,7 @@ fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
         (0x0133, d)
             if matches!(
                 (d.len(), d.first()),
-                (14, Some(0x16 | 0x17 | 0x1B)) | (18, Some(0x01))
+                (14.., Some(0x16 | 0x17 | 0x1B)) | (18, Some(0x01))
             ) =>
         {
             Some(Claim::of(d))
@@ -44,7 +45,7 @@ fn decode(
     let d = claim.payload;
     out.firmware = "BlueMaestro";
     match (d.len(), d.first()) {
-        (14, Some(&id)) => {
+        (14.., Some(&id @ (0x16 | 0x17 | 0x1B))) => {
             let be = |o: usize| i16::from_be_bytes([d[o], d[o + 1]]);
             out.model = if id == 0x1B {
                 "Tempo Disc THPD"

@@ -451,7 +451,8 @@ fn decode(
                     out.model = "H5178-outdoor";
                     out.addr = addr_plus_one(out.addr);
                 }
-                _ => return Err(DecodeError::Malformed("unknown H5178 sensor id")),
+                // govee-ble reports an unknown sensor id as the primary unit.
+                _ => out.model = "H5178",
             }
             packed_thb(out, &d[3..7], &field::TEMPERATURE, &field::HUMIDITY);
             out.int(&field::SENSOR_ID, d[2] as i64);
@@ -594,7 +595,8 @@ fn decode_encrypted(d: &[u8], h: &Hints<'_>, out: &mut Reading) -> Result<(), De
             if state == 16 {
                 out.push(&field::BUTTON, Value::Text(BUTTONS[0]));
             } else {
-                out.int(&field::OCCUPANCY, (state == 1) as i64);
+                // A pressure mat: govee-ble's `presence`.
+                out.int(&field::PRESENCE, (state == 1) as i64);
             }
         }
         _ => {

@@ -18,6 +18,15 @@
 //! 0x100A also yields no voltage: bleparser 3.7.3 reports none). Where the frame carries the
 //! MAC we publish under it and look the key up by it; bleparser instead drops frames whose MAC
 //! differs from the advertiser's — we do too (it is how bleparser avoids relayed frames).
+//!
+//! A product id in no public table gives no reading ([`DecodeError::Malformed`]), as both
+//! reference parsers (ble_monitor, xiaomi-ble) log it and decode nothing. Objects bleparser
+//! lacks follow xiaomi-ble: the T700's brushing record 0x3003, the Water Leak Sensor 2's
+//! `bottom submersion` / `top splash` (0x4806, 0x487B, 0x4A68), the one-byte 0x4851/0x4852
+//! durations (minutes), the ES5BB's 0x5413 `occupancy close range`, 0x6461 `wearing`, the
+//! DSL-C08's handle lift (0x0008: also `lock`, `action`, `method`), the KS2BB's empty
+//! button objects, the S400's step-off (profile id, not stabilized), and the AAA-cell
+//! voltage of the LYWSDCGQ and CGDK3.
 
 use aes::cipher::BlockEncrypt;
 use aes::Aes128;
@@ -413,6 +422,13 @@ pub mod fields {
         HEART_RATE = "heart rate", "bpm", "", "measurement", Sensor, false;
         IMPEDANCE_LOW = "impedance low", "Ω", "", "measurement", Sensor, false;
         PROFILE_ID = "profile id", "", "", "", Sensor, false;
+        // xiaomi-ble's objects that bleparser lacks.
+        BOTTOM_SUBMERSION = "bottom submersion", "", "moisture", "", Binary, false;
+        TOP_SPLASH = "top splash", "", "moisture", "", Binary, false;
+        DURATION_DETECTED = "duration detected", "min", "duration", "measurement", Sensor, false;
+        DURATION_CLEARED = "duration cleared", "min", "duration", "measurement", Sensor, false;
+        OCCUPANCY_CLOSE_RANGE = "occupancy close range", "", "occupancy", "", Binary, false;
+        WEARING = "wearing", "", "", "", Binary, false;
     }
 }
 
@@ -459,6 +475,11 @@ fn decode(
     out.firmware = FIRMWARE[v][enc];
     let model = model(frame.product_id());
     out.model = model.unwrap_or("MiBeacon");
+    // Both reference parsers log an unknown product id and decode nothing: its objects'
+    // meaning (and, for some, the frame layout) depends on the model.
+    if model.is_none() {
+        return Err(DecodeError::Malformed("product id not in the device table"));
+    }
     out.packet = Some(frame.counter() as u32);
     out.encrypted = frame.encrypted();
     if !frame.has_objects() {
@@ -570,7 +591,8 @@ const KNOWN_IDS: &[u16] = &[
     0x4811, 0x4818, 0x483C, 0x483D, 0x483E, 0x483F, 0x4840, 0x484E, 0x484F, 0x4850, 0x4851, 0x4852,
     0x4A01, 0x4A08, 0x4A0C, 0x4A0D, 0x4A0E, 0x4A0F, 0x4A12, 0x4A13, 0x4A1A, 0x4A1C, 0x4C01, 0x4C02,
     0x4C03, 0x4C08, 0x4C14, 0x4E01, 0x4E1C, 0x4E0C, 0x4E0D, 0x4E0E, 0x4E16, 0x4E17, 0x5003, 0x5010,
-    0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16, 0x6012, 0x605D, 0x6E16,
+    0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16, 0x6012, 0x605D, 0x6E16, 0x3003,
+    0x487B, 0x4A68, 0x5413, 0x6461,
 ];
 
 /// A float32 object as the decimal it was written as (`23.2`; bleparser's Python float of the
@@ -583,7 +605,11 @@ fn f32r(d: &[u8]) -> f64 {
 /// or an unknown id are skipped, like bleparser.
 pub fn decode_objects(payload: &[u8], model: &str, out: &mut Reading) {
     for o in objects(payload) {
-        if o.data.is_empty() && !matches!(o.id, 0x4A0C | 0x4A0D | 0x4A0E | 0x4E0C | 0x4E0D | 0x4E0E)
+        if o.data.is_empty()
+            && !matches!(
+                o.id,
+                0x4A0C | 0x4A0D | 0x4A0E | 0x4E0C | 0x4E0D | 0x4E0E | 0x560C | 0x560D | 0x560E
+            )
         {
             continue;
         }
@@ -641,7 +667,16 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             int(out, &field::DOOR, door);
             text(out, &mf::DOOR_ACTION, action);
         }
-        0x0008 => int(out, &mf::ARMED_AWAY, (x[0] ^ 1) as i64),
+        0x0008 => {
+            let armed = (x[0] ^ 1) as i64;
+            int(out, &mf::ARMED_AWAY, armed);
+            // The DSL-C08 sends it when its handle is lifted outside the door (xiaomi-ble).
+            if model == "DSL-C08" {
+                int(out, &field::LOCK, armed);
+                text(out, &mf::ACTION, "lock outside the door");
+                text(out, &mf::METHOD, "manual");
+            }
+        }
         0x0010 => {
             if x[0] == 0 {
                 int(out, &field::TOOTHBRUSH, 1);
@@ -719,8 +754,24 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         }
         0x100A => {
             int(out, &field::BATTERY, x[0] as i64);
-            // ble_monitor's and xiaomi-ble's estimate for a CR2032 between 2.2 V and 3.1 V.
-            out.float(&field::VOLTAGE, 2.2 + 0.9 * x[0] as f64 / 100.0);
+            // xiaomi-ble's estimate: a single AAA cell (0.8–1.6 V) in the LYWSDCGQ and CGDK3,
+            // a CR2032 (2.2–3.1 V, ble_monitor's for every model) in the others.
+            let (lo, span) = match model {
+                "LYWSDCGQ" | "CGDK3" => (0.8, 0.8),
+                _ => (2.2, 0.9),
+            };
+            out.float(&field::VOLTAGE, lo + span * x[0] as f64 / 100.0);
+        }
+        // Brushing record (T700): start (0) or end (1), a timestamp, the score at the end.
+        0x3003 if n >= 5 => {
+            match x[0] {
+                0 => int(out, &field::TOOTHBRUSH, 1),
+                1 => int(out, &field::TOOTHBRUSH, 0),
+                _ => {}
+            }
+            if n == 6 {
+                int(out, &mf::SCORE, x[5] as i64);
+            }
         }
         0x100D if n == 4 => {
             out.float(&field::TEMPERATURE, i16le(x) as f64 / 10.0);
@@ -751,6 +802,17 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             _ => {}
         },
         0x4805 if n == 4 => out.float(&field::ILLUMINANCE, f32r(x)),
+        // Water Leak Sensor 2: its bottom probe, top probe, and alarm/clear events for both.
+        0x4806 if model == "SJWS02LM" && n == 1 => {
+            int(out, &mf::BOTTOM_SUBMERSION, (x[0] > 0) as i64)
+        }
+        0x4806 if model == "SJWS02LM" => {}
+        0x487B if n == 1 && model == "SJWS02LM" => int(out, &mf::TOP_SPLASH, (x[0] > 0) as i64),
+        0x4A68 if n == 1 && model == "SJWS02LM" => match x[0] {
+            0 | 1 => int(out, &mf::BOTTOM_SUBMERSION, (x[0] == 0) as i64),
+            2 | 3 => int(out, &mf::TOP_SPLASH, (x[0] == 2) as i64),
+            _ => {}
+        },
         0x4806 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
         0x4808 | 0x4C08 if n == 4 => out.float(&field::HUMIDITY, f32r(x)),
         0x4810 | 0x5010 => match x[0] {
@@ -786,6 +848,13 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x4850 if n == 1 => int(out, &mf::MOTION_TIME, x[0] as i64),
         0x4851 if n == 4 => int(out, &mf::OCC_DURATION, u32le(x) as i64),
         0x4852 if n == 4 => int(out, &mf::NO_OCC_DURATION, u32le(x) as i64),
+        // The one-byte form (ES5BB, xiaomi-ble): minutes.
+        0x4851 if n == 1 => int(out, &mf::DURATION_DETECTED, x[0] as i64),
+        0x4852 if n == 1 => int(out, &mf::DURATION_CLEARED, x[0] as i64),
+        0x5413 if n >= 1 && model == "ES5BB" => {
+            int(out, &mf::OCCUPANCY_CLOSE_RANGE, (x[0] > 0) as i64)
+        }
+        0x6461 if n == 1 => int(out, &mf::WEARING, (x[0] ^ 1) as i64),
         0x4A01 | 0x4E01 | 0x5601 => int(out, &mf::LOW_BATTERY, x[0] as i64),
         0x4A08 if n == 4 => {
             int(out, &field::MOTION, 1);
@@ -838,6 +907,9 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             let profile = x[0];
             let d = u32le(&x[1..]);
             if d == 0 {
+                // Stepped off the scale: xiaomi-ble reports the profile, not stabilized.
+                int(out, &mf::PROFILE_ID, profile as i64);
+                int(out, &field::STABILIZED, 0);
                 return;
             }
             let mass = d & 0x7FF;
@@ -908,6 +980,8 @@ fn click(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             text(out, f, "toggle");
             text(out, &mf::BUTTON_SWITCH, press);
         }
+        // The KS2BB's one button: empty objects (xiaomi-ble's `button` event).
+        "KS2BB" if family == 0x5600 => text(out, &field::BUTTON, press),
         _ => {}
     }
 }
@@ -1284,6 +1358,23 @@ mod tests {
         assert_eq!(model(0x2542), Some("LYWSD02MMC"));
         assert_eq!(model(0x16E4), Some("LYWSD02MMC"));
         assert_eq!(model(0xFFFF), None);
+    }
+
+    /// An unknown product id gives no reading; the T700 brushing record's start (no vector).
+    #[test]
+    fn unknown_product_id_and_brushing_start() {
+        // xiaomi-ble's LYWSDCGQ frame with product id 0xFFFF.
+        let (res, r) = run(
+            "5020ffffa3bf2e3b342d580d1004b40095020a10013b",
+            "58:2D:34:3B:2E:BF",
+            None,
+        );
+        assert!(matches!(res, Err(DecodeError::Malformed(_))), "{res:?}");
+        assert!(r.is_empty());
+        let mut r = Reading::default();
+        decode_objects(&[0x03, 0x30, 0x05, 0, 1, 2, 3, 4], "T700", &mut r);
+        assert_eq!(r.get("toothbrush"), Some(super::super::Value::Int(1)));
+        assert_eq!(r.get("score"), None);
     }
 
     #[test]

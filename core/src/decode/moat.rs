@@ -1,7 +1,12 @@
-//! Moat S2 hygrometers (manufacturer data 0x1000, 20 bytes), as ble_monitor's `moat.py` reads
-//! them: from payload byte 12, little-endian, temperature `−46.85 + 175.72 × t / 65536` °C,
+//! Moat S2 hygrometers, two framings of the same measurement:
+//!
+//! * [`FORMAT`]: manufacturer data 0x1000, 20 bytes, as ble_monitor's `moat.py` reads them;
+//! * [`FORMAT_S2`]: 16-bit service data 0x1000, 18 bytes, from a device whose local name
+//!   contains `moat_s2` (any case), as moat-ble (Home Assistant's library) reads them.
+//!
+//! Both from byte 10 after the id, little-endian: temperature `−46.85 + 175.72 × t / 65536` °C,
 //! humidity `−6 + 125 × h / 65536` % (both rounded to 0.001) and battery voltage in mV, with
-//! ble_monitor's battery curve (one decimal).
+//! the libraries' battery curve (one decimal).
 
 use super::ruuvi::round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
@@ -18,7 +23,32 @@ pub static FORMAT: Format = Format {
     decode,
 };
 
+/// Service data 0x1000 from a Moat S2 (the name is the check: 0x1000 is no registered UUID).
+pub static FORMAT_S2: Format = Format {
+    name: "moat",
+    variants: &[],
+    manufacturer: "Moat",
+    interval_s: 600,
+    requires: Requires::NOTHING,
+    fields: &[],
+    matcher: Matcher::Custom(adv::ad_type::SERVICE_DATA16, &[0x1000], claim_s2),
+    decode,
+};
+
 const LEN: usize = 20;
+
+/// `moat_s2` in `name`, ASCII case ignored.
+fn named_s2(name: &[u8]) -> bool {
+    name.windows(7).any(|w| w.eq_ignore_ascii_case(b"moat_s2"))
+}
+
+fn claim_s2<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
+    (s.ad_type == adv::ad_type::SERVICE_DATA16
+        && s.payload.len() == LEN
+        && s.payload[..2] == [0x00, 0x10]
+        && named_s2(adv.hints.name))
+    .then(|| Claim::of(s.payload))
+}
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
     (s.manufacturer()?.0 == 0x1000 && s.payload.len() == LEN).then(|| Claim::of(s.payload))
@@ -57,4 +87,17 @@ fn decode(
     out.float(&field::VOLTAGE, mv as f64 / 1000.0);
     out.float(&field::BATTERY, battery(mv));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s2_name() {
+        assert!(named_s2(b"Moat_S2"));
+        assert!(named_s2(b"xMOAT_S2y"));
+        assert!(!named_s2(b"Moat S2"));
+        assert!(!named_s2(b""));
+    }
 }

@@ -502,6 +502,7 @@ pub static FORMATS: &[&Format] = &[
     &oras::FORMAT,
     &almendo::FORMAT,
     &moat::FORMAT,
+    &moat::FORMAT_S2,
     &laica::FORMAT,
     &senssun::FORMAT,
     &jinou::FORMAT,

@@ -1,16 +1,26 @@
-//! Oral-B SmartSeries 7000 and iO Series 7 toothbrushes (manufacturer data 0x00DC, 13 bytes),
-//! as ble_monitor's `oral_b.py` reads them. `p[2..5]` identify the model (`06 32 6B`: iO
-//! Series 7, anything else: SmartSeries 7000); from `p[5]`, big-endian: `state | pressure |
-//! counter u16 | mode | sector | sector timer s | number of sectors`. `toothbrush` is 1 while
-//! the state is "running".
+//! Oral-B toothbrushes (manufacturer data 0x00DC, 9 or 11 bytes after the company id), as
+//! oralb-ble (Home Assistant's library) reads them: `d[0]` protocol version, `d[1]` model id
+//! (the model family and its mode table), `d[3]` state, `d[4]` pressure/status bit field,
+//! `d[5]·60 + d[6]` brushing time (s), `d[7]` mode, `d[8]` sector; the 11-byte frame adds the
+//! sector timer `d[9]` and the number of sectors `d[10]`.
 //!
-//! Texts as ble_monitor writes them, unknown codes included (`unknown pressure 40`,
-//! `sector 55`): the numbered texts are static tables built at compile time, so a reading stays
-//! allocation-free. ble_monitor's `pressure` is this text, so the key is shared with the
-//! barometric `pressure` (listed in `field::SAME_KEY`; they never meet in one reading).
+//! * pressure: bit 3 "power button pressed", else bit 2 "button pressed", else bit 7 "high",
+//!   else "normal";
+//! * sector: "no sector" unless the state is "running"; then the low three bits of `d[8]`:
+//!   0 "no sector", 1–6 "sector n", 7 the last sector (the number of sectors' low three bits,
+//!   4 when that is 0 or absent);
+//! * `brushing` is 1 while the state is "running" (3);
+//! * unknown states and modes read `unknown state n` / `unknown mode n` (static tables built at
+//!   compile time, so a reading stays allocation-free); an unknown model id reads "Unknown"
+//!   with the SmartSeries modes, as oralb-ble does.
+//!
+//! ble_monitor reads the same frame differently (a u16 `counter` for the time, the raw sector
+//! and pressure codes, two models); hci2mqtt follows oralb-ble, the parser Home Assistant uses.
+//! The text `pressure` shares its key with the barometric `pressure` (listed in
+//! `field::SAME_KEY`; they never meet in one reading).
 
-use super::mibeacon::fields::{COUNTER, MODE};
-use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires, Value};
+use super::mibeacon::fields::MODE;
+use super::{Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires, Value};
 use crate::adv::{self, AdStructure};
 
 pub static FORMAT: Format = Format {
@@ -26,14 +36,14 @@ pub static FORMAT: Format = Format {
 
 crate::decode::field::fields! {
     FIELDS;
+    TIME = "time", "s", "duration", "measurement", Sensor, false;
+    SECTOR = "sector", "", "", "", Text, false;
+    NUMBER_OF_SECTORS = "number of sectors", "", "", "", Sensor, false;
+    SECTOR_TIMER = "sector timer", "s", "duration", "measurement", Sensor, false;
     TOOTHBRUSH_STATE = "toothbrush state", "", "", "", Text, false;
     BRUSH_PRESSURE = "pressure", "", "", "", Text, false;
-    SECTOR = "sector", "", "", "", Text, false;
-    SECTOR_TIMER = "sector timer", "s", "duration", "measurement", Sensor, false;
-    NUMBER_OF_SECTORS = "number of sectors", "", "", "", Sensor, false;
+    BRUSHING = "brushing", "", "", "", Binary, false;
 }
-
-const LEN: usize = 13;
 
 /// `[prefix + "0", …, prefix + "255"]`, for ble_monitor's texts of unknown codes.
 macro_rules! numbered {
@@ -58,9 +68,7 @@ macro_rules! numbered {
 }
 
 static UNKNOWN_STATE: [&str; 256] = numbered!("unknown state ");
-static UNKNOWN_PRESSURE: [&str; 256] = numbered!("unknown pressure ");
 static UNKNOWN_MODE: [&str; 256] = numbered!("unknown mode ");
-static SECTORS: [&str; 256] = numbered!("sector ");
 
 fn state(s: u8) -> &'static str {
     match s {
@@ -72,6 +80,8 @@ fn state(s: u8) -> &'static str {
         5 => "setup",
         6 => "flight menu",
         8 => "selection menu",
+        9 => "off",
+        10 => "post brushing statistics",
         113 => "final test",
         114 => "pcb test",
         115 => "sleeping",
@@ -81,11 +91,30 @@ fn state(s: u8) -> &'static str {
 }
 
 fn pressure(p: u8) -> &'static str {
-    match p {
-        114 => "normal",
-        118 => "button pressed",
-        178 => "high",
-        _ => UNKNOWN_PRESSURE[p as usize],
+    if p & 0x08 != 0 {
+        "power button pressed"
+    } else if p & 0x04 != 0 {
+        "button pressed"
+    } else if p & 0x80 != 0 {
+        "high"
+    } else {
+        "normal"
+    }
+}
+
+/// The model family of model id `d[1]`, and whether it uses the iO mode table.
+fn model(id: u8) -> (&'static str, bool) {
+    match id {
+        0..=2 => ("Triumph D36", false),
+        32..=34 => ("Genius Series D701", false),
+        39..=41 => ("Smart Series D700", false),
+        48..=50 | 54 => ("IO Series", true),
+        52 => ("IO Series 4", true),
+        53 => ("IO Series 5", true),
+        64..=70 => ("Smart Series D21", false),
+        80..=87 => ("Pro Series D601", false),
+        112..=114 | 117..=119 => ("Genius X D706", false),
+        _ => ("Unknown", false),
     }
 }
 
@@ -97,7 +126,11 @@ fn mode(io: bool, m: u8) -> &'static str {
             2 => "gum care",
             3 => "whiten",
             4 => "intense",
+            5 => "super sensitive",
+            6 => "tongue cleaning",
             8 => "settings",
+            9 => "off",
+            11 => "smart adapt",
             _ => "",
         }
     } else {
@@ -121,8 +154,31 @@ fn mode(io: bool, m: u8) -> &'static str {
     }
 }
 
+const SECTORS: [&str; 8] = [
+    "no sector",
+    "sector 1",
+    "sector 2",
+    "sector 3",
+    "sector 4",
+    "sector 5",
+    "sector 6",
+    "sector 7",
+];
+
+/// The sector text of `d[8]` while running; `count` is `d[10]` when the frame has it.
+fn sector(code: u8, count: Option<u8>) -> &'static str {
+    match code & 0x07 {
+        7 => match count.unwrap_or(0) & 0x07 {
+            0 => SECTORS[4],
+            n => SECTORS[n as usize],
+        },
+        q => SECTORS[q as usize],
+    }
+}
+
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
-    (s.manufacturer()?.0 == 0x00DC && s.payload.len() == LEN).then(|| Claim::of(s.payload))
+    let (company, data) = s.manufacturer()?;
+    (company == 0x00DC && matches!(data.len(), 9 | 11)).then(|| Claim::of(data))
 }
 
 fn decode(
@@ -131,30 +187,39 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
-    let io = p[2..5] == [0x06, 0x32, 0x6B];
-    out.model = if io {
-        "IO Series 7"
-    } else {
-        "SmartSeries 7000"
+    let d = claim.payload;
+    let (&[_, model_id, _, st, pr, min, sec, md, sect], long) = match d.split_first_chunk::<9>() {
+        Some((head, rest)) => (head, rest),
+        None => return Err(DecodeError::Truncated),
     };
+    let extra = match *long {
+        [] => None,
+        [timer, count] => Some((timer, count)),
+        _ => {
+            return Err(DecodeError::Malformed(
+                "Oral-B frame is neither 9 nor 11 bytes",
+            ))
+        }
+    };
+    let (name, io) = model(model_id);
+    out.model = name;
     out.firmware = "Oral-B";
-    out.int(&field::TOOTHBRUSH, (p[5] == 3) as i64);
-    out.push(&TOOTHBRUSH_STATE, Value::Text(state(p[5])));
-    out.push(&BRUSH_PRESSURE, Value::Text(pressure(p[6])));
-    out.int(&COUNTER, u16::from_be_bytes([p[7], p[8]]) as i64);
-    out.push(&MODE, Value::Text(mode(io, p[9])));
-    let sector = match p[10] {
-        254 => "last sector",
-        255 => "no sector",
-        n => SECTORS[n as usize],
+    let running = st == 3;
+    out.int(&TIME, min as i64 * 60 + sec as i64);
+    let sector = if running {
+        sector(sect, extra.map(|(_, n)| n))
+    } else {
+        SECTORS[0]
     };
     out.push(&SECTOR, Value::Text(sector));
-    out.int(&SECTOR_TIMER, p[11] as i64);
-    out.int(&NUMBER_OF_SECTORS, p[12] as i64);
+    if let Some((timer, count)) = extra {
+        out.int(&NUMBER_OF_SECTORS, count as i64);
+        out.int(&SECTOR_TIMER, timer as i64);
+    }
+    out.push(&TOOTHBRUSH_STATE, Value::Text(state(st)));
+    out.push(&BRUSH_PRESSURE, Value::Text(pressure(pr)));
+    out.push(&MODE, Value::Text(mode(io, md)));
+    out.int(&BRUSHING, running as i64);
     Ok(())
 }
 
@@ -163,12 +228,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbered_texts() {
-        assert_eq!(pressure(40), "unknown pressure 40");
-        assert_eq!(pressure(178), "high");
-        assert_eq!(SECTORS[0], "sector 0");
+    fn tables() {
+        // oralb-ble's documented pressure byte table, by the bit rule.
+        for (b, t) in [
+            (0, "normal"),
+            (54, "button pressed"),
+            (56, "power button pressed"),
+            (144, "high"),
+            (150, "button pressed"),
+            (186, "power button pressed"),
+            (242, "high"),
+        ] {
+            assert_eq!(pressure(b), t, "{b}");
+        }
         assert_eq!(UNKNOWN_STATE[255], "unknown state 255");
+        assert_eq!(state(7), "unknown state 7");
         assert_eq!(mode(true, 7), "unknown mode 7");
         assert_eq!(mode(false, 7), "turbo");
+        assert_eq!(model(200), ("Unknown", false));
+        assert_eq!(sector(0x0f, Some(4)), "sector 4");
+        assert_eq!(sector(0x07, None), "sector 4");
+        assert_eq!(sector(0x07, Some(6)), "sector 6");
+        assert_eq!(sector(0x08, Some(6)), "no sector");
     }
 }

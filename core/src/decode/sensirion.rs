@@ -6,7 +6,9 @@
 //! Samples by type: temperature `t / 65535 × 175 − 45` °C and humidity `h / 65535 × 100` %
 //! (type 6: `h × 125 / 65535 − 6`) first, then per type CO2 ppm, VOC and NOx indices, raw VOC,
 //! PM2.5 (`/65535 × 1000` in types 12/16/20, `/10` in types 24–32 µg/m³) and formaldehyde
-//! (`hcho`, /5 ppb); values rounded to 0.01 like ble_monitor. Deviation without a vector:
+//! (`hcho`, /5 ppb); values rounded to 0.01 like ble_monitor, except temperature and humidity
+//! of types 4 (SHT3x) and 8 (MyCO2), rounded to 0.1 as sensirion-ble (Home Assistant's
+//! library, which decodes types 4, 6 and 8) does. Deviation without a vector:
 //! type 20's CO2 is published as `co2`, where ble_monitor writes the typo `c02`. ble_monitor's
 //! second branch for type 32 (PM1…PM10) can never run; it is not implemented.
 
@@ -117,13 +119,18 @@ fn decode(
         out.int(&field::CO2, w(0) as i64);
         return Ok(());
     }
-    out.float(&field::TEMPERATURE, round(w(0) / 65535.0 * 175.0 - 45.0, 2));
+    // sensirion-ble's precision for the types it shares with ble_monitor.
+    let digits = if matches!(t, 4 | 8) { 1 } else { 2 };
+    out.float(
+        &field::TEMPERATURE,
+        round(w(0) / 65535.0 * 175.0 - 45.0, digits),
+    );
     let h = if t == 6 {
         w(1) * 125.0 / 65535.0 - 6.0
     } else {
         w(1) / 65535.0 * 100.0
     };
-    out.float(&field::HUMIDITY, round(h, 2));
+    out.float(&field::HUMIDITY, round(h, digits));
     for (i, s) in slots.iter().enumerate() {
         let x = w(2 + i);
         match s {
@@ -185,5 +192,10 @@ mod tests {
         assert_eq!(r.get("humidity"), Some(Value::Float(0.0)));
         assert_eq!(r.get("voc"), Some(Value::Int(100)));
         assert_eq!(r.get("nox"), Some(Value::Int(5)));
+        // Type 4 (SHT3x, no vector): 0.1 as sensirion-ble rounds it.
+        let p = [0xD5, 0x06, 0, 4, 0, 0, 0x00, 0x80, 0x00, 0x80];
+        let r = run(b"SHT40 Gadget", &p).expect("claimed");
+        assert_eq!(r.get("temperature"), Some(Value::Float(42.5)));
+        assert_eq!(r.get("humidity"), Some(Value::Float(50.0)));
     }
 }

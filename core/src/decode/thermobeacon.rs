@@ -3,11 +3,12 @@
 //!
 //! `p` = manufacturer payload including the 2-byte company id:
 //! * Thermoplus (company id 0x0010 Lanyard/mini, 0x0011/0x0014/0x0015/0x0018/0x001B/0x0030
-//!   Smart hygrometer, advertised with the 16-bit service UUID 0xFFF0, 20 bytes): `p[3]` bit 7
-//!   button, `p[4..10]` MAC (reversed), `p[10..12]` battery mV, `p[12..14]` temperature i16 /16
-//!   °C, `p[14..16]` humidity /16 %. Battery % is bleparser's piecewise-linear curve over the
-//!   voltage. A frame reading more than 100 °C or 100 % is refused, as thermobeacon-ble does
-//!   (its 22-byte frames carry no measurement and are not claimed).
+//!   Smart hygrometer, advertised with the 16-bit service UUID 0xFFF0, 20 bytes), as
+//!   thermobeacon-ble (Home Assistant's library) reads it: `p[3]` bit 7 the button
+//!   (`occupancy`, as there), `p[4..10]` MAC (reversed), `p[10..12]` battery mV, `p[12..14]`
+//!   temperature i16 /16 °C, `p[14..16]` humidity /16 % (these and the voltage to 0.01, as there; a value
+//!   above 100 means the frame is not a measurement: no reading). Battery % is the
+//!   piecewise-linear curve over the voltage, to 1 %.
 //! * Brifit / SensorPro (company id 0xAA55, 19 bytes): `p[2]` 0x01, `p[3]` device (0x01 T201,
 //!   0x05 T301), `p[4..10]` MAC, then big-endian voltage /100 V, temperature i16 /100 °C,
 //!   humidity /100 %, battery %.
@@ -19,7 +20,7 @@
 //! (Brifit). We accept what they accept, and a Brifit frame with the advertiser's MAC as
 //! bleparser did.
 
-use super::mopeka::BUTTON_PRESSED;
+use super::ruuvi::round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::AdStructure;
 
@@ -114,23 +115,25 @@ fn decode(
     if claim.variant != THERMOPLUS {
         return Err(DecodeError::Malformed("not a Thermoplus frame"));
     }
-    let le = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
-    let (temperature, humidity) = (le(12) as i16 as f64 / 16.0, le(14) as f64 / 16.0);
-    if temperature > 100.0 || humidity > 100.0 {
-        return Err(DecodeError::Malformed("temperature or humidity above 100"));
-    }
     out.firmware = "Thermoplus";
     out.model = if cid == 0x0010 {
         "Lanyard/mini hygrometer"
     } else {
         "Smart hygrometer"
     };
+    let le = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
     let mv = le(10);
-    out.float(&field::VOLTAGE, mv as f64 / 1000.0);
-    out.float(&field::TEMPERATURE, temperature);
-    out.float(&field::HUMIDITY, humidity);
-    out.float(&field::BATTERY, battery(mv));
-    out.int(&BUTTON_PRESSED, (p[3] >> 7) as i64);
+    let (t, h) = (le(12) as i16 as f64 / 16.0, le(14) as f64 / 16.0);
+    if t > 100.0 || h > 100.0 {
+        return Err(DecodeError::Malformed(
+            "Thermoplus temperature or humidity above 100",
+        ));
+    }
+    out.float(&field::VOLTAGE, round(mv as f64 / 1000.0, 2));
+    out.float(&field::TEMPERATURE, round(t, 2));
+    out.float(&field::HUMIDITY, round(h, 2));
+    out.int(&field::BATTERY, round(battery(mv), 0) as i64);
+    out.int(&field::OCCUPANCY, (p[3] & 0x80 != 0) as i64);
     Ok(())
 }
 
