@@ -383,23 +383,10 @@ impl Pipeline {
         // from scan responses only, and recalled for manufacturer data without them (the
         // service-data formats never look at either).
         if self.opts.remember_names {
-            let h = &mut advert.hints;
-            if rep.is_scan_response() && !(h.name.is_empty() && h.uuid128.is_empty()) {
-                self.names
-                    .remember_scan_response(rep.addr, h.name, h.uuid128);
-            } else if (h.name.is_empty() || h.uuid128.is_empty())
-                && n > 0
-                && (h.non_apple_manufacturer || first.ad_type == adv::ad_type::MANUFACTURER)
-                && !self.names.is_empty()
-            {
-                let (name, uuid128) = self.names.recall_scan_response(&rep.addr);
-                if h.name.is_empty() {
-                    h.name = name;
-                }
-                if h.uuid128.is_empty() {
-                    h.uuid128 = uuid128;
-                }
-            }
+            let mfr = n > 0
+                && (advert.hints.non_apple_manufacturer
+                    || first.ad_type == adv::ad_type::MANUFACTURER);
+            scan_response_memory(&mut self.names, rep, &mut advert.hints, mfr);
         }
         if n == 0 {
             // Nothing that carries readings (names, flags, scan responses of phones…).
@@ -519,6 +506,29 @@ impl Pipeline {
                 }
                 sink.outcome(&seen, Outcome::Failed(format, e));
             }
+        }
+    }
+}
+
+/// With active scanning: remembers what a scan response carried (name, first 128-bit UUID),
+/// or lends what the address sent last to a report with manufacturer data (`mfr`) that lacks
+/// it. Out of line: passive scans (the common case) never run it.
+#[inline(never)]
+fn scan_response_memory<'a>(
+    names: &'a mut crate::names::Names,
+    rep: &Report<'a>,
+    h: &mut adv::AdSummary<'a>,
+    mfr: bool,
+) {
+    if rep.is_scan_response() && !(h.name.is_empty() && h.uuid128.is_empty()) {
+        names.remember_scan_response(rep.addr, h.name, h.uuid128);
+    } else if (h.name.is_empty() || h.uuid128.is_empty()) && mfr && !names.is_empty() {
+        let (name, uuid128) = names.recall_scan_response(&rep.addr);
+        if h.name.is_empty() {
+            h.name = name;
+        }
+        if h.uuid128.is_empty() {
+            h.uuid128 = uuid128;
         }
     }
 }

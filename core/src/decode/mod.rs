@@ -140,8 +140,12 @@ impl Default for Reading {
 /// decimal `k·10⁻⁹`, whose shortest form is what serde_json writes. Large values and
 /// non-finite ones are left alone (`x·1e9` must stay below 2⁵³ to be exact).
 pub fn tidy_float(x: f64) -> f64 {
+    // Adding and taking away 1.5·2⁵² rounds `y` (|y| < 2⁵¹) to an integer in two additions,
+    // where `f64::round` is a library call on the baseline x86_64 and ARMv6 targets (ties go
+    // to even, which no measured value is close enough to matter for).
+    const ROUND: f64 = 6_755_399_441_055_744.0;
     if x.abs() < 1e6 {
-        (x * 1e9).round() / 1e9
+        ((x * 1e9 + ROUND) - ROUND) / 1e9
     } else {
         x
     }
