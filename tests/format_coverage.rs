@@ -1,7 +1,10 @@
 //! The coverage section of `docs/formats.md`, generated from the format table so it cannot
 //! drift from the code: table A renders every entry of `FORMATS` (its matcher, requirements,
 //! interval and own fields, read from the entry, nothing written per format), table B maps
-//! each of ble_monitor's parser modules to the entries that decode its devices.
+//! each of ble_monitor's parser modules to the entries that decode its devices, and table C
+//! lists every device of ble_monitor's documentation (`tests/data/ble_monitor_devices.tsv`)
+//! with the entries and models that decode it in the corpus: every vector runs through the
+//! pipeline, and a device counts as decoded when a reading's model matches its model name.
 //!
 //! The test fails when the section in the file differs from what it generates; run
 //! `HCI2MQTT_BLESS=1 cargo test --test format_coverage` to rewrite it. It also checks the
@@ -9,6 +12,9 @@
 //! every entry (but the few listed in [`NOT_FROM_BLE_MONITOR`]) is named by some module, so a
 //! new format cannot be added without saying which module it comes from.
 
+mod support;
+
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -385,6 +391,103 @@ fn block() -> String {
         )
         .unwrap();
     }
+    s.push_str(&devices_table());
+    s
+}
+
+/// Lower-case letters and digits only: `LYWSD03MMC` = `lywsd03mmc`, `Air Mentor Pro 2` =
+/// `airmentorpro2`.
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Table C: every documented ble_monitor device, and what decodes it in the corpus.
+fn devices_table() -> String {
+    // Model seen in a reading → (its text, entry → readings), over every corpus vector.
+    let mut seen: BTreeMap<String, (String, BTreeMap<&'static str, usize>)> = BTreeMap::new();
+    for v in support::vectors::load_all() {
+        for r in support::vectors::run(&v).readings {
+            if r.model.is_empty() {
+                continue;
+            }
+            let e = seen
+                .entry(norm(r.model))
+                .or_insert_with(|| (r.model.to_string(), BTreeMap::new()));
+            *e.1.entry(r.source.name).or_default() += 1;
+        }
+    }
+    let path = format!(
+        "{}/tests/data/ble_monitor_devices.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut rows = String::new();
+    let (mut n, mut decoded) = (0, 0);
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let mut f = line.split('\t');
+        let (maker, name, model) = (
+            f.next().unwrap_or(""),
+            f.next().unwrap_or(""),
+            f.next().unwrap_or(""),
+        );
+        n += 1;
+        // What the documentation calls it: each model it lists (`R5 / R5W`, `PS7011,
+        // PS7020`), the name, the maker and model together (`SensorPush` `HT.w`).
+        let mut wants: Vec<String> = model
+            .split(['/', ','])
+            .map(norm)
+            .filter(|w| !w.is_empty())
+            .collect();
+        wants.push(norm(name));
+        wants.push(norm(&format!("{maker}{model}")));
+        // A reading's model is one of them, or one names the other (`XM122` in `Acconeer
+        // XM122`); names under four characters only exactly.
+        let fits = |k: &str, w: &str| {
+            k == w || (k.len() >= 4 && w.contains(k)) || (w.len() >= 4 && k.contains(w))
+        };
+        let hit = wants.iter().find_map(|w| {
+            seen.get(w)
+                .or_else(|| seen.iter().find(|(k, _)| fits(k, w)).map(|(_, v)| v))
+        });
+        let by = match hit {
+            Some((text, entries)) => {
+                decoded += 1;
+                let list: Vec<String> = entries
+                    .iter()
+                    .map(|(slug, c)| format!("`{slug}` ({c})"))
+                    .collect();
+                format!("{} as `{text}`", list.join(", "))
+            }
+            None => "no corpus vector".to_string(),
+        };
+        writeln!(
+            rows,
+            "| {} | {} | {} | {} |",
+            cell(maker),
+            cell(name),
+            cell(model),
+            cell(&by)
+        )
+        .unwrap();
+    }
+    let mut s = String::new();
+    writeln!(
+        s,
+        "\n### ble_monitor's documented devices\n\n{decoded} of the {n} devices of ble_monitor's \
+         documentation (`docs/_devices/`, at its commit 5690220) are decoded by at least one \
+         corpus vector, matched by model name: the entries that decoded them, with the count \
+         of readings, and the model our readings name. \"no corpus vector\" says that no \
+         vector of ours has such a device, not that the format would refuse it.\n\n\
+         | manufacturer | name | model | decoded in the corpus by |\n|---|---|---|---|"
+    )
+    .unwrap();
+    s.push_str(&rows);
     s
 }
 
