@@ -187,24 +187,10 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore};
+    use crate::decode::testing;
 
     fn run(p: &[u8]) -> Reading {
-        let s = AdStructure {
-            ad_type: 0xFF,
-            payload: p,
-        };
-        let adv = Advert::new(Addr([1, 2, 3, 4, 5, 6]), 0, None, &[]);
-        let c = claim(&s, &adv).expect("claimed");
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        assert_eq!(decode(&mut ctx, &adv, c, &mut r), Ok(()));
-        r
+        testing::run(&FORMAT, Addr([1, 2, 3, 4, 5, 6]), &[], 0xFF, p).expect("decoded")
     }
 
     /// A gas/water meter (unit bits 01) keeps its m³ out of the kWh/W fields.

@@ -130,24 +130,10 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore};
+    use crate::decode::testing;
 
     fn run(payload: &[u8]) -> Reading {
-        let s = AdStructure {
-            ad_type: 0x16,
-            payload,
-        };
-        let adv = Advert::new(Addr([1, 2, 3, 4, 5, 6]), 0, None, &[]);
-        let c = claim(&s, &adv).expect("claimed");
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        assert_eq!(decode(&mut ctx, &adv, c, &mut r), Ok(()));
-        r
+        testing::run(&FORMAT, Addr([1, 2, 3, 4, 5, 6]), &[], 0x16, payload).expect("decoded")
     }
 
     /// A V1 set to pounds: 150.00 lbs stabilised, published in kg with the unit text.

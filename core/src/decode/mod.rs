@@ -765,3 +765,52 @@ pub fn claim<'a>(
         .find(|(k, _)| *k == key)
         .map(|(_, f)| (*f, Claim::of(data)))
 }
+
+/// What the format files' unit tests share: a format's decoder on one structure, as the
+/// pipeline runs it (no keys, a fresh device memory).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{
+        Advert, Claim, Ctx, DecodeError, DeviceMemory, Format, KeyStore, Matcher, Reading,
+    };
+    use crate::addr::Addr;
+    use crate::adv::AdStructure;
+
+    /// `f`'s decoder on `claim` of an advert `adv`.
+    pub(crate) fn decode_claim(
+        f: &Format,
+        adv: &Advert<'_>,
+        claim: Claim<'_>,
+    ) -> Result<Reading, DecodeError> {
+        let keys = KeyStore::default();
+        let mut mem = DeviceMemory::default();
+        let mut ctx = Ctx {
+            keys: &keys,
+            memory: &mut mem,
+        };
+        let mut r = Reading::default();
+        r.clear(adv.addr, adv.rssi);
+        (f.decode)(&mut ctx, adv, claim, &mut r).map(|()| r)
+    }
+
+    /// The structure `ad_type`/`payload`, sent by `addr` in an advert whose other structures
+    /// are `rest` (names, UUID lists: the hints), through `f`'s matcher and decoder.
+    /// `Err(NoData)`: the matcher does not claim it.
+    pub(crate) fn run(
+        f: &Format,
+        addr: Addr,
+        rest: &[u8],
+        ad_type: u8,
+        payload: &[u8],
+    ) -> Result<Reading, DecodeError> {
+        let adv = Advert::new(addr, 0, None, rest);
+        let s = AdStructure { ad_type, payload };
+        let claim = match f.matcher {
+            Matcher::Custom(_, _, m) | Matcher::Filtered(_, m) => m(&s, &adv),
+            Matcher::ServiceData16(_) | Matcher::Manufacturer(_) => super::claim(&s, &adv)
+                .filter(|(g, _)| core::ptr::eq(*g, f))
+                .map(|(_, c)| c),
+        };
+        decode_claim(f, &adv, claim.ok_or(DecodeError::NoData)?)
+    }
+}

@@ -112,23 +112,10 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore, Value};
+    use crate::decode::{testing, Value};
 
     fn run(p: &[u8]) -> Result<Reading, DecodeError> {
-        let adv = Advert::new(Addr([1, 2, 3, 4, 5, 6]), 0, None, &[]);
-        let s = AdStructure {
-            ad_type: 0xFF,
-            payload: p,
-        };
-        let c = claim(&s, &adv).ok_or(DecodeError::NoData)?;
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        decode(&mut ctx, &adv, c, &mut r).map(|()| r)
+        testing::run(&FORMAT, Addr([1, 2, 3, 4, 5, 6]), &[], 0xFF, p)
     }
 
     /// A Garnet grey tank at 45 % with the alarm set, then the same sensor reporting an error

@@ -103,28 +103,21 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore};
+    use crate::decode::testing;
 
     #[test]
     fn overrunning_object_stops_walk() {
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
         let adv = Advert::new(Addr::default(), 0, None, &[]);
-        let mut r = Reading::default();
         // battery object, then a CO2 object claiming 9 bytes
         let d = [
             0x08, 0x0C, 1, 2, 3, 4, 5, 6, 0x02, 0x01, 0x55, 0x13, 0x09, 0x01,
         ];
-        assert_eq!(decode(&mut ctx, &adv, Claim::of(&d), &mut r), Ok(()));
+        let r = testing::decode_claim(&FORMAT, &adv, Claim::of(&d)).expect("decoded");
         assert_eq!(r.get("battery"), Some(super::super::Value::Int(0x55)));
         assert_eq!(r.values().len(), 1);
         assert_eq!(
-            decode(&mut ctx, &adv, Claim::of(&d[..5]), &mut r),
-            Err(DecodeError::Truncated)
+            testing::decode_claim(&FORMAT, &adv, Claim::of(&d[..5])).err(),
+            Some(DecodeError::Truncated)
         );
     }
 }

@@ -151,27 +151,16 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore, Value};
+    use crate::decode::{testing, Value};
 
     /// Manufacturer structure `payload` with the local name `name`, through claim and decode.
     fn run(name: &[u8], payload: &[u8]) -> Option<Reading> {
         let mut ad = vec![name.len() as u8 + 1, 0x09];
         ad.extend_from_slice(name);
-        let adv = Advert::new(Addr([1, 2, 3, 4, 5, 6]), 0, None, &ad);
-        let s = AdStructure {
-            ad_type: 0xFF,
-            payload,
-        };
-        let c = claim(&s, &adv)?;
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        assert_eq!(decode(&mut ctx, &adv, c, &mut r), Ok(()));
-        Some(r)
+        match testing::run(&FORMAT, Addr([1, 2, 3, 4, 5, 6]), &ad, 0xFF, payload) {
+            Err(DecodeError::NoData) => None,
+            r => Some(r.expect("decoded")),
+        }
     }
 
     #[test]

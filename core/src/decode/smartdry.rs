@@ -87,7 +87,7 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore, Value};
+    use crate::decode::{testing, Value};
 
     /// Asleep (last byte 0): 0x700 + the low byte, in mV; and an unknown state: no voltage.
     #[test]
@@ -98,20 +98,12 @@ mod tests {
         p[6..10].copy_from_slice(&40.0f32.to_le_bytes());
         p[12] = 0xC4;
         let adv = Advert::new(Addr([1, 2, 3, 4, 5, 6]), 0, None, &[]);
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        assert_eq!(decode(&mut ctx, &adv, Claim::of(&p), &mut r), Ok(()));
+        let r = testing::decode_claim(&FORMAT, &adv, Claim::of(&p)).expect("decoded");
         assert_eq!(r.get("voltage"), Some(Value::Float(1.988)));
         assert_eq!(r.get("switch"), Some(Value::Int(0)));
         assert_eq!(r.get("temperature"), Some(Value::Float(20.5)));
         p[13] = 3;
-        let mut r = Reading::default();
-        assert_eq!(decode(&mut ctx, &adv, Claim::of(&p), &mut r), Ok(()));
+        let r = testing::decode_claim(&FORMAT, &adv, Claim::of(&p)).expect("decoded");
         assert_eq!(r.get("voltage"), None);
     }
 }

@@ -125,7 +125,7 @@ static SIX: &[&Field] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{DeviceMemory, KeyStore};
+    use crate::decode::testing;
 
     /// A frame as a remote sends it: `kind`, id 5A:D5:09:22, seed 0x42, the plain bytes
     /// (padding, button, press, counter) XORed as the remote does.
@@ -144,20 +144,7 @@ mod tests {
     }
 
     fn run(addr: Addr, ad_type: u8, p: &[u8]) -> Result<Reading, DecodeError> {
-        let adv = Advert::new(addr, 0, None, &[]);
-        let s = AdStructure {
-            ad_type,
-            payload: p,
-        };
-        let c = claim(&s, &adv).ok_or(DecodeError::NoData)?;
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        decode(&mut ctx, &adv, c, &mut r).map(|()| r)
+        testing::run(&FORMAT, addr, &[], ad_type, p)
     }
 
     #[test]
