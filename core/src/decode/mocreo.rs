@@ -116,7 +116,7 @@ fn decode(
 mod tests {
     use super::*;
     use crate::addr::Addr;
-    use crate::decode::{DeviceMemory, KeyStore, Value};
+    use crate::decode::{testing, Value};
 
     /// ST7 (no public vector): ble_monitor's layout, common bytes from payload byte 7.
     #[test]
@@ -134,14 +134,7 @@ mod tests {
         };
         let c = claim(&s, &adv).expect("claimed");
         assert_eq!(c.variant, ST7);
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
-        assert_eq!(decode(&mut ctx, &adv, c, &mut r), Ok(()));
+        let r = testing::decode_claim(&FORMAT, &adv, c).expect("decoded");
         assert_eq!(r.model, "ST7");
         assert_eq!(r.get("temperature"), Some(Value::Float(-5.25)));
         assert_eq!(r.get("battery"), Some(Value::Int(85)));

@@ -153,21 +153,14 @@ mod tests {
     #[test]
     fn brifit_t201_layout() {
         use crate::addr::Addr;
-        use crate::decode::{DeviceMemory, KeyStore, Value};
+        use crate::decode::{testing, Value};
         let mac = [0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6];
         let mut p = vec![0x55, 0xAA, 0x00, 0x00];
         p.extend_from_slice(&mac);
         p.extend_from_slice(&[0x01, 0x2C, 0xFF, 0x38, 0x13, 0x88, 0x5A, 0x00, 0x00]); // 3.00 V, -2.00 °C, 50 %, 90 %
         assert_eq!(p.len(), 19);
-        let keys = KeyStore::default();
-        let mut mem = DeviceMemory::default();
-        let mut ctx = Ctx {
-            keys: &keys,
-            memory: &mut mem,
-        };
-        let mut r = Reading::default();
         let adv = Advert::new(Addr(mac), 0, None, &[]);
-        assert_eq!(decode(&mut ctx, &adv, Claim::of(&p), &mut r), Ok(()));
+        let r = testing::decode_claim(&FORMAT, &adv, Claim::of(&p)).expect("decoded");
         assert_eq!((r.firmware, r.model), ("Brifit", "T201"));
         assert_eq!(r.get("temperature"), Some(Value::Float(-2.0)));
         assert_eq!(r.get("humidity"), Some(Value::Float(50.0)));
@@ -178,6 +171,6 @@ mod tests {
             addr: Addr([0; 6]),
             ..adv
         };
-        assert!(decode(&mut ctx, &other, Claim::of(&p), &mut r).is_err());
+        assert!(testing::decode_claim(&FORMAT, &other, Claim::of(&p)).is_err());
     }
 }
