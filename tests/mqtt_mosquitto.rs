@@ -982,12 +982,11 @@ fn write_private(p: &Path, text: &str) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
-#[test]
-fn password_file_acl_and_wrong_password() {
-    let dir = tmpdir("auth");
+/// A Mosquitto password file in `dir` with `users` (name, password), mode 0600.
+fn password_file(dir: &Path, users: &[(&str, &str)]) -> PathBuf {
     let pw = dir.join("passwd");
     write_private(&pw, "");
-    for (u, p) in [("hci", "s3cret"), ("reader", "r3ad"), ("limited", "l1m")] {
+    for (u, p) in users {
         let st = Command::new("mosquitto_passwd")
             .arg("-b")
             .arg(&pw)
@@ -996,6 +995,16 @@ fn password_file_acl_and_wrong_password() {
             .unwrap();
         assert!(st.success());
     }
+    pw
+}
+
+#[test]
+fn password_file_acl_and_wrong_password() {
+    let dir = tmpdir("auth");
+    let pw = password_file(
+        &dir,
+        &[("hci", "s3cret"), ("reader", "r3ad"), ("limited", "l1m")],
+    );
     let acl = dir.join("acl");
     write_private(
         &acl,
@@ -2371,15 +2380,7 @@ fn tls_burst_ends_with_latest_state_for_every_device() {
 #[test]
 fn replay_into_mqtt_follows_the_capture_clock_and_fails_when_refused() {
     let dir = tmpdir("replay");
-    let pw = dir.join("passwd");
-    write_private(&pw, "");
-    let st = Command::new("mosquitto_passwd")
-        .arg("-b")
-        .arg(&pw)
-        .args(["hci", "s3cret"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let pw = password_file(&dir, &[("hci", "s3cret")]);
     let acl = dir.join("acl");
     write_private(&acl, "user hci\ntopic readwrite #\n");
     let broker = Broker::start(&dir, Some((&pw, &acl)));
