@@ -15,6 +15,19 @@ use support::hex::hex;
 const ADV_IND: u8 = 0x00;
 const SCAN_RSP: u8 = 0x04;
 
+/// A pipeline that sees every report (no duplicate filter), with the scan-response memory of
+/// active scanning or without it.
+fn pipeline(active: bool) -> Pipeline {
+    Pipeline::new(
+        KeyStore::new(),
+        Options {
+            filter_duplicates: false,
+            remember_names: active,
+            ..Options::default()
+        },
+    )
+}
+
 #[test]
 fn a_name_from_the_scan_response_decodes_the_next_advertisement() {
     // bleparser's TP359 vector (temperature 25.5, humidity 53), split in its two halves.
@@ -26,14 +39,7 @@ fn a_name_from_the_scan_response_decodes_the_next_advertisement() {
     ad::name(&mut rsp, "TP359 (0C87)");
     let adv_ev = ad::event_typed(addr, 0, ADV_IND, -40, &adv);
     let rsp_ev = ad::event_typed(addr, 0, SCAN_RSP, -40, &rsp);
-    let mut p = Pipeline::new(
-        KeyStore::new(),
-        Options {
-            filter_duplicates: false,
-            remember_names: true,
-            ..Options::default()
-        },
-    );
+    let mut p = pipeline(true);
     let mut got: Vec<Reading> = Vec::new();
     p.handle_packet(&adv_ev, &mut |r: &Reading| got.push(r.clone()));
     assert!(got.is_empty(), "no name heard yet: not recognisable");
@@ -66,14 +72,7 @@ fn a_uuid_from_the_scan_response_decodes_the_next_advertisement() {
     ad::name(&mut rsp, "s");
     let adv_ev = ad::event_typed(addr, 0, ADV_IND, -60, &adv);
     let rsp_ev = ad::event_typed(addr, 0, SCAN_RSP, -60, &rsp);
-    let mut p = Pipeline::new(
-        KeyStore::new(),
-        Options {
-            filter_duplicates: false,
-            remember_names: true,
-            ..Options::default()
-        },
-    );
+    let mut p = pipeline(true);
     let mut got: Vec<Reading> = Vec::new();
     p.handle_packet(&adv_ev, &mut |r: &Reading| got.push(r.clone()));
     assert!(got.is_empty(), "no UUID heard yet: not recognisable");
@@ -85,13 +84,7 @@ fn a_uuid_from_the_scan_response_decodes_the_next_advertisement() {
     assert_eq!(r.get("temperature").and_then(|v| v.as_f64()), Some(13.79));
     assert_eq!(r.get("humidity").and_then(|v| v.as_f64()), Some(58.42));
     // Passive scanning keeps no memory: the same halves give nothing.
-    let mut passive = Pipeline::new(
-        KeyStore::new(),
-        Options {
-            filter_duplicates: false,
-            ..Options::default()
-        },
-    );
+    let mut passive = pipeline(false);
     let mut none: Vec<Reading> = Vec::new();
     passive.handle_packet(&rsp_ev, &mut |r: &Reading| none.push(r.clone()));
     passive.handle_packet(&adv_ev, &mut |r: &Reading| none.push(r.clone()));
