@@ -275,7 +275,6 @@ mod mibeacon {
         ("signal_strength", "rssi"),
         ("mass", "weight"),
         ("lock_method", "method"),
-        ("smoke", "smoke detector"),
         ("armed", "armed away"),
     ];
 
