@@ -21,7 +21,8 @@
 //!
 //! A product id in no public table gives no reading ([`DecodeError::Malformed`]), as both
 //! reference parsers (ble_monitor, xiaomi-ble) log it and decode nothing. Objects bleparser
-//! lacks follow xiaomi-ble: the T700's brushing record 0x3003, the Water Leak Sensor 2's
+//! lacks follow xiaomi-ble: the T700's brushing record 0x3003 (plus ble_monitor's `start time` /
+//! `end time`, published as Unix seconds), the Water Leak Sensor 2's
 //! `bottom submersion` / `top splash` (0x4806, 0x487B, 0x4A68), the one-byte 0x4851/0x4852
 //! durations (minutes), the ES5BB's 0x5413 `occupancy close range`, 0x6461 `wearing`, the
 //! DSL-C08's handle lift (0x0008: also `lock`, `action`, `method`), the KS2BB's empty
@@ -381,6 +382,12 @@ pub mod fields {
         ARMED_AWAY = "armed away", "", "", "", Binary, false;
         COUNTER = "counter", "", "", "measurement", Sensor, false;
         SCORE = "score", "", "", "measurement", Sensor, false;
+        // ble_monitor's brushing start/end times (Unix seconds; it publishes a datetime).
+        START_TIME = "start time", "", "", "", Sensor, false;
+        END_TIME = "end time", "", "", "", Sensor, false;
+        // ble_monitor and xiaomi-ble both name object 0x1015 `smoke` (the shared field is
+        // BTHome's `smoke detector`).
+        SMOKE = "smoke", "", "smoke", "", Binary, false;
         LOCKTYPE = "locktype", "", "", "", Text, false;
         ACTION = "action", "", "", "", Event, false;
         METHOD = "method", "", "", "", Text, false;
@@ -732,7 +739,7 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x1012 => int(out, &field::SWITCH, x[0] as i64),
         0x1013 => int(out, &field::CONSUMABLE, x[0] as i64),
         0x1014 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
-        0x1015 => int(out, &field::SMOKE, x[0] as i64),
+        0x1015 => int(out, &mf::SMOKE, x[0] as i64),
         0x1017 | 0x101B if n == 4 => {
             let t = u32le(x);
             int(out, &field::MOTION, (t == 0) as i64);
@@ -762,11 +769,19 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             };
             out.float(&field::VOLTAGE, lo + span * x[0] as f64 / 100.0);
         }
-        // Brushing record (T700): start (0) or end (1), a timestamp, the score at the end.
+        // Brushing record (T700): start (0) or end (1), a timestamp (u32 LE, Unix seconds),
+        // the score at the end.
         0x3003 if n >= 5 => {
+            let at = u32le(&x[1..]) as i64;
             match x[0] {
-                0 => int(out, &field::TOOTHBRUSH, 1),
-                1 => int(out, &field::TOOTHBRUSH, 0),
+                0 => {
+                    int(out, &field::TOOTHBRUSH, 1);
+                    int(out, &mf::START_TIME, at);
+                }
+                1 => {
+                    int(out, &field::TOOTHBRUSH, 0);
+                    int(out, &mf::END_TIME, at);
+                }
                 _ => {}
             }
             if n == 6 {
@@ -1374,7 +1389,48 @@ mod tests {
         let mut r = Reading::default();
         decode_objects(&[0x03, 0x30, 0x05, 0, 1, 2, 3, 4], "T700", &mut r);
         assert_eq!(r.get("toothbrush"), Some(super::super::Value::Int(1)));
+        assert_eq!(
+            r.get("start time"),
+            Some(super::super::Value::Int(0x0403_0201))
+        );
         assert_eq!(r.get("score"), None);
+    }
+
+    /// ble_monitor's obj4851/obj4852 tests (test_xiaomi_parser.py, HEAD 5690220): a 4-byte
+    /// duration (seconds) decodes, 3 or 5 bytes give nothing. The 1-byte form is xiaomi-ble's
+    /// (minutes, other keys).
+    #[test]
+    fn occupancy_durations_as_ble_monitor_tests() {
+        use super::super::Value::Int;
+        for (id, key, x, want) in [
+            (
+                0x4851u16,
+                "duration occupancy detected",
+                &[5u8, 0, 0, 0][..],
+                5,
+            ),
+            (
+                0x4852,
+                "duration no occupancy detected",
+                &[10, 0, 0, 0][..],
+                10,
+            ),
+        ] {
+            let obj = |x: &[u8]| {
+                let mut b = id.to_le_bytes().to_vec();
+                b.push(x.len() as u8);
+                b.extend_from_slice(x);
+                let mut r = Reading::default();
+                decode_objects(&b, "ES5BB", &mut r);
+                r
+            };
+            let r = obj(x);
+            assert_eq!(r.get(key), Some(Int(want)), "{id:04x}");
+            assert!(obj(&x[..3]).is_empty(), "{id:04x} 3 bytes");
+            let mut five = x.to_vec();
+            five.push(1);
+            assert!(obj(&five).is_empty(), "{id:04x} 5 bytes");
+        }
     }
 
     #[test]
