@@ -276,6 +276,7 @@ mod mibeacon {
         ("signal_strength", "rssi"),
         ("mass", "weight"),
         ("lock_method", "method"),
+        ("smoke", "smoke detector"),
         ("armed", "armed away"),
     ];
 
@@ -310,6 +311,16 @@ mod mibeacon {
         ),
         ("power", "xiaomi-ble name for `switch`"),
     ];
+
+    /// Keys ble_monitor renamed after PyPI bleparser 3.7.3 forked from it: we keep bleparser's,
+    /// the old script's (its users' automations name them), so ble_monitor's vectors are read
+    /// with bleparser's name.
+    fn renamed_since_bleparser(k: &str) -> &str {
+        match k {
+            "smoke" => "smoke detector",
+            _ => k,
+        }
+    }
 
     /// Single vectors where we knowingly differ: (vector id, key, reason).
     const DEVIATIONS: &[(&str, &str, &str)] = &[
@@ -403,7 +414,10 @@ mod mibeacon {
                     "data" => e.as_bool() == Some(!o.readings.is_empty()),
                     // ble_monitor copies the advertised name into its message; not a measurement.
                     "local_name" => true,
-                    _ => o.values.get(k.as_str()).is_some_and(|g| same(e, g)),
+                    _ => o
+                        .values
+                        .get(renamed_since_bleparser(k))
+                        .is_some_and(|g| same(e, g)),
                 };
                 if !ok {
                     return Err(format!(

@@ -385,9 +385,6 @@ pub mod fields {
         // ble_monitor's brushing start/end times (Unix seconds; it publishes a datetime).
         START_TIME = "start time", "", "", "", Sensor, false;
         END_TIME = "end time", "", "", "", Sensor, false;
-        // ble_monitor and xiaomi-ble both name object 0x1015 `smoke` (the shared field is
-        // BTHome's `smoke detector`).
-        SMOKE = "smoke", "", "smoke", "", Binary, false;
         LOCKTYPE = "locktype", "", "", "", Text, false;
         ACTION = "action", "", "", "", Event, false;
         METHOD = "method", "", "", "", Text, false;
@@ -739,7 +736,9 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x1012 => int(out, &field::SWITCH, x[0] as i64),
         0x1013 => int(out, &field::CONSUMABLE, x[0] as i64),
         0x1014 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
-        0x1015 => int(out, &mf::SMOKE, x[0] as i64),
+        // bleparser's `smoke detector` (the old script's key; ble_monitor and xiaomi-ble now
+        // say `smoke`, mapped in the vector test).
+        0x1015 => int(out, &field::SMOKE, x[0] as i64),
         0x1017 | 0x101B if n == 4 => {
             let t = u32le(x);
             int(out, &field::MOTION, (t == 0) as i64);
