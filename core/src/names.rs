@@ -36,14 +36,9 @@ impl Names {
         }
     }
 
-    /// Remembers `name` as what `addr` is called (non-empty; as [`Self::remember_scan_response`]).
-    pub fn remember(&mut self, addr: Addr, name: &[u8]) {
-        self.remember_scan_response(addr, name, &[]);
-    }
-
     /// Remembers what a scan response of `addr` carried: its name and the first UUID of its
     /// 128-bit UUID list (`uuid128`, the list's bytes). An empty part keeps what was known.
-    pub fn remember_scan_response(&mut self, addr: Addr, name: &[u8], uuid128: &[u8]) {
+    pub fn remember(&mut self, addr: Addr, name: &[u8], uuid128: &[u8]) {
         let n = name.len().min(MAX_NAME);
         let u = if uuid128.len() >= 16 { 16 } else { 0 };
         if n == 0 && u == 0 {
@@ -69,13 +64,8 @@ impl Names {
         }
     }
 
-    /// The name `addr` sent last (empty: none known).
-    pub fn recall(&self, addr: &Addr) -> &[u8] {
-        self.recall_scan_response(addr).0
-    }
-
     /// The name and the 128-bit UUID (16 bytes, or empty) `addr` sent last.
-    pub fn recall_scan_response(&self, addr: &Addr) -> (&[u8], &[u8]) {
+    pub fn recall(&self, addr: &Addr) -> (&[u8], &[u8]) {
         match self.map.get(addr) {
             Some(e) => (
                 &e.name[..e.name_len as usize],
@@ -102,16 +92,16 @@ mod tests {
     fn remembers_the_last_name_and_stays_bounded() {
         let mut n = Names::new(7);
         let a = Addr([1, 2, 3, 4, 5, 6]);
-        assert_eq!(n.recall(&a), b"");
-        n.remember(a, b"TP357 (2B54)");
-        assert_eq!(n.recall(&a), b"TP357 (2B54)");
-        n.remember(a, b"TP359");
-        assert_eq!(n.recall(&a), b"TP359");
-        n.remember(a, &[b'x'; 40]);
-        assert_eq!(n.recall(&a).len(), MAX_NAME);
+        assert_eq!(n.recall(&a).0, b"");
+        n.remember(a, b"TP357 (2B54)", &[]);
+        assert_eq!(n.recall(&a).0, b"TP357 (2B54)");
+        n.remember(a, b"TP359", &[]);
+        assert_eq!(n.recall(&a).0, b"TP359");
+        n.remember(a, &[b'x'; 40], &[]);
+        assert_eq!(n.recall(&a).0.len(), MAX_NAME);
         for i in 0..2000u32 {
             let b = i.to_be_bytes();
-            n.remember(Addr([9, 9, b[0], b[1], b[2], b[3]]), b"phone");
+            n.remember(Addr([9, 9, b[0], b[1], b[2], b[3]]), b"phone", &[]);
             assert!(n.len() <= Names::CAP);
         }
         assert!(n.resets >= 3);

@@ -521,9 +521,9 @@ fn scan_response_memory<'a>(
     mfr: bool,
 ) {
     if rep.is_scan_response() && !(h.name.is_empty() && h.uuid128.is_empty()) {
-        names.remember_scan_response(rep.addr, h.name, h.uuid128);
+        names.remember(rep.addr, h.name, h.uuid128);
     } else if (h.name.is_empty() || h.uuid128.is_empty()) && mfr && !names.is_empty() {
-        let (name, uuid128) = names.recall_scan_response(&rep.addr);
+        let (name, uuid128) = names.recall(&rep.addr);
         if h.name.is_empty() {
             h.name = name;
         }

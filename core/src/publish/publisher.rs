@@ -840,13 +840,18 @@ impl Publisher {
     /// `min_interval`, a `max_interval` refresh): the end of a replay's capture, whose last
     /// values would otherwise never go out. Held states of an unsynced session stay held.
     pub fn publish_waiting(&mut self, now: Instant) {
-        let waiting: Vec<Addr> = self
+        self.publish_due(now, None);
+    }
+
+    /// Publishes every device with a state due by `by` (any due state when `None`).
+    fn publish_due(&mut self, now: Instant, by: Option<Instant>) {
+        let due: Vec<Addr> = self
             .devices
             .iter()
-            .filter(|(_, d)| d.due.is_some())
+            .filter(|(_, d)| d.due.is_some_and(|t| by.is_none_or(|by| t <= by)))
             .map(|(a, _)| *a)
             .collect();
-        for a in waiting {
+        for a in due {
             self.publish_state(&a, now);
         }
     }
@@ -855,15 +860,7 @@ impl Publisher {
         if !self.synced && self.sync_deadline.is_some_and(|t| t <= now) {
             self.sync(now);
         }
-        let due: Vec<Addr> = self
-            .devices
-            .iter()
-            .filter(|(_, d)| d.due.is_some_and(|t| t <= now))
-            .map(|(a, _)| *a)
-            .collect();
-        for a in due {
-            self.publish_state(&a, now);
-        }
+        self.publish_due(now, Some(now));
         for i in 0..self.trackers.len() {
             let t = &self.trackers[i];
             if t.home != Some(false) && t.last_seen.unwrap_or(self.started) + t.timeout <= now {
