@@ -33,10 +33,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     let u = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
     out.format = V1;
     out.model = "bluSensor Mini";

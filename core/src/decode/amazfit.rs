@@ -61,10 +61,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let d: &[u8; 20] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let d: &[u8; 20] = claim.array()?;
     let u = |o: usize| u16::from_le_bytes([d[o], d[o + 1]]);
     out.model = "Amazfit Smart Scale";
     out.firmware = "Amazfit";

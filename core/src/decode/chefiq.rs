@@ -40,10 +40,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     out.model = "CQ60";
     out.firmware = "Chef iQ";
     out.int(&field::BATTERY, p[4] as i64);

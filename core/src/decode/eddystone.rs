@@ -53,10 +53,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let d: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let d: &[u8; LEN] = claim.array()?;
     out.model = "Eddystone-TLM";
     out.firmware = "Eddystone";
     out.packet = Some(u32::from_be_bytes([d[6], d[7], d[8], d[9]]));

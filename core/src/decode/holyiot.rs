@@ -39,10 +39,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let d: &[u8; 13] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let d: &[u8; 13] = claim.array()?;
     if d[2..8] != adv.addr.0 {
         return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
     }

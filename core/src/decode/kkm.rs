@@ -49,10 +49,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let d: &[u8; 15] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let d: &[u8; 15] = claim.array()?;
     let be = |o: usize| i16::from_be_bytes([d[o], d[o + 1]]);
     out.model = "K6 Sensor Beacon";
     out.firmware = "KKM";

@@ -34,10 +34,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     let x = |o: usize| (p[o] ^ 0xA0) as u32;
     out.model = "Laica Smart Scale";
     out.firmware = "Laica";

@@ -31,10 +31,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     out.model = "TMS";
     out.firmware = "TMS";
     out.int(&field::TEMPERATURE, p[4] as i64 - 60);

@@ -49,10 +49,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     if p[3] & 1 != 0 {
         return Err(DecodeError::Malformed("encrypted MikroTik frame"));
     }

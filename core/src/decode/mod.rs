@@ -379,6 +379,12 @@ impl<'a> Claim<'a> {
     pub fn payload(&self) -> &'a [u8] {
         self.payload
     }
+
+    /// The bytes as the fixed-size frame the format's matcher checked the length of;
+    /// `Truncated` when they are not `N` bytes long.
+    pub(crate) fn array<const N: usize>(&self) -> Result<&'a [u8; N], DecodeError> {
+        self.payload.try_into().map_err(|_| DecodeError::Truncated)
+    }
 }
 
 /// A custom matcher: one AD structure and its advert in, what it claims out.

@@ -93,10 +93,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     let d = &p[2..];
     out.model = model(d[0]).ok_or(DecodeError::Malformed("unknown Mopeka device type"))?;
     out.firmware = "Mopeka";

@@ -71,10 +71,7 @@ fn decode(
         // Firmware version or hardware revision: nothing to publish.
         return Err(DecodeError::NoData);
     }
-    let d: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let d: &[u8; LEN] = claim.array()?;
     let f32be = |o: usize| f32::from_be_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]]) as f64;
     let temperature = u16::from_be_bytes([d[9], d[10]]) as f64;
     let gravity = f32be(11);

@@ -55,10 +55,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     let f = |o: usize| f32_as_read(f32::from_le_bytes([p[o], p[o + 1], p[o + 2], p[o + 3]]));
     let raw = u16::from_le_bytes([p[12], p[13]]) as f64;
     out.model = "SmartDry cloth dryer";

@@ -58,10 +58,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     let v = speed(&p[3..14]).ok_or(DecodeError::Malformed("UNI-T speed text"))?;
     out.model = "UNI‑T";
     out.firmware = "UT363BT";

@@ -58,10 +58,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim
-        .payload
-        .try_into()
-        .map_err(|_| DecodeError::Truncated)?;
+    let p: &[u8; LEN] = claim.array()?;
     if p[9..15] != adv.addr.0 {
         return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
     }
