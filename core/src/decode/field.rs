@@ -31,7 +31,16 @@ pub struct Field {
     pub kind: Kind,
     /// `entity_category: diagnostic` (rssi, voltage…).
     pub diagnostic: bool,
+    /// Decimals a computed value keeps ([`crate::decode::Reading::float`] rounds to them, so
+    /// the JSON lines, the MQTT state and the scan table agree): the finest step any format
+    /// gives this field, so no sensor's resolution is cut, only binary noise (`23.200001` from
+    /// a float32 reads `23.2`). A table line without it keeps [`FINEST`].
+    pub decimals: u8,
 }
+
+/// The decimals of a field whose table line names none: nine, finer than any sensor resolves
+/// (Moat's 0.001 °C, a float32's seven digits), so only binary noise goes.
+pub const FINEST: u8 = 9;
 
 impl Field {
     /// The key with only `[a-zA-Z0-9_-]`, for discovery topics and unique ids.
@@ -52,15 +61,16 @@ impl Field {
 pub type FieldList = &'static [&'static [Field]];
 
 /// The one way to declare fields, here and in a format's own file:
-/// `fields! { LIST; NAME = "key", "unit", "device_class", "state_class", Kind, diagnostic; … }`
+/// `fields! { LIST; NAME = "key", "unit", "device_class", "state_class", Kind, diagnostic[, decimals]; … }`
 /// declares each `pub static NAME: Field` and `pub static LIST`, the list the format's table
 /// entry names in [`crate::decode::Format::fields`] so [`all`] (config lookups, discovery
 /// checks, the key-uniqueness test) sees every field of every format.
 macro_rules! fields {
-    ($list:ident; $($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
+    ($list:ident; $($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal $(, $dec:literal)?;)*) => {
         $(pub static $name: $crate::decode::field::Field = $crate::decode::field::Field {
             key: $key, unit: $unit, device_class: $class, state_class: $state,
             kind: $crate::decode::field::Kind::$kind, diagnostic: $diag,
+            decimals: $crate::decode::field::decimals!($($dec)?),
         };)*
         /// Every field declared in this table.
         pub static $list: &[&[$crate::decode::field::Field]] = &[$(core::slice::from_ref(&$name)),*];
@@ -73,48 +83,63 @@ pub(crate) use fields;
 /// `pub static NAME: [Field; n]` with the key followed by each suffix, and the list, as
 /// [`fields!`] does.
 macro_rules! repeated {
-    ($list:ident; $sfx:tt; $($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal;)*) => {
-        $($crate::decode::field::repeated!(@array $name $sfx $key, $unit, $class, $state, $kind, $diag);)*
+    ($list:ident; $sfx:tt; $($name:ident = $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal $(, $dec:literal)?;)*) => {
+        $($crate::decode::field::repeated!(@array $name $sfx $key, $unit, $class, $state, $kind, $diag, $crate::decode::field::decimals!($($dec)?));)*
         /// Every field declared in this table.
         pub static $list: &[&[$crate::decode::field::Field]] = &[$(&$name),*];
     };
-    (@array $name:ident [$($s:literal),*] $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal) => {
+    (@array $name:ident [$($s:literal),*] $key:literal, $unit:literal, $class:literal, $state:literal, $kind:ident, $diag:literal, $dec:expr) => {
         pub static $name: [$crate::decode::field::Field; [$($s),*].len()] = [$(
             $crate::decode::field::Field {
                 key: concat!($key, $s), unit: $unit, device_class: $class, state_class: $state,
-                kind: $crate::decode::field::Kind::$kind, diagnostic: $diag,
+                kind: $crate::decode::field::Kind::$kind, diagnostic: $diag, decimals: $dec,
             }
         ),*];
     };
 }
 pub(crate) use repeated;
 
+/// A table line's decimals column, or [`FINEST`] where it has none.
+macro_rules! decimals {
+    () => {
+        $crate::decode::field::FINEST
+    };
+    ($dec:literal) => {
+        $dec
+    };
+}
+pub(crate) use decimals;
+
+// The last column, where there is one, is the decimals a computed value keeps: the finest step
+// any format gives the field (temperature: iNode's and SmartDry's unrounded formulas, Tilt's
+// °F → °C; humidity and moisture: b-parasite's 1/65536; voltage: Mopeka's 1/32 V; weight:
+// Xiaomi's 5 g; formaldehyde: Air Mentor's µg), checked by every corpus vector.
 fields! {
     ALL;
-    TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false;
-    HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false;
-    BATTERY = "battery", "%", "battery", "measurement", Sensor, false;
-    VOLTAGE = "voltage", "V", "voltage", "measurement", Sensor, true;
+    TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false, 5;
+    HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false, 4;
+    BATTERY = "battery", "%", "battery", "measurement", Sensor, false, 1;
+    VOLTAGE = "voltage", "V", "voltage", "measurement", Sensor, true, 5;
     RSSI = "rssi", "dBm", "signal_strength", "measurement", Sensor, true;
-    ILLUMINANCE = "illuminance", "lx", "illuminance", "measurement", Sensor, false;
-    MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false;
+    ILLUMINANCE = "illuminance", "lx", "illuminance", "measurement", Sensor, false, 2;
+    MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false, 4;
     // Greek mu (U+03BC): HA ≥ 2025 rewrites the micro sign to it. No device class: HA 2024.3
     // has none for conductivity and would refuse the entity.
-    CONDUCTIVITY = "conductivity", "μS/cm", "", "measurement", Sensor, false;
-    FORMALDEHYDE = "formaldehyde", "mg/m³", "", "measurement", Sensor, false;
+    CONDUCTIVITY = "conductivity", "μS/cm", "", "measurement", Sensor, false, 0;
+    FORMALDEHYDE = "formaldehyde", "mg/m³", "", "measurement", Sensor, false, 6;
     CONSUMABLE = "consumable", "%", "", "measurement", Sensor, false;
-    PRESSURE = "pressure", "hPa", "atmospheric_pressure", "measurement", Sensor, false;
-    CO2 = "co2", "ppm", "carbon_dioxide", "measurement", Sensor, false;
-    TVOC = "tvoc", "µg/m³", "volatile_organic_compounds", "measurement", Sensor, false;
-    PM25 = "pm2.5", "µg/m³", "pm25", "measurement", Sensor, false;
-    PM10 = "pm10", "µg/m³", "pm10", "measurement", Sensor, false;
-    DEWPOINT = "dewpoint", "°C", "temperature", "measurement", Sensor, false;
-    WEIGHT = "weight", "kg", "weight", "measurement", Sensor, false;
-    IMPEDANCE = "impedance", "Ω", "", "measurement", Sensor, false;
+    PRESSURE = "pressure", "hPa", "atmospheric_pressure", "measurement", Sensor, false, 2;
+    CO2 = "co2", "ppm", "carbon_dioxide", "measurement", Sensor, false, 0;
+    TVOC = "tvoc", "µg/m³", "volatile_organic_compounds", "measurement", Sensor, false, 2;
+    PM25 = "pm2.5", "µg/m³", "pm25", "measurement", Sensor, false, 1;
+    PM10 = "pm10", "µg/m³", "pm10", "measurement", Sensor, false, 1;
+    DEWPOINT = "dewpoint", "°C", "temperature", "measurement", Sensor, false, 2;
+    WEIGHT = "weight", "kg", "weight", "measurement", Sensor, false, 3;
+    IMPEDANCE = "impedance", "Ω", "", "measurement", Sensor, false, 1;
     COUNT = "count", "", "", "measurement", Sensor, false;
-    POWER = "power", "W", "power", "measurement", Sensor, false;
-    ENERGY = "energy", "kWh", "energy", "total_increasing", Sensor, false;
-    CURRENT = "current", "A", "current", "measurement", Sensor, false;
+    POWER = "power", "W", "power", "measurement", Sensor, false, 2;
+    ENERGY = "energy", "kWh", "energy", "total_increasing", Sensor, false, 3;
+    CURRENT = "current", "A", "current", "measurement", Sensor, false, 3;
     SIGNAL_STRENGTH = "signal strength", "dBm", "signal_strength", "measurement", Sensor, true;
     // Binary states (bleparser publishes 0/1).
     MOTION = "motion", "", "motion", "", Binary, false;
@@ -192,7 +217,7 @@ fields! {
     PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
     PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
     // Scales (Xiaogui, Xiaomi 0x181B/0x181D): ble_monitor's keys beside `weight`.
-    NON_STABILIZED_WEIGHT = "non-stabilized weight", "kg", "weight", "measurement", Sensor, false;
+    NON_STABILIZED_WEIGHT = "non-stabilized weight", "kg", "weight", "measurement", Sensor, false, 3;
     STABILIZED = "stabilized", "", "", "", Binary, false;
 }
 

@@ -133,19 +133,23 @@ impl Default for Reading {
     }
 }
 
-/// Rounds away binary noise from a computed value (`2.2 + 0.9 * 0.64` = 2.7760000000000002,
-/// bleparser's voltage estimate; `0.1 * 219` = 21.900000000000002) so it reads `2.776`: nine
-/// decimals, more than any sensor resolves, and more than any format's own rounding (Moat's
-/// 0.001 °C), so no field needs a rounding of its own. `k / 1e9` is the double nearest to the
-/// decimal `k·10⁻⁹`, whose shortest form is what serde_json writes. Large values and
-/// non-finite ones are left alone (`x·1e9` must stay below 2⁵³ to be exact).
-pub fn tidy_float(x: f64) -> f64 {
+/// Rounds a computed value to `decimals` places ([`Field::decimals`]), which also takes away
+/// binary noise (`2.2 + 0.9 * 0.64` = 2.7760000000000002, bleparser's voltage estimate; `0.1 *
+/// 219` = 21.900000000000002; a float32's `23.200000762939453`). `k / 10ⁿ` is the double
+/// nearest to the decimal `k·10⁻ⁿ`, whose shortest form is what serde_json writes. Values too
+/// large to scale exactly (`x·10ⁿ` ≥ 2⁵¹) and non-finite ones are left alone; more than
+/// [`field::FINEST`] places count as that many.
+pub fn round_decimals(x: f64, decimals: u8) -> f64 {
+    const POW10: [f64; field::FINEST as usize + 1] =
+        [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
     // Adding and taking away 1.5·2⁵² rounds `y` (|y| < 2⁵¹) to an integer in two additions,
     // where `f64::round` is a library call on the baseline x86_64 and ARMv6 targets (ties go
     // to even, which no measured value is close enough to matter for).
     const ROUND: f64 = 6_755_399_441_055_744.0;
-    if x.abs() < 1e6 {
-        ((x * 1e9 + ROUND) - ROUND) / 1e9
+    let p = POW10[usize::from(decimals.min(field::FINEST))];
+    let y = x * p;
+    if y.abs() < 1e15 {
+        ((y + ROUND) - ROUND) / p
     } else {
         x
     }
@@ -186,10 +190,11 @@ impl Reading {
         }
     }
 
-    /// The one way a computed value enters a reading, so the JSON lines, the MQTT state and
-    /// the scan table all show it as a person reads it ([`tidy_float`]).
+    /// The one way a computed value enters a reading, rounded to its field's decimals
+    /// ([`round_decimals`]), so the JSON lines, the MQTT state and the scan table all show it
+    /// as a person reads it.
     pub fn float(&mut self, f: &'static Field, v: f64) {
-        self.push(f, Value::Float(tidy_float(v)))
+        self.push(f, Value::Float(round_decimals(v, f.decimals)))
     }
 
     pub fn int(&mut self, f: &'static Field, v: i64) {
@@ -818,5 +823,38 @@ pub(crate) mod testing {
                 .map(|(_, c)| c),
         };
         decode_claim(f, &adv, claim.ok_or(DecodeError::NoData)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rounding keeps a field's decimals and takes away only what lies beyond them.
+    #[test]
+    fn round_decimals_keeps_the_declared_places() {
+        assert_eq!(round_decimals(f64::from(23.2f32), 5).to_string(), "23.2");
+        assert_eq!(round_decimals(2.2 + 0.9 * 0.64, 3).to_string(), "2.776");
+        assert_eq!(round_decimals(0.1 * 219.0, 9).to_string(), "21.9");
+        // The finest step a format gives survives: 1/32 V, 1/65536 of 100 %.
+        assert_eq!(round_decimals(3.53125, 5), 3.53125);
+        assert_eq!(round_decimals(100.0 * 65535.0 / 65536.0, 4), 99.9985);
+        assert_eq!(round_decimals(-163.835, 2), -163.84);
+        assert_eq!(round_decimals(68.0388555, 0), 68.0);
+        // More places than FINEST count as FINEST; too large or non-finite: unchanged.
+        assert_eq!(round_decimals(1.0 / 3.0, 200), 0.333333333);
+        let big = 12_345_678.123_456_7;
+        assert_eq!(round_decimals(big, 9), big);
+        assert!(round_decimals(f64::NAN, 2).is_nan());
+        assert_eq!(round_decimals(f64::INFINITY, 2), f64::INFINITY);
+    }
+
+    /// Every field's decimals are within what [`round_decimals`] can apply.
+    #[test]
+    fn field_decimals_are_at_most_finest() {
+        for f in field::all() {
+            assert!(f.decimals <= field::FINEST, "{}: {}", f.key, f.decimals);
+        }
+        assert_eq!(field::TEMPERATURE.decimals, 5);
     }
 }
