@@ -31,7 +31,7 @@ pub struct Field {
     pub kind: Kind,
     /// `entity_category: diagnostic` (rssi, voltage…).
     pub diagnostic: bool,
-    /// Decimals a computed value keeps ([`crate::decode::Reading::float`] rounds to them, so
+    /// Decimals a computed value keeps ([`crate::decode::Reading::push`] rounds to them, so
     /// the JSON lines, the MQTT state and the scan table agree): the finest step any format
     /// gives this field, so no sensor's resolution is cut, only binary noise (`23.200001` from
     /// a float32 reads `23.2`). A table line without it keeps [`FINEST`].

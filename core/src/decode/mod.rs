@@ -172,8 +172,15 @@ impl Reading {
     }
 
     /// Adds a value; a later value with the same key replaces the earlier one (and its
-    /// field), so one JSON object never holds a key twice (see [`field::SAME_KEY`]).
+    /// field), so one JSON object never holds a key twice (see [`field::SAME_KEY`]). A float
+    /// is rounded to its field's decimals ([`round_decimals`]) here, the one place every value
+    /// passes, so the JSON lines, the MQTT state and the scan table all show it as a person
+    /// reads it.
     pub fn push(&mut self, f: &'static Field, v: Value) {
+        let v = match v {
+            Value::Float(x) => Value::Float(round_decimals(x, f.decimals)),
+            other => other,
+        };
         let n = self.len as usize;
         if let Some(slot) = self.values[..n]
             .iter_mut()
@@ -190,11 +197,9 @@ impl Reading {
         }
     }
 
-    /// The one way a computed value enters a reading, rounded to its field's decimals
-    /// ([`round_decimals`]), so the JSON lines, the MQTT state and the scan table all show it
-    /// as a person reads it.
+    /// A computed value (rounded by [`Reading::push`]).
     pub fn float(&mut self, f: &'static Field, v: f64) {
-        self.push(f, Value::Float(round_decimals(v, f.decimals)))
+        self.push(f, Value::Float(v))
     }
 
     pub fn int(&mut self, f: &'static Field, v: i64) {

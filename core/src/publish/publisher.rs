@@ -1258,7 +1258,7 @@ mod tests {
         let mut p = synced(settings(PublishPolicy::default()), t0);
         let v = 2.2 + (3.1 - 2.2) * (64.0 / 100.0); // bleparser's voltage estimate
         assert_eq!(v.to_string(), "2.7760000000000002");
-        // As decoders give them: through Reading::float, the one place values are tidied.
+        // As decoders give them: through Reading::push, the one place values are rounded.
         let mut r = reading(A, -60, &[]);
         r.float(&field::VOLTAGE, v);
         // The LYWSD02MMC's float32 temperature object, as bleparser unpacks it.
