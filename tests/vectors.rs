@@ -532,7 +532,7 @@ mod atc_bthome {
     //! | `volume_flow_rate` | `volume flow rate` |
     //! | `distance` | `distance` (m) or `distance mm` |
     //! | `volume` | `volume` (L) or `volume mL` |
-    //! | `volume_storage`, `rotational_speed`, `light_level` | same with a space |
+    //! | `volume_storage`, `rotational_speed`, `light_level`, `settings_revision` | same with a space |
     //! | `key_N` | mapped base + `_N` |
     //! | events `{button: press}` | `button: "press"` (event type, `_` → space) |
     //! | events `{dimmer: rotate_left, steps: 3}` | `dimmer: "rotate left"`, `steps: 3` |
@@ -651,7 +651,44 @@ mod atc_bthome {
                      here (our 0x181A matcher declines the 11-byte non-ATC structure)",
             allow: Allow::NoReading(None),
         },
+        // Differential cases (tests/data/vectors/diff-bthome.jsonl, scripts/differential/bthome.py).
+        Deviation {
+            id: "differential:bthome-ble:v2-3b-op3-args1",
+            reason: COMMAND_ARGS,
+            allow: Allow::Keys { skip: &["command"], ours: &[("command", "\"step up\"")], absent: &["args"] },
+        },
+        Deviation {
+            id: "differential:bthome-ble:v2-3b-then-objects",
+            reason: COMMAND_ARGS,
+            allow: Allow::Keys { skip: &["command"], ours: &[("command", "\"toggle\"")], absent: &["args"] },
+        },
+        Deviation {
+            id: "differential:bthome-ble:v1-3b-command",
+            reason: COMMAND_ARGS,
+            allow: Allow::Keys { skip: &["command"], ours: &[("command", "\"on\"")], absent: &["args"] },
+        },
+        Deviation {
+            id: "differential:bthome-ble:v2-mix-06-07",
+            reason: "0x06 (kg) and 0x07 (lb) in one frame: bthome-ble writes both to `mass` (the last, in lb, \
+                     wins and the kg value is lost); we keep both, numbered as repeats of `weight`",
+            allow: Allow::Keys {
+                // (our keys listed in `skip` too: the expectation is complete)
+                skip: &["mass", "weight_1", "weight_2", "weight unit"],
+                ours: &[("weight_1", "370.91"), ("weight_2", "53.57")],
+                absent: &["weight"],
+            },
+        },
+        Deviation {
+            id: "differential:bthome-ble:v1-ctrl-len1",
+            reason: "a v1 temperature object with no data byte: bthome-ble publishes 0.0 (int.from_bytes of \
+                     nothing); no value was sent, so we publish none",
+            allow: Allow::Keys { skip: &["temperature"], ours: &[], absent: &["temperature"] },
+        },
     ];
+
+    const COMMAND_ARGS: &str =
+        "command event: bthome-ble adds the arguments as hex text (`args`); \
+                                Value has no owned strings, so we publish the command alone";
 
     fn deviation(id: &str) -> Option<&'static Deviation> {
         DEVIATIONS.iter().find(|d| d.id == id)
@@ -683,6 +720,7 @@ mod atc_bthome {
             "volume_storage" => &["volume storage"],
             "rotational_speed" => &["rotational speed"],
             "light_level" => &["light level"],
+            "settings_revision" => &["settings revision"],
             "tempc" => &["temperature"],
             "hum" => &["humidity"],
             "batt" => &["battery"],

@@ -1,11 +1,12 @@
 //! BTHome v2 (service data 0xFCD2, plain and AES-CCM encrypted) and BTHome v1 (0x181C plain,
-//! 0x181E encrypted). Object table: bthome.io / bthome-ble `const.py` (ids 0x00–0x64 plus the
-//! device-information ids 0xF0–0xF2). Key names follow bleparser / ble_monitor (`co2`, `tvoc`,
+//! 0x181E encrypted). Object table: bthome.io / bthome-ble 3.25 `const.py` (ids 0x00–0x65 plus
+//! the device-information ids 0xF0–0xF2). Key names follow bleparser / ble_monitor (`co2`, `tvoc`,
 //! `pm2.5`, `dewpoint`, `uv index`, `distance mm`, `volume mL`, `smoke detector` …).
 //!
 //! Frame (v2): `device-info` byte (bit 0 encrypted, bit 1 MAC included, bit 2 trigger-based,
 //! bits 5–7 version = 2), optional 6-byte MAC (little-endian), then objects `id | data`; data
-//! length comes from the object table (text/raw objects carry a length byte). Encrypted frames
+//! length comes from the object table (text/raw objects carry a length byte; the command object
+//! 0x3B a byte whose low 5 bits count the arguments after its opcode). Encrypted frames
 //! end with a 4-byte counter and a 4-byte MIC; nonce = MAC (display order) + `d2 fc` +
 //! device-info byte + counter, no AAD. v1 objects are `control | id | data` (control: bits 0–4
 //! length incl. id, bits 5–7 data format); v1 encrypted: nonce = MAC + `1e 18` + counter, AAD 0x11.
@@ -15,15 +16,24 @@
 //!   the frame carries one.
 //! * v2: an unknown object id ends decoding of the rest of the frame (its length is unknown);
 //!   the values decoded before it are kept. v1: objects carry their own length, so an unknown
-//!   id is skipped and decoding goes on. A truncated last object is dropped.
+//!   id is skipped and decoding goes on; a zero control byte is skipped alone (bthome-ble does
+//!   both). A truncated last object is dropped. A v1 object with no data byte publishes nothing
+//!   (bthome-ble publishes 0 from the empty bytes). v1 encrypted frames need 4 ciphertext bytes,
+//!   as bthome-ble requires.
 //! * Repeated objects of the same key (e.g. three temperatures, or voltage from 0x0C and 0x4A)
 //!   are named `key_1`, `key_2` … in frame order (bleparser/bthome-ble style); a key that occurs
 //!   once keeps its plain name. At most [`REPS`] repeats per key; further ones are dropped.
 //! * Buttons are strings (`press`, `double press`, `triple press`, `long press`,
-//!   `long double press`, `long triple press`, `hold press`); "no press" (0) and unknown codes
-//!   (e.g. 0xFE) publish nothing. Dimmer: `dimmer` = `rotate left`/`rotate right` + `steps`.
+//!   `long double press`, `long triple press`, `hold press`, `hold release`); "no press" (0) and
+//!   unknown codes (e.g. 0xFE) publish nothing. Dimmer: `dimmer` = `rotate left`/`rotate right`
+//!   and `steps` (unsigned 0–255, as bthome-ble and the spec). Command (0x3B): `command` = `off`,
+//!   `on`, `toggle`, `step up`, `step down` (unknown opcodes nothing); its arguments (bthome-ble's
+//!   `args` hex text) are not published.
 //! * Text (0x53), raw (0x54) and device-information objects (0xF0–0xF2) are parsed (their
 //!   length honoured) but not published. Timestamp (0x50) is published as Unix seconds (int).
+//! * Ids of different units but one Home Assistant device class (0x06 kg / 0x07 lb, 0x40 mm /
+//!   0x41 m, 0x47 L / 0x48 mL) keep their own keys; bthome-ble writes both under one key (the
+//!   last one wins, the other is lost).
 //! * A frame with no publishable value (e.g. only a packet id) is `NoData`.
 //! * Encrypted frame without a configured key → `NoKey` (bleparser raises TypeError).
 //!
@@ -89,8 +99,10 @@ pub static FORMAT_V1_ENCRYPTED: Format = Format {
 
 /// Counters below this after a higher one are taken as a device restart (see module docs).
 pub const RESTART_WINDOW: u32 = 100;
-/// Repeats per key that get their own name (`key_1` … `key_8`).
-pub const REPS: usize = 8;
+/// Repeats per key that get their own name (`key_1` … `key_13`): 13 one-byte objects are the
+/// most a legacy advertisement holds (31 bytes − 4 of AD header and UUID − the device-info
+/// byte), and bthome-ble numbers every repeat.
+pub const REPS: usize = 13;
 /// Largest encrypted payload we decrypt (an AD structure is at most 255 bytes).
 const MAX_CIPHERTEXT: usize = 255;
 
@@ -105,12 +117,16 @@ crate::decode::field::fields! {
     WEIGHT_LB = "weight", "lb", "weight", "measurement", Sensor, false;
     // bleparser's `weight unit` text next to a pound weight.
     BTHOME_WEIGHT_UNIT = "weight unit", "", "", "", Text, true;
+    // 0x3B command event (bthome-ble: `off`, `on`, `toggle`, `step_up`, `step_down`).
+    COMMAND = "command", "", "", "", Event, false;
+    // 0x65 settings revision (bthome-ble `settings_revision`).
+    SETTINGS_REVISION = "settings revision", "", "", "measurement", Sensor, true;
 }
 
 // Repeat names; a unit test checks each matches its base field (unit, class, kind…).
 crate::decode::field::repeated! {
     REPEATED;
-    ["_1", "_2", "_3", "_4", "_5", "_6", "_7", "_8"];
+    ["_1", "_2", "_3", "_4", "_5", "_6", "_7", "_8", "_9", "_10", "_11", "_12", "_13"];
     R_TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false;
     R_HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false;
     R_BATTERY = "battery", "%", "battery", "measurement", Sensor, false;
@@ -160,6 +176,7 @@ crate::decode::field::repeated! {
     R_WINDOW = "window", "", "window", "", Binary, false;
     R_BUTTON = "button", "", "", "", Event, false;
     R_DIMMER = "dimmer", "", "", "", Event, false;
+    R_COMMAND = "command", "", "", "", Event, false;
     R_STEPS = "steps", "", "", "", Sensor, false;
     R_ROTATION = "rotation", "°", "", "measurement", Sensor, false;
     R_DISTANCE_MM = "distance mm", "mm", "distance", "measurement", Sensor, false;
@@ -181,6 +198,7 @@ crate::decode::field::repeated! {
     R_CHANNEL = "channel", "", "", "", Sensor, false;
     R_ROTATIONAL_SPEED = "rotational speed", "rpm", "", "measurement", Sensor, false;
     R_LIGHT_LEVEL = "light level", "", "", "measurement", Sensor, false;
+    R_SETTINGS_REVISION = "settings revision", "", "", "measurement", Sensor, true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,13 +216,16 @@ enum Enc {
     Packet,
     Button,
     Dimmer,
+    /// 0x3B: opcode + arguments; the length byte's low 5 bits count the arguments.
+    Command,
     /// Unix seconds.
     Time,
     /// Parsed and not published (text, raw, device information).
     Skip,
 }
 
-/// One object id. `len == 0`: a length byte follows the id (text, raw).
+/// One object id. `len == 0`: a length byte follows the id (text, raw: the data length;
+/// command: its low 5 bits are the argument count, the opcode comes first).
 struct Obj {
     id: u8,
     len: u8,
@@ -309,6 +330,7 @@ static OBJS: &[Obj] = &[
     o!(0x2E, 1, U, HUMIDITY, R_HUMIDITY),
     o!(0x2F, 1, U, MOISTURE, R_MOISTURE),
     o!(0x3A, 1, Button, BUTTON, R_BUTTON),
+    o!(0x3B, 0, Command, COMMAND, R_COMMAND),
     o!(0x3C, 2, Dimmer, DIMMER, R_DIMMER),
     o!(0x3D, 2, U, COUNT, R_COUNT),
     o!(0x3E, 4, U, COUNT, R_COUNT),
@@ -350,6 +372,7 @@ static OBJS: &[Obj] = &[
     o!(0x62, 4, S, /1000000:6, SPEED, R_SPEED),
     o!(0x63, 4, S, /1000000:6, ACCELERATION, R_ACCELERATION),
     o!(0x64, 1, U, LIGHT_LEVEL, R_LIGHT_LEVEL),
+    o!(0x65, 1, U, SETTINGS_REVISION, R_SETTINGS_REVISION),
     o!(0xF0, 2, Skip, COUNT, R_COUNT), // device type id
     o!(0xF1, 4, Skip, COUNT, R_COUNT), // firmware version (4 bytes)
     o!(0xF2, 3, Skip, COUNT, R_COUNT), // firmware version (3 bytes)
@@ -416,7 +439,12 @@ impl<'a> Iterator for Objects<'a> {
                     // Unknown id: its length is unknown, stop here.
                     let obj = lookup(p[i])?;
                     let (start, len) = if obj.len == 0 {
-                        (i + 2, *p.get(i + 1)? as usize)
+                        let lb = *p.get(i + 1)?;
+                        if obj.enc == Enc::Command {
+                            (i + 2, (lb & 0x1F) as usize + 1)
+                        } else {
+                            (i + 2, lb as usize)
+                        }
                     } else {
                         (i + 1, obj.len as usize)
                     };
@@ -435,6 +463,11 @@ impl<'a> Iterator for Objects<'a> {
                 Ver::V1 => {
                     let ctrl = p[i];
                     let len = (ctrl & 0x1F) as usize; // id + data
+                    if len == 0 && i + 1 < p.len() {
+                        // A zero control byte is skipped alone (as bthome-ble does).
+                        self.i = i + 1;
+                        continue;
+                    }
                     let end = i + 1 + len;
                     if len == 0 || end > p.len() {
                         self.i = p.len();
@@ -564,6 +597,18 @@ fn button_event(code: u8) -> Option<&'static str> {
         0x05 => "long double press",
         0x06 => "long triple press",
         0x80 => "hold press",
+        0x81 => "hold release",
+        _ => return None,
+    })
+}
+
+fn command_event(code: u8) -> Option<&'static str> {
+    Some(match code {
+        0x00 => "off",
+        0x01 => "on",
+        0x02 => "toggle",
+        0x03 => "step up",
+        0x04 => "step down",
         _ => return None,
     })
 }
@@ -725,13 +770,18 @@ fn parse_objects(p: &[u8], ver: Ver, out: &mut Reading) -> Result<(), DecodeErro
                     out.push(f, Value::Text(ev));
                 }
             }
+            Enc::Command => {
+                if let Some(ev) = item.data.first().and_then(|&c| command_event(c)) {
+                    out.push(f, Value::Text(ev));
+                }
+            }
             Enc::Dimmer => {
                 if let (Some(ev), Some(&steps)) = (
                     item.data.first().and_then(|&c| dimmer_event(c)),
                     item.data.get(1),
                 ) {
                     out.push(f, Value::Text(ev));
-                    out.push(pick(&STEPS, &R_STEPS, slot), Value::Int(steps as i8 as i64));
+                    out.push(pick(&STEPS, &R_STEPS, slot), Value::Int(steps as i64));
                 }
             }
             Enc::Bin => {
@@ -804,8 +854,9 @@ fn decrypt_and_parse(
     enc: &[u8],
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    // At least one object byte pair (v2: id + 1 byte; v1: control + id + 1 byte).
-    let min_ct = if ver == Ver::V2 { 2 } else { 3 };
+    // bthome-ble's minimum ciphertext: v2 id + 1 byte; v1 4 bytes (so a lone 3-byte v1
+    // object, e.g. battery, is refused as it refuses it).
+    let min_ct = if ver == Ver::V2 { 2 } else { 4 };
     if enc.len() < 8 + min_ct {
         return Err(DecodeError::Truncated);
     }
@@ -1009,9 +1060,9 @@ mod tests {
             memory: &mut mem,
         };
         let mut r = Reading::default();
-        // ten buttons: 1..=8 named, 9 and 10 dropped (overflow).
+        // fifteen buttons: 1..=13 named, 14 and 15 dropped (overflow).
         let mut d = vec![0x40];
-        for _ in 0..10 {
+        for _ in 0..15 {
             d.extend_from_slice(&[0x3A, 0x01]);
         }
         decode_v2(
@@ -1022,7 +1073,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.get("button_1"), Some(Value::Text("press")));
-        assert_eq!(r.get("button_8"), Some(Value::Text("press")));
+        assert_eq!(r.get("button_13"), Some(Value::Text("press")));
         assert_eq!(r.get("button"), None);
         assert_eq!(r.overflow, 2);
         // Weight in pounds adds bleparser's `weight unit`.
@@ -1071,7 +1122,7 @@ mod tests {
         decode_v2(&mut ctx, &a, Claim::of(&d), &mut r).unwrap();
         assert_eq!(r.addr, Addr([0x11, 0x22, 0x33, 0x44, 0x55, 0x66]));
         assert_eq!(r.get("dimmer"), Some(Value::Text("rotate right")));
-        assert_eq!(r.get("steps"), Some(Value::Int(-2)));
+        assert_eq!(r.get("steps"), Some(Value::Int(254))); // unsigned, as bthome-ble and the spec
         assert_eq!(r.get("temperature"), Some(Value::Float(0.3))); // round(0.35, 1) in Python
         assert_eq!(r.values().len(), 3);
         // Version 0 and 7 are malformed; encrypted flag with a short frame is truncated.
