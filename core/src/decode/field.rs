@@ -31,15 +31,20 @@ pub struct Field {
     pub kind: Kind,
     /// `entity_category: diagnostic` (rssi, voltage…).
     pub diagnostic: bool,
-    /// Decimals a computed value keeps ([`crate::decode::Reading::push`] rounds to them, so
-    /// the JSON lines, the MQTT state and the scan table agree): the finest step any format
-    /// gives this field, so no sensor's resolution is cut, only binary noise (`23.200001` from
-    /// a float32 reads `23.2`). A table line without it keeps [`FINEST`].
+    /// Decimals a value keeps ([`crate::decode::Reading::push`] rounds every float to them, so
+    /// the JSON lines, the MQTT state and the scan table agree and no binary noise shows:
+    /// `0.1 * 219` reads `21.9`). A table line without it keeps [`DECIMALS`].
     pub decimals: u8,
 }
 
-/// The decimals of a field whose table line names none: nine, finer than any sensor resolves
-/// (Moat's 0.001 °C, a float32's seven digits), so only binary noise goes.
+/// The decimals of a field whose table line names none: six, finer than any sensor resolves,
+/// so where the reference parsers publish an unrounded formula (iNode's energy, Tilt's and
+/// Inkbird's °F → °C, b-parasite's 1/65536 moisture) our value stays within 5·10⁻⁷ of theirs;
+/// only the binary noise past it goes. A float32 from the radio is already its shortest
+/// decimal (`bytes::f32_as_read`), so it needs no rounding of its own.
+pub const DECIMALS: u8 = 6;
+
+/// The most decimals [`crate::decode::round_decimals`] applies.
 pub const FINEST: u8 = 9;
 
 impl Field {
@@ -99,10 +104,10 @@ macro_rules! repeated {
 }
 pub(crate) use repeated;
 
-/// A table line's decimals column, or [`FINEST`] where it has none.
+/// A table line's decimals column, or [`DECIMALS`] where it has none.
 macro_rules! decimals {
     () => {
-        $crate::decode::field::FINEST
+        $crate::decode::field::DECIMALS
     };
     ($dec:literal) => {
         $dec
@@ -110,36 +115,34 @@ macro_rules! decimals {
 }
 pub(crate) use decimals;
 
-// The last column, where there is one, is the decimals a computed value keeps: the finest step
-// any format gives the field (temperature: iNode's and SmartDry's unrounded formulas, Tilt's
-// °F → °C; humidity and moisture: b-parasite's 1/65536; voltage: Mopeka's 1/32 V; weight:
-// Xiaomi's 5 g; formaldehyde: Air Mentor's µg), checked by every corpus vector.
+// The last column, where there is one, is the decimals a value keeps: fewer than
+// [`DECIMALS`] only where every format gives whole numbers.
 fields! {
     ALL;
-    TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false, 5;
-    HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false, 4;
-    BATTERY = "battery", "%", "battery", "measurement", Sensor, false, 1;
-    VOLTAGE = "voltage", "V", "voltage", "measurement", Sensor, true, 5;
+    TEMPERATURE = "temperature", "°C", "temperature", "measurement", Sensor, false;
+    HUMIDITY = "humidity", "%", "humidity", "measurement", Sensor, false;
+    BATTERY = "battery", "%", "battery", "measurement", Sensor, false;
+    VOLTAGE = "voltage", "V", "voltage", "measurement", Sensor, true;
     RSSI = "rssi", "dBm", "signal_strength", "measurement", Sensor, true;
-    ILLUMINANCE = "illuminance", "lx", "illuminance", "measurement", Sensor, false, 2;
-    MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false, 4;
+    ILLUMINANCE = "illuminance", "lx", "illuminance", "measurement", Sensor, false;
+    MOISTURE = "moisture", "%", "moisture", "measurement", Sensor, false;
     // Greek mu (U+03BC): HA ≥ 2025 rewrites the micro sign to it. No device class: HA 2024.3
     // has none for conductivity and would refuse the entity.
     CONDUCTIVITY = "conductivity", "μS/cm", "", "measurement", Sensor, false, 0;
-    FORMALDEHYDE = "formaldehyde", "mg/m³", "", "measurement", Sensor, false, 6;
+    FORMALDEHYDE = "formaldehyde", "mg/m³", "", "measurement", Sensor, false;
     CONSUMABLE = "consumable", "%", "", "measurement", Sensor, false;
-    PRESSURE = "pressure", "hPa", "atmospheric_pressure", "measurement", Sensor, false, 2;
+    PRESSURE = "pressure", "hPa", "atmospheric_pressure", "measurement", Sensor, false;
     CO2 = "co2", "ppm", "carbon_dioxide", "measurement", Sensor, false, 0;
-    TVOC = "tvoc", "µg/m³", "volatile_organic_compounds", "measurement", Sensor, false, 2;
-    PM25 = "pm2.5", "µg/m³", "pm25", "measurement", Sensor, false, 1;
-    PM10 = "pm10", "µg/m³", "pm10", "measurement", Sensor, false, 1;
-    DEWPOINT = "dewpoint", "°C", "temperature", "measurement", Sensor, false, 2;
-    WEIGHT = "weight", "kg", "weight", "measurement", Sensor, false, 3;
-    IMPEDANCE = "impedance", "Ω", "", "measurement", Sensor, false, 1;
+    TVOC = "tvoc", "µg/m³", "volatile_organic_compounds", "measurement", Sensor, false;
+    PM25 = "pm2.5", "µg/m³", "pm25", "measurement", Sensor, false;
+    PM10 = "pm10", "µg/m³", "pm10", "measurement", Sensor, false;
+    DEWPOINT = "dewpoint", "°C", "temperature", "measurement", Sensor, false;
+    WEIGHT = "weight", "kg", "weight", "measurement", Sensor, false;
+    IMPEDANCE = "impedance", "Ω", "", "measurement", Sensor, false;
     COUNT = "count", "", "", "measurement", Sensor, false;
-    POWER = "power", "W", "power", "measurement", Sensor, false, 2;
-    ENERGY = "energy", "kWh", "energy", "total_increasing", Sensor, false, 3;
-    CURRENT = "current", "A", "current", "measurement", Sensor, false, 3;
+    POWER = "power", "W", "power", "measurement", Sensor, false;
+    ENERGY = "energy", "kWh", "energy", "total_increasing", Sensor, false;
+    CURRENT = "current", "A", "current", "measurement", Sensor, false;
     SIGNAL_STRENGTH = "signal strength", "dBm", "signal_strength", "measurement", Sensor, true;
     // Binary states (bleparser publishes 0/1).
     MOTION = "motion", "", "motion", "", Binary, false;
@@ -217,7 +220,7 @@ fields! {
     PM1 = "pm1", "µg/m³", "pm1", "measurement", Sensor, false;
     PM4 = "pm4", "µg/m³", "", "measurement", Sensor, false;
     // Scales (Xiaogui, Xiaomi 0x181B/0x181D): ble_monitor's keys beside `weight`.
-    NON_STABILIZED_WEIGHT = "non-stabilized weight", "kg", "weight", "measurement", Sensor, false, 3;
+    NON_STABILIZED_WEIGHT = "non-stabilized weight", "kg", "weight", "measurement", Sensor, false;
     STABILIZED = "stabilized", "", "", "", Binary, false;
 }
 

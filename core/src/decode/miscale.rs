@@ -35,7 +35,7 @@ pub static FORMAT: Format = Format {
 crate::decode::field::fields! {
     FIELDS;
     WEIGHT_REMOVED = "weight removed", "", "", "", Binary, false;
-    STABILIZED_WEIGHT = "stabilized weight", "kg", "weight", "measurement", Sensor, false, 3;
+    STABILIZED_WEIGHT = "stabilized weight", "kg", "weight", "measurement", Sensor, false;
 }
 
 const V1_SLUG: &str = "xiaomi-scale-v1";
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn pounds_are_published_in_kg() {
         let r = run(&[0x1D, 0x18, 0x21, 0x98, 0x3A, 0, 0, 0, 0, 0, 0, 0]);
-        let kg = 68.039; // 150 × 0.45359237 = 68.0388555, at `weight`'s three decimals
+        let kg = 68.038856; // 150 × 0.45359237 = 68.0388555, at `weight`'s six decimals
         assert_eq!(r.get("weight"), Some(Value::Float(kg)));
         assert_eq!(r.get("non-stabilized weight"), Some(Value::Float(kg)));
         assert_eq!(r.get("weight unit"), Some(Value::Text("lbs")));

@@ -135,7 +135,7 @@ impl Default for Reading {
 
 /// Rounds a computed value to `decimals` places ([`Field::decimals`]), which also takes away
 /// binary noise (`2.2 + 0.9 * 0.64` = 2.7760000000000002, bleparser's voltage estimate; `0.1 *
-/// 219` = 21.900000000000002; a float32's `23.200000762939453`). `k / 10ⁿ` is the double
+/// 219` = 21.900000000000002). `k / 10ⁿ` is the double
 /// nearest to the decimal `k·10⁻ⁿ`, whose shortest form is what serde_json writes. Values too
 /// large to scale exactly (`x·10ⁿ` ≥ 2⁵¹) and non-finite ones are left alone; more than
 /// [`field::FINEST`] places count as that many.
@@ -854,12 +854,19 @@ mod tests {
         assert_eq!(round_decimals(f64::INFINITY, 2), f64::INFINITY);
     }
 
-    /// Every field's decimals are within what [`round_decimals`] can apply.
+    /// Every field's decimals are within what [`round_decimals`] can apply, and the default keeps
+    /// every value within 5·10⁻⁷.
     #[test]
     fn field_decimals_are_at_most_finest() {
         for f in field::all() {
             assert!(f.decimals <= field::FINEST, "{}: {}", f.key, f.decimals);
         }
-        assert_eq!(field::TEMPERATURE.decimals, 5);
+        // At the default decimals a value moves by at most half a unit of the sixth place.
+        let mut x = -1000.0f64;
+        while x < 1000.0 {
+            let r = round_decimals(x, field::DECIMALS);
+            assert!((r - x).abs() <= 5.0000001e-7, "{x} -> {r}");
+            x += 0.123_456_789_1;
+        }
     }
 }

@@ -1261,9 +1261,8 @@ mod tests {
         // As decoders give them: through Reading::push, the one place values are rounded.
         let mut r = reading(A, -60, &[]);
         r.float(&field::VOLTAGE, v);
-        // The LYWSD02MMC's float32 temperature object, as bleparser unpacks it.
-        let t = f64::from(23.2f32);
-        assert_eq!(t.to_string(), "23.200000762939453");
+        let t = 0.1 * 219.0; // a 0.1 °C raw value scaled
+        assert_eq!(t.to_string(), "21.900000000000002");
         r.float(&field::TEMPERATURE, t);
         r.float(&field::HUMIDITY, -0.1 - 0.2);
         r.float(&field::PRESSURE, 12_345_678.9);
@@ -1273,7 +1272,7 @@ mod tests {
         let line = String::from_utf8(line).unwrap();
         assert!(line.contains("\"voltage\":2.776,"), "{line}");
         assert!(line.contains("\"humidity\":-0.3,"), "{line}");
-        assert!(line.contains("\"temperature\":23.2,"), "{line}");
+        assert!(line.contains("\"temperature\":21.9,"), "{line}");
         p.on_reading(&r, t0, 1);
         let m = drain(&mut p);
         let raw = &m
@@ -1282,7 +1281,7 @@ mod tests {
             .unwrap()
             .1;
         assert!(raw.contains("\"voltage\":2.776,"), "{raw}");
-        assert!(raw.contains("\"temperature\":23.2,"), "{raw}");
+        assert!(raw.contains("\"temperature\":21.9,"), "{raw}");
         assert!(raw.contains("\"humidity\":-0.3,"), "{raw}");
         assert!(raw.contains("\"pressure\":12345678.9,"), "{raw}");
     }
