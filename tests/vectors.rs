@@ -1017,6 +1017,11 @@ mod brands {
             SENSOR_ID,
         ),
         ("ble_monitor:test_govee_parser:test_Govee_H5055", "*", H5055),
+        (
+            "differential:govee-ble:h5125-other-company-id",
+            "*",
+            GOVEE_EF88,
+        ),
         // Inkbird
         (
             "bleparser:test_inkbird:test_inkbird_iBBQ_6_probes",
@@ -1044,12 +1049,32 @@ mod brands {
             INKBIRD_MODEL_HINT,
         ),
         (
+            "differential:inkbird-ble:ibbq-nameless-fff0",
+            "*",
+            IBBQ_NAMELESS,
+        ),
+        (
+            "bleparser:test_inkbird:test_inkbird_IBS_TH_external",
+            "temperature probe 1",
+            INKBIRD_PROBE,
+        ),
+        (
+            "inkbird-ble:test_parser:test_adv_humidity_boundary_invariant[IBS-TH2]#2",
+            "*",
+            INKBIRD_P01B,
+        ),
+        (
             "inkbird-ble:test_parser:test_corrupt_name[IBS-TH1]",
             "*",
             INKBIRD_MODEL_HINT,
         ),
         // ThermoPro: HA dicts with many entries that the library refuses as ambiguous
         ("thermopro-ble:test_parser:test_tp357s#2", "*", HA_DICT),
+        (
+            "differential:thermopro-ble:tp960r-probe-index-9",
+            "*",
+            TP_PROBES,
+        ),
         (
             "thermopro-ble:test_parser:test_tp357s_four_updates",
             "*",
@@ -1710,8 +1735,28 @@ mod brands {
 
     const IBBQ_NO_PROBE: &str =
         "bleparser turns every reading <= 0 into 0 (so unplugged probes, 0xFFF6, \
-        read 0 and real sub-zero temperatures are lost); we follow inkbird-ble (signed values) and do \
-        not publish unplugged probes (0xFFFF, 0xFFF6) at all";
+        read 0 and real sub-zero temperatures are lost); we follow inkbird-ble (signed values): \
+        0xFFFF (unplugged) is not published, 0xFFF6 is -1.0";
+    const IBBQ_NAMELESS: &str =
+        "a nameless 12/14/18/22-byte frame with id 0 or 1 and the 0xFFF0 service: \
+        inkbird-ble needs the iBBQ/xBBQ name, bleparser (ble_monitor) decodes it as iBBQ probes \
+        (`bleparser:test_inkbird:test_inkbird_iBBQ_2_probes`), which we keep for passive scans";
+    const GOVEE_EF88: &str =
+        "govee-ble decrypts a 24-byte frame with a valid CRC whatever its company \
+        id; every H512x/H5130 sends 0xEF88, and a nameless frame with another id could not pass \
+        the prefilter (Govee's ids or a name/UUID hint), so we decode 0xEF88 frames only";
+    const TP_PROBES: &str =
+        "thermopro-ble publishes whatever probe index the first byte says (here \
+        index 9 = probe 10); the TP96x/TP97x have at most 4 probes and our fields declare probes \
+        1-4, so a frame naming another probe is refused as malformed";
+    const INKBIRD_PROBE: &str =
+        "bleparser publishes an IBS-TH's external probe (byte 4 = 1 or 3) as \
+        `temperature probe 1`; inkbird-ble (Home Assistant's parser) ignores that byte and \
+        publishes `temperature`, which we follow";
+    const INKBIRD_P01B: &str =
+        "this inkbird-ble 1.7.0 test drops a `tps` frame whose humidity is 0xFFFF; \
+        inkbird-ble 1.7.1 reads 0xFFFF there as 'no humidity sensor' (IBS-P01B firmware 2.3.0) and \
+        publishes temperature and battery, which we follow";
     const HA_DICT: &str =
         "the vector is a Home Assistant manufacturer-data dict accumulated over many \
         adverts (the company id is data for these vendors). The library either excludes entries by a \

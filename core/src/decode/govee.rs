@@ -25,10 +25,12 @@
 //! * H5106: 4 bytes big-endian `d[2..6]`: temperature, humidity and PM2.5 packed in decimal.
 //! * H5140: packed temperature/humidity `d[2..5]`, CO2 u16 BE `d[5..7]`, error byte `d[7]`.
 //! * H5112: packed `d[2..6]` for probe `d[7]` (0x41 → 1, 0x82 → 2).
-//! * H5127 presence: `d[4]` present, `d[5] == 0x11` motion.
+//! * H5127 presence (company 0x8803/0x8843 or name, and `d` starting `EC 00 01 01` or
+//!   `EC 00 02 01`): `d[4]` present, `d[5] == 0x11` motion.
 //! * H5121…H5130 (company 0xEF88, 24 bytes): AES-128-ECB over `d[6..22]` with key
 //!   `d[2..6] ‖ 0¹²` (bytes reversed on the way in and out), CRC-16 (init 0x1D0F, poly 0x1021)
-//!   of the ciphertext in `d[22..24]`; plaintext `[2]` model, `[4]` battery, `[5]` button/state.
+//!   of the ciphertext in `d[22..24]`; plaintext `[2]` model, `[4]` battery, `[5]` button/state
+//!   (`button N` for any N; H5130: bit 0x10 the button, bit 0x01 pressure = `presence`).
 //!
 //! Glitch handled: some firmwares glue the 25-byte "INTELLI_ROCKS" iBeacon onto the frame.
 
@@ -69,10 +71,46 @@ pub static FORMAT: Format = Format {
 const MIN_TEMP: f64 = -40.0;
 const MAX_TEMP: f64 = 100.0;
 
-/// Which button was pressed (H5122/H5125/H5126/H5130), published as the `button` event.
-static BUTTONS: [&str; 6] = [
-    "button 0", "button 1", "button 2", "button 3", "button 4", "button 5",
-];
+/// Which button was pressed (H5122/H5125/H5126/H5130), published as the `button` event:
+/// `"button N"` for the state byte N, whatever it is (govee-ble fires `button_N`), as ASCII
+/// in a fixed row (length in the last byte).
+static BUTTON_TEXT: [[u8; 11]; 256] = button_texts();
+
+const fn button_texts() -> [[u8; 11]; 256] {
+    let mut t = [[0u8; 11]; 256];
+    let mut n = 0;
+    while n < 256 {
+        let row = &mut t[n];
+        let mut i = 0;
+        while i < 7 {
+            row[i] = b"button "[i];
+            i += 1;
+        }
+        let digits: [u8; 3] = [(n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8];
+        let first = if n >= 100 {
+            0
+        } else if n >= 10 {
+            1
+        } else {
+            2
+        };
+        let mut d = first;
+        while d < 3 {
+            row[i] = b'0' + digits[d];
+            i += 1;
+            d += 1;
+        }
+        row[10] = i as u8;
+        n += 1;
+    }
+    t
+}
+
+/// `"button N"` for a state byte.
+fn button_text(n: u8) -> Option<&'static str> {
+    let row = &BUTTON_TEXT[n as usize];
+    core::str::from_utf8(row.get(..row[10] as usize)?).ok()
+}
 
 /// Every company id `classify` recognises a frame by; any other frame needs a name or a
 /// 16-bit UUID hint (keep in step with `classify`; the `prefilter_covers_classify` test checks).
@@ -189,11 +227,10 @@ fn classify(cid: u16, d: &[u8], h: &Hints<'_>) -> Option<Model> {
     let len = d.len();
     Some(match len {
         24 if cid == 0xEF88 && crc_ok(d) => Encrypted,
-        6 if cid == 0x8803
-            || cid == 0x8843
-            || (h.has("H5127")
-                && (d.starts_with(&[0xEC, 0x00, 0x01, 0x01])
-                    || d.starts_with(&[0xEC, 0x00, 0x02]))) =>
+        // govee-ble: 0x8803/0x8843 are a flags byte, not a company: the prefix must match too.
+        6 if (cid == 0x8803 || cid == 0x8843 || h.has("H5127"))
+            && (d.starts_with(&[0xEC, 0x00, 0x01, 0x01])
+                || d.starts_with(&[0xEC, 0x00, 0x02, 0x01])) =>
         {
             H5127
         }
@@ -208,14 +245,8 @@ fn classify(cid: u16, d: &[u8], h: &Hints<'_>) -> Option<Model> {
         8 if h.has("GV5112") || h.has("H5112") => H5112,
         8 if h.has("5140") => H5140,
         6 if h.has("H5106") || h.uuid(0x0651) => H5106,
-        6 if cid == 0x0001
-            || family_name(h)
-            || h.uuid(0x0151)
-            || h.uuid(0x0251)
-            || h.uuid(0x7751) =>
-        {
-            H5101
-        }
+        // Company 0x0001 alone is not enough at 6 bytes (govee-ble: only at 8, as H5108).
+        6 if family_name(h) || h.uuid(0x0151) || h.uuid(0x0251) || h.uuid(0x7751) => H5101,
         8 if cid == 0x0001 || family_name(h) => H5108,
         7 if cid == 0xEC88 || h.has("H5074") || h.uuid(0x7450) => H5074,
         9 if cid == 0xEC88
@@ -592,15 +623,17 @@ fn decode_encrypted(d: &[u8], h: &Hints<'_>, out: &mut Reading) -> Result<(), De
             }
         }
         "H5130" => {
-            if state == 16 {
-                out.push(&field::BUTTON, Value::Text(BUTTONS[0]));
-            } else {
-                // A pressure mat: govee-ble's `presence`.
-                out.int(&field::PRESENCE, (state == 1) as i64);
+            // A pressure mat with a button; the state is bits: 0x01 pressure (govee-ble's
+            // `presence`), 0x10 the button (0x11 = pressed while pressure is applied).
+            if state & 0x10 != 0 {
+                out.push(&field::BUTTON, Value::Text("button 0"));
+            }
+            if state != 0x10 {
+                out.int(&field::PRESENCE, (state & 0x01) as i64);
             }
         }
         _ => {
-            if let Some(b) = BUTTONS.get(state as usize) {
+            if let Some(b) = button_text(state) {
                 out.push(&field::BUTTON, Value::Text(b));
             }
         }
@@ -635,12 +668,22 @@ mod tests {
             }
         }
         // and each listed id does classify somewhere (no stale entries)
+        let h5127 = [0xEC, 0x00, 0x01, 0x01, 0, 0];
         for &cid in COMPANY_IDS {
             let hit = [6usize, 7, 8, 9, 14, 17, 20]
                 .iter()
-                .any(|&l| classify(cid, &vec![0u8; l], &none).is_some());
+                .any(|&l| classify(cid, &vec![0u8; l], &none).is_some())
+                || classify(cid, &h5127, &none).is_some();
             assert!(hit || cid == 0xEF88, "{cid:#06x} classifies nowhere");
         }
+    }
+
+    #[test]
+    fn button_text_rows() {
+        assert_eq!(button_text(0), Some("button 0"));
+        assert_eq!(button_text(7), Some("button 7"));
+        assert_eq!(button_text(42), Some("button 42"));
+        assert_eq!(button_text(255), Some("button 255"));
     }
 
     #[test]
