@@ -1018,6 +1018,16 @@ mod brands {
         ),
         ("ble_monitor:test_govee_parser:test_Govee_H5055", "*", H5055),
         (
+            "differential:govee-ble:cid-0001-6-bytes-nameless",
+            "*",
+            NAMELESS_H5101,
+        ),
+        (
+            "differential:govee-ble:gv5104-name-6-bytes",
+            "*",
+            NAMELESS_H5101,
+        ),
+        (
             "differential:govee-ble:h5125-other-company-id",
             "*",
             GOVEE_EF88,
@@ -1766,6 +1776,10 @@ mod brands {
     const SENSOR_ID: &str =
         "bleparser publishes the H5178 `sensor id` (0 indoor, 1 outdoor); govee-ble \
         uses separate devices instead. We follow bleparser (key + outdoor unit at MAC+1)";
+    const NAMELESS_H5101: &str =
+        "6 bytes under company 0x0001 are an H5101/H5102/H5177 whose name a passive scan never \
+        hears; bleparser and ble_monitor decode them by company id and length, govee-ble wants the \
+        name. We follow bleparser, so the sensor works without active scanning";
     const H5055: &str =
         "ble_monitor reports both probes of the pair named by bits 6-7 of byte 3 whatever \
         the connected bits, unconnected ones as 0.0; govee-ble (3 vectors) only reports probes whose \

@@ -245,8 +245,17 @@ fn classify(cid: u16, d: &[u8], h: &Hints<'_>) -> Option<Model> {
         8 if h.has("GV5112") || h.has("H5112") => H5112,
         8 if h.has("5140") => H5140,
         6 if h.has("H5106") || h.uuid(0x0651) => H5106,
-        // Company 0x0001 alone is not enough at 6 bytes (govee-ble: only at 8, as H5108).
-        6 if family_name(h) || h.uuid(0x0151) || h.uuid(0x0251) || h.uuid(0x7751) => H5101,
+        // Company 0x0001 alone at 6 bytes is an H5101/H5102/H5177 heard without its name, as
+        // bleparser and ble_monitor decode it (a passive scan never gets the name);
+        // govee-ble wants the name (listed in the vector test's deviations).
+        6 if cid == 0x0001
+            || family_name(h)
+            || h.uuid(0x0151)
+            || h.uuid(0x0251)
+            || h.uuid(0x7751) =>
+        {
+            H5101
+        }
         8 if cid == 0x0001 || family_name(h) => H5108,
         7 if cid == 0xEC88 || h.has("H5074") || h.uuid(0x7450) => H5074,
         9 if cid == 0xEC88
