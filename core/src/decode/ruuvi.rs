@@ -2,21 +2,30 @@
 //! 0x0499), and the old Eddystone-URL formats 2 and 4 (service data 0xFEAA, `ruu.vi/#…`).
 //!
 //! All multi-byte fields are big-endian. `d` = data after the company id, `d[0]` = format.
-//! * 3 (14 bytes): humidity u8 /2 %, temperature sign+magnitude byte + hundredths byte,
-//!   pressure u16 + 50000 Pa, acceleration x/y/z i16 mG, battery mV.
-//! * 5 (≥ 18 bytes): temperature i16 ×0.005 °C, humidity u16 ×0.0025 %, pressure u16 + 50000 Pa,
+//! * 3 (14 bytes): humidity u8 /2 % (above 200: not available), temperature sign+magnitude
+//!   byte + hundredths byte (hundredths ≥ 100: not available), pressure u16 + 50000 Pa,
+//!   acceleration x/y/z i16 mG, battery mV.
+//! * 5 (≥ 24 bytes): temperature i16 ×0.005 °C, humidity u16 ×0.0025 %, pressure u16 + 50000 Pa,
 //!   acceleration x/y/z i16 mG, power u16 (11 bits battery mV − 1600, 5 bits tx power
-//!   (−40 + 2n dBm)), movement counter u8, sequence u16 (published as the packet id). The
-//!   all-ones / 0x8000 values mean "not available" and are not published.
+//!   (−40 + 2n dBm)), movement counter u8, sequence u16 (published as the packet id), MAC. The
+//!   all-ones / 0x8000 values mean "not available" and are not published (but the movement
+//!   counter's 255 is, as ruuvitag-ble does).
+//! * Shorter frames are refused, as ruuvitag-ble refuses them. Longer ones are decoded: its
+//!   formats 3 and 5 `struct.unpack` the whole frame and so fail on any extra byte (RuuviTag
+//!   firmware sends format 3 padded to 18 bytes), which its "at least n bytes" checks show is
+//!   not meant.
 //! * 6 (Ruuvi Air, ≥ 20 bytes): temperature, humidity, pressure as in 5, PM2.5 u16 /10 µg/m³,
 //!   CO2 u16 ppm, VOC and NOx index (9 bits: a byte plus a flag bit), luminosity (log-coded
 //!   byte), sound average (9 bits /5 + 18 dBA), sequence u8, flags, 3 MAC bytes.
 //! * E1 (Ruuvi Air extended, 40 bytes): temperature ×0.005, humidity ×0.0025, pressure,
 //!   PM1/2.5/4/10 u16 /10, CO2, VOC/NOx index (9 bits), luminosity u24 /100 lux, sequence u24.
+//! * 6 and E1: `iaqs`, Ruuvi's indoor air quality score from CO2 and PM2.5 (when both are
+//!   available), as ruuvitag-ble computes it.
 //! * 2/4 (Eddystone URL): base64url text after `ruu.vi/#`, 6 bytes: format, humidity /2,
 //!   temperature sign+magnitude + hundredths, pressure + 50000 Pa.
 //!
-//! bleparser key names: `acceleration` (total, mG), `acceleration x/y/z`, `voltage` (V), `tx
+//! bleparser key names: `acceleration` (total, mG: ruuvitag-ble's total, the length of the axes
+//! rounded to 0.01 m/s², rounded to 0.01 m/s²), `acceleration x/y/z`, `voltage` (V), `tx
 //! power`; `battery` % is bleparser's estimate from the voltage. bleparser's format-5 `motion`
 //! (movement counter changed since the previous frame) needs per-device memory the pipeline does
 //! not keep for this format; the raw `movement counter` is published instead.
@@ -114,27 +123,55 @@ fn acceleration(out: &mut Reading, d: &[u8], o: usize) {
     if x == i16::MIN || y == i16::MIN || z == i16::MIN {
         return;
     }
-    let (fx, fy, fz) = (x as f64, y as f64, z as f64);
-    out.float(&ACCELERATION_MG, (fx * fx + fy * fy + fz * fz).sqrt());
+    // ruuvitag-ble (Home Assistant) publishes each axis in m/s² rounded to 0.01 and the total as
+    // the rounded length of those rounded axes; the total here is that value in mG, so the two
+    // agree (it differs from the exact length by at most 1.3 mG, below the sensor's 4 mG step).
+    let ms = |v: i16| round(v as f64 * 0.00980665, 2);
+    let (fx, fy, fz) = (ms(x), ms(y), ms(z));
+    let total = round((fx * fx + fy * fy + fz * fz).sqrt(), 2);
+    out.float(&ACCELERATION_MG, total * 1000.0 / 9.80665);
     out.int(&field::ACCELERATION_X, x as i64);
     out.int(&field::ACCELERATION_Y, y as i64);
     out.int(&field::ACCELERATION_Z, z as i64);
 }
 
 /// Temperature (×0.005), humidity (×0.0025) and pressure at `d[1..7]` (formats 5, 6, E1).
-fn thp(out: &mut Reading, d: &[u8], digits: i32) {
+/// ruuvitag-ble computes formats 5 and 6 as `t / 200`, `h / 400` rounded to 2 places, E1 as
+/// `t * 0.005`, `h * 0.0025` rounded to 3 (`e1_digits`): the same float operations, so the
+/// same halfway cases round the same way.
+fn thp(out: &mut Reading, d: &[u8], e1_digits: Option<i32>) {
     let t = be(d, 1) as i16;
     if t != i16::MIN {
-        out.float(&field::TEMPERATURE, round(t as f64 * 0.005, digits));
+        let v = match e1_digits {
+            Some(n) => round(t as f64 * 0.005, n),
+            None => round(t as f64 / 200.0, 2),
+        };
+        out.float(&field::TEMPERATURE, v);
     }
     let h = be(d, 3);
     if h != 0xFFFF {
-        out.float(&field::HUMIDITY, round(h as f64 * 0.0025, digits));
+        let v = match e1_digits {
+            Some(n) => round(h as f64 * 0.0025, n),
+            None => round(h as f64 / 400.0, 2),
+        };
+        out.float(&field::HUMIDITY, v);
     }
     let p = be(d, 5);
     if p != 0xFFFF {
         out.float(&field::PRESSURE, round((p as f64 + 50000.0) / 100.0, 2));
     }
+}
+
+/// Ruuvi's indoor air quality score from CO2 (ppm) and PM2.5 (µg/m³), as ruuvitag-ble computes
+/// it (`calculate_iaqs`): 100 minus the distance from the clean-air corner, CO2 clamped to
+/// 420…2300 and PM2.5 to 0…60 each scaled to 0…100; rounded half to even, 0…100.
+fn iaqs(co2: u16, pm25: f64) -> i64 {
+    let co2 = (co2 as f64).clamp(420.0, 2300.0);
+    let pm25 = pm25.clamp(0.0, 60.0);
+    let dx = pm25 * (100.0 / 60.0);
+    let dy = (co2 - 420.0) * (100.0 / 1880.0);
+    let v = 100.0 - dx.hypot(dy);
+    v.clamp(0.0, 100.0).round_ties_even() as i64
 }
 
 /// 9-bit index (VOC/NOx) from a byte and a flag bit; 0x1FF = not available.
@@ -160,8 +197,12 @@ fn decode(
                 return Err(DecodeError::Truncated);
             }
             out.firmware = "Ruuvitag V3";
-            out.float(&field::HUMIDITY, d[1] as f64 * 0.5);
-            out.float(&field::TEMPERATURE, sign_magnitude(d[2], d[3]));
+            if d[1] <= 200 {
+                out.float(&field::HUMIDITY, round(d[1] as f64 / 2.0, 2));
+            }
+            if d[3] < 100 {
+                out.float(&field::TEMPERATURE, round(sign_magnitude(d[2], d[3]), 2));
+            }
             out.float(
                 &field::PRESSURE,
                 round((be(d, 4) as f64 + 50000.0) / 100.0, 2),
@@ -170,11 +211,11 @@ fn decode(
             voltage(out, be(d, 12) as f64 / 1000.0);
         }
         5 => {
-            if d.len() < 18 {
+            if d.len() < 24 {
                 return Err(DecodeError::Truncated);
             }
             out.firmware = "Ruuvitag V5";
-            thp(out, d, 2);
+            thp(out, d, None);
             acceleration(out, d, 7);
             let power = be(d, 13);
             if power >> 5 != 0x7FF {
@@ -183,9 +224,8 @@ fn decode(
             if power & 0x1F != 0x1F {
                 out.int(&field::TX_POWER, -40 + 2 * (power & 0x1F) as i64);
             }
-            if d[15] != 0xFF {
-                out.int(&field::MOVEMENT_COUNTER, d[15] as i64);
-            }
+            // 255 is "not available" in Ruuvi's spec, but ruuvitag-ble publishes it.
+            out.int(&field::MOVEMENT_COUNTER, d[15] as i64);
             let seq = be(d, 16);
             if seq != 0xFFFF {
                 out.packet = Some(seq as u32);
@@ -197,13 +237,18 @@ fn decode(
             }
             out.model = "Ruuvi Air";
             out.firmware = "Ruuvi Air (format 6)";
-            thp(out, d, 2);
+            thp(out, d, None);
             let flags = d[16];
-            if be(d, 7) != 0xFFFF {
-                out.float(&field::PM25, round(be(d, 7) as f64 / 10.0, 2));
+            let pm25 = (be(d, 7) != 0xFFFF).then(|| round(be(d, 7) as f64 / 10.0, 2));
+            let co2 = (be(d, 9) != 0xFFFF).then(|| be(d, 9));
+            if let Some(v) = pm25 {
+                out.float(&field::PM25, v);
             }
-            if be(d, 9) != 0xFFFF {
-                out.int(&field::CO2, be(d, 9) as i64);
+            if let Some(v) = co2 {
+                out.int(&field::CO2, v as i64);
+            }
+            if let (Some(c), Some(p)) = (co2, pm25) {
+                out.int(&IAQS, iaqs(c, p));
             }
             if let Some(v) = index9(d[11], flags, 0x40) {
                 out.int(&field::VOC_INDEX, v);
@@ -218,7 +263,7 @@ fn decode(
                     let scale = 65536f64.ln() / 254.0;
                     out.int(
                         &field::ILLUMINANCE,
-                        ((l as f64 * scale).exp() - 1.0).round() as i64,
+                        ((l as f64 * scale).exp() - 1.0).round_ties_even() as i64,
                     );
                 }
             }
@@ -233,7 +278,7 @@ fn decode(
             }
             out.model = "Ruuvi Air";
             out.firmware = "Ruuvi Air (format E1)";
-            thp(out, d, 3);
+            thp(out, d, Some(3));
             for (o, f) in [
                 (7, &field::PM1),
                 (9, &field::PM25),
@@ -246,6 +291,9 @@ fn decode(
             }
             if be(d, 15) != 0xFFFF {
                 out.int(&field::CO2, be(d, 15) as i64);
+                if be(d, 9) != 0xFFFF {
+                    out.int(&IAQS, iaqs(be(d, 15), round(be(d, 9) as f64 * 0.1, 1)));
+                }
             }
             let flags = d[28];
             if let Some(v) = index9(d[17], flags, 0x40) {
@@ -326,6 +374,7 @@ fn decode_url(
 crate::decode::field::fields! {
     FIELDS;
     ACCELERATION_MG = "acceleration", "mG", "", "measurement", Sensor, false;
+    IAQS = "iaqs", "", "aqi", "measurement", Sensor, false, 0;
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! SensorPush uses the "company id" as data, so frames are recognised by the advertised
 //! 128-bit service UUID (`EF090000-11D6-42BA-93B8-9DD7EC090AB0` for HT.w/HTP.xw/TC.x,
 //! `…090AA9` with the name `s` for the HT1) or a `SensorPush …` local name, with a
-//! [`Matcher::Filtered`]. The UUID/name may only be in the scan response (needs active scanning
+//! [`Matcher::Filtered`]. As sensorpush-ble, an HT.w/HTP.xw/TC.x advert is decoded only when
+//! the name contains `HTP.xw`, `HT.w` or `TC`, or (with the V2 UUID) when the data after the
+//! company id is 5, 3 or 2 bytes long. The UUID/name may only be in the scan response (needs active scanning
 //! when the controller does not merge them into one report).
 //!
 //! `p` = manufacturer payload including the 2-byte "company id":
@@ -11,7 +13,9 @@
 //!   the device type (64 HTP.xw, 65 HT.w, 66 TC.x). `p[1..]` little-endian is one integer holding
 //!   the values in mixed radix: temperature −40…140 (HTP.xw) / −40…125 (HT.w) step 0.0025 °C,
 //!   humidity 0…100 step 0.0025 %, pressure 30000…125000 Pa step 1 (HTP.xw); TC.x: one
-//!   temperature −200…1800 step 0.0625 °C.
+//!   temperature −200…1800 step 0.0625 °C. Bytes past the values still count (the integer is
+//!   taken modulo the product of the radices, byte by byte, so any length decodes as the
+//!   library's unbounded integer does).
 //! * HT1 (4 bytes): 12-bit raw humidity `−6 + 125·raw/4096` (clamped 0…100) and 14-bit raw
 //!   temperature `−46.85 + 175.72·raw/16384`; `(p[3] & 0x7C) >> 2` must be 1.
 //!
@@ -61,17 +65,23 @@ enum Kind {
     Ht1 = 1,
 }
 
-fn kind(adv: &Advert<'_>) -> Option<Kind> {
+fn kind(adv: &Advert<'_>, payload: &[u8]) -> Option<Kind> {
     let (mut v2, mut ht1) = (false, false);
     for u in adv.hints.uuid128.chunks_exact(16) {
         v2 |= u == UUID_V2_WIRE;
         ht1 |= u[0] == UUID_HT1_WIRE_FIRST && u[1..] == UUID_V2_WIRE[1..];
     }
     let n = adv.hints.name;
-    let (name_s, named) = (n == b"s", n.starts_with(b"SensorPush "));
-    if ht1 && name_s {
-        Some(Kind::Ht1)
-    } else if v2 || named {
+    if ht1 && n == b"s" {
+        return Some(Kind::Ht1);
+    }
+    // sensorpush-ble takes the model from a name containing `HTP.xw`, `HT.w` or `TC`, else
+    // (V2 UUID) from the data length after the company id: 5 HTP.xw, 3 HT.w, 2 TC.x; any other
+    // advert it does not decode.
+    let contains = |pat: &[u8]| n.windows(pat.len()).any(|w| w == pat);
+    let model_name = contains(b"HTP.xw") || contains(b"HT.w") || contains(b"TC");
+    let named = n.starts_with(b"SensorPush ");
+    if (named || v2) && model_name || v2 && matches!(payload.len(), 4 | 5 | 7) {
         Some(Kind::V2)
     } else {
         None
@@ -95,7 +105,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
 /// register saves of the whole body (the matcher runs for every manufacturer structure).
 #[inline(never)]
 fn claim_kind<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
-    kind(adv).map(|k| Claim {
+    kind(adv, s.payload).map(|k| Claim {
         payload: s.payload,
         variant: k as u8,
     })
@@ -142,8 +152,8 @@ fn decode(
         out.float(&field::HUMIDITY, rh);
         return Ok(());
     }
-    if p.len() < 2 || p.len() > 9 {
-        return Err(DecodeError::Malformed("SensorPush frame length"));
+    if p.len() < 2 {
+        return Err(DecodeError::Truncated);
     }
     if p[0] & 0x03 != 0 {
         return Err(DecodeError::NoData); // pages 1-3: no measurements
@@ -155,10 +165,15 @@ fn decode(
         _ => return Err(DecodeError::Malformed("unknown SensorPush device type")),
     };
     out.model = model;
-    let mut packed: u64 = 0;
-    for (i, b) in p[1..].iter().enumerate() {
-        packed |= (*b as u64) << (8 * i);
-    }
+    // The values only depend on the little-endian integer modulo the product of the radices
+    // (< 2^49): reduce it byte by byte from the most significant one.
+    let total = params.iter().fold(1u64, |m, &(min, max, step)| {
+        m.saturating_mul(((max - min) / step + step / 2.0) as u64 + 1)
+    });
+    let packed = p[1..]
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc * 256 + b as u64) % total);
     let fields = [&field::TEMPERATURE, &field::HUMIDITY, &field::PRESSURE];
     let (mut modulus, mut div) = (1u64, 1u64);
     for (i, &(min, max, step)) in params.iter().enumerate() {

@@ -16,7 +16,11 @@
 //!
 //! Temperature/humidity (3 bytes): `b0 & 0x0F` tenths, `b1 & 0x7F` whole degrees with bit 7 set
 //! for positive, `b2 & 0x7F` humidity % (bit 7: display in °F). The meters carry it in the
-//! service data `[3..6]` (used first, as bleparser does) and in the manufacturer data `[8..11]`.
+//! manufacturer data `[8..11]` (used first, as pySwitchbot does) and in the service data
+//! `[3..6]`; 0.0 °C with 0 % means "no measurement". The model is what pySwitchbot takes it to
+//! be: a letter of another SwitchBot device is not a sensor, whatever follows; the 0xFD3D
+//! service data wins over 0x0D00; the manufacturer data is company 0x0969's, else 0x02E5's or
+//! 0x0059's.
 
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
@@ -40,7 +44,9 @@ pub static FORMAT: Format = Format {
     decode,
 };
 
-const COMPANY: u16 = 0x0969;
+/// pySwitchbot's manufacturer data: the first of these company ids the advert carries
+/// (0x0969 Woan; 0x02E5 and 0x0059 on some models).
+const COMPANIES: [u16; 3] = [0x0969, 0x02E5, 0x0059];
 const HUB2_LUX: [u16; 22] = [
     0, 0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 105, 205, 317, 416, 510, 610, 707, 801, 897, 1023,
     1091,
@@ -85,18 +91,83 @@ impl Model {
     ];
 }
 
-fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
+fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (u, d) = s.service_data16()?;
     if u != 0xFD3D && u != 0x0D00 {
         return None;
     }
+    // pySwitchbot reads the 0xFD3D service data when an advert has both.
+    if u == 0x0D00
+        && adv::structures(adv.data)
+            .valid()
+            .any(|x| x.service_data16().is_some_and(|(u, _)| u == 0xFD3D))
+    {
+        return None;
+    }
     let m = model(d)?;
+    // Without a model letter, pySwitchbot takes 6 bytes of company 0x02E5 for a humidifier
+    // before it looks at the model id ending the service data.
+    if matches!(
+        m,
+        Model::Hub3 | Model::ClimatePanel | Model::Presence | Model::WeatherStation
+    ) && manufacturer_data(adv).is_some_and(|(c, d)| c == 0x02E5 && d.len() == 6)
+    {
+        return None;
+    }
     Some(Claim {
         payload: d,
         variant: Model::ALL.iter().position(|k| *k == m)? as u8,
     })
 }
 
+/// The manufacturer data pySwitchbot reads: company and data of the first of [`COMPANIES`]
+/// present.
+fn manufacturer_data<'a>(adv: &Advert<'a>) -> Option<(u16, &'a [u8])> {
+    COMPANIES.iter().find_map(|&company| {
+        adv::structures(adv.data)
+            .valid()
+            .find_map(|s| s.manufacturer().filter(|(c, _)| *c == company))
+    })
+}
+
+/// Every one-character model letter pySwitchbot knows (`SUPPORTED_TYPES`, sensors or not), as a
+/// bit set over `sd[0] & 0x7F`: a letter of another SwitchBot device (bot, curtain, lock…)
+/// names that device, whatever the service data ends with.
+const KNOWN_LETTERS: u128 = 0x6ffec6bc6ffec7bcf9b87df8f9b8bdf8;
+
+/// The last three bytes of every 4-byte model id pySwitchbot knows (its first byte is 0 or 1).
+const KNOWN_IDS: [[u8; 3]; 27] = [
+    [0x10, 0x53, 0xB0],
+    [0x10, 0xA5, 0xB8],
+    [0x10, 0xB9, 0x40],
+    [0x10, 0xCC, 0xC8],
+    [0x10, 0xD0, 0xB0],
+    [0x10, 0xD0, 0xB1],
+    [0x10, 0xD0, 0xB3],
+    [0x10, 0xD0, 0xB4],
+    [0x10, 0xD0, 0xB5],
+    [0x10, 0xD0, 0xB6],
+    [0x10, 0xD0, 0xB7],
+    [0x10, 0xE0, 0x50],
+    [0x10, 0xF3, 0xD8],
+    [0x10, 0xFB, 0xA8],
+    [0x10, 0xFF, 0x90],
+    [0x11, 0x03, 0x78],
+    [0x11, 0x07, 0x60],
+    [0x11, 0x22, 0xB8],
+    [0x11, 0x36, 0x40],
+    [0x11, 0x3E, 0x10],
+    [0x11, 0x51, 0x98],
+    [0x11, 0x69, 0x08],
+    [0x11, 0x69, 0x09],
+    [0x11, 0x9F, 0xB8],
+    [0x11, 0xB3, 0x40],
+    [0x11, 0xBB, 0x10],
+    [0x11, 0xBE, 0xF8],
+];
+
+/// The model, as pySwitchbot finds it: the letter `sd[0] & 0x7F`, else a 4-byte model id
+/// ending the service data (or followed by one more byte), the first known one deciding.
 fn model(sd: &[u8]) -> Option<Model> {
     use Model::*;
     let c = *sd.first()? & 0x7F;
@@ -113,21 +184,21 @@ fn model(sd: &[u8]) -> Option<Model> {
         b'&' | 0x06 => Some(Leak),
         _ => None,
     };
-    if m.is_some() || sd.len() <= 5 {
+    if m.is_some() || KNOWN_LETTERS >> c & 1 != 0 || sd.len() <= 5 {
         return m;
     }
     let n = sd.len();
     for tail in [&sd[n - 4..], &sd[n - 5..n - 1]] {
-        if tail[0] > 1 || tail[1] != 0x10 {
+        if tail[0] > 1 || !KNOWN_IDS.iter().any(|id| tail[1..] == id[..]) {
             continue;
         }
-        match [tail[2], tail[3]] {
-            [0xB9, 0x40] => return Some(Hub3),
-            [0xF3, 0xD8] => return Some(ClimatePanel),
-            [0xCC, 0xC8] => return Some(Presence),
-            [0x53, 0xB0] => return Some(WeatherStation),
-            _ => {}
-        }
+        return match [tail[1], tail[2], tail[3]] {
+            [0x10, 0xB9, 0x40] => Some(Hub3),
+            [0x10, 0xF3, 0xD8] => Some(ClimatePanel),
+            [0x10, 0xCC, 0xC8] => Some(Presence),
+            [0x10, 0x53, 0xB0] => Some(WeatherStation),
+            _ => None, // another SwitchBot device
+        };
     }
     None
 }
@@ -156,14 +227,7 @@ fn decode(
     let m = *Model::ALL
         .get(claim.variant as usize)
         .ok_or(DecodeError::Malformed("unknown SwitchBot model"))?;
-    let mfr: &[u8] = adv::structures(adv.data)
-        .valid()
-        .find_map(|s| {
-            s.manufacturer()
-                .filter(|(c, _)| *c == COMPANY)
-                .map(|(_, d)| d)
-        })
-        .unwrap_or(&[]);
+    let mfr: &[u8] = manufacturer_data(adv).map_or(&[], |(_, d)| d);
     out.firmware = "Switchbot";
     let batt_sd = sd.get(2).map(|b| (b & 0x7F) as i64);
     match m {
@@ -176,17 +240,20 @@ fn decode(
                 MeterProCo2 => "Meter Pro CO2",
                 _ => "Weather Station",
             };
-            let th = if m == WeatherStation && mfr.len() >= 11 {
+            // The manufacturer data's group first, then the service data's (pySwitchbot).
+            let th = if mfr.len() >= 11 {
                 Some(&mfr[8..11])
             } else if sd.len() >= 6 {
                 Some(&sd[3..6])
-            } else if mfr.len() >= 11 {
-                Some(&mfr[8..11])
             } else {
                 None
             };
             let batt = if m == WeatherStation && mfr.len() >= 11 {
                 Some((mfr[7] & 0x7F) as i64)
+            } else if m == WeatherStation {
+                sd.get(2)
+                    .filter(|_| sd.len() >= 6)
+                    .map(|b| (b & 0x7F) as i64)
             } else {
                 batt_sd
             };
@@ -194,7 +261,7 @@ fn decode(
                 return Err(DecodeError::NoData);
             };
             let (t, h) = temp_hum(th);
-            if t == 0.0 && h == 0 && batt == Some(0) {
+            if t == 0.0 && h == 0 {
                 return Err(DecodeError::NoData);
             }
             push_th(out, th);
