@@ -11,8 +11,9 @@
 //! - v2/v3 ("legacy"): AES-CCM with a 13-byte nonce = frame control ‖ product id ‖ counter ‖
 //!   the 3 bytes before the last byte ‖ MAC (air order, first 5 bytes), key = 12-byte bindkey with
 //!   `8d3d3c97` inserted after byte 6. These frames carry no usable MIC, so we decrypt in CTR mode
-//!   and accept the plaintext only when its objects parse exactly and at least one is known;
-//!   otherwise the key is wrong ([`DecodeError::DecryptFailed`]), as xiaomi-ble also concludes.
+//!   and accept the plaintext only when one of the objects before any overrun has a known id
+//!   (those objects are decoded, as xiaomi-ble does); otherwise the key is wrong
+//!   ([`DecodeError::DecryptFailed`]), as xiaomi-ble also concludes from a length mismatch.
 //!
 //! Values follow bleparser's key names and its per-object conversions (e.g. battery object
 //! 0x100A also yields no voltage: bleparser 3.7.3 reports none). Where the frame carries the
@@ -27,7 +28,12 @@
 //! durations (minutes), the ES5BB's 0x5413 `occupancy close range`, 0x6461 `wearing`, the
 //! DSL-C08's handle lift (0x0008: also `lock`, `action`, `method`), the KS2BB's empty
 //! button objects, the S400's step-off (profile id, not stabilized), and the AAA-cell
-//! voltage of the LYWSDCGQ and CGDK3.
+//! voltage of the LYWSDCGQ and CGDK3. Where the two disagree on an object both have, the value
+//! follows xiaomi-ble (what Home Assistant shows; checked by scripts/differential/xiaomi.py)
+//! under bleparser's key: binary states are 0/1 (smoke, light, moisture, armed), up to 30 s
+//! without motion is motion, float objects rounded as it rounds them, its lock action and
+//! method names, occupancy from 0x483C/0x484E on every model. The one kept difference: the
+//! LYWSD03MMC's and MHO-C401's humidity stays in 0.1 % (xiaomi-ble truncates it).
 
 use aes::cipher::BlockEncrypt;
 use aes::Aes128;
@@ -113,7 +119,7 @@ impl<'a> Frame<'a> {
             let cap = *buf.get(at).ok_or(DecodeError::Truncated)?;
             at += 1;
             if cap & fc::CAP_IO != 0 {
-                at += 2;
+                at += 1;
             }
         }
         if at > buf.len() {
@@ -275,6 +281,7 @@ pub static MODELS: &[(u16, &str)] = &[
     (0x098B, "MCCGQ02HL"),
     (0x098C, "XMZNMST02YD"),
     (0x0997, "JTYJGD03MI"),
+    (0x09B0, "loock.safe.v1"),
     (0x0A83, "CGPR1"),
     (0x0A8D, "RTCGQ02LM"),
     (0x0B48, "CGG1-ENCRYPTED"),
@@ -314,6 +321,7 @@ pub static MODELS: &[(u16, &str)] = &[
     (0x4C60, "XMPIRO2GSXS"),
     (0x4DCB, "MJTZC02YM"),
     (0x4F59, "CGDK3"),
+    (0x4FC2, "MJTZC01YM"),
     (0x50FB, "ES3"),
     (0x520B, "KS2BB"),
     (0x55B5, "MJWSD06MMC"),
@@ -328,6 +336,8 @@ pub static MODELS: &[(u16, &str)] = &[
     (0x6375, "SJWS02LM"),
     (0x64C5, "PTX-F1-Display"),
     (0x6A0F, "ES5BB"),
+    (0x7712, "zhiee.flood.sj01"),
+    (0x78A3, "AFWXKG220000"),
     (0x78D1, "MC-COMM"),
     (0x78DB, "ESM787"),
 ];
@@ -433,6 +443,9 @@ pub mod fields {
         DURATION_CLEARED = "duration cleared", "min", "duration", "measurement", Sensor, false;
         OCCUPANCY_CLOSE_RANGE = "occupancy close range", "", "occupancy", "", Binary, false;
         WEARING = "wearing", "", "", "", Binary, false;
+        DOOR_STUCK = "door stuck", "", "problem", "", Binary, false;
+        KNOCK = "knock on the door", "", "", "", Binary, false;
+        IMPEDANCE_HIGH = "impedance high", "Ω", "", "measurement", Sensor, false, 1;
     }
 }
 
@@ -553,13 +566,9 @@ fn decode(
         let pt = &mut buf[..ct_len];
         pt.copy_from_slice(&p[..ct_len]);
         ccm_ctr_decrypt(&key.aes, &nonce, pt);
-        // No MIC: the plaintext must parse exactly and contain a known object.
-        let mut it = objects(pt);
-        let mut known = 0;
-        for o in &mut it {
-            known += KNOWN_IDS.contains(&o.id) as usize;
-        }
-        if it.overran() || known == 0 {
+        // No MIC: the objects before any overrun must include a known one (xiaomi-ble decodes
+        // those and stops at the overrun, as for plain frames).
+        if !objects(pt).any(|o| KNOWN_IDS.contains(&o.id)) {
             return Err(DecodeError::DecryptFailed);
         }
         decode_objects(pt, model, out);
@@ -596,13 +605,21 @@ const KNOWN_IDS: &[u16] = &[
     0x4A01, 0x4A08, 0x4A0C, 0x4A0D, 0x4A0E, 0x4A0F, 0x4A12, 0x4A13, 0x4A1A, 0x4A1C, 0x4C01, 0x4C02,
     0x4C03, 0x4C08, 0x4C14, 0x4E01, 0x4E1C, 0x4E0C, 0x4E0D, 0x4E0E, 0x4E16, 0x4E17, 0x5003, 0x5010,
     0x5011, 0x5403, 0x5414, 0x5601, 0x560C, 0x560D, 0x560E, 0x5A16, 0x6012, 0x605D, 0x6E16, 0x3003,
-    0x487B, 0x4A68, 0x5413, 0x6461,
+    0x487B, 0x4A68, 0x5413, 0x6461, 0x100F, 0x480C, 0x5422, 0x5810,
 ];
 
 /// A float32 object as the decimal it was written as (`23.2`; bleparser's Python float of the
 /// f32 shows `23.200000762939453`).
 fn f32r(d: &[u8]) -> f64 {
     super::bytes::f32_as_read(f32::from_le_bytes([d[0], d[1], d[2], d[3]]))
+}
+
+/// A float32 object rounded as xiaomi-ble rounds it, Python's `round(x, places)`: the f32
+/// times 10 or 100 is exact in an f64 (24 + 7 bits), so rounding that half to even is the
+/// correctly rounded decimal Python computes.
+fn f32_round(d: &[u8], scale: f64) -> f64 {
+    let v = f32::from_le_bytes([d[0], d[1], d[2], d[3]]) as f64;
+    (v * scale).round_ties_even() / scale
 }
 
 /// Decodes every object of a plaintext payload into `out`. Objects with an unexpected length
@@ -632,9 +649,10 @@ fn text(out: &mut Reading, f: &'static Field, v: &'static str) {
 fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
     let n = x.len();
     match id {
+        // xiaomi-ble: any 0x0003 is a motion-detected event (the MUE4094RT sends no clear).
         0x0003 => {
-            int(out, &field::MOTION, x[0] as i64);
-            int(out, &mf::MOTION_TIMER, x[0] as i64);
+            int(out, &field::MOTION, 1);
+            int(out, &mf::MOTION_TIMER, 1);
         }
         0x0006 if n == 5 => {
             let key = u32le(x);
@@ -670,9 +688,19 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             };
             int(out, &field::DOOR, door);
             text(out, &mf::DOOR_ACTION, action);
+            // xiaomi-ble's binary sensors: opening clears `door stuck` and `knock on the door`.
+            match x[0] {
+                0 => {
+                    int(out, &mf::DOOR_STUCK, 0);
+                    int(out, &mf::KNOCK, 0);
+                }
+                3 => int(out, &mf::KNOCK, 1),
+                5 => int(out, &mf::DOOR_STUCK, 1),
+                _ => {}
+            }
         }
         0x0008 => {
-            let armed = (x[0] ^ 1) as i64;
+            let armed = (x[0] != 1) as i64;
             int(out, &mf::ARMED_AWAY, armed);
             // The DSL-C08 sends it when its handle is lifted outside the door (xiaomi-ble).
             if model == "DSL-C08" {
@@ -703,15 +731,12 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x000B if n == 9 => lock(x, model, out),
         0x000F if n == 3 => {
             let v = u24le(x);
+            // Motion from every model (xiaomi-ble); the value is light or lux on these.
+            int(out, &field::MOTION, 1);
+            int(out, &mf::MOTION_TIMER, 1);
             match model {
-                "MJYD02YL" | "RTCGQ02LM" => {
-                    int(out, &field::MOTION, 1);
-                    int(out, &mf::MOTION_TIMER, 1);
-                    int(out, &field::LIGHT, (v >= 100) as i64);
-                }
+                "MJYD02YL" | "RTCGQ02LM" => int(out, &field::LIGHT, (v >= 100) as i64),
                 "CGPR1" => {
-                    int(out, &field::MOTION, 1);
-                    int(out, &mf::MOTION_TIMER, 1);
                     int(out, &field::ILLUMINANCE, v as i64);
                     int(out, &field::LIGHT, (v >= 100) as i64);
                 }
@@ -725,38 +750,53 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             int(out, &field::TEMPERATURE, x[1] as i64);
         }
         0x1006 if n == 2 => out.float(&field::HUMIDITY, u16le(x) as f64 / 10.0),
+        // Lux on the plant sensors, light/dark (100 = light) on the night light and door sensor
+        // (xiaomi-ble; other models: nothing).
         0x1007 if n == 3 => {
             let v = u24le(x);
-            int(out, &field::ILLUMINANCE, v as i64);
-            int(out, &field::LIGHT, (v == 100) as i64);
+            match model {
+                "MJYD02YL" | "MCCGQ02HL" => int(out, &field::LIGHT, (v == 100) as i64),
+                "HHCCJCY01" | "GCLS002" => int(out, &field::ILLUMINANCE, v as i64),
+                _ => {}
+            }
         }
         0x1008 => int(out, &field::MOISTURE, x[0] as i64),
         0x1009 if n == 2 => int(out, &field::CONDUCTIVITY, u16le(x) as i64),
         0x1010 if n == 2 => out.float(&field::FORMALDEHYDE, u16le(x) as f64 / 100.0),
         0x1012 => int(out, &field::SWITCH, x[0] as i64),
         0x1013 => int(out, &field::CONSUMABLE, x[0] as i64),
-        0x1014 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
+        0x1014 => int(out, &field::MOISTURE_DETECTED, (x[0] > 0) as i64),
         // bleparser's `smoke detector` (the old script's key; ble_monitor and xiaomi-ble now
         // say `smoke`, mapped in the vector test).
-        0x1015 => int(out, &field::SMOKE, x[0] as i64),
-        0x1017 | 0x101B if n == 4 => {
+        0x1015 => int(out, &field::SMOKE, (x[0] > 0) as i64),
+        // Seconds without motion; up to 30 s counts as motion (Mi Home, xiaomi-ble).
+        0x1017 if n == 4 => {
             let t = u32le(x);
-            int(out, &field::MOTION, (t == 0) as i64);
+            int(out, &field::MOTION, (t <= 30) as i64);
             int(out, &field::NO_MOTION_TIME, t as i64);
         }
-        0x1018 => int(out, &field::LIGHT, x[0] as i64),
+        // Timeout without movement: motion clear, whatever the payload (xiaomi-ble).
+        0x101B => {
+            int(out, &field::MOTION, 0);
+            if n == 4 {
+                int(out, &field::NO_MOTION_TIME, u32le(x) as i64);
+            }
+        }
+        0x1018 => int(out, &field::LIGHT, (x[0] != 0) as i64),
         0x1019 => {
             let (opening, status) = match x[0] {
                 0 => (1, "opened"),
                 1 => (0, "closed"),
                 2 => (1, "closing timeout"),
-                3 => (1, "device reset"),
-                _ => (0, ""),
+                // xiaomi-ble publishes no opening state for a reset or an unknown value.
+                3 => {
+                    text(out, &mf::STATUS, "device reset");
+                    return;
+                }
+                _ => return,
             };
             int(out, &field::OPENING, opening);
-            if !status.is_empty() {
-                text(out, &mf::STATUS, status);
-            }
+            text(out, &mf::STATUS, status);
         }
         0x100A => {
             int(out, &field::BATTERY, x[0] as i64);
@@ -791,8 +831,10 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             out.float(&field::TEMPERATURE, i16le(x) as f64 / 10.0);
             out.float(&field::HUMIDITY, u16le(&x[2..]) as f64 / 10.0);
         }
+        // The Mi Smart Safe Box's door state (xiaomi-ble): 1 open, 0 closed.
+        0x100F if n == 1 && model == "loock.safe.v1" => int(out, &field::DOOR, (x[0] == 1) as i64),
         0x100E if n == 1 && model == "DSL-C08" => {
-            int(out, &mf::CHILDLOCK, ((x[0] >> 3) ^ 1) as i64);
+            int(out, &mf::CHILDLOCK, ((x[0] >> 3) != 1) as i64);
             int(out, &field::LOCK, ((x[0] & 1) ^ 1) as i64);
         }
         0x2000 if n == 5 => {
@@ -807,8 +849,12 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             out.float(&field::TEMPERATURE, body);
             int(out, &field::BATTERY, x[4] as i64);
         }
-        0x4801 | 0x4C01 if n == 4 => out.float(&field::TEMPERATURE, f32r(x)),
-        0x4802 | 0x4C02 | 0x6012 if n == 1 => int(out, &field::HUMIDITY, x[0] as i64),
+        // xiaomi-ble rounds these to 0.1 °C / 0.01 °C (0x4C01) and 0.1 % (0x4808); 0x4C08 it
+        // leaves as read.
+        0x4801 if n == 4 => out.float(&field::TEMPERATURE, f32_round(x, 10.0)),
+        0x4C01 if n == 4 => out.float(&field::TEMPERATURE, f32_round(x, 100.0)),
+        0x4802 => int(out, &field::HUMIDITY, x[0] as i64),
+        0x4C02 | 0x6012 if n == 1 => int(out, &field::HUMIDITY, x[0] as i64),
         0x4803 | 0x4C03 | 0x5003 | 0x5403 => int(out, &field::BATTERY, x[0] as i64),
         0x4804 | 0x4A12 => match x[0] {
             1 => int(out, &field::OPENING, 1),
@@ -817,18 +863,21 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         },
         0x4805 if n == 4 => out.float(&field::ILLUMINANCE, f32r(x)),
         // Water Leak Sensor 2: its bottom probe, top probe, and alarm/clear events for both.
-        0x4806 if model == "SJWS02LM" && n == 1 => {
+        0x4806 if n != 1 => {}
+        0x4806 if matches!(model, "SJWS02LM" | "zhiee.flood.sj01") => {
             int(out, &mf::BOTTOM_SUBMERSION, (x[0] > 0) as i64)
         }
-        0x4806 if model == "SJWS02LM" => {}
         0x487B if n == 1 && model == "SJWS02LM" => int(out, &mf::TOP_SPLASH, (x[0] > 0) as i64),
         0x4A68 if n == 1 && model == "SJWS02LM" => match x[0] {
             0 | 1 => int(out, &mf::BOTTOM_SUBMERSION, (x[0] == 0) as i64),
             2 | 3 => int(out, &mf::TOP_SPLASH, (x[0] == 2) as i64),
             _ => {}
         },
-        0x4806 => int(out, &field::MOISTURE_DETECTED, x[0] as i64),
-        0x4808 | 0x4C08 if n == 4 => out.float(&field::HUMIDITY, f32r(x)),
+        0x4806 => int(out, &field::MOISTURE_DETECTED, (x[0] > 0) as i64),
+        // Door/window state (zhiee.magnet.mc01 and similar, xiaomi-ble): 0 open, 1 closed.
+        0x480C if n == 1 && x[0] <= 1 => int(out, &field::OPENING, (x[0] == 0) as i64),
+        0x4808 if n == 4 => out.float(&field::HUMIDITY, f32_round(x, 10.0)),
+        0x4C08 if n == 4 => out.float(&field::HUMIDITY, f32r(x)),
         0x4810 | 0x5010 => match x[0] {
             0 => int(out, &mf::SLEEPING, 0),
             1 => int(out, &mf::SLEEPING, 1),
@@ -839,18 +888,28 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
         0x4811 | 0x5011 => int(out, &mf::SNORING, x[0] as i64),
         0x4818 if n == 2 => {
             let t = u16le(x);
-            int(out, &field::MOTION, (t == 0) as i64);
+            int(out, &field::MOTION, (t <= 30) as i64);
             int(out, &field::NO_MOTION_TIME, t as i64);
         }
-        0x483C => int(out, &mf::PRESSURE_STATE, x[0] as i64),
+        // bleparser's `pressure state`, and xiaomi-ble's occupancy from it.
+        0x483C if n == 1 => {
+            int(out, &mf::PRESSURE_STATE, x[0] as i64);
+            int(out, &field::OCCUPANCY, (x[0] > 0) as i64);
+        }
         0x483D if n == 4 => int(out, &mf::PRESSURE_PRESENT, u32le(x) as i64),
         0x483E if n == 4 => int(out, &mf::PRESSURE_NOT_PRESENT, u32le(x) as i64),
         0x483F if n == 4 => int(out, &mf::PRESSURE_PRESENT_SET, u32le(x) as i64),
         0x4840 if n == 4 => int(out, &mf::PRESSURE_NOT_PRESENT_SET, u32le(x) as i64),
-        0x484E if n == 1 => {
-            if matches!(model, "ES3" | "XMOSB01XS" | "ES5BB") {
-                int(out, &field::OCCUPANCY, (x[0] != 0) as i64);
-            } else if x[0] != 0 {
+        // Occupancy on every model (xiaomi-ble; the XMOSB01XS's 2 is clear), and bleparser's
+        // motion on the others.
+        0x484E => {
+            let occupied = if model == "XMOSB01XS" {
+                x[0] == 1
+            } else {
+                x[0] != 0
+            };
+            int(out, &field::OCCUPANCY, occupied as i64);
+            if !matches!(model, "ES3" | "XMOSB01XS" | "ES5BB") && x[0] != 0 {
                 int(out, &field::MOTION, 1);
                 int(out, &mf::MOTION_TIMER, 1);
             }
@@ -860,11 +919,20 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             int(out, &field::NO_MOTION_TIME, x[0] as i64);
         }
         0x4850 if n == 1 => int(out, &mf::MOTION_TIME, x[0] as i64),
-        0x4851 if n == 4 => int(out, &mf::OCC_DURATION, u32le(x) as i64),
-        0x4852 if n == 4 => int(out, &mf::NO_OCC_DURATION, u32le(x) as i64),
-        // The one-byte form (ES5BB, xiaomi-ble): minutes.
-        0x4851 if n == 1 => int(out, &mf::DURATION_DETECTED, x[0] as i64),
-        0x4852 if n == 1 => int(out, &mf::DURATION_CLEARED, x[0] as i64),
+        // ble_monitor reads a 4-byte duration in seconds; xiaomi-ble the first byte, in minutes
+        // (the ES5BB's one-byte form), whatever the length.
+        0x4851 => {
+            if n == 4 {
+                int(out, &mf::OCC_DURATION, u32le(x) as i64);
+            }
+            int(out, &mf::DURATION_DETECTED, x[0] as i64);
+        }
+        0x4852 => {
+            if n == 4 {
+                int(out, &mf::NO_OCC_DURATION, u32le(x) as i64);
+            }
+            int(out, &mf::DURATION_CLEARED, x[0] as i64);
+        }
         0x5413 if n >= 1 && model == "ES5BB" => {
             int(out, &mf::OCCUPANCY_CLOSE_RANGE, (x[0] > 0) as i64)
         }
@@ -875,8 +943,15 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             int(out, &mf::MOTION_TIMER, 1);
             out.float(&field::ILLUMINANCE, f32r(x));
         }
-        0x4A0C..=0x4A0E if model != "XMWXKG01LM" => {
-            text(out, &mf::ONE_BTN, "toggle");
+        // The XMWS01XS says which of its two buttons (0 left, 1 right; xiaomi-ble ignores
+        // anything else), every other model has one.
+        0x4A0C..=0x4A0E => {
+            match (model, x.first()) {
+                ("XMWS01XS", Some(0)) => text(out, &mf::TWO_BTN_LEFT, "toggle"),
+                ("XMWS01XS", Some(1)) => text(out, &mf::TWO_BTN_RIGHT, "toggle"),
+                ("XMWS01XS", _) => return,
+                _ => text(out, &mf::ONE_BTN, "toggle"),
+            }
             text(
                 out,
                 &mf::BUTTON_SWITCH,
@@ -905,44 +980,55 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             3 => text(out, &field::BUTTON, "double press"),
             _ => {}
         },
-        // Body-composition scales (S200/S400 family) reuse 0x4E16 for a weight record:
-        // profile id, mass in 10 g (xiaomi-ble's reading); elsewhere it is bed occupancy.
-        0x4E16 if n == 9 && model.starts_with("MJTZC") => {
-            int(out, &mf::PROFILE_ID, x[0] as i64);
-            let m = u16le(&x[1..]);
+        // The S200 scale's final weight record (9 bytes: profile id, mass in 10 g as u32 LE,
+        // timestamp; xiaomi-ble reads it from every model); shorter, it is bed occupancy.
+        0x4E16 if n == 9 => {
+            let m = u32le(&x[1..]);
             if m != 0 {
                 out.float(&field::WEIGHT, m as f64 / 100.0);
+                int(out, &field::STABILIZED, 1);
+                int(out, &mf::PROFILE_ID, x[0] as i64);
             }
         }
         0x4E16 if x[0] == 1 => int(out, &mf::BED_OCCUPANCY, 1),
         0x4E17 if x[0] == 1 => int(out, &mf::BED_OCCUPANCY, 0),
         0x605D if n == 1 => int(out, &field::TEMPERATURE, x[0] as i64),
+        // Body-composition record (S400): profile id, then mass (0.1 kg, 11 bits; all ones on
+        // the MJTZC03YM: none), heart rate (7 bits, + 50 bpm) and impedance (0.1 Ω) packed in a
+        // u32. As xiaomi-ble: nothing at all is the step-off; the 50 kHz impedance comes with a
+        // mass or heart rate (not yet stabilized), the 250 kHz one alone (stabilized).
         0x6E16 if n == 9 => {
-            let profile = x[0];
             let d = u32le(&x[1..]);
-            if d == 0 {
-                // Stepped off the scale: xiaomi-ble reports the profile, not stabilized.
-                int(out, &mf::PROFILE_ID, profile as i64);
+            let mass = match d & 0x7FF {
+                0x7FF => 0,
+                m => m,
+            };
+            let hr = (d >> 11) & 0x7F;
+            let imp = d >> 18;
+            int(out, &mf::PROFILE_ID, x[0] as i64);
+            if mass == 0 && hr == 0 && imp == 0 {
                 int(out, &field::STABILIZED, 0);
                 return;
             }
-            let mass = d & 0x7FF;
-            let hr = (d >> 11) & 0x7F;
-            let imp = d >> 18;
             if mass != 0 {
                 out.float(&field::WEIGHT, mass as f64 / 10.0);
             }
             if hr > 0 && hr < 127 {
                 int(out, &mf::HEART_RATE, hr as i64 + 50);
             }
-            if imp != 0 {
+            if mass == 0 && hr == 0 {
+                out.float(&mf::IMPEDANCE_HIGH, imp as f64 / 10.0);
+                int(out, &field::STABILIZED, 1);
+            } else if imp != 0 {
+                out.float(&mf::IMPEDANCE_LOW, imp as f64 / 10.0);
+                // ble_monitor's name for it when a mass comes along.
                 if mass != 0 {
                     out.float(&field::IMPEDANCE, imp as f64 / 10.0);
-                } else {
-                    out.float(&mf::IMPEDANCE_LOW, imp as f64 / 10.0);
                 }
+                int(out, &field::STABILIZED, 0);
+            } else {
+                int(out, &field::STABILIZED, 1);
             }
-            int(out, &mf::PROFILE_ID, profile as i64);
         }
         _ => {}
     }
@@ -983,7 +1069,7 @@ fn click(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             text(out, &mf::ONE_BTN, "toggle");
             text(out, &mf::BUTTON_SWITCH, press);
         }
-        "PTX-F1-Display" | "KS1" | "KS1BP" => {
+        "PTX-F1-Display" => {
             let f = match c {
                 1 => &mf::FOUR_BTN_1,
                 2 => &mf::FOUR_BTN_2,
@@ -994,8 +1080,21 @@ fn click(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             text(out, f, "toggle");
             text(out, &mf::BUTTON_SWITCH, press);
         }
-        // The KS2BB's one button: empty objects (xiaomi-ble's `button` event).
-        "KS2BB" if family == 0x5600 => text(out, &field::BUTTON, press),
+        "KS1" | "KS1BP" if family == 0x5600 && !x.is_empty() => {
+            let f = match c {
+                1 => &mf::FOUR_BTN_1,
+                2 => &mf::FOUR_BTN_2,
+                3 => &mf::FOUR_BTN_3,
+                4 => &mf::FOUR_BTN_4,
+                // xiaomi-ble: a single press of no known button is the device's `button`.
+                _ if id == 0x560C => return text(out, &field::BUTTON, press),
+                _ => return,
+            };
+            text(out, f, "toggle");
+            text(out, &mf::BUTTON_SWITCH, press);
+        }
+        // The KS2BB's and AFWXKG220000's one button: empty objects (xiaomi-ble's `button`).
+        "KS2BB" | "AFWXKG220000" if family == 0x5600 => text(out, &field::BUTTON, press),
         _ => {}
     }
 }
@@ -1007,9 +1106,9 @@ fn lock(x: &[u8], model: &str, out: &mut Reading) {
     let mut key_id = u32le(&x[1..]);
     let (state, kind, action) = match action {
         0b0000 => (1, "lock", "unlock outside the door"),
-        0b0001 => (0, "lock", "lock"),
-        0b0010 => (0, "antilock", "turn on anti-lock"),
-        0b0011 => (1, "antilock", "turn off anti-lock"),
+        0b0001 => (0, "lock", "locked"),
+        0b0010 => (0, "antilock", "turn on antilock"),
+        0b0011 => (1, "antilock", "release the antilock"),
         0b0100 => (1, "lock", "unlock inside the door"),
         0b0101 => (0, "lock", "lock inside the door"),
         0b0110 => (0, "childlock", "turn on child lock"),
@@ -1018,17 +1117,18 @@ fn lock(x: &[u8], model: &str, out: &mut Reading) {
         0b1111 => (1, "lock", "abnormal"),
         _ => return,
     };
-    let mut method = match method {
+    // xiaomi-ble's names (Home Assistant's `lock method` states).
+    let method = match method {
         0 => "bluetooth",
         1 => "password",
         2 => "biometrics",
-        3 => "key",
-        4 => "turntable",
-        5 => "nfc",
-        6 => "one-time password",
-        7 => "two-step verification",
-        8 => "coercion",
-        9 => "Homekit",
+        3 => "key_method",
+        4 => "turntable_method",
+        5 => "nfc_method",
+        6 => "one_time_password",
+        7 => "two_step_verification",
+        8 => "coercion_method",
+        9 => "homekit",
         10 => "manual",
         11 => "automatic",
         15 => "abnormal",
@@ -1039,9 +1139,6 @@ fn lock(x: &[u8], model: &str, out: &mut Reading) {
         key_id &= 0xFFFF;
     }
     let kind = if model == "ZNMS17LM" { kind } else { "lock" };
-    if model == "DSL-C08" && method == "password" && (5000..6000).contains(&key_id) {
-        method = "one-time password";
-    }
     let f: &'static Field = match kind {
         "antilock" => &mf::ANTILOCK,
         "childlock" => &mf::CHILDLOCK,
@@ -1217,13 +1314,12 @@ fn button(x: &[u8], model: &str, out: &mut Reading) {
             }
             text(out, &field::BUTTON, press_txt);
         }
-        "K9B-1BTN" => {
+        // The K9B switches: button type is a set of buttons; another is no press (xiaomi-ble).
+        "K9B-1BTN" if bt == 0 => {
             text(out, &mf::BUTTON_SWITCH, switch_press);
-            if bt == 0 {
-                text(out, &mf::ONE_BTN, "toggle");
-            }
+            text(out, &mf::ONE_BTN, "toggle");
         }
-        "K9B-2BTN" => {
+        "K9B-2BTN" if bt <= 2 => {
             text(out, &mf::BUTTON_SWITCH, switch_press);
             if bt == 0 || bt == 2 {
                 text(out, &mf::TWO_BTN_LEFT, "toggle");
@@ -1232,7 +1328,7 @@ fn button(x: &[u8], model: &str, out: &mut Reading) {
                 text(out, &mf::TWO_BTN_RIGHT, "toggle");
             }
         }
-        "K9B-3BTN" => {
+        "K9B-3BTN" if bt <= 6 => {
             text(out, &mf::BUTTON_SWITCH, switch_press);
             if matches!(bt, 0 | 3 | 5 | 6) {
                 text(out, &mf::THREE_BTN_LEFT, "toggle");
@@ -1396,8 +1492,8 @@ mod tests {
     }
 
     /// ble_monitor's obj4851/obj4852 tests (test_xiaomi_parser.py, HEAD 5690220): a 4-byte
-    /// duration (seconds) decodes, 3 or 5 bytes give nothing. The 1-byte form is xiaomi-ble's
-    /// (minutes, other keys).
+    /// duration (seconds) decodes, 3 or 5 bytes give no seconds. The first byte is also
+    /// xiaomi-ble's duration (minutes, other keys), at any length.
     #[test]
     fn occupancy_durations_as_ble_monitor_tests() {
         use super::super::Value::Int;
@@ -1425,10 +1521,11 @@ mod tests {
             };
             let r = obj(x);
             assert_eq!(r.get(key), Some(Int(want)), "{id:04x}");
-            assert!(obj(&x[..3]).is_empty(), "{id:04x} 3 bytes");
+            // Other lengths: only xiaomi-ble's first-byte minutes.
+            assert_eq!(obj(&x[..3]).get(key), None, "{id:04x} 3 bytes");
             let mut five = x.to_vec();
             five.push(1);
-            assert!(obj(&five).is_empty(), "{id:04x} 5 bytes");
+            assert_eq!(obj(&five).get(key), None, "{id:04x} 5 bytes");
         }
     }
 
