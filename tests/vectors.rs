@@ -360,13 +360,33 @@ mod mibeacon {
             .collect()
     }
 
+    /// xiaomi-ble's lock action and method names (normalised) where bleparser's texts, which we
+    /// publish, differ: `locked` is bleparser's `lock`, `key_method` its `key`…
+    const LOCK_NAMES: &[(&str, &str)] = &[
+        ("locked", "lock"),
+        ("releasetheantilock", "turnoffantilock"),
+        ("keymethod", "key"),
+        ("turntablemethod", "turntable"),
+        ("nfcmethod", "nfc"),
+        ("coercionmethod", "coercion"),
+    ];
+
+    /// A xiaomi-ble name, normalised, as bleparser's text for it.
+    fn bleparser_name(s: &str) -> String {
+        let n = norm(s);
+        match LOCK_NAMES.iter().find(|(x, _)| *x == n) {
+            Some((_, ours)) => ours.to_string(),
+            None => n,
+        }
+    }
+
     /// Whether a xiaomi-ble event type shows in our reading: bleparser publishes events as
     /// text values (`button switch` = "double press", `action` = "unlock outside the door",
     /// `result` = "match successful"), a plain press as "single press", "short press" or a
     /// "toggle" of the button, a cube rotation by its direction, and motion as `motion` = 1.
     /// Which button of a multi-button switch is not compared (bleparser names them by layout).
     fn event_seen(event_type: &str, o: &Outcome) -> bool {
-        let want = norm(event_type);
+        let want = bleparser_name(event_type);
         if want == "motiondetected" {
             return o.values.get("motion").is_some_and(|v| same(&J::from(1), v));
         }
@@ -482,6 +502,9 @@ mod mibeacon {
             }
             match o.values.get(ours.as_str()) {
                 Some(g) if same(e, g) => {}
+                Some(hci2mqtt_core::decode::Value::Text(t))
+                    if k == "lock_method"
+                        && e.as_str().is_some_and(|x| bleparser_name(x) == norm(t)) => {}
                 got => {
                     return Err(format!(
                         "{id}: {k} (ours `{ours}`): expected {e}, got {got:?}; all {:?}",

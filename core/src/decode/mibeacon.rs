@@ -31,9 +31,12 @@
 //! voltage of the LYWSDCGQ and CGDK3. Where the two disagree on an object both have, the value
 //! follows xiaomi-ble (what Home Assistant shows; checked by scripts/differential/xiaomi.py)
 //! under bleparser's key: binary states are 0/1 (smoke, light, moisture, armed), up to 30 s
-//! without motion is motion, float objects rounded as it rounds them, its lock action and
-//! method names, occupancy from 0x483C/0x484E on every model. The one kept difference: the
-//! LYWSD03MMC's and MHO-C401's humidity stays in 0.1 % (xiaomi-ble truncates it).
+//! without motion is motion, float objects rounded as it rounds them, occupancy from
+//! 0x483C/0x484E on every model. Kept differences: the LYWSD03MMC's and MHO-C401's humidity
+//! stays in 0.1 % (xiaomi-ble truncates it); lock action and method texts stay bleparser's
+//! (xiaomi-ble names them in Home Assistant events, not states), and 0x1007 gives
+//! `illuminance` and `light` on every model as bleparser does (xiaomi-ble reads one of them on
+//! a few models).
 
 use aes::cipher::BlockEncrypt;
 use aes::Aes128;
@@ -750,15 +753,13 @@ fn decode_object(id: u16, x: &[u8], model: &str, out: &mut Reading) {
             int(out, &field::TEMPERATURE, x[1] as i64);
         }
         0x1006 if n == 2 => out.float(&field::HUMIDITY, u16le(x) as f64 / 10.0),
-        // Lux on the plant sensors, light/dark (100 = light) on the night light and door sensor
-        // (xiaomi-ble; other models: nothing).
+        // Lux, and light/dark (100 = light) beside it on every model, as bleparser and
+        // ble_monitor publish it (the old script's JSON); xiaomi-ble reads lux only on the plant
+        // sensors and light only on the night light and door sensor, a subset of these keys.
         0x1007 if n == 3 => {
             let v = u24le(x);
-            match model {
-                "MJYD02YL" | "MCCGQ02HL" => int(out, &field::LIGHT, (v == 100) as i64),
-                "HHCCJCY01" | "GCLS002" => int(out, &field::ILLUMINANCE, v as i64),
-                _ => {}
-            }
+            int(out, &field::ILLUMINANCE, v as i64);
+            int(out, &field::LIGHT, (v == 100) as i64);
         }
         0x1008 => int(out, &field::MOISTURE, x[0] as i64),
         0x1009 if n == 2 => int(out, &field::CONDUCTIVITY, u16le(x) as i64),
@@ -1106,9 +1107,9 @@ fn lock(x: &[u8], model: &str, out: &mut Reading) {
     let mut key_id = u32le(&x[1..]);
     let (state, kind, action) = match action {
         0b0000 => (1, "lock", "unlock outside the door"),
-        0b0001 => (0, "lock", "locked"),
-        0b0010 => (0, "antilock", "turn on antilock"),
-        0b0011 => (1, "antilock", "release the antilock"),
+        0b0001 => (0, "lock", "lock"),
+        0b0010 => (0, "antilock", "turn on anti-lock"),
+        0b0011 => (1, "antilock", "turn off anti-lock"),
         0b0100 => (1, "lock", "unlock inside the door"),
         0b0101 => (0, "lock", "lock inside the door"),
         0b0110 => (0, "childlock", "turn on child lock"),
@@ -1117,18 +1118,19 @@ fn lock(x: &[u8], model: &str, out: &mut Reading) {
         0b1111 => (1, "lock", "abnormal"),
         _ => return,
     };
-    // xiaomi-ble's names (Home Assistant's `lock method` states).
-    let method = match method {
+    // bleparser's and ble_monitor's texts (the old script's JSON; xiaomi-ble fires Home
+    // Assistant events with its own names instead, which are no sensor state).
+    let mut method = match method {
         0 => "bluetooth",
         1 => "password",
         2 => "biometrics",
-        3 => "key_method",
-        4 => "turntable_method",
-        5 => "nfc_method",
-        6 => "one_time_password",
-        7 => "two_step_verification",
-        8 => "coercion_method",
-        9 => "homekit",
+        3 => "key",
+        4 => "turntable",
+        5 => "nfc",
+        6 => "one-time password",
+        7 => "two-step verification",
+        8 => "coercion",
+        9 => "Homekit",
         10 => "manual",
         11 => "automatic",
         15 => "abnormal",
@@ -1139,6 +1141,9 @@ fn lock(x: &[u8], model: &str, out: &mut Reading) {
         key_id &= 0xFFFF;
     }
     let kind = if model == "ZNMS17LM" { kind } else { "lock" };
+    if model == "DSL-C08" && method == "password" && (5000..6000).contains(&key_id) {
+        method = "one-time password";
+    }
     let f: &'static Field = match kind {
         "antilock" => &mf::ANTILOCK,
         "childlock" => &mf::CHILDLOCK,
