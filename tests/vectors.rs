@@ -678,6 +678,17 @@ mod atc_bthome {
                      here (our 0x181A matcher declines the 11-byte non-ATC structure)",
             allow: Allow::NoReading(None),
         },
+        // Differential cases against ble_monitor (diff-blemon-a.jsonl, scripts/differential/blemonitor_a.py).
+        Deviation {
+            id: "differential:ble_monitor:pvvx-flags-3",
+            reason: ATC_STATUS,
+            allow: Allow::Keys { skip: &["status"], ours: &[], absent: &["status"] },
+        },
+        Deviation {
+            id: "differential:ble_monitor:pvvx-encrypted-battery-over-100",
+            reason: ATC_STATUS,
+            allow: Allow::Keys { skip: &["status"], ours: &[], absent: &["status"] },
+        },
         // Differential cases (tests/data/vectors/diff-bthome.jsonl, scripts/differential/bthome.py).
         Deviation {
             id: "differential:bthome-ble:v2-3b-op3-args1",
@@ -712,6 +723,9 @@ mod atc_bthome {
             allow: Allow::Keys { skip: &["temperature"], ours: &[], absent: &["temperature"] },
         },
     ];
+
+    const ATC_STATUS: &str = "ble_monitor/bleparser add the constant `status: \"opened\"` to every pvvx \
+        frame; it says nothing about the frame (the reed switch is `opening`), so it is not published";
 
     const COMMAND_ARGS: &str =
         "command event: bthome-ble adds the arguments as hex text (`args`); \
@@ -766,6 +780,8 @@ mod atc_bthome {
         "acts",
         "tempf",
         "data",
+        // ble_monitor's sensor_msg carries the advertised name: not a measurement.
+        "local_name",
     ];
 
     fn compare(v: &Value, r: &Map<String, Value>, skip: &[&str], errs: &mut Vec<String>) {
@@ -1696,7 +1712,33 @@ mod brands {
             SB_MFR_FIRST,
         ),
         ("differential:ruuvitag-ble:df3-padded-18", "*", RUUVI_LONG),
+        // Differential testing against ble_monitor's own parser (diff-blemon-a.jsonl)
+        (
+            "differential:ble_monitor:acconeer-xm126-presence-neg-temp",
+            "packet",
+            PACKET_HEX,
+        ),
+        ("differential:ble_monitor:hhcc-max", "packet", PACKET_HEX),
+        (
+            "differential:ble_monitor:ibeacon-longer-negative-power",
+            "cypress temperature",
+            CYPRESS,
+        ),
+        (
+            "differential:ble_monitor:ibeacon-longer-negative-power",
+            "cypress humidity",
+            CYPRESS,
+        ),
+        (
+            "differential:ble_monitor:miband-no-heart-rate-no-steps",
+            "*",
+            MIBAND_EMPTY,
+        ),
     ];
+
+    const MIBAND_EMPTY: &str = "no heart rate (0xFF) and no step count: ble_monitor returns a \
+        message with no measurement in it; hci2mqtt publishes no reading for a frame without values \
+        (as for Eddystone TLM's and Ruuvi's empty frames)";
 
     const QP_EVENT: &str = "recorded with an older qingping-ble (or ble_monitor); in an event frame \
         (frame control bit 6) qingping-ble 1.3.0 no longer reads the 0x08 object's trailing bytes as \

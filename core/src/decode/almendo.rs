@@ -1,7 +1,8 @@
-//! Almendo bluSensor Mini air quality sensors (manufacturer data 0x06E8, 18 bytes, protocol
-//! version 1, model 0x0A), as ble_monitor's `almendo.py` reads them: from payload byte 8,
-//! little-endian, `u8 | temperature i16 /100 °C | humidity u16 /100 % | CO2 equivalent u16 ppm
-//! | TVOC u16 | AQI u8`. Other versions and models are not claimed.
+//! Almendo bluSensor Mini air quality sensors (manufacturer data 0x06E8, at least 18 bytes,
+//! protocol version 1, model 0x0A), as ble_monitor's `almendo.py` reads them: from payload
+//! byte 8, little-endian, `u8 | temperature i16 /100 °C | humidity u16 /100 % | CO2 equivalent
+//! u16 ppm | TVOC u16 | AQI u8`; bytes after those are ignored, as ble_monitor ignores them.
+//! Other versions and models are not claimed.
 
 use super::airmentor::AQI;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
@@ -19,11 +20,12 @@ pub static FORMAT: Format = Format {
 };
 
 const V1: &str = "almendo-v1";
+/// The shortest frame (company id included); longer ones are decoded from the same bytes.
 const LEN: usize = 18;
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
     let p = s.payload;
-    (s.manufacturer()?.0 == 0x06E8 && p.len() == LEN && p[2] == 1 && p[4] == 0x0A)
+    (s.manufacturer()?.0 == 0x06E8 && p.len() >= LEN && p[2] == 1 && p[4] == 0x0A)
         .then(|| Claim::of(p))
 }
 
@@ -33,7 +35,11 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim.array()?;
+    let p: &[u8; LEN] = claim
+        .payload
+        .get(..LEN)
+        .and_then(|p| p.try_into().ok())
+        .ok_or(DecodeError::Truncated)?;
     let u = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
     out.format = V1;
     out.model = "bluSensor Mini";

@@ -6,6 +6,9 @@
 //! with 20 bytes and more: serial u32 at `b[16..20]`. Legacy Genisys (product 3) adds `state
 //! u16 | end cause u16 | cycle count u16` at `b[4..10]`.
 //!
+//! Like ble_monitor (Python's `int.from_bytes` of a slice), a field the frame cuts short is read
+//! from the bytes there are (none: 0), so frames of 2 unwrapped bytes and more decode.
+//!
 //! Values are published under ble_monitor's keys (`burner_*`); enum names as its enums spell
 //! them. Unknown products, device names or states are not claimed (ble_monitor's enum lookups
 //! raise and it drops the frame).
@@ -39,8 +42,8 @@ crate::decode::field::fields! {
 
 /// Longest unwrapped frame (a 31-byte AD structure).
 const MAX: usize = 27;
-/// Shortest frame with the header and both trailer bytes.
-const MIN: usize = 6;
+/// Shortest frame: the two trailer bytes (version, connectable) that ble_monitor indexes.
+const MIN: usize = 2;
 
 /// The unwrapped bytes (into `buf`), or `None` when the frame is too short or too long.
 fn unwrap<'b>(p: &[u8], buf: &'b mut [u8; MAX]) -> Option<&'b [u8]> {
@@ -53,8 +56,17 @@ fn unwrap<'b>(p: &[u8], buf: &'b mut [u8; MAX]) -> Option<&'b [u8]> {
     Some(&buf[..n])
 }
 
+/// `b[start..end]` big-endian, cut to the bytes there are (Python's `int.from_bytes` of a
+/// slice; no byte: 0).
+fn be(b: &[u8], start: usize, end: usize) -> u16 {
+    b.get(start..end.min(b.len()))
+        .unwrap_or(&[])
+        .iter()
+        .fold(0, |a, &x| a << 8 | x as u16)
+}
+
 fn product(b: &[u8]) -> Option<&'static str> {
-    Some(match u16::from_be_bytes([b[0], b[1]]) & 0x7FFF {
+    Some(match be(b, 0, 2) & 0x7FFF {
         0 => "Unknown",
         1 => "Genisys75xx",
         2 => "Iot7653",
@@ -66,7 +78,7 @@ fn product(b: &[u8]) -> Option<&'static str> {
 }
 
 fn device(b: &[u8]) -> Option<&'static str> {
-    Some(match u16::from_be_bytes([b[2], b[3]]) {
+    Some(match be(b, 2, 4) {
         0 => "Genisys_7505_7575",
         64 => "Genisys_7556",
         96 => "Genisys_7559",
@@ -121,8 +133,7 @@ fn end_cause(code: u16) -> &'static str {
 fn valid(b: &[u8]) -> bool {
     product(b).is_some()
         && device(b).is_some()
-        && (product(b) != Some("Genisys7505")
-            || (b.len() >= 10 && state(u16::from_be_bytes([b[4], b[5]])).is_some()))
+        && (product(b) != Some("Genisys7505") || state(be(b, 4, 6)).is_some())
 }
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
@@ -141,7 +152,6 @@ fn decode(
     let b = unwrap(claim.payload, &mut buf)
         .filter(|b| valid(b))
         .ok_or(DecodeError::Malformed("not a Beckett frame"))?;
-    let be = |o: usize| u16::from_be_bytes([b[o], b[o + 1]]);
     let (product, device) = match (product(b), device(b)) {
         (Some(p), Some(d)) => (p, d),
         _ => return Err(DecodeError::Malformed("unknown Beckett product")),
@@ -158,14 +168,14 @@ fn decode(
             u32::from_be_bytes([b[16], b[17], b[18], b[19]]) as i64,
         );
     }
-    out.int(&BOOTLOADER, (b[0] >> 7) as i64);
+    out.int(&BOOTLOADER, (be(b, 0, 2) >> 15) as i64);
     out.int(&ADV_VERSION, version as i64);
     out.int(&CONNECTABLE, (b[n - 2] == 0) as i64);
     if product == "Genisys7505" {
-        let st = state(be(4)).ok_or(DecodeError::Malformed("unknown Genisys state"))?;
+        let st = state(be(b, 4, 6)).ok_or(DecodeError::Malformed("unknown Genisys state"))?;
         out.push(&STATE, Value::Text(st));
-        out.push(&LAST_END_CAUSE, Value::Text(end_cause(be(6))));
-        out.int(&CYCLE_COUNT, be(8) as i64);
+        out.push(&LAST_END_CAUSE, Value::Text(end_cause(be(b, 6, 8))));
+        out.int(&CYCLE_COUNT, be(b, 8, 10) as i64);
     }
     Ok(())
 }
@@ -182,11 +192,11 @@ mod tests {
         assert_eq!(end_cause(7), "NoEndCauseReported");
     }
 
-    /// Too short to carry the header and trailer, or longer than one AD structure: refused.
+    /// Too short to carry the trailer, or longer than one AD structure: refused.
     #[test]
     fn unwrap_bounds() {
         let mut buf = [0; MAX];
-        assert!(unwrap(&[0x1A, 0x06, 0, 0, 1, 2, 3, 4, 5], &mut buf).is_none());
+        assert!(unwrap(&[0x1A, 0x06, 0, 0, 1], &mut buf).is_none());
         assert!(unwrap(&[0; 4 + MAX + 1], &mut buf).is_none());
         assert_eq!(unwrap(&[0; 4 + MIN], &mut buf).map(<[u8]>::len), Some(MIN));
     }

@@ -1,7 +1,7 @@
 //! Hörmann Supramatic E4 garage door operators (manufacturer data 0x07B4), as ble_monitor's
 //! `hormann.py` reads them: the advert carries two 0x07B4 structures; the 19-byte one holds
-//! the door position at byte 3 in half percent. `opening` is 1 unless the door is fully
-//! closed.
+//! the door position at byte 3 in half percent (published as sent, as ble_monitor does, also
+//! above 200 = 100 %). `opening` is 1 unless the door is fully closed.
 
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
@@ -24,7 +24,7 @@ crate::decode::field::fields! {
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
     match s.manufacturer()? {
-        (0x07B4, d) if d.len() == 17 && d[1] <= 200 => Some(Claim::of(d)),
+        (0x07B4, d) if d.len() == 17 => Some(Claim::of(d)),
         _ => None,
     }
 }

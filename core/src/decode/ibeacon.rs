@@ -2,8 +2,9 @@
 //! `BE AC` prefix): trackers.
 //!
 //! Frame (after the company id): iBeacon `02 15 | uuid[16] | major u16 BE | minor u16 BE |
-//! measured power i8`; AltBeacon `BE AC | uuid[16] | major u16 BE | minor u16 BE | reference
-//! rssi i8 | reserved`.
+//! measured power i8` (trailing bytes ignored); AltBeacon `BE AC | uuid[16] | major u16 BE |
+//! minor u16 BE | reference rssi i8 | reserved`, exactly 24 bytes (ble_monitor and bleparser
+//! take no other length).
 //!
 //! **How trackers are published.** bleparser returns a separate `tracker_msg` (`tracker_id` =
 //! UUID bytes, `uuid`, `major`, `minor`, `measured power`, `rssi`, `mac`). hci2mqtt publishes
@@ -34,7 +35,7 @@ pub static FORMAT: Format = Format {
     interval_s: 600,
     requires: Requires::NOTHING,
     fields: &[FIELDS],
-    // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24 and more.
+    // iBeacon: 2 + 23 bytes and more; AltBeacon: 2 + 24.
     matcher: Matcher::Filtered(
         Prefilter {
             lens: Prefilter::lens_from(25),
@@ -66,7 +67,7 @@ const IBEACON: u8 = 0;
 const ALTBEACON: u8 = 1;
 
 fn is_altbeacon(d: &[u8]) -> bool {
-    d.len() > FRAME_LEN && d[0] == 0xBE && d[1] == 0xAC
+    d.len() == FRAME_LEN + 1 && d[0] == 0xBE && d[1] == 0xAC
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
