@@ -1734,7 +1734,264 @@ mod brands {
             "*",
             MIBAND_EMPTY,
         ),
+        // Differential testing against ble_monitor's parser (diff-blemon-b.jsonl)
+        (
+            "differential:ble_monitor:mikrotik-minus-128-fraction",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-minus-128-fraction",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-minus-128-fraction",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-minus-128-fraction",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "tilt",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "dropping",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "impact x",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "impact y",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-flags",
+            "impact z",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-in-minus-128",
+            "acceleration",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-in-minus-128",
+            "acceleration x",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-in-minus-128",
+            "acceleration y",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-in-minus-128",
+            "acceleration z",
+            MIKROTIK_ACC,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-in-minus-128",
+            "temperature",
+            MIKROTIK_IN,
+        ),
+        (
+            "differential:ble_monitor:mikrotik-encrypted",
+            "*",
+            MIKROTIK_ENCRYPTED,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-unknown-unit-impedance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-unknown-unit-impedance",
+            "non-stabilized weight",
+            SCALE_UNKNOWN_UNIT,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-unknown-unit-impedance",
+            "stabilized weight",
+            SCALE_UNKNOWN_UNIT,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-unknown-unit-impedance",
+            "weight",
+            SCALE_UNKNOWN_UNIT,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-jin",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-jin",
+            "non-stabilized weight",
+            SCALE_KG,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-jin",
+            "stabilized weight",
+            SCALE_KG,
+        ),
+        (
+            "differential:ble_monitor:miscale-v2-jin",
+            "weight",
+            SCALE_KG,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "acceleration",
+            INODE_ACC,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "acceleration x",
+            INODE_ACC,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "acceleration y",
+            INODE_ACC,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "acceleration z",
+            INODE_ACC,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "motion",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "motion timer",
+            INODE_MOTION_TIMER,
+        ),
+        (
+            "differential:ble_monitor:inode-care-1-motion",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:inode-care-ht",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:inode-care-pt",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:inode-care-pht",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:inode-energy-gas",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:laica-impedance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:laica-weight-tie",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:senssun-negative-impedance",
+            "packet",
+            PACKET_HEX,
+        ),
+        (
+            "differential:ble_monitor:inode-energy-gas",
+            "energy",
+            INODE_UNITS,
+        ),
+        (
+            "differential:ble_monitor:inode-energy-gas",
+            "power",
+            INODE_UNITS,
+        ),
+        ("differential:ble_monitor:michelin-type-4", "text", TMS_TEXT),
+        (
+            "differential:ble_monitor:teltonika-eye-moving",
+            "moving",
+            BINARY_BIT,
+        ),
+        (
+            "differential:ble_monitor:smartdry-asleep",
+            "voltage",
+            SMARTDRY_ASLEEP,
+        ),
+        (
+            "differential:ble_monitor:smartdry-asleep",
+            "battery",
+            SMARTDRY_ASLEEP,
+        ),
     ];
+
+    const BINARY_BIT: &str = "ble_monitor publishes these binary states as the masked bit (iNode \
+        motion 32768, MikroTik tilt 2 / drop 4 / impacts 8, 16, 32, Teltonika moving 128), which \
+        its binary sensors read as on; our binary fields are 0/1 (discovery's payload_on is `1`)";
+    const INODE_MOTION_TIMER: &str = "ble_monitor's `motion timer` repeats the motion bit for its \
+        motion-timer logic (integration state, not a measurement); not published";
+    const INODE_UNITS: &str = "a gas/water (m3) or pulse meter: ble_monitor publishes the m3 or \
+        counts under `energy`/`power` with a unit text; our fields are kWh and W, so only \
+        electricity meters publish them (the unit texts and the constant are published)";
+    const MIKROTIK_IN: &str =
+        "−128.0 is the TG-BT5-IN's 'no temperature sensor' marker (ble_monitor \
+        tells IN from OUT by it) and ble_monitor publishes it as the temperature; not a \
+        measurement, so not published";
+    const MIKROTIK_ENCRYPTED: &str = "user data bit 0: the tag encrypts its payload. ble_monitor \
+        means to drop such frames (it logs that encryption is unsupported) but tests `& 1` with \
+        `is True`, which never holds, so it publishes the ciphertext as values; we drop them";
+    const SMARTDRY_ASLEEP: &str = "asleep (last byte 0) ble_monitor computes `raw + 1792 / 1000` \
+        (operator precedence: ~198 V here, so battery 100 %); we publish the evident intent, \
+        `(raw + 1792) / 1000` V (1.988 V) and the battery estimate from it";
+    const SCALE_KG: &str = "our scale weights are kg whatever the display unit (jin × 0.5, \
+        lbs × 0.45359237); ble_monitor keeps the display unit's number with `weight unit`, which \
+        we publish too";
+    const SCALE_UNKNOWN_UNIT: &str = "a Mi Scale V2 whose unit byte is neither kg, lbs nor jin: \
+        ble_monitor publishes the weight /100 with no unit; we publish no weight (kg fields), \
+        the flags and the impedance";
 
     const MIBAND_EMPTY: &str = "no heart rate (0xFF) and no step count: ble_monitor returns a \
         message with no measurement in it; hci2mqtt publishes no reading for a frame without values \

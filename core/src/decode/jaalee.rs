@@ -1,8 +1,9 @@
 //! Jaalee JHT hygrometers, as ble_monitor's `jaalee.py` reads them. Two table entries:
 //!
-//! * [`FORMAT`], service data 0xF525 (11 bytes after the UUID) or 0xF51C (12 bytes):
-//!   `battery % | MAC[6] (reversed; a frame naming another address is refused) | … | temperature u16 BE |
-//!   humidity u16 BE` (the last four bytes);
+//! * [`FORMAT`], service data 0xF525 or 0xF51C, 11 or 12 bytes after the UUID (ble_monitor
+//!   takes either length under either UUID): `battery % | MAC[6] (reversed; a frame naming
+//!   another address is refused) | … | temperature u16 BE | humidity u16 BE` (the last four
+//!   bytes);
 //! * [`FORMAT_IBEACON`], an Apple iBeacon with Jaalee's UUID `EBEFD083-70A2-47C8-9837-
 //!   E7B5634DF525` and one byte more than a plain iBeacon (26 bytes with the company id):
 //!   temperature u16 BE, humidity u16 BE, one byte, battery %. It goes before the iBeacon
@@ -55,7 +56,7 @@ const IBEACON_LEN: usize = 26;
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (uuid, d) = s.service_data16()?;
-    matches!((uuid, d.len()), (0xF525, 11) | (0xF51C, 12)).then(|| Claim::of(d))
+    (matches!(uuid, 0xF525 | 0xF51C) && matches!(d.len(), 11 | 12)).then(|| Claim::of(d))
 }
 
 fn claim_ibeacon<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {

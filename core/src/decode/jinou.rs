@@ -1,7 +1,7 @@
 //! Jinou BEC07-5 thermo-hygrometers (13-byte manufacturer payload in an advert listing the
 //! 16-bit service UUID 0xAA20), as ble_monitor's `jinou.py` reads them. The "company id" is
-//! data: `sign (1 = negative) | temperature whole | tenths | 0 | humidity whole | tenths |
-//! MAC[6]`. ble_monitor builds each value as the decimal text `whole.fraction` and parses it;
+//! data: `sign (1 = negative, any other value positive) | temperature whole | tenths | 0 |
+//! humidity whole | tenths | MAC[6]`. ble_monitor builds each value as the decimal text `whole.fraction` and parses it;
 //! so does this decoder (`18` and `7` → 18.7).
 
 use super::{
@@ -32,7 +32,7 @@ const UUID: u16 = 0xAA20;
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let p = s.payload;
-    (s.manufacturer().is_some() && p.len() == LEN && p[0] <= 1 && adv.hints.has_uuid16(UUID))
+    (s.manufacturer().is_some() && p.len() == LEN && adv.hints.has_uuid16(UUID))
         .then(|| Claim::of(p))
 }
 

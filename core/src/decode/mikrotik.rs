@@ -1,9 +1,12 @@
 //! MikroTik TG-BT5-IN / TG-BT5-OUT tags (manufacturer data 0x094F, 20 bytes, unencrypted), as
 //! ble_monitor's `mikrotik.py` reads them. From payload byte 2, little-endian: `version | user
 //! data (bit 0: encrypted) | salt u16 | acceleration x, y, z (8.8) | temperature (signed 8.8
-//! °C; −128 = no sensor, the IN model) | uptime u32 s | flags | battery %`. Flags: bit 0 reed
-//! switch, 1 tilt, 2 drop, 3–5 impact on x/y/z. Encrypted frames are not claimed (as
-//! ble_monitor, we cannot decrypt them).
+//! °C; exactly −128.0 = no sensor, the IN model, as ble_monitor tells them apart) | uptime
+//! u32 s | flags | battery %`. Flags: bit 0 reed switch, 1 tilt, 2 drop, 3–5 impact on
+//! x/y/z, published 0/1 (ble_monitor: the masked bit).
+//! Encrypted frames are not claimed: we cannot decrypt them, and ble_monitor, which means to
+//! drop them, publishes the ciphertext (its `& 1 is True` never holds). The IN model's −128.0
+//! is not published as a temperature (ble_monitor publishes it).
 //!
 //! Deviation: the acceleration axes are not published. ble_monitor reads them as unsigned 8.8
 //! (so −0.012 comes out as 255.988) and names no unit; our `acceleration` fields are mG, and
@@ -55,7 +58,7 @@ fn decode(
     }
     out.firmware = "Mikrotik";
     let (frac, whole) = (p[12], p[13] as i8);
-    if whole == -128 {
+    if whole == -128 && frac == 0 {
         out.model = "TG-BT5-IN";
     } else {
         out.model = "TG-BT5-OUT";

@@ -13,8 +13,8 @@
 //! (V2, plus `weight` and `impedance` when the impedance is present). Deviation: weights are
 //! published in kg whatever unit the scale displays (lbs × 0.45359237, jin × 0.5), because
 //! our weight fields are kg; `weight unit` still names the display unit. A V2 in an unknown
-//! unit publishes no weights. xiaomi-ble's `stabilized` is false once the weight is removed;
-//! ble_monitor's (followed here) is the raw bit.
+//! unit publishes no weights (its impedance still). xiaomi-ble's `stabilized` is false once
+//! the weight is removed; ble_monitor's (followed here) is the raw bit.
 
 use super::bthome::BTHOME_WEIGHT_UNIT;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires, Value};
@@ -105,21 +105,25 @@ fn decode(
     out.firmware = out.model;
     let stable = control & 0x20 != 0;
     let removed = control & 0x80 != 0;
+    let settled = stable && !removed;
     if let Some((name, div)) = unit {
         let kg = raw / div * to_kg(name);
         out.float(&field::NON_STABILIZED_WEIGHT, kg);
         out.push(&BTHOME_WEIGHT_UNIT, Value::Text(name));
-        if stable && !removed {
+        if settled {
             if uuid == V1_UUID {
                 out.float(&field::WEIGHT, kg);
             } else {
                 out.float(&STABILIZED_WEIGHT, kg);
-                if let Some(ohm) = impedance {
+                if impedance.is_some() {
                     out.float(&field::WEIGHT, kg);
-                    out.float(&field::IMPEDANCE, ohm);
                 }
             }
         }
+    }
+    // The impedance does not depend on the unit: published in an unknown unit too.
+    if let (true, Some(ohm)) = (settled, impedance) {
+        out.float(&field::IMPEDANCE, ohm);
     }
     out.int(&WEIGHT_REMOVED, removed as i64);
     out.int(&field::STABILIZED, stable as i64);
@@ -147,14 +151,16 @@ mod tests {
         assert_eq!(r.format, V1_SLUG);
     }
 
-    /// A V2 in an unknown unit publishes its flags but no weight.
+    /// A V2 in an unknown unit publishes its flags and impedance but no weight.
     #[test]
     fn unknown_unit_publishes_no_weight() {
         let mut p = [0u8; 15];
         p[..4].copy_from_slice(&[0x1B, 0x18, 0x07, 0x26]);
+        p[11..13].copy_from_slice(&500u16.to_le_bytes());
         let r = run(&p);
         assert_eq!(r.get("non-stabilized weight"), None);
         assert_eq!(r.get("stabilized"), Some(Value::Int(1)));
+        assert_eq!(r.get("impedance"), Some(Value::Float(500.0)));
         assert_eq!(r.format, V2_SLUG);
     }
 }

@@ -8,8 +8,9 @@
 //!   payload from byte 7.
 //!
 //! `c[1]` device type, `c[4] & 0x7F` battery %, then by type: temperature i16 LE /100 °C at
-//! `c[6..8]` (ST7: `c[5..7]`), humidity i16 LE /100 % at `c[8..10]` (ST6, ST9), water leak
-//! `c[10] & 1` (SW2). Unknown device types are not claimed.
+//! `c[6..8]` (ST7, type 0x10: `c[5..7]`, in either frame, as ble_monitor reads it), humidity
+//! i16 LE /100 % at `c[8..10]` (ST6, ST9), water leak `c[10] & 1` (SW2). Unknown device types
+//! are not claimed; the `ST7` frame is claimed only with type 0x10.
 
 use super::{
     field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Needs, Prefilter, Reading,
@@ -44,7 +45,7 @@ crate::decode::field::fields! {
     WATER_LEAK = "water leak", "", "moisture", "", Binary, false;
 }
 
-/// Device type byte → model, and where its temperature is (`None`: no temperature).
+/// Device type byte → model.
 fn model(t: u8) -> Option<&'static str> {
     Some(match t {
         0x10 => "ST7",
@@ -69,7 +70,7 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (cid, _) = s.manufacturer()?;
     let p = s.payload;
     let variant = match (adv.hints.name, p.len()) {
-        (b"MOCREO", 18) if p[1] != 0x10 && model(p[1]).is_some() => NORMAL,
+        (b"MOCREO", 18) if model(p[1]).is_some() => NORMAL,
         (b"ST7", 16) if cid == 0x004A && p[8] == 0x10 && adv.hints.has_uuid16(0xFFF0) => ST7,
         _ => return None,
     };
@@ -91,7 +92,7 @@ fn decode(
         .filter(|c| c.len() >= if claim.variant == ST7 { 7 } else { 11 })
         .ok_or(DecodeError::Truncated)?;
     let t = c[1];
-    if (t == 0x10) != (claim.variant == ST7) {
+    if claim.variant == ST7 && t != 0x10 {
         return Err(DecodeError::Malformed(
             "MOCREO device type does not fit the frame",
         ));

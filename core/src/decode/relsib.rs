@@ -47,11 +47,29 @@ fn wh52_humidity(data: &[u8]) -> Option<[u8; 2]> {
         })
 }
 
-/// A WT51's ASCII temperature (any other 0x1809 service data of 6 bytes is not claimed).
+/// A WT51's ASCII temperature, read as Python's `float()` reads the text (ASCII whitespace
+/// with 0x1C–0x1F around it, single underscores between digits); any other 0x1809 service
+/// data of 6 bytes, and a value that is not finite (`nan`, `inf`), is not claimed.
 fn wt51_temperature(d: &[u8]) -> Option<f64> {
-    core::str::from_utf8(d)
+    let ws = |c: &u8| matches!(c, b' ' | b'\t'..=b'\r' | 0x1C..=0x1F);
+    let start = d.iter().position(|c| !ws(c))?;
+    let end = d.iter().rposition(|c| !ws(c))? + 1;
+    let t = &d[start..end];
+    let mut buf = [0u8; 8];
+    let mut n = 0;
+    for (i, &c) in t.iter().enumerate() {
+        if c == b'_' {
+            let digit = |j: Option<usize>| j.and_then(|j| t.get(j)).is_some_and(u8::is_ascii_digit);
+            if !digit(i.checked_sub(1)) || !digit(Some(i + 1)) {
+                return None;
+            }
+        } else {
+            *buf.get_mut(n)? = c;
+            n += 1;
+        }
+    }
+    core::str::from_utf8(buf.get(..n)?)
         .ok()?
-        .trim()
         .parse::<f64>()
         .ok()
         .filter(|t| t.is_finite())
@@ -126,4 +144,28 @@ fn decode(
         _ => return Err(DecodeError::Malformed("not a Relsib frame")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wt51_temperature;
+
+    /// The WT51's text as Python's `float()` reads it.
+    #[test]
+    fn wt51_text_as_python_float() {
+        for (text, t) in [
+            (b"+023.5", 23.5),
+            (b"1_2.5 ", 12.5),
+            (b"\t-4.5\n", -4.5),
+            (b"+1e1  ", 10.0),
+            (b".5    ", 0.5),
+        ] {
+            assert_eq!(wt51_temperature(text), Some(t));
+        }
+        for text in [
+            b"_12.5 ", b"12_.5 ", b"1__2.5", b"nan   ", b" inf  ", b"abcdef",
+        ] {
+            assert_eq!(wt51_temperature(text), None);
+        }
+    }
 }

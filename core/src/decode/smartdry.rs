@@ -4,9 +4,9 @@
 //! the sensor is awake (`switch` 1; voltage in mV) and 0 when asleep (`switch` 0).
 //!
 //! Asleep, ble_monitor computes `raw + 1792 / 1000` volts (operator precedence: about 200 V);
-//! we take the evident intent, `(raw + 1792) / 1000` V (0x700 + the low byte, mV). No vector
-//! covers it. Other last-byte values publish no voltage, as ble_monitor. Battery: ble_monitor's
-//! estimate from the voltage.
+//! we take the evident intent, `(raw + 1792) / 1000` V (0x700 + the low byte, mV): a listed
+//! deviation (`differential:ble_monitor:smartdry-asleep`). Other last-byte values publish no
+//! voltage, as ble_monitor. Battery: ble_monitor's estimate from the voltage.
 
 use super::bytes::f32_as_read;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};

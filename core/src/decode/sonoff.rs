@@ -1,6 +1,7 @@
 //! Sonoff S-MATE and R5 remote buttons, as ble_monitor's `sonoff.py` reads them (its commit
 //! 7028af10 and test_sonoff.py): the frame is a 32-bit UUID list (AD type 0x05) from the fixed
-//! address 66:55:44:33:22:11 that every such remote uses. Payload: UUID (4 bytes), magic
+//! address 66:55:44:33:22:11 that every such remote uses. Payload: UUID (4 bytes, `FF FF EE
+//! 1B` as ble_monitor requires; a list of other UUIDs is not claimed), magic
 //! (4), device type (0x46 S-MATE, 0x47 R5), magic, sequence, the remote's 4-byte id, a seed,
 //! then bytes XORed with the seed and a fixed 41-byte table: padding, button id, press type
 //! (single, double, long), a 4-byte big-endian press counter (the `packet`).
@@ -40,6 +41,8 @@ crate::decode::field::fields! {
 
 /// The address every Sonoff remote advertises from (air order: 66:55:44:33:22:11).
 const SHARED_ADDR: Addr = Addr([0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
+/// The 32-bit UUID that starts every remote's frame (as it appears in the AD structure).
+const UUID32: [u8; 4] = [0xFF, 0xFF, 0xEE, 0x1B];
 /// Shortest payload ble_monitor accepts (its 21 bytes count the AD length and type bytes).
 const MIN_LEN: usize = 19;
 /// Where the fields start in the payload (ble_monitor's offsets less the two header bytes).
@@ -57,8 +60,9 @@ const XOR: [u8; 41] = [
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     (s.ad_type == adv::ad_type::COMPLETE_UUID32
         && adv.addr == SHARED_ADDR
-        && s.payload.len() >= MIN_LEN)
-        .then(|| Claim::of(s.payload))
+        && s.payload.len() >= MIN_LEN
+        && s.payload.starts_with(&UUID32))
+    .then(|| Claim::of(s.payload))
 }
 
 fn decode(

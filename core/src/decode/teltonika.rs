@@ -8,7 +8,7 @@
 //!   sensor present (bit 3: field detected), 4 movement (bit 15 moving, 15-bit counter, BE),
 //!   5 pitch i8 + roll i16 BE (°), 6 battery low, 7 battery voltage `2 V + u8 × 10 mV`.
 //!   Company id 0x0757 (ELA puck): `type | value`: 0x12 temperature i16 LE /100, 0x21 humidity
-//!   u8 + reserved + temperature i16 LE /100, 0xF1 battery %.
+//!   i8 + reserved + temperature i16 LE /100, 0xF1 battery % (i8); trailing bytes are ignored.
 //! * [`FORMAT_GATT`], service data under the GATT characteristic UUIDs 0x2A6E (temperature
 //!   i16 LE /100 °C) and 0x2A6F (humidity u8 %).
 //!
@@ -80,9 +80,10 @@ fn named_model(name: &[u8]) -> Option<u8> {
     }
 }
 
-/// Whether an ELA structure (after the company id) is one the decoder reads.
+/// Whether an ELA structure (after the company id) is one the decoder reads. Bytes after the
+/// value are ignored, as ble_monitor does.
 fn ela_ok(d: &[u8]) -> bool {
-    matches!(d, [0x12, _, _] | [0x21, _, _, _, _] | [0xF1, _])
+    matches!(d, [0x12, _, _, ..] | [0x21, _, _, _, _, ..] | [0xF1, _, ..])
 }
 
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
@@ -169,18 +170,18 @@ fn decode(
         if let Some((cid, d)) = s.manufacturer() {
             match (cid, d) {
                 (EYE_ID, d) if claim.variant == EYE => eye(d, out)?,
-                (ELA_ID, [0x12, a, b]) => out.float(
+                (ELA_ID, [0x12, a, b, ..]) => out.float(
                     &field::TEMPERATURE,
                     i16::from_le_bytes([*a, *b]) as f64 / 100.0,
                 ),
-                (ELA_ID, [0x21, h, _, a, b]) => {
+                (ELA_ID, [0x21, h, _, a, b, ..]) => {
                     out.float(
                         &field::TEMPERATURE,
                         i16::from_le_bytes([*a, *b]) as f64 / 100.0,
                     );
                     out.int(&field::HUMIDITY, *h as i8 as i64);
                 }
-                (ELA_ID, [0xF1, b]) => out.int(&field::BATTERY, *b as i8 as i64),
+                (ELA_ID, [0xF1, b, ..]) => out.int(&field::BATTERY, *b as i8 as i64),
                 _ => {}
             }
         } else if let Some((uuid, d)) = s.service_data16() {
