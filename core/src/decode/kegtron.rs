@@ -8,7 +8,7 @@
 //! device there, so here its keys end in ` port 1` / ` port 2` (`port count` excepted).
 //!
 //! 0xFFFF is the "no company" id many devices use, so besides the length the claim requires the
-//! port name to be NUL-padded UTF-8. Deviations (see `tests/vectors.rs`): the port name is not
+//! port name field to be UTF-8, as kegtron-ble decodes it (it raises on anything else). Deviations (see `tests/vectors.rs`): the port name is not
 //! published (a reading holds static text only, and it is the user's label, not a
 //! measurement); a keg size outside the table is `Other` (kegtron-ble appends the size in
 //! litres to the text).
@@ -50,7 +50,7 @@ fn keg_type(ml: u16) -> &'static str {
     match ml {
         9464 => "Half Corny (2.5 gal)",
         18927 => "Corny (5.0 gal)",
-        19711 | 19550 => "1/6 Barrel (5.167 gal)",
+        19711 | 19550 | 19558 => "1/6 Barrel (5.167 gal)",
         20000 => "20L (5.283 gal)",
         20457 => "Pin (5.404 gal)",
         29337 => "1/4 Barrel (7.75 gal)",
@@ -61,10 +61,10 @@ fn keg_type(ml: u16) -> &'static str {
     }
 }
 
-/// The port name field: UTF-8, then only NUL padding.
+/// The port name field: UTF-8 (NUL padded; kegtron-ble decodes the whole field, so a NUL
+/// inside the name is accepted too).
 fn name_ok(n: &[u8]) -> bool {
-    let end = n.iter().position(|&b| b == 0).unwrap_or(n.len());
-    n[end..].iter().all(|&b| b == 0) && core::str::from_utf8(&n[..end]).is_ok()
+    core::str::from_utf8(n).is_ok()
 }
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {

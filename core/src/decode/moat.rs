@@ -1,8 +1,9 @@
 //! Moat S2 hygrometers, two framings of the same measurement:
 //!
 //! * [`FORMAT`]: manufacturer data 0x1000, 20 bytes, as ble_monitor's `moat.py` reads them;
-//! * [`FORMAT_S2`]: 16-bit service data 0x1000, 18 bytes, from a device whose local name
-//!   contains `moat_s2` (any case), as moat-ble (Home Assistant's library) reads them.
+//! * [`FORMAT_S2`]: 16-bit service data 0x1000, 16 bytes or more (the devices send 18), from a
+//!   device whose local name contains `moat_s2` (any case), as moat-ble (Home Assistant's
+//!   library) reads them.
 //!
 //! Both from byte 10 after the id, little-endian: temperature `−46.85 + 175.72 × t / 65536` °C,
 //! humidity `−6 + 125 × h / 65536` % (both rounded to 0.001) and battery voltage in mV, with
@@ -36,6 +37,8 @@ pub static FORMAT_S2: Format = Format {
 };
 
 const LEN: usize = 20;
+/// The UUID + the 16 bytes moat-ble reads (it ignores what follows).
+const S2_MIN: usize = 18;
 
 /// `moat_s2` in `name`, ASCII case ignored.
 fn named_s2(name: &[u8]) -> bool {
@@ -44,7 +47,7 @@ fn named_s2(name: &[u8]) -> bool {
 
 fn claim_s2<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     (s.ad_type == adv::ad_type::SERVICE_DATA16
-        && s.payload.len() == LEN
+        && s.payload.len() >= S2_MIN
         && s.payload[..2] == [0x00, 0x10]
         && named_s2(adv.hints.name))
     .then(|| Claim::of(s.payload))
@@ -74,7 +77,7 @@ fn decode(
     claim: Claim<'_>,
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
-    let p: &[u8; LEN] = claim.array()?;
+    let p = claim.payload.get(..S2_MIN).ok_or(DecodeError::Truncated)?;
     let u = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
     out.model = "Moat S2";
     out.firmware = "Moat";

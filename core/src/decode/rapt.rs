@@ -7,8 +7,9 @@
 //! valid (bool), gravity velocity (f32, SG points/day) | temperature u16 (K × 128) | gravity
 //! f32 (× 1000) | x, y, z i16 (/16) | battery i16 (/256 %)`. Any version other than 1 is read
 //! with the v2 layout, as the library does. Temperature is rounded to 0.01 °C, gravity to
-//! 0.0001, battery to an integer; the velocity is published only when flagged valid. The
-//! accelerometer axes are not published (the library computes but does not publish them);
+//! 0.0001, battery to an integer; the velocity is published only when flagged valid in a
+//! version 2 or later frame. The accelerometer axes are not published (the library computes
+//! but does not publish them);
 //! the version and the hardware-revision frame ("RAPTdPillG1") carry no measurement.
 
 use super::ruuvi::round;
@@ -81,7 +82,9 @@ fn decode(
         out.float(&GRAVITY, round(gravity / 1000.0, 4));
     }
     out.int(&field::BATTERY, round(battery / 256.0, 0) as i64);
-    if d[2] != 1 && d[4] != 0 {
+    // The library publishes a velocity from version 2 on (version 0 is read with the v2
+    // layout, but without it).
+    if d[2] >= 2 && d[4] != 0 {
         let velocity = f32be(5);
         if velocity.is_finite() {
             out.float(&GRAVITY_VELOCITY, velocity);

@@ -1,6 +1,8 @@
 //! Sensirion MyCO2 and SHT40/41/45 Gadgets (manufacturer data 0x06D5, Sensirion's
 //! "MyAmbience" advertisement), as ble_monitor's `sensirion.py` reads them. Recognised, like
-//! there, by the local name (`MyCO2`, `SHTxx Gadget`). Payload after the company id:
+//! there, by the local name (`MyCO2`, `SHTxx Gadget`), except the sample types sensirion-ble
+//! (Home Assistant's library) decodes, 4, 6 and 8, which it reads under any name or none (Home
+//! Assistant matches the company id). Payload after the company id:
 //! `advertisement type (0) | sample type | device id[2] | samples (u16 LE each)`.
 //!
 //! Samples by type: temperature `t / 65535 × 175 − 45` °C and humidity `h / 65535 × 100` %
@@ -88,8 +90,8 @@ fn needed(t: u8, slots: &[S]) -> usize {
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (cid, d) = s.manufacturer()?;
     let ok = cid == 0x06D5
-        && NAMES.contains(&adv.hints.name)
         && d.len() >= 4
+        && (NAMES.contains(&adv.hints.name) || matches!(d[1], 4 | 6 | 8))
         && d[0] == 0
         && layout(d[1]).is_some_and(|l| d.len() - 4 >= needed(d[1], l));
     ok.then(|| Claim::of(d))

@@ -11,7 +11,9 @@
 //!   piecewise-linear curve over the voltage, to 1 %.
 //! * Brifit / SensorPro (company id 0xAA55, 19 bytes): `p[2]` 0x01, `p[3]` device (0x01 T201,
 //!   0x05 T301), `p[4..10]` MAC, then big-endian voltage /100 V, temperature i16 /100 °C,
-//!   humidity /100 %, battery %.
+//!   humidity /100 %, battery %. sensorpro-ble reads these seven bytes of any frame with its
+//!   prefix (below) that holds them, shorter (17 bytes, the last two missing) or longer (a
+//!   frame and its scan response merged), and so do we.
 //!
 //! bleparser rejected a frame whose MAC is not the advertiser's (these company ids are not
 //! registered to the vendor). Home Assistant's thermobeacon-ble and sensorpro-ble do not check
@@ -54,9 +56,18 @@ fn is_thermoplus(cid: u16, p: &[u8], adv: &Advert<'_>) -> bool {
 const BRIFIT: u8 = 0;
 const THERMOPLUS: u8 = 1;
 
+/// sensorpro-ble's check: the device byte and the MAC's Telink OUI.
+fn sensorpro(p: &[u8]) -> bool {
+    matches!(p.get(2..6), Some([0x01, 0x01 | 0x05, 0xA4, 0xC1]))
+}
+
+/// Company id + the 15 bytes sensorpro-ble reads.
+const BRIFIT_MIN: usize = 17;
+
 fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
     let (cid, _) = s.manufacturer()?;
-    let variant = if cid == 0xAA55 && s.payload.len() == 19 {
+    let n = s.payload.len();
+    let variant = if cid == 0xAA55 && (n == 19 || (n >= BRIFIT_MIN && sensorpro(s.payload))) {
         BRIFIT
     } else if is_thermoplus(cid, s.payload, adv) {
         THERMOPLUS
@@ -92,15 +103,14 @@ fn decode(
     out: &mut Reading,
 ) -> Result<(), DecodeError> {
     let p = claim.payload;
-    if p.len() < 19 {
+    if p.len() < BRIFIT_MIN {
         return Err(DecodeError::Truncated);
     }
     let cid = u16::from_le_bytes([p[0], p[1]]);
     let mac = &p[4..10];
     if claim.variant == BRIFIT {
-        // sensorpro-ble's check (the device byte and the MAC's Telink OUI), or bleparser's.
-        let sensorpro = p[2] == 0x01 && matches!(p[3], 0x01 | 0x05) && p[4..6] == [0xA4, 0xC1];
-        if !sensorpro && mac != adv.addr.0 {
+        // sensorpro-ble's check, or bleparser's (19 bytes, the advertiser's MAC).
+        if !sensorpro(p) && (p.len() != 19 || mac != adv.addr.0) {
             return Err(DecodeError::Malformed("frame MAC is not the advertiser's"));
         }
         out.firmware = "Brifit";
@@ -112,7 +122,7 @@ fn decode(
         out.int(&field::BATTERY, p[16] as i64);
         return Ok(());
     }
-    if claim.variant != THERMOPLUS {
+    if claim.variant != THERMOPLUS || p.len() < 20 {
         return Err(DecodeError::Malformed("not a Thermoplus frame"));
     }
     out.firmware = "Thermoplus";

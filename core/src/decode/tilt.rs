@@ -1,4 +1,5 @@
-//! Tilt hydrometers: an Apple iBeacon (25-byte payload) whose UUID is one of Tilt's eight
+//! Tilt hydrometers: an Apple iBeacon (25-byte payload; tilt-ble ignores bytes after it, and
+//! so do we) whose UUID is one of Tilt's eight
 //! colours (`A495BBx0-C5B1-4B44-B512-1370F02D74DE`, x = 1…8), as tilt-ble (Home Assistant's
 //! library) reads it: major = temperature in °F (published in °C), minor = specific gravity ×
 //! 1000; a minor of 5000 or more is a Tilt Pro, whose major is 0.1 °F and minor gravity ×
@@ -20,7 +21,7 @@ pub static FORMAT: Format = Format {
     fields: &[FIELDS],
     matcher: Matcher::Filtered(
         Prefilter {
-            lens: Prefilter::lens(&[LEN]),
+            lens: Prefilter::lens_from(LEN),
             apple: true,
             needs: Needs::Nothing,
         },
@@ -34,6 +35,7 @@ crate::decode::field::fields! {
     GRAVITY = "gravity", "SG", "", "measurement", Sensor, false;
 }
 
+/// Company id + the 23 bytes tilt-ble reads (it ignores what follows).
 const LEN: usize = 25;
 /// Models by the colour nibble of UUID byte 3 (the Tilt, then the Tilt Pro).
 const COLOURS: [[&str; 8]; 2] = [
@@ -77,7 +79,7 @@ fn colour(p: &[u8]) -> Option<usize> {
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
     let p = s.payload;
-    (s.ad_type == adv::ad_type::MANUFACTURER && p.len() == LEN && colour(p).is_some())
+    (s.ad_type == adv::ad_type::MANUFACTURER && p.len() >= LEN && colour(p).is_some())
         .then(|| Claim::of(p))
 }
 

@@ -3,7 +3,9 @@
 //! data): `0xC0 | frame counter | weight u16 BE | impedance u16 BE /10 Ω | control u16 | state |
 //! MAC[6]` (display order). The frame is recognised by its length, a known state byte, and the
 //! first byte 0xC0 or the advertiser's MAC at the end (leaone-ble does not check the first
-//! byte, and its raw-advert test has 0x00 there); a frame naming another address is refused.
+//! byte, and its raw-advert test has 0x00 there); a frame naming another address is refused,
+//! and so is an advert that also carries service data or a service UUID list (leaone-ble's
+//! check).
 //! The state byte says model, unit and stability: 0x20/0x21 TZC4 (weight /10 kg), 0x24/0x25
 //! QJ-J (/100 kg), 0x30/0x31 TZC4 in pounds (/10 lb, published in kg rounded to 0.01 as
 //! leaone-ble does, `weight unit` `lbs`), the odd value stabilised (then `weight` and
@@ -45,8 +47,12 @@ fn claim<'a>(s: &AdStructure<'a>, adv: &Advert<'a>) -> Option<Claim<'a>> {
         && matches!(p[8], 0x20 | 0x21 | 0x24 | 0x25 | 0x30 | 0x31)
         // ble_monitor's first byte, or (leaone-ble, which does not check it) the MAC, which
         // the decoder checks in any case.
-        && (p[0] == 0xC0 || p[9..15] == adv.addr.0))
-        .then(|| Claim::of(p))
+        && (p[0] == 0xC0 || p[9..15] == adv.addr.0)
+        // leaone-ble ignores an advert with service data or a service UUID list.
+        && !adv.hints.service_data
+        && adv.hints.uuid16.is_empty()
+        && adv.hints.uuid128.is_empty())
+    .then(|| Claim::of(p))
 }
 
 /// One pound in kg.
