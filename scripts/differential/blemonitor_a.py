@@ -49,13 +49,15 @@ import argparse
 import collections
 import contextlib
 import io
-import json
 import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
+
+from common import (FLAGS, RSSI, SENSOR_MSG_OURS, STYLE_MSG, ad_struct, by_mac, close,
+                    hci_event, mac_bytes, mac_text, mfr_ad as mfr, numbered_mac, rand_bytes,
+                    replay, same, sensor_msg_same, service_data_ad as svc, vector_head,
+                    write_vectors)
 
 BLEMON_SRC = os.environ.get(
     "BLEMON_SRC", "/work/venvs/blemon-a/src/custom_components/ble_monitor")
@@ -74,10 +76,7 @@ try:
 except ImportError:  # pragma: no cover
     bleparser = None
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "hci2mqtt")
 BLEMON_COMMIT = "5690220"
-RSSI = -60
 R = random.Random(1)
 
 # Brands bleparser 3.7.3 has no module for.
@@ -100,41 +99,8 @@ class Case:
         self.hci = b""
 
 
-def ad_struct(t: int, b: bytes) -> bytes:
-    return bytes([len(b) + 1, t]) + b
-
-
-def report(mac: bytes, ad: bytes, evt_type: int = 0) -> bytes:
-    rep = bytes([1, evt_type, 0]) + mac[::-1] + bytes([len(ad)]) + ad + bytes([RSSI & 0xFF])
-    return bytes([0x04, 0x3E, len(rep) + 1, 0x02]) + rep
-
-
-def ext_report(mac: bytes, ad: bytes) -> bytes:
-    rep = (
-        bytes([1]) + (0x0001).to_bytes(2, "little") + bytes([0]) + mac[::-1]
-        + bytes([1, 0, 0xFF, 0x7F, RSSI & 0xFF]) + bytes(2) + bytes([0]) + bytes(6)
-        + bytes([len(ad)]) + ad
-    )
-    return bytes([0x04, 0x3E, len(rep) + 1, 0x0D]) + rep
-
-
-def hci_of(mac: bytes, ad: bytes) -> bytes:
-    return report(mac, ad) if len(ad) <= 31 else ext_report(mac, ad)
-
-
-FLAGS = ad_struct(0x01, b"\x06")
-
-
-def mfr(cid: int, data: bytes) -> bytes:
-    return ad_struct(0xFF, struct.pack("<H", cid) + data)
-
-
-def svc(uuid: int, data: bytes) -> bytes:
-    return ad_struct(0x16, struct.pack("<H", uuid) + data)
-
-
 def rb(n: int) -> bytes:
-    return bytes(R.getrandbits(8) for _ in range(n))
+    return rand_bytes(R, n)
 
 
 def u16v() -> int:
@@ -435,37 +401,13 @@ def assign(cases):
         if c.inframe_mac is not None:
             c.mac = c.inframe_mac
         else:
-            c.mac = bytes([0xC0, 0x11, (i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF, 0x01])
-        c.hci = hci_of(c.mac, c.ad)
-
-
-def mac_text(m: bytes) -> str:
-    return ":".join(f"{b:02X}" for b in m)
+            c.mac = mac_bytes(numbered_mac(b"\xC0\x11", i, b"\x01"))
+        c.hci = hci_event(c.mac, c.ad)
 
 
 def run_ours(cases):
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        for c in cases:
-            f.write(c.hci.hex() + "\n")
-        path = f.name
-    args = [BIN, "replay", path, "--all-frames"]
-    for c in cases:
-        if c.key:
-            args += ["--key", f"{mac_text(c.mac)}={c.key.hex()}"]
-    r = subprocess.run(args, capture_output=True, text=True)
-    os.unlink(path)
-    out = collections.defaultdict(list)
-    for line in r.stdout.splitlines():
-        try:
-            j = json.loads(line)
-        except ValueError:
-            continue
-        out[j.get("mac", "")].append(j)
-    return out
-
-
-def close(a, b) -> bool:
-    return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1.0)
+    """Reading MAC -> our readings."""
+    return by_mac(replay([c.hci for c in cases], {mac_text(c.mac): c.key for c in cases if c.key}))
 
 
 def compare(c: Case, ours: list[dict], ref, err) -> list[str]:
@@ -482,26 +424,14 @@ def compare(c: Case, ours: list[dict], ref, err) -> list[str]:
     for k, e in ref.items():
         if k in SKIP_KEYS:
             continue
-        if k == "type":
-            if got.get("model") != e:
-                bad.append(f"type: ours {got.get('model')!r} vs {e!r}")
-            continue
-        if k == "firmware":
-            if got.get("firmware") != e:
-                bad.append(f"firmware: ours {got.get('firmware')!r} vs {e!r}")
-            continue
-        if k == "mac":
-            if got.get("mac", "").replace(":", "") != e:
-                bad.append(f"mac: ours {got.get('mac')} vs {e}")
-            continue
         if k == "status" and c.brand == "atc":
             continue  # bleparser's constant "opened": not published (atc.rs)
-        if k == "packet":
-            if c.brand in ("acconeer", "hhcc") and isinstance(e, str) and e != "no packet id":
-                continue  # PACKET_HEX deviation
-            g = got.get("packet")
-            if not ((e == "no packet id" and g is None) or g == e):
-                bad.append(f"packet: ours {g!r} vs {e!r}")
+        if k == "packet" and c.brand in ("acconeer", "hhcc") and isinstance(e, str) \
+                and e != "no packet id":
+            continue  # PACKET_HEX deviation
+        if k in SENSOR_MSG_OURS:
+            if not sensor_msg_same(k, e, got):
+                bad.append(f"{k}: ours {got.get(SENSOR_MSG_OURS[k])!r} vs {e!r}")
             continue
         if c.brand == "holyiot" and k == "pressure":
             seen.add(k)
@@ -517,10 +447,7 @@ def compare(c: Case, ours: list[dict], ref, err) -> list[str]:
             continue
         if isinstance(e, bool):
             e = int(e)
-        if isinstance(e, (int, float)) and isinstance(g, (int, float)) and not isinstance(g, bool):
-            if not close(float(g), float(e)):
-                bad.append(f"{k}: ours {g!r} vs {e!r}")
-        elif g != e:
+        if not same(e, g):
             bad.append(f"{k}: ours {g!r} vs {e!r}")
     for k, g in got.items():
         if k not in seen:
@@ -663,8 +590,7 @@ def vector(short: str, c: Case, ref, bp, bp_err, ours) -> dict:
         bpcheck = "match" if (bp_err is None and same_msg(bp, ref)) else "differs"
     exp = dict(ref) if ref else {}
     v = {
-        "id": f"differential:ble_monitor:{short}",
-        "source": f"differential: ble_monitor {BLEMON_COMMIT} ble_parser on a generated advertisement ({c.branch})",
+        **vector_head("ble_monitor", short, f"ble_monitor {BLEMON_COMMIT} ble_parser", c.branch),
         "format": fmt,
         "device_type": (ref or {}).get("type"),
         "hci_event_hex": c.hci.hex(),
@@ -674,7 +600,7 @@ def vector(short: str, c: Case, ref, bp, bp_err, ours) -> dict:
         "key_hex": c.key.hex() if c.key else None,
         "expected": exp,
         "expect_error": None if ref and ref.get("data") is not False else "ble_monitor returns no sensor_msg",
-        "expected_style": "bleparser-sensor_msg",
+        "expected_style": STYLE_MSG,
         "expected_is_complete": False,
         "checks": {f"ble_monitor@{BLEMON_COMMIT}": "match", "bleparser==3.7.3": bpcheck},
     }
@@ -694,18 +620,19 @@ def main() -> int:
         assign([c for _, c in cs])
         ours = run_ours([c for _, c in cs])
         bad = 0
-        with open(a.vectors, "w") as f:
-            for short, c in cs:
-                ref, err = run_ref(ble_parser, c)
-                bp, bp_err = run_ref(bleparser, c) if bleparser else (None, "no bleparser")
-                om = mac_text(c.out_mac or c.mac)
-                problems = compare(c, ours.get(om, []), ref, err)
-                bad += bool(problems)
-                print(f"{short}: {'; '.join(problems) or 'agree'}")
-                if err:
-                    print(f"    ble_monitor raised {err}: skipped")
-                    continue
-                f.write(json.dumps(vector(short, c, ref, bp, bp_err, ours), ensure_ascii=False) + "\n")
+        vecs = []
+        for short, c in cs:
+            ref, err = run_ref(ble_parser, c)
+            bp, bp_err = run_ref(bleparser, c) if bleparser else (None, "no bleparser")
+            om = mac_text(c.out_mac or c.mac)
+            problems = compare(c, ours.get(om, []), ref, err)
+            bad += bool(problems)
+            print(f"{short}: {'; '.join(problems) or 'agree'}")
+            if err:
+                print(f"    ble_monitor raised {err}: skipped")
+                continue
+            vecs.append(vector(short, c, ref, bp, bp_err, ours))
+        write_vectors(vecs, a.vectors)
         return 1 if bad else 0
     R.seed(a.seed)
     brands = a.brand or list(GENS)

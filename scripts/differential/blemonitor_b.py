@@ -51,58 +51,27 @@ CI does not run this script: it needs ble_monitor's source and network installs.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "hci2mqtt")
-RSSI = -60
+from common import (FLAGS, RSSI, SENSOR_MSG_OURS, STYLE_MSG, ad_struct as ad, hci_event,
+                    mac_bytes, mac_text, name_ad as name, numbered_mac, replay, same,
+                    sensor_msg_same, service_data_ad as sdata, uuid16_ad as uuids16,
+                    vector_head, write_vectors)
+
 BLEMON_COMMIT = "5690220"
 SONOFF_MAC = bytes.fromhex("665544332211")
 JAALEE_UUID = bytes.fromhex("ebefd08370a247c89837e7b5634df525")
 
 
 # ---------------------------------------------------------------------------- events
-def ad(t: int, body: bytes) -> bytes:
-    return bytes([len(body) + 1, t]) + body
-
-
 def mfr(body: bytes) -> bytes:
+    """Manufacturer data, company id included in `body`."""
     return ad(0xFF, body)
-
-
-def sdata(uuid: int, body: bytes) -> bytes:
-    return ad(0x16, struct.pack("<H", uuid) + body)
-
-
-def name(n: str) -> bytes:
-    return ad(0x09, n.encode())
-
-
-def uuids16(*u: int) -> bytes:
-    return ad(0x03, b"".join(struct.pack("<H", x) for x in u))
-
-
-FLAGS = ad(0x01, b"\x06")
-
-
-def report(mac: bytes, data: bytes) -> bytes:
-    if len(data) <= 31:
-        rep = bytes([1, 0, 0]) + mac[::-1] + bytes([len(data)]) + data + bytes([RSSI & 0xFF])
-        return bytes([0x04, 0x3E, len(rep) + 1, 0x02]) + rep
-    rep = (
-        bytes([1]) + (0x0001).to_bytes(2, "little") + bytes([0]) + mac[::-1]
-        + bytes([1, 0, 0xFF, 0x7F, RSSI & 0xFF]) + bytes(2) + bytes([0]) + bytes(6)
-        + bytes([len(data)]) + data
-    )
-    return bytes([0x04, 0x3E, len(rep) + 1, 0x0D]) + rep
 
 
 class Case:
@@ -113,7 +82,7 @@ class Case:
         self.fmt = fmt or brand
 
     def event(self) -> bytes:
-        return report(self.mac, self.data)
+        return hci_event(self.mac, self.data)
 
 
 # ---------------------------------------------------------------------------- generators
@@ -399,18 +368,8 @@ def run_ref(cls, ev: bytes):
 
 
 def run_ours(c: Case) -> list[dict]:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write(c.event().hex() + "\n")
-        path = f.name
-    r = subprocess.run([BIN, "replay", path, "--all-frames"], capture_output=True, text=True)
-    os.unlink(path)
-    out = []
-    for line in r.stdout.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
+    """Our readings for the case alone (a replay of its own: the Sonoff cases share a MAC)."""
+    return replay([c.event()])
 
 
 # ---------------------------------------------------------------------------- comparison
@@ -463,18 +422,6 @@ def scale_kg(c: Case, ref: dict, k: str, v):
     return v
 
 
-def close(e, g) -> bool:
-    if isinstance(e, bool):
-        e = int(e)
-    if isinstance(g, bool):
-        g = int(g)
-    if isinstance(e, (int, float)) and isinstance(g, (int, float)):
-        if isinstance(e, float) and math.isnan(e):
-            return isinstance(g, float) and math.isnan(g)
-        return abs(e - g) <= 1e-6 * max(abs(e), abs(g), 1.0)
-    return e == g
-
-
 def compare(c: Case, ours: list[dict], ref) -> list[str]:
     if isinstance(ref, dict) and ("__exception__" in ref or "__absent__" in ref):
         return []
@@ -496,22 +443,9 @@ def compare(c: Case, ours: list[dict], ref) -> list[str]:
             continue
         if known(c, ref, k, v):
             continue
-        if k == "type":
-            if o.get("model") != v:
-                bad.append(f"type {o.get('model')!r} vs {v!r}")
-            continue
-        if k == "firmware":
-            if o.get("firmware") != v:
-                bad.append(f"firmware {o.get('firmware')!r} vs {v!r}")
-            continue
-        if k == "mac":
-            if o.get("mac", "").replace(":", "").upper() != v.upper():
-                bad.append(f"mac {o.get('mac')} vs {v}")
-            continue
-        if k == "packet":
-            g = o.get("packet")
-            if not ((v == "no packet id" and g is None) or g == v):
-                bad.append(f"packet {g!r} vs {v!r}")
+        if k in SENSOR_MSG_OURS:
+            if not sensor_msg_same(k, v, o):
+                bad.append(f"{k} {o.get(SENSOR_MSG_OURS[k])!r} vs {v!r}")
             continue
         g = o.get(k)
         e = scale_kg(c, ref, k, v)
@@ -519,7 +453,7 @@ def compare(c: Case, ours: list[dict], ref) -> list[str]:
             e = int(e != 0)
         if e is None and g is None:
             continue
-        if not close(e, g):
+        if not same(e, g):  # non-finite references are KNOWN (NON_FINITE) above
             bad.append(f"{k}: ours {g!r} vs {e!r}")
     return bad
 
@@ -541,18 +475,16 @@ def vector(c: Case, short: str, ref, blep, ours) -> dict:
         strip_local = lambda d: {k: v for k, v in (d or {}).items() if k != "local_name"}  # noqa: E731
         bp = "match" if strip_local(ref) == strip_local(blep) else "differs"
     v = {
-        "id": f"differential:ble_monitor:{short}",
-        "source": f"differential: ble_monitor {BLEMON_COMMIT} ble_parser on a generated "
-                  f"advertisement ({c.branch})",
+        **vector_head("ble_monitor", short, f"ble_monitor {BLEMON_COMMIT} ble_parser", c.branch),
         "format": c.fmt,
         "device_type": (ref or {}).get("type"),
         "hci_event_hex": c.event().hex(),
         "adv_data_hex": c.data.hex(),
-        "mac": ":".join(f"{b:02X}" for b in c.mac),
+        "mac": mac_text(c.mac),
         "rssi": RSSI,
         "expected": exp,
         "expect_error": err,
-        "expected_style": "bleparser-sensor_msg",
+        "expected_style": STYLE_MSG,
         "expected_present": ["data"] if ref else [],
         "expected_is_complete": False,
         "checks": {f"ble_monitor@{BLEMON_COMMIT}": "match", "bleparser==3.7.3": bp},
@@ -668,7 +600,7 @@ CURATED: list[tuple[str, Case]] = _curated()
 def assign_macs(cases):
     for i, c in enumerate(cases):
         if c.mac is None:
-            c.mac = bytes([0xC0, 0x20, (i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF, 0x01])
+            c.mac = mac_bytes(numbered_mac(b"\xC0\x20", i, b"\x01"))
         if b"MACMAC" in c.data:
             c.data = c.data.replace(b"MACMAC", c.mac[::-1])
 
@@ -687,11 +619,13 @@ def main() -> int:
     if a.vectors:
         cases = curated(r)
         assign_macs([c for _, c in cases])
+        vecs = []
         for short, c in cases:
             ev = c.event()
             ref = run_ref(Blemon, ev)
             blep = run_ref(Blep, ev) if c.brand not in NO_BLEPARSER else None
-            print(json.dumps(vector(c, short, ref, blep, run_ours(c))))
+            vecs.append(vector(c, short, ref, blep, run_ours(c)))
+        write_vectors(vecs)
         return 0
     cases = []
     for b, g in GENS.items():

@@ -28,38 +28,28 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
-import math
-import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
 
+from common import (RSSI, STYLE_SSD, ad_struct, build_ad, by_mac, dist_version, full_uuid,
+                    hci_event, numbered_mac, our_key as map_key, rand_bytes, replay, same,
+                    vector_head, write_vectors)
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from habluetooth import BluetoothServiceInfoBleak
 
 import govee_ble
 import inkbird_ble
 import thermopro_ble
-from importlib.metadata import version
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "hci2mqtt")
 LIBS = {
     "govee": ("govee-ble", govee_ble.GoveeBluetoothDeviceData),
     "inkbird": ("inkbird-ble", inkbird_ble.INKBIRDBluetoothDeviceData),
     "thermopro": ("thermopro-ble", thermopro_ble.ThermoProBluetoothDeviceData),
 }
-RSSI = -60
 KEY_MAP = {"carbon_dioxide": "co2", "pm25": "pm2.5"}
 # Keys we publish beyond the library, by format (see DEVIATIONS / EXTRA_KEYS in tests/vectors.rs).
 EXTRA = {"govee": {"sensor id"}}
-
-
-def full_uuid(u16: int) -> str:
-    return f"0000{u16:04x}-0000-1000-8000-00805f9b34fb"
 
 
 class Case:
@@ -81,34 +71,11 @@ class Case:
 
 
 # ---------------------------------------------------------------------------- HCI
-def ad_struct(t: int, b: bytes) -> bytes:
-    return bytes([len(b) + 1, t]) + b
-
-
-def report(mac: bytes, evt_type: int, ad: bytes) -> bytes:
-    assert len(ad) <= 31, len(ad)
-    rep = bytes([1, evt_type, 0]) + mac[::-1] + bytes([len(ad)]) + ad + bytes([RSSI & 0xFF])
-    return bytes([0x04, 0x3E, len(rep) + 1, 0x02]) + rep
-
-
-def ext_report(mac: bytes, ad: bytes) -> bytes:
-    """LE Extended Advertising Report (connectable, 1M PHY): adverts over 31 bytes, as
-    tests/support/ad.rs's `event` builds them."""
-    rep = (
-        bytes([1]) + (0x0001).to_bytes(2, "little") + bytes([0]) + mac[::-1]
-        + bytes([1, 0, 0xFF, 0x7F, RSSI & 0xFF]) + bytes(2) + bytes([0]) + bytes(6)
-        + bytes([len(ad)]) + ad
-    )
-    return bytes([0x04, 0x3E, len(rep) + 1, 0x0D]) + rep
-
-
-def case_packets(c: Case, mac: bytes) -> list[bytes]:
+def case_event(c: Case) -> bytes:
     """One report with name, 16-bit UUID list and manufacturer data (`replay` keeps no names
     from scan responses); an extended report when that is over 31 bytes."""
-    name = ad_struct(0x09, c.name.encode()) if c.name else b""
-    uu = ad_struct(0x03, b"".join(struct.pack("<H", u) for u in c.uuids)) if c.uuids else b""
-    ad = name + uu + ad_struct(0xFF, c.payload)
-    return [report(mac, 0, ad) if len(ad) <= 31 else ext_report(mac, ad)]
+    ad = build_ad(c.name, [full_uuid(u) for u in c.uuids]) + ad_struct(0xFF, c.payload)
+    return hci_event(c.mac, ad)
 
 
 # ---------------------------------------------------------------------------- library
@@ -148,8 +115,7 @@ def run_lib(c: Case):
 
 
 def our_key(k: str) -> str:
-    k = k.split("@")[0]
-    return KEY_MAP.get(k, k.replace("_", " "))
+    return map_key(k, KEY_MAP)
 
 
 def expected_of(lib):
@@ -190,11 +156,8 @@ def compare(c: Case, ours: list[dict], lib) -> list[str]:
         elif isinstance(e, str):
             if e != g:
                 problems.append(f"{k}: library {e!r}, ours {g!r}")
-        else:
-            e = float(e)
-            x = float(g) if not isinstance(g, str) else math.nan
-            if not (abs(e - x) <= 1e-6 * max(abs(e), abs(x), 1.0)):
-                problems.append(f"{k}: library {e!r}, ours {g!r}")
+        elif not same(e, g):
+            problems.append(f"{k}: library {float(e)!r}, ours {g!r}")
     for k, g in got.items():
         if k not in exp and k not in EXTRA.get(c.lib, ()):
             problems.append(f"{k}: ours {g!r}, library has none")
@@ -206,7 +169,7 @@ R = random.Random()
 
 
 def rb(n: int) -> bytes:
-    return bytes(R.getrandbits(8) for _ in range(n))
+    return rand_bytes(R, n)
 
 
 def rnd_pick(*xs):
@@ -542,30 +505,16 @@ def curated() -> list[tuple[str, Case]]:
 
 # ---------------------------------------------------------------------------- main
 def run_ours(cases: list[Case]) -> dict[str, list[dict]]:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        for i, c in enumerate(cases):
-            mac = bytes([0xC0, 0x10, (i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF, 0x00])
-            c.mac = ":".join(f"{b:02X}" for b in mac)
-            for p in case_packets(c, mac):
-                f.write(p.hex() + "\n")
-        path = f.name
-    r = subprocess.run([BIN, "replay", path, "--all-frames"], capture_output=True, text=True)
-    os.unlink(path)
-    out = collections.defaultdict(list)
-    for line in r.stdout.splitlines():
-        try:
-            j = json.loads(line)
-        except ValueError:
-            continue
-        mac = j.get("mac", "")
-        base = mac[:-2] + "00"  # H5178 remote: MAC + 1
-        out[base].append(j)
-    return out
+    """Case MAC -> our readings (each case gets C0:10:nn:nn:nn:00)."""
+    for i, c in enumerate(cases):
+        c.mac = numbered_mac(b"\xC0\x10", i, b"\x00")
+    # An H5178 remote's reading comes from MAC + 1.
+    return by_mac(replay([case_event(c) for c in cases]), norm=lambda mac: mac[:-2] + "00")
 
 
 def vector(c: Case, lib, short: str | None = None) -> dict:
     libname = LIBS[c.lib][0]
-    ver = version(libname)
+    ver = dist_version(libname)
     short = short or c.branch
     values = dict(lib["values"])
     exp = {k: v for k, v in values.items()}
@@ -576,8 +525,7 @@ def vector(c: Case, lib, short: str | None = None) -> dict:
     else:
         device = {"title": lib["title"], "devices": devs}
     v = {
-        "id": f"differential:{libname}:{short}",
-        "source": f"differential: {libname}=={ver} on a generated advertisement ({c.branch})",
+        **vector_head(libname, short, f"{libname}=={ver}", c.branch),
         "format": c.lib,
         "mac": c.mac,
         "rssi": RSSI,
@@ -586,7 +534,7 @@ def vector(c: Case, lib, short: str | None = None) -> dict:
         "manufacturer_data": [{"company_id": c.cid, "data_hex": c.data.hex()}],
         "expected": exp,
         "expect_error": None,
-        "expected_style": "sensor-state-data SensorUpdate (entity key -> native_value)",
+        "expected_style": STYLE_SSD,
         "expected_units": units,
         "expected_device": device,
         "expected_is_complete": True,
@@ -611,15 +559,16 @@ def main() -> int:
     if a.curated:
         cs = curated()
         ours = run_ours([c for _, c in cs])
-        with open(a.curated, "w") as f:
-            for short, c in cs:
-                lib = run_lib(c)
-                if "__exception__" in lib:
-                    print(f"{short}: library raised {lib['__exception__']}, skipped")
-                    continue
-                problems = compare(c, ours.get(c.mac, []), lib)
-                print(f"{short}: {'; '.join(problems) or 'agree'}")
-                f.write(json.dumps(vector(c, lib, short), ensure_ascii=False) + "\n")
+        vecs = []
+        for short, c in cs:
+            lib = run_lib(c)
+            if "__exception__" in lib:
+                print(f"{short}: library raised {lib['__exception__']}, skipped")
+                continue
+            problems = compare(c, ours.get(c.mac, []), lib)
+            print(f"{short}: {'; '.join(problems) or 'agree'}")
+            vecs.append(vector(c, lib, short))
+        write_vectors(vecs, a.curated)
         return 0
     R.seed(a.seed)
     libs = a.lib or list(LIBS)
@@ -648,14 +597,12 @@ def main() -> int:
             vecs.append(vector(c, lib))
     print()
     for lib in libs:
-        print(f"{LIBS[lib][0]}=={version(LIBS[lib][0])}")
+        print(f"{LIBS[lib][0]}=={dist_version(LIBS[lib][0])}")
         for (l, b), (n, bad) in sorted(stats.items()):
             if l == lib:
                 print(f"    {b:32} {n:6} compared, {bad:5} disagree")
     if a.vectors:
-        with open(a.vectors, "w") as f:
-            for v in vecs:
-                f.write(json.dumps(v) + "\n")
+        write_vectors(vecs, a.vectors)
     return 1 if any(bad for _, bad in stats.values()) else 0
 
 

@@ -38,19 +38,10 @@ and fixed, and branches the corpus lacked) as corpus vectors in the schema of
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
-import os
 import random
-import subprocess
-import sys
-import tempfile
-from collections import defaultdict
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "hci2mqtt")
-RSSI = -60
+from common import (RSSI, STYLE_SSD, Advert as Case, advert_main, as_float, close,
+                    our_key as map_key, rand_bytes as rb, vector_head)
 
 SP_UUID_V2 = "ef090000-11d6-42ba-93b8-9dd7ec090ab0"
 SP_UUID_HT1 = "ef090000-11d6-42ba-93b8-9dd7ec090aa9"
@@ -80,7 +71,6 @@ COMPLETE = {
     "PySwitchbot": True,
     "oralb-ble": True,
 }
-STYLE_SSD = "sensor-state-data SensorUpdate (entity key -> native_value)"
 STYLE_SB = "pySwitchbot SwitchBotAdvertisement.data['data']"
 
 # ---------------------------------------------------------------- key mapping (tests/vectors.rs)
@@ -120,60 +110,10 @@ SPECIAL = {"signal_strength", "rssi", "type", "mac", "packet", "measurement_sequ
 
 
 def our_key(k: str) -> str | None:
-    if k in SPECIAL or k in NOT_PUBLISHED:
-        return None
-    return KEY_MAP.get(k, k.replace("_", " "))
+    return map_key(k, KEY_MAP, SPECIAL | NOT_PUBLISHED)
 
 
-# ---------------------------------------------------------------- HCI events
-def ad(t: int, body: bytes) -> bytes:
-    return bytes([len(body) + 1, t]) + body
-
-
-def build_ad(name=None, uuids=(), sd=(), mfr=()) -> bytes:
-    out = b""
-    if name:
-        out += ad(0x09, name.encode())
-    u16 = [u for u in uuids if u.endswith("-0000-1000-8000-00805f9b34fb") and u.startswith("0000")]
-    u128 = [u for u in uuids if u not in u16]
-    if u16:
-        out += ad(0x03, b"".join(int(u[4:8], 16).to_bytes(2, "little") for u in u16))
-    if u128:
-        out += ad(0x07, b"".join(bytes.fromhex(u.replace("-", ""))[::-1] for u in u128))
-    for uuid, data in sd:
-        out += ad(0x16, int(uuid[4:8], 16).to_bytes(2, "little") + data)
-    for cid, data in mfr:
-        out += ad(0xFF, cid.to_bytes(2, "little") + data)
-    return out
-
-
-def hci_event(addr: str, data: bytes) -> bytes:
-    a = bytes.fromhex(addr.replace(":", ""))[::-1]
-    if len(data) <= 31:
-        rep = bytes([0x02, 1, 0x00, 0x00]) + a + bytes([len(data)]) + data + bytes([RSSI & 0xFF])
-    else:  # LE Extended Advertising Report, non-connectable, complete
-        rep = (bytes([0x0D, 1]) + (0).to_bytes(2, "little") + bytes([0]) + a
-               + bytes([1, 0, 0xFF, 0x7F, RSSI & 0xFF]) + (0).to_bytes(2, "little")
-               + bytes([0]) + bytes(6) + bytes([len(data)]) + data)
-    return bytes([0x04, 0x3E, len(rep)]) + rep
-
-
-# ---------------------------------------------------------------- cases
-class Case:
-    def __init__(self, lib, branch, name, *, local_name="", uuids=(), sd=(), mfr=(), note=""):
-        self.lib, self.branch, self.name = lib, branch, name
-        self.local_name, self.uuids, self.sd, self.mfr = local_name, list(uuids), list(sd), list(mfr)
-        self.note = note
-        self.addr = None
-
-    def adv(self) -> bytes:
-        return build_ad(self.local_name, self.uuids, self.sd, self.mfr)
-
-
-def rb(r, n):
-    return bytes(r.getrandbits(8) for _ in range(n))
-
-
+# ---------------------------------------------------------------- cases (common.Advert)
 def gen_sensorpush(r: random.Random, n: int):
     cases = []
     params = {64: [(-40.0, 140.0, 0.0025), (0.0, 100.0, 0.0025), (30000.0, 125000.0, 1.0)],
@@ -602,32 +542,7 @@ def run_library(c: Case):
     return exp, {k: (str(u) if u is not None else None) for k, u in units.items()}, model
 
 
-# ---------------------------------------------------------------- ours
-def run_ours(cases):
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        for c in cases:
-            f.write(hci_event(c.addr, c.adv()).hex() + "\n")
-        path = f.name
-    p = subprocess.run([BIN, "replay", path, "--all-frames"], capture_output=True, text=True)
-    os.unlink(path)
-    got = {}
-    for line in p.stdout.splitlines():
-        try:
-            j = json.loads(line)
-        except ValueError:
-            continue
-        got[j.get("mac", "").upper()] = j
-    return got
-
-
-def to_float(x):
-    if isinstance(x, bool):
-        return float(x)
-    if isinstance(x, (int, float)):
-        return float(x)
-    return None
-
-
+# ---------------------------------------------------------------- comparison (ours: common.replay)
 def compare(c: Case, exp, units, ours, model=None):
     """List of (key, problem)."""
     bad = []
@@ -663,7 +578,7 @@ def compare(c: Case, exp, units, ours, model=None):
             if e != g:
                 bad.append((k, f"library {e!r}, ours {g!r}"))
             continue
-        ef, gf = to_float(e), to_float(g)
+        ef, gf = as_float(e), as_float(g)
         u = units.get(k)
         if u == "mV":
             ef = ef / 1000.0
@@ -671,7 +586,7 @@ def compare(c: Case, exp, units, ours, model=None):
             if abs(ef * 1000 / 9.80665 - gf) > 0.005 * 1000 / 9.80665:
                 bad.append((k, f"library {e} m/s², ours {g} mG"))
             continue
-        if ef is None or gf is None or abs(ef - gf) > 1e-6 * max(abs(ef), abs(gf), 1.0):
+        if ef is None or gf is None or not close(ef, gf):
             bad.append((k, f"library {e!r}, ours {g!r}"))
     if COMPLETE[c.lib]:
         for k, v in ours.items():
@@ -681,20 +596,11 @@ def compare(c: Case, exp, units, ours, model=None):
     return bad
 
 
-def hexes(c: Case):
-    parts = [f"mfr {cid:04x}:{d.hex()}" for cid, d in c.mfr] + [f"sd {u[4:8]}:{d.hex()}" for u, d in c.sd]
-    if c.local_name:
-        parts.append(f"name {c.local_name!r}")
-    if c.uuids:
-        parts.append("uuids " + ",".join(u[:8] for u in c.uuids))
-    return " ".join(parts)
-
-
 def vector(c: Case, exp, units, model):
     lib, ver = c.lib, VERSIONS[c.lib]
     v = {
-        "id": f"differential:{lib.lower() if lib == 'PySwitchbot' else lib}:{c.name}",
-        "source": f"differential: {lib}=={ver} on a generated advertisement ({c.branch})",
+        **vector_head(lib.lower() if lib == "PySwitchbot" else lib, c.name, f"{lib}=={ver}",
+                      c.branch),
         "format": FORMAT[lib],
         "device_type": model,
         "hci_event_hex": None,
@@ -731,66 +637,16 @@ def vector(c: Case, exp, units, model):
             ("hci_event_hex", "key_hex", "expect_error", "device_type")}
 
 
-def main():
-    import logging
+GENERATORS = {"sensorpush-ble": gen_sensorpush, "qingping-ble": gen_qingping,
+              "ruuvitag-ble": gen_ruuvi, "PySwitchbot": gen_switchbot, "oralb-ble": gen_oralb}
 
-    logging.disable(logging.CRITICAL)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--n", type=int, default=300, help="random cases per generator")
-    ap.add_argument("--only", help="one library (sensorpush-ble, qingping-ble, ...)")
-    ap.add_argument("--vectors", action="store_true",
-                    help="print the curated cases as corpus vectors (expected = the library's)")
-    ap.add_argument("-v", "--verbose", action="store_true")
-    a = ap.parse_args()
-    r = random.Random(a.seed)
-    cases = []
-    if a.vectors:
-        cases = curated()
-    else:
-        for lib, g in (("sensorpush-ble", gen_sensorpush), ("qingping-ble", gen_qingping),
-                       ("ruuvitag-ble", gen_ruuvi), ("PySwitchbot", gen_switchbot),
-                       ("oralb-ble", gen_oralb)):
-            if a.only and a.only != lib:
-                continue
-            cases += g(r, a.n)
-        cases += [c for c in curated() if not a.only or c.lib == a.only]
-    for i, c in enumerate(cases):
-        c.addr = "C0:FF:EE:%02X:%02X:%02X" % ((i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF)
-        if a.vectors:
-            c.addr = "C0:FF:EE:00:%02X:%02X" % (0xB2, i)
-    ours = run_ours(cases)
-    per = defaultdict(lambda: [0, 0])
-    classes = defaultdict(list)
-    byname = {}
-    for c in cases:
-        exp, units, model = run_library(c)
-        bad = compare(c, exp, units, ours.get(c.addr), model)
-        per[(c.lib, c.branch)][0] += 1
-        if bad:
-            per[(c.lib, c.branch)][1] += 1
-            for k, why in bad:
-                classes[(c.lib, k)].append((c, why))
-        byname[f"{c.lib}:{c.name}"] = (c, exp, units, model, bad)
-    if a.vectors:
-        for c in cases:
-            _, exp, units, model, bad = byname[f"{c.lib}:{c.name}"]
-            if bad:
-                print(f"# {c.lib}:{c.name} disagrees: {bad}", file=sys.stderr)
-            print(json.dumps(vector(c, exp, units, model), ensure_ascii=False))
-        return
-    libs = defaultdict(lambda: [0, 0])
-    for (lib, br), (n, b) in sorted(per.items()):
-        libs[lib][0] += n
-        libs[lib][1] += b
-        if a.verbose:
-            print(f"{lib:15} {br:35} {n:4} compared, {b:3} disagree")
-    for lib, (n, b) in libs.items():
-        print(f"== {lib}: {n} compared, {b} disagree")
-    for (lib, k), lst in sorted(classes.items(), key=lambda x: -len(x[1])):
-        print(f"-- {lib} {k}: {len(lst)}")
-        for c, why in lst[: 4 if a.verbose else 2]:
-            print(f"   {c.lib}:{c.name} [{c.branch}] {hexes(c)}: {why}")
+
+def main():
+    advert_main(__doc__, GENERATORS, curated, run_library,
+                lambda c, exp, units, ours, model: compare(c, exp, units, ours[-1] if ours else None,
+                                                           model),
+                vector, vector_mac=b"\xC0\xFF\xEE\x00\xB2", widths=(15, 35),
+                describe=lambda c: c.describe(slice(0, 8)))
 
 
 if __name__ == "__main__":

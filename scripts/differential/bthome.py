@@ -31,17 +31,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime
-from importlib.metadata import version
 
+from common import (BIN, RSSI, STYLE_SSD, by_mac, dist_version, full_uuid, hci_event, mac_bytes,
+                    replay, same, service_data_ad, vector_head, write_vectors)
 from bthome_ble import BTHomeBluetoothDeviceData
 from bthome_ble.const import MEAS_TYPES
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
@@ -49,7 +47,7 @@ from habluetooth import BluetoothServiceInfoBleak
 
 KEY = bytes.fromhex("231d39c1d7cc1ab1aee224cd096db932")
 UUID = {0xFCD2: "fcd2", 0x181C: "181c", 0x181E: "181e"}
-LIB = f"bthome-ble=={version('bthome-ble')}"
+LIB = f"bthome-ble=={dist_version('bthome-ble')}"
 
 # ------------------------------------------------------------------------------------------
 # Cases
@@ -68,10 +66,6 @@ class Case:
 
 def v2_plain(objs: bytes, info=0x40) -> bytes:
     return bytes([info]) + objs
-
-
-def mac_bytes(mac: str) -> bytes:
-    return bytes.fromhex(mac.replace(":", ""))
 
 
 def v2_encrypt(objs: bytes, mac: str, info=0x41, counter=0x33221100, frame_mac=None) -> bytes:
@@ -324,9 +318,9 @@ def generate(seed: int, n_random: int) -> list[Case]:
 
 
 def run_library(c: Case) -> dict:
-    uuid = f"0000{UUID[c.uuid]}-0000-1000-8000-00805f9b34fb"
+    uuid = full_uuid(c.uuid)
     si = BluetoothServiceInfoBleak(
-        name="TEST DEVICE", address=c.mac, rssi=-60, manufacturer_data={},
+        name="TEST DEVICE", address=c.mac, rssi=RSSI, manufacturer_data={},
         service_data={uuid: c.data}, service_uuids=[uuid], source="local", device=None,
         advertisement=None, connectable=False, time=time.monotonic(), tx_power=None)
     try:
@@ -371,16 +365,6 @@ def candidates(key: str, table: dict) -> list[str]:
     return table.get(key, [key.replace("_", " ")])
 
 
-def num_match(want, got) -> bool:
-    if isinstance(want, bool):
-        return isinstance(got, (int, float)) and not isinstance(got, bool) and got == int(want)
-    if isinstance(want, (int, float)):
-        if not isinstance(got, (int, float)) or isinstance(got, bool):
-            return False
-        return abs(want - got) <= 1e-6 * max(abs(want), abs(got), 1.0)
-    return want == got
-
-
 HEADER = {"mac", "rssi", "format", "firmware", "model", "packet", "weight unit", "encrypted"}
 
 
@@ -409,7 +393,7 @@ def compare(lib: dict, ours: dict | None) -> list[tuple[str, str, str]]:
             got = ours.get(hit) if hit else None
             if hit is None:
                 diffs.append((k, "missing in ours", f"want {want!r}"))
-            elif not num_match(want, got):
+            elif not same(want, got):
                 diffs.append((k, "value differs", f"want {want!r} got {got!r}"))
     for k, e in lib["events"].items():
         et = (e["event_type"] or "").replace("_", " ")
@@ -420,7 +404,7 @@ def compare(lib: dict, ours: dict | None) -> list[tuple[str, str, str]]:
         for pk, pv in (e["event_properties"] or {}).items():
             ok = pk if pk in ours or not n.isdigit() else f"{pk}_{n}"
             seen.add(ok)
-            if not num_match(pv, ours.get(ok)):
+            if not same(pv, ours.get(ok)):
                 diffs.append((f"{k}.{pk}", "event property differs", f"want {pv!r} got {ours.get(ok)!r}"))
     for k, v in ours.items():
         if k not in HEADER and k not in seen:
@@ -464,35 +448,11 @@ def known(case: Case, lib: dict, key: str, kind: str, detail: str) -> str | None
 # Ours
 
 
-def hci_line(c: Case) -> str:
-    ad = bytes([len(c.data) + 3, 0x16]) + struct.pack("<H", c.uuid) + c.data
-    addr = mac_bytes(c.mac)[::-1]
-    rssi = (-60) & 0xFF
-    if len(ad) <= 31:
-        rep = bytes([0x02, 0x01, 0x00, 0x00]) + addr + bytes([len(ad)]) + ad + bytes([rssi])
-    else:
-        rep = (bytes([0x0D, 0x01]) + struct.pack("<H", 0x0000) + b"\x00" + addr
-               + bytes([0x01, 0x00, 0xFF, 0x7F, rssi]) + b"\x00\x00" + b"\x00" + bytes(6)
-               + bytes([len(ad)]) + ad)
-    return (bytes([0x04, 0x3E, len(rep)]) + rep).hex()
-
-
 def run_ours(binary: str, cases: list[Case]) -> dict[str, dict]:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        for c in cases:
-            f.write(hci_line(c) + "\n")
-        path = f.name
-    args = [binary, "replay", path, "--all-frames"]
-    for c in cases:
-        if c.key:
-            args += ["--key", f"{c.mac}={c.key.hex()}"]
-    p = subprocess.run(args, capture_output=True, text=True)
-    os.unlink(path)
-    out = {}
-    for line in p.stdout.splitlines():
-        j = json.loads(line)
-        out[j["mac"].upper()] = j
-    return out
+    """MAC -> our last reading; the service data alone in each advertisement."""
+    events = [hci_event(c.mac, service_data_ad(c.uuid, c.data)) for c in cases]
+    got = replay(events, {c.mac: c.key for c in cases if c.key}, binary=binary)
+    return {mac: js[-1] for mac, js in by_mac(got).items()}
 
 
 def our_mac(c: Case, i_frame: bool) -> str:
@@ -512,12 +472,11 @@ NEGATIVE = {
 def vector(c: Case, lib: dict) -> dict:
     sensors = dict(lib.get("sensors", {}))
     packet = sensors.pop("packet_id", None)
-    expected = {"signal_strength": -60, **sensors, **lib.get("binary", {})}
+    expected = {"signal_strength": RSSI, **sensors, **lib.get("binary", {})}
     if packet is not None:
         expected["packet_id"] = packet
     v = {
-        "id": f"differential:bthome-ble:{c.name}",
-        "source": f"differential: {LIB} on a generated advertisement ({c.branch})",
+        **vector_head("bthome-ble", c.name, LIB, c.branch),
         "format": {0xFCD2: "bthome-v2" + ("-encrypted" if c.data and c.data[0] & 1 else ""),
                    0x181C: "bthome-v1", 0x181E: "bthome-v1-encrypted"}[c.uuid],
         "device_type": "BTHome sensor",
@@ -526,12 +485,12 @@ def vector(c: Case, lib: dict) -> dict:
         "service_uuid": UUID[c.uuid],
         "service_data_hex": c.data.hex(),
         "adv_data_hex": None,
-        "rssi": -60,
+        "rssi": RSSI,
         "key_hex": c.key.hex() if c.key else None,
         "expected": expected,
         "expect_error": None,
         "local_name": "TEST DEVICE",
-        "expected_style": "sensor-state-data SensorUpdate (entity key -> native_value)",
+        "expected_style": STYLE_SSD,
         "expected_is_complete": True,
         "checks": {LIB: "match"},
     }
@@ -546,7 +505,7 @@ def vector(c: Case, lib: dict) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bin", default="target/release/hci2mqtt")
+    ap.add_argument("--bin", default=BIN)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--random", type=int, default=300, help="random multi-object frames")
     ap.add_argument("--show", type=int, default=1, help="examples per discrepancy class")
@@ -589,10 +548,7 @@ def main() -> int:
             print(f"    {c.name} {UUID[c.uuid]} {c.data.hex()}: {detail}")
             print(f"      ours: {json.dumps({k: v for k, v in (o or {}).items() if k not in ('rssi', 'model', 'firmware')})}")
     if a.vectors:
-        with open(a.vectors, "w") as f:
-            for name in [n for n in a.pick.split(",") if n]:
-                c, lib = results[name]
-                f.write(json.dumps(vector(c, lib), ensure_ascii=False) + "\n")
+        write_vectors([vector(*results[n]) for n in a.pick.split(",") if n], a.vectors)
     return 1 if classes else 0
 
 

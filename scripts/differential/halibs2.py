@@ -52,27 +52,12 @@ publish the measurements).
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
-import random
 import struct
-import subprocess
-import sys
-import tempfile
-from collections import defaultdict
-from importlib.metadata import version
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.join(ROOT, "target", "release", "hci2mqtt")
-RSSI = -60
+from common import (RSSI, STYLE_SSD, Advert as Case, advert_main, as_float, close, dist_version,
+                    full_uuid as U16, our_key as map_key, rand_bytes as rb, vector_head)
 
-def U16(x: int) -> str:
-    return f"0000{x:04x}-0000-1000-8000-00805f9b34fb"
-
-LIBS = ["thermobeacon-ble", "sensorpro-ble", "aranet4", "mopeka-iot-ble", "rapt-ble",
-        "kegtron-ble", "tilt-ble", "bluemaestro-ble", "sensirion-ble", "moat-ble", "leaone-ble"]
 FORMAT = {
     "thermobeacon-ble": "thermobeacon", "sensorpro-ble": "thermobeacon", "aranet4": "aranet",
     "mopeka-iot-ble": "mopeka", "rapt-ble": "rapt", "kegtron-ble": "kegtron",
@@ -85,7 +70,6 @@ MANUFACTURER = {
     "bluemaestro-ble": "BlueMaestro", "sensirion-ble": "Sensirion AG", "moat-ble": "Moat",
     "leaone-ble": "Leaone",
 }
-STYLE_SSD = "sensor-state-data SensorUpdate (entity key -> native_value)"
 STYLE_ARANET = "aranet4 Aranet4Advertisement.readings attributes (HA skips -1)"
 
 # ---------------------------------------------------------------- key mapping (tests/vectors.rs)
@@ -105,61 +89,11 @@ OURS_META = {"mac", "format", "firmware", "type", "model", "packet", "rssi"}
 
 
 def our_key(k: str) -> str | None:
-    k = k.split("@")[0]
-    if k in SKIP:
-        return None
-    return KEY_MAP.get(k, k.replace("_", " "))
+    return map_key(k, KEY_MAP, SKIP)
 
 
-# ---------------------------------------------------------------- HCI events
-def ad(t: int, body: bytes) -> bytes:
-    return bytes([len(body) + 1, t]) + body
-
-
-def build_ad(name=None, uuids=(), sd=(), mfr=()) -> bytes:
-    out = b""
-    if name:
-        out += ad(0x09, name.encode())
-    u16 = [u for u in uuids if u.endswith("-0000-1000-8000-00805f9b34fb") and u.startswith("0000")]
-    u128 = [u for u in uuids if u not in u16]
-    if u16:
-        out += ad(0x03, b"".join(int(u[4:8], 16).to_bytes(2, "little") for u in u16))
-    if u128:
-        out += ad(0x07, b"".join(bytes.fromhex(u.replace("-", ""))[::-1] for u in u128))
-    for uuid, data in sd:
-        out += ad(0x16, int(uuid[4:8], 16).to_bytes(2, "little") + data)
-    for cid, data in mfr:
-        out += ad(0xFF, cid.to_bytes(2, "little") + data)
-    return out
-
-
-def hci_event(addr: str, data: bytes) -> bytes:
-    a = bytes.fromhex(addr.replace(":", ""))[::-1]
-    if len(data) <= 31:
-        rep = bytes([0x02, 1, 0x00, 0x00]) + a + bytes([len(data)]) + data + bytes([RSSI & 0xFF])
-    else:  # LE Extended Advertising Report, non-connectable, complete
-        rep = (bytes([0x0D, 1]) + (0).to_bytes(2, "little") + bytes([0]) + a
-               + bytes([1, 0, 0xFF, 0x7F, RSSI & 0xFF]) + (0).to_bytes(2, "little")
-               + bytes([0]) + bytes(6) + bytes([len(data)]) + data)
-    return bytes([0x04, 0x3E, len(rep)]) + rep
-
-
-# ---------------------------------------------------------------- cases
-class Case:
-    def __init__(self, lib, branch, name, *, local_name="", uuids=(), sd=(), mfr=(), addr=None):
-        self.lib, self.branch, self.name = lib, branch, name
-        self.local_name, self.uuids, self.sd, self.mfr = local_name, list(uuids), list(sd), list(mfr)
-        self.addr = addr  # fixed by the case (leaone-ble checks the MAC) or assigned later
-        self.fixed_addr = addr is not None
-
-    def adv(self) -> bytes:
-        return build_ad(self.local_name, self.uuids, self.sd, self.mfr)
-
-
-def rb(r, n):
-    return bytes(r.getrandbits(8) for _ in range(n))
-
-
+# ---------------------------------------------------------------- cases (common.Advert; the
+# address is fixed by the case where leaone-ble checks the MAC, else assigned later)
 def pick(r, *vals):
     return r.choice(vals)
 
@@ -702,30 +636,7 @@ def run_library(c: Case):
     return exp, units, model
 
 
-# ---------------------------------------------------------------- ours
-def run_ours(cases):
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        for c in cases:
-            f.write(hci_event(c.addr, c.adv()).hex() + "\n")
-        path = f.name
-    p = subprocess.run([BIN, "replay", path, "--all-frames"], capture_output=True, text=True)
-    os.unlink(path)
-    got = {}
-    for line in p.stdout.splitlines():
-        try:
-            j = json.loads(line)
-        except ValueError:
-            continue
-        got.setdefault(j.get("mac", "").upper(), []).append(j)
-    return got
-
-
-def to_float(x):
-    if isinstance(x, (bool, int, float)):
-        return float(x)
-    return None
-
-
+# ---------------------------------------------------------------- comparison (ours: common.replay)
 def compare(c: Case, exp, units, ours):
     """List of (key, problem)."""
     fmt = FORMAT[c.lib]
@@ -760,7 +671,7 @@ def compare(c: Case, exp, units, ours):
             if e != g:
                 bad.append((k, f"library {e!r}, ours {g!r}"))
             continue
-        ef, gf = to_float(e), to_float(g)
+        ef, gf = as_float(e), as_float(g)
         u = units.get(k)
         if ef is not None:
             if u == "°F":
@@ -769,7 +680,7 @@ def compare(c: Case, exp, units, ours):
                 ef = ef / 1000.0
             elif u == "nSv":
                 ef = ef / 1e6
-        if ef is None or gf is None or abs(ef - gf) > 1e-6 * max(abs(ef), abs(gf), 1.0):
+        if ef is None or gf is None or not close(ef, gf):
             bad.append((k, f"library {e!r}, ours {g!r}"))
     if c.lib != "aranet4":
         for k, v in mine.items():
@@ -779,21 +690,11 @@ def compare(c: Case, exp, units, ours):
     return bad
 
 
-def hexes(c: Case):
-    parts = [f"mfr {cid:04x}:{d.hex()}" for cid, d in c.mfr] + [f"sd {u[4:8]}:{d.hex()}" for u, d in c.sd]
-    if c.local_name:
-        parts.append(f"name {c.local_name!r}")
-    if c.uuids:
-        parts.append("uuids " + ",".join(u[4:8] for u in c.uuids))
-    return " ".join(parts)
-
-
 def vector(c: Case, exp, units, model):
-    lib, ver = c.lib, version(c.lib)
+    lib, ver = c.lib, dist_version(c.lib)
     u16s = [u[4:8] if u.endswith("-0000-1000-8000-00805f9b34fb") else u for u in c.uuids]
     v = {
-        "id": f"differential:{lib}:{c.name}",
-        "source": f"differential: {lib}=={ver} on a generated advertisement ({c.branch})",
+        **vector_head(lib, c.name, f"{lib}=={ver}", c.branch),
         "format": FORMAT[lib],
         "device_type": model if isinstance(model, str) else (str(model) if model is not None else None),
         "hci_event_hex": None,
@@ -833,68 +734,9 @@ def vector(c: Case, exp, units, model):
 
 
 def main():
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--n", type=int, default=300, help="random cases per generator")
-    ap.add_argument("--only", help="one library (thermobeacon-ble, aranet4, ...)")
-    ap.add_argument("--vectors", action="store_true",
-                    help="print the curated cases as corpus vectors (expected = the library's)")
-    ap.add_argument("-v", "--verbose", action="store_true")
-    a = ap.parse_args()
-    r = random.Random(a.seed)
-    cases = []
-    if a.vectors:
-        cases = curated()
-    else:
-        for lib in LIBS:
-            if a.only and a.only != lib:
-                continue
-            cases += GENERATORS[lib](r, a.n)
-        cases += [c for c in curated() if not a.only or c.lib == a.only]
-    for i, c in enumerate(cases):
-        if not c.fixed_addr:
-            c.addr = "C0:FF:EE:%02X:%02X:%02X" % ((i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF)
-            if a.vectors:
-                c.addr = "C0:FF:EE:00:%02X:%02X" % (0xB3, i)
-    seen = defaultdict(int)
-    for c in cases:  # one reading per address
-        seen[c.addr] += 1
-    ours = run_ours(cases)
-    per = defaultdict(lambda: [0, 0])
-    classes = defaultdict(list)
-    results = []
-    for c in cases:
-        exp, units, model = run_library(c)
-        bad = compare(c, exp, units, ours.get(c.addr.upper()))
-        if seen[c.addr] > 1:
-            bad = []  # a repeated address (random MAC collision): not comparable
-        per[(c.lib, c.branch)][0] += 1
-        if bad:
-            per[(c.lib, c.branch)][1] += 1
-            for k, why in bad:
-                classes[(c.lib, k if k != "*" else "* " + why[:20])].append((c, why))
-        results.append((c, exp, units, model, bad))
-    if a.vectors:
-        for c, exp, units, model, bad in results:
-            if bad:
-                print(f"# {c.lib}:{c.name} disagrees: {bad}", file=sys.stderr)
-            print(json.dumps(vector(c, exp, units, model), ensure_ascii=False))
-        return
-    libs = defaultdict(lambda: [0, 0])
-    for (lib, br), (n, b) in sorted(per.items()):
-        libs[lib][0] += n
-        libs[lib][1] += b
-        if a.verbose:
-            print(f"{lib:16} {br:32} {n:4} compared, {b:3} disagree")
-    for lib, (n, b) in libs.items():
-        print(f"== {lib}: {n} compared, {b} disagree")
-    for (lib, k), lst in sorted(classes.items(), key=lambda x: -len(x[1])):
-        print(f"-- {lib} {k}: {len(lst)}")
-        for c, why in lst[: 4 if a.verbose else 2]:
-            print(f"   {c.lib}:{c.name} [{c.branch}] {hexes(c)}: {why}")
+    advert_main(__doc__, GENERATORS, curated, run_library,
+                lambda c, exp, units, ours, model: compare(c, exp, units, ours), vector,
+                vector_mac=b"\xC0\xFF\xEE\x00\xB3", widths=(16, 32), star_detail=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ legacy v2/v3 (24-hex key); plus malformed frames (truncation, bad MIC, wrong key
 mismatch, mesh, old versions, overrunning objects, unknown product ids).
 
 Each advertisement becomes an HCI LE (Extended) Advertising Report from its own MAC, all in
-one hex-lines file run through `target/release/hci2mqtt replay FILE --all-frames --key ...`;
+one hex-lines file (one per batch where cases reuse a MAC) run through
+`target/release/hci2mqtt replay FILE --all-frames --config KEYS` (common.replay);
 xiaomi-ble decodes the same service data (`XiaomiBluetoothDeviceData(bindkey).update(...)`,
 a fresh device per case). The library's SensorUpdate (entity and binary entity values,
 events) is then compared with our JSON line the way tests/vectors.rs (module `mibeacon`)
@@ -29,32 +30,24 @@ case (see `VECTOR_PICKS`), with the library's values as `expected`.
 
 from __future__ import annotations
 
-import logging
-
 import argparse
 import json
-import math
-import os
+import logging
 import random
-import re
 import struct
-import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 
+from common import (BIN, FLAGS, RSSI, STYLE_SSD, dist_version, hci_event, mac_bytes,
+                    our_key as map_key, replay, same, service_data_ad, vector_head,
+                    write_vectors)
 from Cryptodome.Cipher import AES
 from home_assistant_bluetooth import BluetoothServiceInfo
 from xiaomi_ble import XiaomiBluetoothDeviceData
 from xiaomi_ble import parser as xparser
 from xiaomi_ble.devices import DEVICE_TYPES
 
-try:
-    from importlib.metadata import version as _version
-
-    LIB_VERSION = _version("xiaomi-ble")
-except Exception:  # pragma: no cover
-    LIB_VERSION = "?"
+LIB_VERSION = dist_version("xiaomi-ble")
 
 UUID = "0000fe95-0000-1000-8000-00805f9b34fb"
 KEY45 = bytes.fromhex("00112233445566778899aabbccddeeff")
@@ -84,7 +77,7 @@ NOT_PRODUCED = {
 
 
 def our_key(k: str) -> str:
-    return SU_KEYS.get(k, k.replace("_", " "))
+    return map_key(k, SU_KEYS)
 
 
 def norm(s: str) -> str:
@@ -92,10 +85,6 @@ def norm(s: str) -> str:
 
 
 # ---------------------------------------------------------------- frames
-
-
-def mac_bytes(mac: str) -> bytes:
-    return bytes.fromhex(mac.replace(":", ""))
 
 
 def frame(
@@ -148,35 +137,14 @@ def obj(oid: int, data: bytes) -> bytes:
     return struct.pack("<HB", oid, len(data)) + data
 
 
-def hci_event(mac: str, rssi: int, ad: bytes) -> bytes:
-    addr = mac_bytes(mac)[::-1]
-    if len(ad) <= 31:
-        rep = bytes([0x02, 0x01, 0x00, 0x00]) + addr + bytes([len(ad)]) + ad + bytes([rssi & 0xFF])
-    else:
-        rep = (
-            bytes([0x0D, 0x01])
-            + struct.pack("<H", 0x0003)
-            + b"\x00"
-            + addr
-            + bytes([1, 0, 0xFF, 0x7F, rssi & 0xFF])
-            + b"\x00\x00"
-            + b"\x00"
-            + b"\x00" * 6
-            + bytes([len(ad)])
-            + ad
-        )
-    return bytes([0x04, 0x3E, len(rep)]) + rep
-
-
 def ad_of(sd: bytes) -> bytes:
-    body = b"\x95\xfe" + sd
-    return b"\x02\x01\x06" + bytes([len(body) + 1, 0x16]) + body
+    return FLAGS + service_data_ad(0xFE95, sd)
 
 
 # ---------------------------------------------------------------- the library
 
 
-def run_library(mac: str, sd: bytes, key: bytes | None, rssi: int = -60):
+def run_library(mac: str, sd: bytes, key: bytes | None, rssi: int = RSSI):
     dev = XiaomiBluetoothDeviceData(bindkey=key)
     si = BluetoothServiceInfo(
         name="Test",
@@ -210,22 +178,6 @@ def run_library(mac: str, sd: bytes, key: bytes | None, rssi: int = -60):
 
 
 # ---------------------------------------------------------------- comparison
-
-
-def same(e, g) -> bool:
-    if g is None:
-        return e is None
-    if isinstance(e, bool):
-        return isinstance(g, (int, float)) and not isinstance(g, str) and g == int(e)
-    if isinstance(e, (int, float)):
-        if isinstance(g, str) or isinstance(g, bool):
-            return False
-        if isinstance(e, float) and math.isnan(e):
-            return False
-        return abs(e - g) <= 1e-6 * max(abs(e), abs(g), 1.0)
-    if isinstance(e, str):
-        return e == g
-    return False
 
 
 def event_seen(event_type: str, ours: dict) -> bool:
@@ -586,10 +538,6 @@ def build(seed: int) -> Cases:
 def run_ours(binary: str, items) -> dict:
     """mac -> our last JSON object (macs are unique per case unless reused on purpose)."""
     out = {}
-    by_mac_keys = {}
-    for it in items:
-        if it["key"] is not None:
-            by_mac_keys[it["mac"]] = it["key"].hex()
     # Cases sharing a MAC with different keys must run separately: group into batches where
     # each MAC has one key and appears once.
     batches = []
@@ -603,26 +551,10 @@ def run_ours(binary: str, items) -> dict:
             batches.append({"macs": {it["mac"]}, "items": [it]})
     results = {}
     for b in batches:
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-            keys = []
-            for it in b["items"]:
-                f.write(hci_event(it["mac"], -60, ad_of(it["sd"])).hex() + "\n")
-                if it["key"] is not None:
-                    keys.append(f"{it['mac']}={it['key'].hex()}")
-            path = f.name
-        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as cf:
-            for kv in keys:
-                m, k = kv.split("=")
-                cf.write(f'[[sensor]]\nmac = "{m}"\nkey = "{k}"\n\n')
-            cpath = cf.name
-        p = subprocess.run([binary, "replay", path, "--all-frames", "--config", cpath],
-                           capture_output=True, text=True)
-        os.unlink(path)
-        os.unlink(cpath)
-        if p.returncode not in (0,):
-            sys.exit(f"replay failed: {p.stderr}")
-        for line in p.stdout.splitlines():
-            j = json.loads(line)
+        events = [hci_event(it["mac"], ad_of(it["sd"])) for it in b["items"]]
+        keys = {it["mac"]: it["key"] for it in b["items"] if it["key"] is not None}
+        # Keys in a config file: thousands of them would overflow a command line.
+        for j in replay(events, keys, config=True, binary=binary):
             results[j["mac"]] = j
         for it in b["items"]:
             out[id(it)] = results.pop(it["mac"], None)
@@ -748,19 +680,18 @@ def emit_vectors(path: str):
             sys.exit(f"{name}: library raised {lib['raised']}")
         enc = key is not None
         v = {
-            "id": f"differential:xiaomi-ble:{name}",
-            "source": f"differential: {src} on a generated advertisement "
-                      f"({'encrypted ' if enc else 'plain '}v{ver}, {style})",
+            **vector_head("xiaomi-ble", name, src,
+                          f"{'encrypted ' if enc else 'plain '}v{ver}, {style}"),
             "format": f"mibeacon-v{ver}{'-encrypted' if enc else ''}",
             "device_type": DEVICE_TYPES[pid].model,
             "mac": MAC_V,
-            "rssi": -60,
+            "rssi": RSSI,
             "service_uuid": "fe95",
             "service_data_hex": sd.hex(),
             "key_hex": key.hex() if key else None,
-            "expected": {**lib["values"], "signal_strength": -60},
+            "expected": {**lib["values"], "signal_strength": RSSI},
             "expect_error": None,
-            "expected_style": "sensor-state-data SensorUpdate (entity key -> native_value)",
+            "expected_style": STYLE_SSD,
             "checks": {src: "match"},
         }
         if lib["events"]:
@@ -801,7 +732,7 @@ def emit_vectors(path: str):
             "format": bv["format"],
             "device_type": bv["device_type"],
             "mac": mac,
-            "rssi": -60,
+            "rssi": RSSI,
             "service_uuid": "fe95",
             "service_data_hex": sd.hex(),
             "key_hex": key.hex() if key else None,
@@ -809,16 +740,14 @@ def emit_vectors(path: str):
             "expected": {},
             "checks": {src: "no values"},
         })
-    with open(path, "w") as f:
-        for v in out:
-            f.write(json.dumps(v) + "\n")
+    write_vectors(out, path)
     print(f"{len(out)} vectors written to {path}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--bin", default="target/release/hci2mqtt")
+    ap.add_argument("--bin", default=BIN)
     ap.add_argument("--show", type=int, default=3, help="examples per discrepancy class")
     ap.add_argument("--json", help="write every discrepancy as JSON lines here")
     ap.add_argument("--emit-vectors", help="write the VECTOR_PICKS corpus vectors here and stop")
