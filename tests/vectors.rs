@@ -1739,6 +1739,16 @@ mod brands {
         ),
         // Differential testing against ble_monitor's parser (diff-blemon-b.jsonl)
         (
+            "differential:ble_monitor:garnet-underscore-value",
+            "*",
+            PY_NUMBER,
+        ),
+        (
+            "differential:ble_monitor:relsib-wt51-underscore",
+            "*",
+            PY_NUMBER,
+        ),
+        (
             "differential:ble_monitor:mikrotik-minus-128-fraction",
             "acceleration",
             MIKROTIK_ACC,
@@ -2029,6 +2039,9 @@ mod brands {
         ble_monitor publishes the weight /100 with no unit; we publish no weight (kg fields), \
         the flags and the impedance";
 
+    const PY_NUMBER: &str = "ble_monitor reads the ASCII value with Python's int()/float(), \
+        which also accept underscores between digits (`1_2` is 12); the sensor sends plain digits, \
+        we read those and refuse the rest";
     const MIBAND_EMPTY: &str = "no heart rate (0xFF) and no step count: ble_monitor returns a \
         message with no measurement in it; hci2mqtt publishes no reading for a frame without values \
         (as for Eddystone TLM's and Ruuvi's empty frames)";

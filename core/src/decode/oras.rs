@@ -4,8 +4,7 @@
 //! * 20-byte payload (Oras): `p[3]` battery %.
 //! * 16-byte payload (Garnet, slug `garnet`): `p[5]` sensor id (0 fresh, 1 black, 2 grey tank,
 //!   3/4 LPG, 5/6 galley, 7–10 temperature and probes 2–4, 11/12 chemical tank, 13 battery
-//!   voltage), `p[6..9]` its value as ASCII digits, read as Python's `int()` reads them
-//!   (voltage in 0.1 V), `p[9..15]` volume and
+//!   voltage), `p[6..9]` its value as ASCII digits (voltage in 0.1 V), `p[9..15]` volume and
 //!   total (not published), `p[15]` alarm digit (`problem`). A value that is not a number is
 //!   the monitor's error code: the frame gives no reading (ble_monitor logs and drops it).
 
@@ -70,32 +69,10 @@ fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {
     ok.then(|| Claim::of(p))
 }
 
-/// A space-padded ASCII number as Python's `int()` reads the three bytes: ASCII whitespace
-/// (with 0x1C–0x1F) around, an optional sign, digits with single underscores between them
-/// (`1_2` is 12).
+/// A space-padded ASCII number (digits with an optional sign). ble_monitor reads it with
+/// Python's `int()`, which would also take `1_2`; a monitor sends digits.
 fn ascii_int(b: &[u8]) -> Option<i64> {
-    let ws = |c: &u8| matches!(c, b' ' | b'\t'..=b'\r' | 0x1C..=0x1F);
-    let start = b.iter().position(|c| !ws(c))?;
-    let end = b.iter().rposition(|c| !ws(c))? + 1;
-    let t = &b[start..end];
-    let (neg, digits) = match t {
-        [b'-', d @ ..] => (true, d),
-        [b'+', d @ ..] => (false, d),
-        d => (false, d),
-    };
-    let (first, last) = (digits.first()?, digits.last()?);
-    if !first.is_ascii_digit() || !last.is_ascii_digit() || digits.windows(2).any(|w| w == b"__") {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => v = v * 10 + i64::from(c - b'0'),
-            b'_' => {}
-            _ => return None,
-        }
-    }
-    Some(if neg { -v } else { v })
+    core::str::from_utf8(b).ok()?.trim().parse().ok()
 }
 
 fn decode(
@@ -153,11 +130,11 @@ mod tests {
         assert_eq!(r.get("problem"), Some(Value::Int(1)));
         p[6..9].copy_from_slice(b"ERR");
         assert_eq!(run(&p).err(), Some(DecodeError::NoData));
-        // Python's int(): underscores between digits, a sign, padding.
-        for (text, v) in [(b"1_2", Some(12)), (b"-07", Some(-7)), (b" 9 ", Some(9))] {
+        // Digits with a sign or padding; anything else (Python's `1_2` too) is no number.
+        for (text, v) in [(b"-07", Some(-7)), (b" 9 ", Some(9)), (b"+12", Some(12))] {
             assert_eq!(ascii_int(text), v);
         }
-        for text in [b"_12", b"12_", b"1__", b"+ 1", b"   "] {
+        for text in [b"1_2", b"_12", b"+ 1", b"   "] {
             assert_eq!(ascii_int(text), None);
         }
     }

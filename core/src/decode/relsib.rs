@@ -47,29 +47,13 @@ fn wh52_humidity(data: &[u8]) -> Option<[u8; 2]> {
         })
 }
 
-/// A WT51's ASCII temperature, read as Python's `float()` reads the text (ASCII whitespace
-/// with 0x1C–0x1F around it, single underscores between digits); any other 0x1809 service
-/// data of 6 bytes, and a value that is not finite (`nan`, `inf`), is not claimed.
+/// A WT51's ASCII temperature (any other 0x1809 service data of 6 bytes, and a value that is
+/// not finite, is not claimed). ble_monitor reads it with Python's `float()`, which would also
+/// take `1_2.5`; the sensor sends a plain decimal.
 fn wt51_temperature(d: &[u8]) -> Option<f64> {
-    let ws = |c: &u8| matches!(c, b' ' | b'\t'..=b'\r' | 0x1C..=0x1F);
-    let start = d.iter().position(|c| !ws(c))?;
-    let end = d.iter().rposition(|c| !ws(c))? + 1;
-    let t = &d[start..end];
-    let mut buf = [0u8; 8];
-    let mut n = 0;
-    for (i, &c) in t.iter().enumerate() {
-        if c == b'_' {
-            let digit = |j: Option<usize>| j.and_then(|j| t.get(j)).is_some_and(u8::is_ascii_digit);
-            if !digit(i.checked_sub(1)) || !digit(Some(i + 1)) {
-                return None;
-            }
-        } else {
-            *buf.get_mut(n)? = c;
-            n += 1;
-        }
-    }
-    core::str::from_utf8(buf.get(..n)?)
+    core::str::from_utf8(d)
         .ok()?
+        .trim()
         .parse::<f64>()
         .ok()
         .filter(|t| t.is_finite())
@@ -150,21 +134,18 @@ fn decode(
 mod tests {
     use super::wt51_temperature;
 
-    /// The WT51's text as Python's `float()` reads it.
+    /// The WT51's text: a decimal, padded; nothing else (Python's `1_2.5` neither).
     #[test]
-    fn wt51_text_as_python_float() {
+    fn wt51_text_is_a_decimal() {
         for (text, t) in [
             (b"+023.5", 23.5),
-            (b"1_2.5 ", 12.5),
             (b"\t-4.5\n", -4.5),
             (b"+1e1  ", 10.0),
             (b".5    ", 0.5),
         ] {
             assert_eq!(wt51_temperature(text), Some(t));
         }
-        for text in [
-            b"_12.5 ", b"12_.5 ", b"1__2.5", b"nan   ", b" inf  ", b"abcdef",
-        ] {
+        for text in [b"1_2.5 ", b"_12.5 ", b"nan   ", b" inf  ", b"abcdef"] {
             assert_eq!(wt51_temperature(text), None);
         }
     }
