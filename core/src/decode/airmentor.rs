@@ -13,7 +13,7 @@
 //!
 //! Values rounded as ble_monitor rounds them (Python `round`).
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires, Value};
 use crate::adv::{self, AdStructure};
 
@@ -103,10 +103,10 @@ fn decode(
                 d[5] as f64 * magnus(temperature) / magnus(calibrated)
             };
             let aqi = w(6);
-            out.float(&field::TVOC, round(w(0) as f64 * 110.0 / 24.4, 2));
-            out.float(&field::TEMPERATURE, round(temperature, 2));
-            out.float(&TEMPERATURE_CALIBRATED, round(calibrated, 2));
-            out.float(&field::HUMIDITY, round(humidity, 2));
+            out.float(&field::TVOC, py_round(w(0) as f64 * 110.0 / 24.4, 2));
+            out.float(&field::TEMPERATURE, py_round(temperature, 2));
+            out.float(&TEMPERATURE_CALIBRATED, py_round(calibrated, 2));
+            out.float(&field::HUMIDITY, py_round(humidity, 2));
             out.int(&AQI, aqi as i64);
             out.push(&AIR_QUALITY, Value::Text(air_quality(aqi)));
         }
@@ -115,7 +115,10 @@ fn decode(
             out.int(&field::PM25, w(2) as i64);
             out.int(&field::PM10, w(4) as i64);
             if claim.variant == S2 {
-                out.float(&field::FORMALDEHYDE, round(w(8) as f64 * 0.001 * 1.228, 6));
+                out.float(
+                    &field::FORMALDEHYDE,
+                    py_round(w(8) as f64 * 0.001 * 1.228, 6),
+                );
             }
         }
         _ => return Err(DecodeError::Malformed("unknown Air Mentor message type")),

@@ -22,7 +22,7 @@
 //! library's `-1`, which Home Assistant skips). Scaled values are rounded to one decimal like
 //! the library; the radiation values are published in Home Assistant's units (µSv/h, mSv).
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires, Value};
 use crate::adv::{self, AdStructure};
 
@@ -118,8 +118,8 @@ fn decode(
     out.firmware = "Aranet";
     let u = |o: usize| u16::from_le_bytes([raw[o], raw[o + 1]]);
     let u32le = |o: usize| u32::from_le_bytes([raw[o], raw[o + 1], raw[o + 2], raw[o + 3]]);
-    let temperature = |v: u16| (v >> 14 & 1 == 0).then(|| round(v as f64 * 0.05, 1));
-    let tenths = |v: u16| (v >> 15 == 0).then(|| round(v as f64 * 0.1, 1));
+    let temperature = |v: u16| (v >> 14 & 1 == 0).then(|| py_round(v as f64 * 0.05, 1));
+    let tenths = |v: u16| (v >> 15 == 0).then(|| py_round(v as f64 * 0.1, 1));
     match raw[0] {
         0 => {
             let co2 = u(9);
@@ -152,9 +152,9 @@ fn decode(
             out.int(&UPDATE_INTERVAL, u(19) as i64);
         }
         2 => {
-            out.float(&RADIATION_TOTAL, round(u32le(6) as f64 / 1e6, 6));
+            out.float(&RADIATION_TOTAL, py_round(u32le(6) as f64 / 1e6, 6));
             out.int(&RADIATION_DURATION, u32le(10) as i64);
-            out.float(&RADIATION_RATE, round(u(14) as f64 / 1e3, 3));
+            out.float(&RADIATION_RATE, py_round(u(14) as f64 / 1e3, 3));
             out.int(&field::BATTERY, raw[17] as i64);
             out.int(&UPDATE_INTERVAL, u(19) as i64);
         }

@@ -17,7 +17,7 @@
 //!
 //! Values are rounded to 0.01 as bluemaestro-ble does.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -65,7 +65,7 @@ fn dew_point(t: f64, h: f64) -> Option<f64> {
     }
     let alpha = (h / 100.0).ln() + 17.67 * t / (t + 243.5);
     let dp = (243.5 * alpha / (17.67 - alpha) * 100.0 + 0.5).floor() / 100.0;
-    dp.is_finite().then(|| round(dp, 2))
+    dp.is_finite().then(|| py_round(dp, 2))
 }
 
 fn decode(
@@ -97,29 +97,29 @@ fn decode(
     let le = |o: usize| i16::from_le_bytes([d[o], d[o + 1]]) as f64;
     match id {
         0x08 | 0x0D | 0x16 | 0x17 | 0x1B => {
-            out.float(&field::TEMPERATURE, round(be(6) as i16 as f64 / 10.0, 2));
+            out.float(&field::TEMPERATURE, py_round(be(6) as i16 as f64 / 10.0, 2));
             if id == 0x08 || id == 0x0D {
                 return Ok(());
             }
             out.packet = Some(be(4) as u32);
-            out.float(&field::HUMIDITY, round(be(8) as f64 / 10.0, 2));
+            out.float(&field::HUMIDITY, py_round(be(8) as f64 / 10.0, 2));
             if id == 0x1B {
-                out.float(&field::PRESSURE, round(be(10) as f64 / 10.0, 2));
+                out.float(&field::PRESSURE, py_round(be(10) as f64 / 10.0, 2));
             } else {
-                out.float(&field::DEWPOINT, round(be(10) as i16 as f64 / 10.0, 2));
+                out.float(&field::DEWPOINT, py_round(be(10) as i16 as f64 / 10.0, 2));
             }
         }
         _ => {
-            let t = round(le(15) / 100.0, 2);
+            let t = py_round(le(15) / 100.0, 2);
             out.float(&field::TEMPERATURE, t);
             if id == 0x29 {
                 return Ok(());
             }
-            let h = round(le(17) / 100.0, 2);
+            let h = py_round(le(17) / 100.0, 2);
             out.float(&field::HUMIDITY, h);
             if id == 0x2B {
                 let p = i32::from_le_bytes([d[19], d[20], d[21], d[22]]);
-                out.float(&field::PRESSURE, round(p as f64 / 100.0, 2));
+                out.float(&field::PRESSURE, py_round(p as f64 / 100.0, 2));
             }
             if let Some(dp) = dew_point(le(15) / 100.0, le(17) / 100.0) {
                 out.float(&field::DEWPOINT, dp);

@@ -51,6 +51,7 @@
 //! * A plaintext BTHome frame from a device that has sent authenticated encrypted frames, or
 //!   for which a key is configured, is rejected as `Replay` (downgrade).
 
+use super::bytes::py_round;
 use super::field::{self, Field};
 use super::{
     Advert, Claim, Ctx, DecodeError, DeviceKey, DeviceMemory, Format, KeyNeed, Matcher, Reading,
@@ -528,41 +529,6 @@ fn f16_to_f64(h: u16) -> f64 {
     sign * mag
 }
 
-/// A fixed buffer for `core::fmt` (Python-style rounding without heap allocation).
-struct StackBuf {
-    b: [u8; 48],
-    n: usize,
-}
-
-impl core::fmt::Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let s = s.as_bytes();
-        if self.n + s.len() > self.b.len() {
-            return Err(core::fmt::Error);
-        }
-        self.b[self.n..self.n + s.len()].copy_from_slice(s);
-        self.n += s.len();
-        Ok(())
-    }
-}
-
-/// Python's `round(x, dec)`: the decimal nearest to the exact binary value (ties to even), as
-/// Rust's exact float formatting does it.
-fn py_round(x: f64, dec: u8) -> f64 {
-    use core::fmt::Write;
-    if !x.is_finite() {
-        return x;
-    }
-    let mut b = StackBuf { b: [0; 48], n: 0 };
-    if write!(b, "{:.*}", dec as usize, x).is_err() {
-        return x;
-    }
-    core::str::from_utf8(&b.b[..b.n])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(x)
-}
-
 /// An integer raw value scaled as bleparser does (`round(raw * factor, decimals)`).
 fn scaled(obj: &Obj, raw: i64) -> Value {
     if obj.mul == 1 && obj.div == 1 {
@@ -574,13 +540,13 @@ fn scaled(obj: &Obj, raw: i64) -> Value {
     } else {
         Value::Float(py_round(
             raw as f64 * (obj.mul as f64 / obj.div as f64),
-            obj.dec,
+            i32::from(obj.dec),
         ))
     }
 }
 
 fn scaled_float(obj: &Obj, x: f64) -> Option<Value> {
-    let v = py_round(x * (obj.mul as f64 / obj.div as f64), obj.dec);
+    let v = py_round(x * (obj.mul as f64 / obj.div as f64), i32::from(obj.dec));
     if v.is_finite() {
         Some(Value::Float(v))
     } else {
@@ -1003,10 +969,7 @@ mod tests {
     }
 
     #[test]
-    fn python_rounding() {
-        assert_eq!(py_round(-22.0 * 0.35, 1), -7.7);
-        assert_eq!(py_round(0.35, 1), 0.3); // 0.35 is 0.34999… in binary, as in Python
-        assert_eq!(py_round(2.5, 0), 2.0);
+    fn little_endian_ints_and_half_floats() {
         assert_eq!(le_int(&[0xEA]), Some(-22));
         assert_eq!(le_int(&[0xea, 0x02, 0x34, 0xea]), Some(-365690134));
         assert_eq!(f16_to_f64(0x3C00), 1.0);

@@ -7,7 +7,7 @@
 //! with only the counter; listed as a deviation, like Ruuvi's all-unavailable frame). Battery % is ble_monitor's estimate from the voltage. Tried
 //! before the Ruuvi Eddystone-URL format (custom matchers come first).
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -44,7 +44,7 @@ fn battery(v: f64) -> f64 {
     } else {
         0.0
     };
-    round(b, 1)
+    py_round(b, 1)
 }
 
 fn decode(
@@ -66,7 +66,7 @@ fn decode(
     if [d[4], d[5]] != [0x80, 0x00] {
         out.float(
             &field::TEMPERATURE,
-            round(d[4] as i8 as f64 + d[5] as f64 / 256.0, 2),
+            py_round(d[4] as i8 as f64 + d[5] as f64 / 256.0, 2),
         );
     }
     if out.is_empty() {

@@ -3,7 +3,7 @@
 //! pump id u16 | flow u16 (/6.5534 l/h) | pressure i16 (/32767 bar) | reserved | pump mode |
 //! temperature u8 °C`. The counter is the `packet`; an unknown pump mode is refused.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires, Value};
 use crate::adv::{self, AdStructure};
 
@@ -66,8 +66,8 @@ fn decode(
     out.model = "MI401";
     out.firmware = "Grundfos";
     out.packet = Some(p[4] as u32);
-    out.float(&FLOW, round(u(8) as f64 / 6.5534, 1));
-    out.float(&WATER_PRESSURE, round(u(10) as i16 as f64 / 32767.0, 3));
+    out.float(&FLOW, py_round(u(8) as f64 / 6.5534, 1));
+    out.float(&WATER_PRESSURE, py_round(u(10) as i16 as f64 / 32767.0, 3));
     out.int(&field::TEMPERATURE, p[14] as i64);
     out.push(&PUMP_MODE, Value::Text(mode));
     out.int(&PUMP_ID, u(6) as i64);

@@ -11,7 +11,7 @@
 //!
 //! Temperature `175 × t / 65535 − 45` °C and humidity `100 × h / 65535` %, rounded to 0.01.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{
     field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Needs, Prefilter, Reading, Requires,
 };
@@ -70,8 +70,8 @@ fn publish(out: &mut Reading, t: [u8; 2], h: [u8; 2], battery: u8) {
     out.firmware = "Jaalee";
     let t = u16::from_be_bytes(t) as f64;
     let h = u16::from_be_bytes(h) as f64;
-    out.float(&field::TEMPERATURE, round(175.0 * t / 65535.0 - 45.0, 2));
-    out.float(&field::HUMIDITY, round(100.0 * h / 65535.0, 2));
+    out.float(&field::TEMPERATURE, py_round(175.0 * t / 65535.0 - 45.0, 2));
+    out.float(&field::HUMIDITY, py_round(100.0 * h / 65535.0, 2));
     out.int(&field::BATTERY, battery as i64);
 }
 

@@ -5,7 +5,8 @@
 //! reference does. `battery` is ble_monitor's estimate from the voltage. Goes before the Ruuvi
 //! Eddystone-URL format in the table (custom matchers are tried first anyway).
 
-use super::ruuvi::{round, ACCELERATION_MG};
+use super::bytes::py_round;
+use super::ruuvi::ACCELERATION_MG;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -40,7 +41,7 @@ fn battery(v: f64) -> f64 {
     } else {
         0.0
     };
-    round(b, 1)
+    py_round(b, 1)
 }
 
 fn decode(
@@ -60,7 +61,7 @@ fn decode(
     let (fx, fy, fz) = (x as f64, y as f64, z as f64);
     out.float(
         &ACCELERATION_MG,
-        round((fx * fx + fy * fy + fz * fz).sqrt(), 1),
+        py_round((fx * fx + fy * fy + fz * fz).sqrt(), 1),
     );
     out.int(&field::ACCELERATION_X, x as i64);
     out.int(&field::ACCELERATION_Y, y as i64);

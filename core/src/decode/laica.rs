@@ -4,7 +4,7 @@
 //! 430…630 Ω as ble_monitor does). ble_monitor's `packet` is the payload as hex; there is no
 //! frame counter, so none is published.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -41,7 +41,7 @@ fn decode(
     match p[12] {
         0x0D => {
             let v = (x(8) << 24 | x(9) << 16 | x(10) << 8 | x(11)) & 0x3FFFF;
-            out.float(&field::WEIGHT, round(v as f64 / 100.0, 0) / 10.0);
+            out.float(&field::WEIGHT, py_round(v as f64 / 100.0, 0) / 10.0);
         }
         0x06 => {
             let ohm = (x(8) << 8 | x(9)).clamp(430, 630);

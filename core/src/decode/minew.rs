@@ -4,7 +4,7 @@
 //! BE /256 °C (rounded to 0.01) | MAC[6]`. Minew's other frames under 0xA1 (info,
 //! acceleration, TVOC…) are not claimed, as ble_monitor ignores them.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -39,7 +39,7 @@ fn decode(
     out.firmware = "Minew";
     out.float(
         &field::TEMPERATURE,
-        round(i16::from_be_bytes([t0, t1]) as f64 / 256.0, 2),
+        py_round(i16::from_be_bytes([t0, t1]) as f64 / 256.0, 2),
     );
     out.int(&field::BATTERY, battery as i64);
     Ok(())

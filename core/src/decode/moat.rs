@@ -9,7 +9,7 @@
 //! humidity `−6 + 125 × h / 65536` % (both rounded to 0.001) and battery voltage in mV, with
 //! the libraries' battery curve (one decimal).
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -68,7 +68,7 @@ fn battery(mv: u16) -> f64 {
         2100.. => (v - 2100.0) * (6.0 / 340.0),
         _ => 0.0,
     };
-    round(b, 1)
+    py_round(b, 1)
 }
 
 fn decode(
@@ -82,8 +82,11 @@ fn decode(
     out.model = "Moat S2";
     out.firmware = "Moat";
     let (t, h, mv) = (u(12) as f64, u(14) as f64, u(16));
-    out.float(&field::TEMPERATURE, round(-46.85 + 175.72 * t / 65536.0, 3));
-    out.float(&field::HUMIDITY, round(-6.0 + 125.0 * h / 65536.0, 3));
+    out.float(
+        &field::TEMPERATURE,
+        py_round(-46.85 + 175.72 * t / 65536.0, 3),
+    );
+    out.float(&field::HUMIDITY, py_round(-6.0 + 125.0 * h / 65536.0, 3));
     out.float(&field::VOLTAGE, mv as f64 / 1000.0);
     out.float(&field::BATTERY, battery(mv));
     Ok(())

@@ -7,14 +7,14 @@
 //! `type | battery (/32 V) | button bit 7, temperature + 40 °C (bits 0–6) | tank level u14 LE,
 //! reading quality (bits 14–15) | 3 bytes | accelerometer x | y`. Battery % is
 //! `(V − 2.2) / 0.65 × 100` clamped to 0–100 (one decimal), reading quality also as
-//! `round(q / 3 × 100)` %.
+//! `py_round(q / 3 × 100)` %.
 //!
 //! The tank level depends on the medium (the integration's per-device setting, not in the
 //! advert): `tank level` is the library's value for its default medium, propane
 //! (`int(raw × (0.573045 − 0.002822 t − 0.00000535 t²))` mm, `t` the raw temperature byte),
 //! published only when the reading quality is at least 1, as the library does.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -76,7 +76,7 @@ fn voltage(b: u8) -> f64 {
 
 /// Battery % from the battery byte, clamped and rounded like the library.
 fn battery(b: u8) -> f64 {
-    round(((voltage(b) - 2.2) / 0.65 * 100.0).clamp(0.0, 100.0), 1)
+    py_round(((voltage(b) - 2.2) / 0.65 * 100.0).clamp(0.0, 100.0), 1)
 }
 
 /// Tank level (mm) for propane from the 14-bit level and the raw temperature (°C + 40).
@@ -112,7 +112,7 @@ fn decode(
     out.int(&READING_QUALITY_RAW, quality as i64);
     out.int(
         &READING_QUALITY,
-        round(quality as f64 / 3.0 * 100.0, 0) as i64,
+        py_round(quality as f64 / 3.0 * 100.0, 0) as i64,
     );
     Ok(())
 }

@@ -12,7 +12,7 @@
 //! but does not publish them);
 //! the version and the hardware-revision frame ("RAPTdPillG1") carry no measurement.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::tilt::GRAVITY;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
@@ -77,11 +77,14 @@ fn decode(
     let temperature = u16::from_be_bytes([d[9], d[10]]) as f64;
     let gravity = f32be(11);
     let battery = i16::from_be_bytes([d[21], d[22]]) as f64;
-    out.float(&field::TEMPERATURE, round(temperature / 128.0 - 273.15, 2));
+    out.float(
+        &field::TEMPERATURE,
+        py_round(temperature / 128.0 - 273.15, 2),
+    );
     if gravity.is_finite() {
-        out.float(&GRAVITY, round(gravity / 1000.0, 4));
+        out.float(&GRAVITY, py_round(gravity / 1000.0, 4));
     }
-    out.int(&field::BATTERY, round(battery / 256.0, 0) as i64);
+    out.int(&field::BATTERY, py_round(battery / 256.0, 0) as i64);
     // The library publishes a velocity from version 2 on (version 0 is read with the v2
     // layout, but without it).
     if d[2] >= 2 && d[4] != 0 {

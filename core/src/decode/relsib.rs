@@ -14,7 +14,7 @@
 //! `firmware` is `Relsib`, as ble_monitor writes it; bleparser 3.7.3 wrote
 //! `Relsib (EClerk Eco v9a)` (see the deviations in `tests/vectors.rs`).
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -114,7 +114,8 @@ fn decode(
         WH52 => {
             let t = d.get(..2).ok_or(DecodeError::Truncated)?;
             let h = wh52_humidity(adv.data).ok_or(DecodeError::Truncated)?;
-            let sht = |b: [u8; 2]| round(u16::from_be_bytes(b) as f64 / 65535.0 * 175.0 - 45.0, 2);
+            let sht =
+                |b: [u8; 2]| py_round(u16::from_be_bytes(b) as f64 / 65535.0 * 175.0 - 45.0, 2);
             out.model = "WH52";
             out.float(&field::TEMPERATURE, sht([t[0], t[1]]));
             out.float(&field::HUMIDITY, sht(h));

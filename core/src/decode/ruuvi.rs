@@ -30,6 +30,7 @@
 //! (movement counter changed since the previous frame) needs per-device memory the pipeline does
 //! not keep for this format; the raw `movement counter` is published instead.
 
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 
 pub static FORMAT: Format = Format {
@@ -54,35 +55,6 @@ pub static FORMAT_URL: Format = Format {
     decode: decode_url,
 };
 
-/// Rounds like Python's `round(x, n)` (the libraries' expected values): on the exact binary
-/// value, ties to even. Rust's float formatting rounds the same way; a stack buffer keeps it
-/// allocation-free.
-pub(crate) fn round(x: f64, n: i32) -> f64 {
-    struct Buf {
-        b: [u8; 48],
-        len: usize,
-    }
-    impl core::fmt::Write for Buf {
-        fn write_str(&mut self, s: &str) -> core::fmt::Result {
-            let end = self.len + s.len();
-            if end > self.b.len() {
-                return Err(core::fmt::Error);
-            }
-            self.b[self.len..end].copy_from_slice(s.as_bytes());
-            self.len = end;
-            Ok(())
-        }
-    }
-    let mut buf = Buf { b: [0; 48], len: 0 };
-    if core::fmt::write(&mut buf, format_args!("{:.*}", n.max(0) as usize, x)).is_err() {
-        return x;
-    }
-    core::str::from_utf8(&buf.b[..buf.len])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(x)
-}
-
 fn be(d: &[u8], o: usize) -> u16 {
     u16::from_be_bytes([d[o], d[o + 1]])
 }
@@ -100,7 +72,7 @@ fn battery(v: f64) -> f64 {
     } else {
         0.0
     };
-    round(b, 1)
+    py_round(b, 1)
 }
 
 fn voltage(out: &mut Reading, v: f64) {
@@ -126,9 +98,9 @@ fn acceleration(out: &mut Reading, d: &[u8], o: usize) {
     // ruuvitag-ble (Home Assistant) publishes each axis in m/s² rounded to 0.01 and the total as
     // the rounded length of those rounded axes; the total here is that value in mG, so the two
     // agree (it differs from the exact length by at most 1.3 mG, below the sensor's 4 mG step).
-    let ms = |v: i16| round(v as f64 * 0.00980665, 2);
+    let ms = |v: i16| py_round(v as f64 * 0.00980665, 2);
     let (fx, fy, fz) = (ms(x), ms(y), ms(z));
-    let total = round((fx * fx + fy * fy + fz * fz).sqrt(), 2);
+    let total = py_round((fx * fx + fy * fy + fz * fz).sqrt(), 2);
     out.float(&ACCELERATION_MG, total * 1000.0 / 9.80665);
     out.int(&field::ACCELERATION_X, x as i64);
     out.int(&field::ACCELERATION_Y, y as i64);
@@ -143,22 +115,22 @@ fn thp(out: &mut Reading, d: &[u8], e1_digits: Option<i32>) {
     let t = be(d, 1) as i16;
     if t != i16::MIN {
         let v = match e1_digits {
-            Some(n) => round(t as f64 * 0.005, n),
-            None => round(t as f64 / 200.0, 2),
+            Some(n) => py_round(t as f64 * 0.005, n),
+            None => py_round(t as f64 / 200.0, 2),
         };
         out.float(&field::TEMPERATURE, v);
     }
     let h = be(d, 3);
     if h != 0xFFFF {
         let v = match e1_digits {
-            Some(n) => round(h as f64 * 0.0025, n),
-            None => round(h as f64 / 400.0, 2),
+            Some(n) => py_round(h as f64 * 0.0025, n),
+            None => py_round(h as f64 / 400.0, 2),
         };
         out.float(&field::HUMIDITY, v);
     }
     let p = be(d, 5);
     if p != 0xFFFF {
-        out.float(&field::PRESSURE, round((p as f64 + 50000.0) / 100.0, 2));
+        out.float(&field::PRESSURE, py_round((p as f64 + 50000.0) / 100.0, 2));
     }
 }
 
@@ -198,14 +170,14 @@ fn decode(
             }
             out.firmware = "Ruuvitag V3";
             if d[1] <= 200 {
-                out.float(&field::HUMIDITY, round(d[1] as f64 / 2.0, 2));
+                out.float(&field::HUMIDITY, py_round(d[1] as f64 / 2.0, 2));
             }
             if d[3] < 100 {
-                out.float(&field::TEMPERATURE, round(sign_magnitude(d[2], d[3]), 2));
+                out.float(&field::TEMPERATURE, py_round(sign_magnitude(d[2], d[3]), 2));
             }
             out.float(
                 &field::PRESSURE,
-                round((be(d, 4) as f64 + 50000.0) / 100.0, 2),
+                py_round((be(d, 4) as f64 + 50000.0) / 100.0, 2),
             );
             acceleration(out, d, 6);
             voltage(out, be(d, 12) as f64 / 1000.0);
@@ -239,7 +211,7 @@ fn decode(
             out.firmware = "Ruuvi Air (format 6)";
             thp(out, d, None);
             let flags = d[16];
-            let pm25 = (be(d, 7) != 0xFFFF).then(|| round(be(d, 7) as f64 / 10.0, 2));
+            let pm25 = (be(d, 7) != 0xFFFF).then(|| py_round(be(d, 7) as f64 / 10.0, 2));
             let co2 = (be(d, 9) != 0xFFFF).then(|| be(d, 9));
             if let Some(v) = pm25 {
                 out.float(&field::PM25, v);
@@ -268,7 +240,7 @@ fn decode(
                 }
             }
             if let Some(v) = index9(d[14], flags, 0x10) {
-                out.float(&field::SOUND_AVERAGE, round(v as f64 / 5.0 + 18.0, 2));
+                out.float(&field::SOUND_AVERAGE, py_round(v as f64 / 5.0 + 18.0, 2));
             }
             out.packet = Some(d[15] as u32);
         }
@@ -286,13 +258,13 @@ fn decode(
                 (13, &field::PM10),
             ] {
                 if be(d, o) != 0xFFFF {
-                    out.float(f, round(be(d, o) as f64 * 0.1, 1));
+                    out.float(f, py_round(be(d, o) as f64 * 0.1, 1));
                 }
             }
             if be(d, 15) != 0xFFFF {
                 out.int(&field::CO2, be(d, 15) as i64);
                 if be(d, 9) != 0xFFFF {
-                    out.int(&IAQS, iaqs(be(d, 15), round(be(d, 9) as f64 * 0.1, 1)));
+                    out.int(&IAQS, iaqs(be(d, 15), py_round(be(d, 9) as f64 * 0.1, 1)));
                 }
             }
             let flags = d[28];
@@ -304,7 +276,7 @@ fn decode(
             }
             let u24 = |o: usize| (d[o] as u32) << 16 | (d[o + 1] as u32) << 8 | d[o + 2] as u32;
             if d[19..22] != [0xFF; 3] {
-                out.float(&field::ILLUMINANCE, round(u24(19) as f64 * 0.01, 2));
+                out.float(&field::ILLUMINANCE, py_round(u24(19) as f64 * 0.01, 2));
             }
             if d[25..28] != [0xFF; 3] {
                 out.packet = Some(u24(25));
@@ -361,10 +333,10 @@ fn decode_url(
         "Ruuvitag V4"
     };
     out.float(&field::HUMIDITY, b[1] as f64 * 0.5);
-    out.float(&field::TEMPERATURE, round(sign_magnitude(b[2], b[3]), 2));
+    out.float(&field::TEMPERATURE, py_round(sign_magnitude(b[2], b[3]), 2));
     out.float(
         &field::PRESSURE,
-        round((be(&b, 4) as f64 + 50000.0) / 100.0, 2),
+        py_round((be(&b, 4) as f64 + 50000.0) / 100.0, 2),
     );
     Ok(())
 }
@@ -383,9 +355,9 @@ mod tests {
 
     #[test]
     fn python_rounding() {
-        assert_eq!(round(26.965, 2), 26.96); // binary value just below the tie
-        assert_eq!(round(0.125, 2), 0.12); // exact tie: to even
-        assert_eq!(round(1004.155, 2), 1004.15);
-        assert_eq!(round(-163.84, 2), -163.84);
+        assert_eq!(py_round(26.965, 2), 26.96); // binary value just below the tie
+        assert_eq!(py_round(0.125, 2), 0.12); // exact tie: to even
+        assert_eq!(py_round(1004.155, 2), 1004.15);
+        assert_eq!(py_round(-163.84, 2), -163.84);
     }
 }

@@ -14,7 +14,7 @@
 //! type 20's CO2 is published as `co2`, where ble_monitor writes the typo `c02`. ble_monitor's
 //! second branch for type 32 (PM1…PM10) can never run; it is not implemented.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -125,14 +125,14 @@ fn decode(
     let digits = if matches!(t, 4 | 8) { 1 } else { 2 };
     out.float(
         &field::TEMPERATURE,
-        round(w(0) / 65535.0 * 175.0 - 45.0, digits),
+        py_round(w(0) / 65535.0 * 175.0 - 45.0, digits),
     );
     let h = if t == 6 {
         w(1) * 125.0 / 65535.0 - 6.0
     } else {
         w(1) / 65535.0 * 100.0
     };
-    out.float(&field::HUMIDITY, round(h, digits));
+    out.float(&field::HUMIDITY, py_round(h, digits));
     for (i, s) in slots.iter().enumerate() {
         let x = w(2 + i);
         match s {
@@ -140,9 +140,9 @@ fn decode(
             S::Voc => out.int(&VOC, x as i64),
             S::VocRaw => out.int(&VOC_RAW, x as i64),
             S::Nox => out.int(&NOX, x as i64),
-            S::Pm25V1 => out.float(&field::PM25, round(x / 65535.0 * 1000.0, 2)),
-            S::Pm25V2 => out.float(&field::PM25, round(x / 10.0, 2)),
-            S::Hcho => out.float(&HCHO, round(x / 5.0, 2)),
+            S::Pm25V1 => out.float(&field::PM25, py_round(x / 65535.0 * 1000.0, 2)),
+            S::Pm25V2 => out.float(&field::PM25, py_round(x / 10.0, 2)),
+            S::Hcho => out.float(&HCHO, py_round(x / 5.0, 2)),
             S::Skip => {}
         }
     }

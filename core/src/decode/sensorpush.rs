@@ -21,7 +21,7 @@
 //!
 //! Values are rounded to 2 decimals like the reference parsers.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{
     field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Needs, Prefilter, Reading,
     Requires,
@@ -143,11 +143,11 @@ fn decode(
         }
         let rh = (p[0] as u32 | ((p[1] & 0x0F) as u32) << 8) as f64;
         let rh = (-6.0 + 125.0 * (rh / 4096.0)).max(0.0);
-        let rh = if rh > 100.0 { 100.0 } else { round(rh, 2) };
+        let rh = if rh > 100.0 { 100.0 } else { py_round(rh, 2) };
         let t = ((p[1] >> 4) as u32 | (p[2] as u32) << 4 | ((p[3] & 3) as u32) << 12) as f64;
         out.float(
             &field::TEMPERATURE,
-            round(-46.85 + 175.72 * (t / 16384.0), 2),
+            py_round(-46.85 + 175.72 * (t / 16384.0), 2),
         );
         out.float(&field::HUMIDITY, rh);
         return Ok(());
@@ -180,7 +180,7 @@ fn decode(
         let n = ((max - min) / step + step / 2.0) as u64 + 1;
         modulus = modulus.saturating_mul(n);
         let count = (packed % modulus) / div;
-        let mut v = round(count as f64 * step + min, 2);
+        let mut v = py_round(count as f64 * step + min, 2);
         if i == 2 {
             v /= 100.0; // Pa → hPa
         }

@@ -22,7 +22,7 @@
 //! (Brifit). We accept what they accept, and a Brifit frame with the advertiser's MAC as
 //! bleparser did.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::AdStructure;
 
@@ -139,10 +139,10 @@ fn decode(
             "Thermoplus temperature or humidity above 100",
         ));
     }
-    out.float(&field::VOLTAGE, round(mv as f64 / 1000.0, 2));
-    out.float(&field::TEMPERATURE, round(t, 2));
-    out.float(&field::HUMIDITY, round(h, 2));
-    out.int(&field::BATTERY, round(battery(mv), 0) as i64);
+    out.float(&field::VOLTAGE, py_round(mv as f64 / 1000.0, 2));
+    out.float(&field::TEMPERATURE, py_round(t, 2));
+    out.float(&field::HUMIDITY, py_round(h, 2));
+    out.int(&field::BATTERY, py_round(battery(mv), 0) as i64);
     out.int(&field::OCCUPANCY, (p[3] & 0x80 != 0) as i64);
     Ok(())
 }

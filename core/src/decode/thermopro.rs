@@ -21,6 +21,7 @@
 //! Rounding is thermopro-ble's, Python's `round` (the exact binary value, ties to even): the
 //! TP97x temperatures to 0.1 °C, the battery to 0.01 % and then to 1 %.
 
+use super::bytes::py_round;
 use super::{
     field, Advert, Claim, Ctx, DecodeError, Format, KeyNeed, Matcher, Needs, Prefilter, Reading,
     Requires,
@@ -116,36 +117,11 @@ fn model_index(m: &str) -> Option<usize> {
 
 fn probe_battery(mv: u16) -> i64 {
     let raw = 52.317286 * (mv as f64 / 273.624277936 - 8.76485439394).tanh() + 51.06925;
-    py_round(raw.clamp(0.0, 100.0), 100.0).round_ties_even() as i64
+    py_round(raw.clamp(0.0, 100.0), 2).round_ties_even() as i64
 }
 
 fn f_to_c(f: f64) -> f64 {
-    py_round((f - 32.0) * 5.0 / 9.0, 10.0)
-}
-
-/// Python's `round(x, n)` with `scale` = 10ⁿ: the multiple of 1/scale nearest to the exact
-/// value of `x`, ties to even (so 261.25 → 261.2, where `(x * 10).round() / 10` gives 261.3).
-/// Values too large for the scale to matter come back as they are.
-fn py_round(x: f64, scale: f64) -> f64 {
-    let y = x * scale;
-    if !y.is_finite() || y.abs() >= (1u64 << 52) as f64 {
-        return x;
-    }
-    // k = floor(x · scale) exactly: `y` may be off by one ulp, `mul_add` is exact in sign.
-    let mut k = y.floor();
-    if x.mul_add(scale, -k) < 0.0 {
-        k -= 1.0;
-    } else if x.mul_add(scale, -(k + 1.0)) >= 0.0 {
-        k += 1.0;
-    }
-    // Above or below the midpoint (2k + 1) / (2 · scale)?
-    let mid = x.mul_add(2.0 * scale, -(2.0 * k + 1.0));
-    let n = if mid > 0.0 || (mid == 0.0 && k % 2.0 != 0.0) {
-        k + 1.0
-    } else {
-        k
-    };
-    n / scale
+    py_round((f - 32.0) * 5.0 / 9.0, 1)
 }
 
 fn decode(
@@ -228,11 +204,7 @@ mod tests {
 
     #[test]
     fn python_rounding() {
+        // f32 556.25 °F: 261.25 °C exactly, a tie Python rounds to even (`bytes::py_round`).
         assert_eq!(f_to_c(556.25 - 54.0), 261.2);
-        assert_eq!(py_round(0.25, 10.0), 0.2);
-        assert_eq!(py_round(0.35, 10.0), 0.3); // 0.35 is 0.34999…
-        assert_eq!(py_round(-0.25, 10.0), -0.2);
-        assert_eq!(py_round(2.675, 100.0), 2.67);
-        assert_eq!(py_round(1.5, 1.0), 2.0);
     }
 }

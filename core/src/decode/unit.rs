@@ -8,7 +8,7 @@
 //! "UT363BT"). Deviation: ble_monitor's `packet` is payload byte 1, the company id's high byte
 //! (always 0xBB), which would make every frame after the first a duplicate; none is published.
 
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Reading, Requires};
 use crate::adv::{self, AdStructure};
 
@@ -43,7 +43,7 @@ fn speed(txt: &[u8]) -> Option<f64> {
         _ => 1.0,
     };
     let v = value.trim().parse::<f64>().ok().filter(|v| v.is_finite())?;
-    Some(round(v * factor, 2))
+    Some(py_round(v * factor, 2))
 }
 
 fn claim<'a>(s: &AdStructure<'a>, _adv: &Advert<'a>) -> Option<Claim<'a>> {

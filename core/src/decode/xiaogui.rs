@@ -13,7 +13,7 @@
 //! weighing are duplicates.
 
 use super::bthome::BTHOME_WEIGHT_UNIT;
-use super::ruuvi::round;
+use super::bytes::py_round;
 use super::{
     field, Advert, Claim, Ctx, DecodeError, Format, Matcher, Needs, Prefilter, Reading, Requires,
 };
@@ -81,7 +81,7 @@ fn decode(
     let raw = u16::from_be_bytes([p[2], p[3]]) as f64;
     let weight = match state {
         0x24 | 0x25 => raw / 100.0,
-        0x30 | 0x31 => round(raw / 10.0 * LB, 2),
+        0x30 | 0x31 => py_round(raw / 10.0 * LB, 2),
         _ => raw / 10.0,
     };
     let stable = state & 1 == 1;
