@@ -167,17 +167,16 @@ fn decode(
     out.model = model;
     // The values only depend on the little-endian integer modulo the product of the radices
     // (< 2^49): reduce it byte by byte from the most significant one.
-    let total = params.iter().fold(1u64, |m, &(min, max, step)| {
-        m.saturating_mul(((max - min) / step + step / 2.0) as u64 + 1)
-    });
+    let radix = |&(min, max, step): &(f64, f64, f64)| ((max - min) / step + step / 2.0) as u64 + 1;
+    let total = params.iter().fold(1u64, |m, r| m.saturating_mul(radix(r)));
     let packed = p[1..]
         .iter()
         .rev()
         .fold(0u64, |acc, &b| (acc * 256 + b as u64) % total);
     let fields = [&field::TEMPERATURE, &field::HUMIDITY, &field::PRESSURE];
     let (mut modulus, mut div) = (1u64, 1u64);
-    for (i, &(min, max, step)) in params.iter().enumerate() {
-        let n = ((max - min) / step + step / 2.0) as u64 + 1;
+    for (i, r) in params.iter().enumerate() {
+        let (min, step, n) = (r.0, r.2, radix(r));
         modulus = modulus.saturating_mul(n);
         let count = (packed % modulus) / div;
         let mut v = py_round(count as f64 * step + min, 2);
